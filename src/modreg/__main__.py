@@ -1,0 +1,5 @@
+"""`python -m modreg` runs the command-line interface."""
+
+from modreg.cli import main
+
+main()

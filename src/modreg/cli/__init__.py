@@ -1,0 +1,18 @@
+"""The command-line interface: typer commands that parse, call `modreg.api`, and render.
+
+Command modules are imported here so their `@app.command()` decorators run; each imports
+its heavy dependencies inside the command function, so `modreg --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from modreg.cli.app import app
+
+from modreg.cli import registry_cmds  # noqa: F401  (registers commands)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,44 @@
+"""Options shared by many commands, defined once.
+
+`--registry` and `--json` are accepted both before the command (`modreg --json list`) and
+after it (`modreg list --json`); `merge_state` folds the command's values into the State.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from modreg.cli.console import State
+from modreg.cli.errors import state_of
+
+RegistryOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--registry",
+        "-r",
+        help="Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the unified diff of the change instead of writing.")
+]
+LockTimeoutOpt = Annotated[
+    float,
+    typer.Option("--lock-timeout", help="Seconds to wait for another modreg holding the registry lock."),
+]
+
+
+def merge_state(ctx: typer.Context, *, registry: str | None = None, json: bool = False) -> State:
+    """The invocation's State with this command's --registry/--json folded in."""
+    state = state_of(ctx)
+    if registry is not None:
+        state.registry = registry
+    if json:
+        state.json = True
+    return state

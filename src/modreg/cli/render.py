@@ -1,0 +1,82 @@
+"""Pure rendering: canonical JSON, rich tables, GitHub annotations.
+
+Nothing here decides what to show; commands pass what `modreg.api` returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from modreg.cli.console import State
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, paths and dates -> JSON-able values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
+    if hasattr(value, "to_dict"):
+        return _plain(value.to_dict())
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return value.as_posix()
+    return value
+
+
+def to_json(data: Any) -> str:
+    """Canonical JSON: sorted keys, two-space indent, no NaN."""
+    return json.dumps(_plain(data), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def to_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, title: str | None = None) -> Table:
+    """A rich table of `rows`, one column per key in `columns`."""
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def emit_json(state: State, data: Any) -> None:
+    """Print one JSON document on stdout (the only thing stdout holds under --json)."""
+    state.out.print(to_json(data), markup=False, highlight=False, soft_wrap=True)
+
+
+def github_annotation(level: str, path: str, line: int, col: int, message: str) -> str:
+    """`::error file=F,line=L,col=C::message`, escaped as GitHub's workflow commands require."""
+    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level} file={path},line={line},col={col}::{escaped}"
+
+
+def notice(state: State, message: str) -> None:
+    """A one-line message on stderr, silenced by --quiet."""
+    if not state.quiet:
+        state.err.print(message, markup=False)
+
+
+def warn(state: State, message: str) -> None:
+    """A warning on stderr (shown even with --quiet, since it may change what the user does)."""
+    state.err.print(f"warning: {message}", markup=False, style="yellow")

@@ -1,0 +1,112 @@
+"""Where a registry lives and where its files are.
+
+The root is found the way git finds its own: `--registry PATH`, else `$MODREG_REGISTRY`, else
+the nearest folder upwards from the working directory that holds a `modreg.toml`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from modreg.errors import NotFound
+
+CONFIG_NAME = "modreg.toml"
+ENV_VAR = "MODREG_REGISTRY"
+DESCRIPTOR_SUFFIXES = (".toml", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class RegistryPaths:
+    """The paths of one registry's folders and files."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def plugins(self) -> Path:
+        return self.root / "plugins"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.root / "audit.jsonl"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / ".modreg"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.cache / "lock"
+
+    @property
+    def trash(self) -> Path:
+        return self.cache / "trash"
+
+    def descriptor_files(self) -> list[Path]:
+        """Every descriptor file under models/, sorted by name for stable output."""
+        if not self.models.is_dir():
+            return []
+        return sorted(
+            (p for p in self.models.iterdir() if p.suffix in DESCRIPTOR_SUFFIXES and p.is_file()),
+            key=lambda p: p.name,
+        )
+
+    def descriptor_path(self, name: str) -> Path | None:
+        """The file of the entry `name`, if one exists (any supported suffix)."""
+        for suffix in DESCRIPTOR_SUFFIXES:
+            candidate = self.models / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def template_files(self) -> list[Path]:
+        if not self.templates.is_dir():
+            return []
+        return sorted(p for p in self.templates.iterdir() if p.suffix == ".toml" and p.is_file())
+
+
+def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) -> RegistryPaths:
+    """Locate the registry root: explicit path, then $MODREG_REGISTRY, then upwards from cwd.
+
+    Raises:
+        NotFound: no registry is there (with a hint to run `modreg init`).
+    """
+    for given, source in ((explicit, "--registry"), (os.environ.get(ENV_VAR) or None, f"${ENV_VAR}")):
+        if given is not None:
+            root = Path(given).expanduser()
+            if not (root / CONFIG_NAME).is_file():
+                raise NotFound(
+                    f"{root} is not a modreg registry (no {CONFIG_NAME}), given by {source}.",
+                    hint=f"run `modreg init {root}` to create one, or point {source} at a registry.",
+                    path=root,
+                )
+            return RegistryPaths(root.resolve())
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return RegistryPaths(folder)
+    raise NotFound(
+        f"No modreg registry found in {start} or any folder above it.",
+        hint=f"run `modreg init`, pass --registry PATH, or set ${ENV_VAR}.",
+    )

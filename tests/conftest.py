@@ -1,0 +1,38 @@
+"""Shared fixtures: an isolated environment for every test, and the example registry's path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_REGISTRY = PROJECT_ROOT / "registry.example"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_modreg_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No MODREG_* variable or colour setting leaks into a test; cwd is a fresh folder."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("MODREG_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def example_registry() -> Path:
+    """The committed example registry (read-only use)."""
+    return EXAMPLE_REGISTRY
+
+
+@pytest.fixture
+def empty_registry(tmp_path: Path) -> Path:
+    """A freshly initialised registry in a temporary folder."""
+    from modreg.registry.init import init_registry
+
+    return init_registry(tmp_path / "reg").root
