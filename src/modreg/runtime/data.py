@@ -1,0 +1,465 @@
+"""Series data: long-format CSV in, a validated `SeriesFrame` out, forecasts written back.
+
+Accepted layouts (Nixtla's convention): `unique_id,ds,y[,exogenous...]`, `ds,y[,exogenous...]`
+(one series called "series"), or a single numeric column with or without a header (one series,
+`ds` the integer steps 0..n-1). Every bad value is a `UsageError` located at the file and CSV
+line, naming the series. Unsorted timestamps are sorted and reported in `SeriesFrame.notices`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+import numpy as np
+
+from modreg.errors import NotFound, UsageError
+from modreg.registry.atomic import write_atomic
+from modreg.runtime.frequency import (
+    FORMATS_HINT,
+    Frequency,
+    FrequencyError,
+    TimestampError,
+    format_timestamps,
+    infer_frequency,
+    normalize_timestamps,
+    parse_timestamps,
+)
+
+__all__ = [
+    "DEFAULT_ID",
+    "ForecastLike",
+    "SeriesFrame",
+    "forecasts_to_csv",
+    "read_series_csv",
+    "require_length",
+    "write_forecasts_csv",
+]
+
+DEFAULT_ID = "series"
+_MISSING = {"", "na", "n/a", "nan", "null", "none"}
+_LAYOUT_HINT = "expected the header unique_id,ds,y[,exogenous...], or ds,y, or one numeric column"
+_MISSING_HINT = "fill or drop the missing values; modreg does not impute them"
+_REGULAR_HINT = "timestamps must be regular: fill the missing periods (or drop the extra ones)"
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesFrame:
+    """Validated series sharing one frequency.
+
+    Args:
+        ids: series names, in the order they first appear.
+        ds: per series, strictly increasing timestamps (int64 or datetime64[D|m|s]).
+        y: per series, finite float64 targets aligned with `ds`.
+        freq: the frequency shared by every series.
+        exog: per exogenous column, per series finite float64 values aligned with `ds`.
+        notices: what was fixed while reading (sorted timestamps), for the CLI to print.
+        source: the file the data came from, for messages.
+    """
+
+    ids: tuple[str, ...]
+    ds: tuple[np.ndarray, ...]
+    y: tuple[np.ndarray, ...]
+    freq: Frequency
+    exog: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if not len(self.ids) == len(self.ds) == len(self.y):
+            raise ValueError("ids, ds and y must have one entry per series")
+        columns = [self.ds, self.y, *self.exog.values()]
+        if any(len(c) != len(self.ids) for c in columns):
+            raise ValueError("every exogenous column needs one array per series")
+        if any(len({len(c[i]) for c in columns}) != 1 for i in range(len(self.ids))):
+            raise ValueError("ds, y and exogenous arrays of a series must have the same length")
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        return tuple(len(v) for v in self.y)
+
+    @property
+    def exog_names(self) -> tuple[str, ...]:
+        return tuple(self.exog)
+
+    def future_ds(self, h: int) -> tuple[np.ndarray, ...]:
+        """Each series' next `h` timestamps."""
+        return tuple(self.freq.future(d[-1], h) for d in self.ds)
+
+    def slice_end(self, k: int) -> SeriesFrame:
+        """The frame without the last `k` points of every series (each keeps at least one)."""
+        if k < 0:
+            raise ValueError(f"cannot drop {k} points")
+        if k == 0:
+            return self
+        require_length(self, k + 1, f"holding out the last {k} points needs at least {k} + 1")
+        return SeriesFrame(
+            ids=self.ids,
+            ds=tuple(d[:-k] for d in self.ds),
+            y=tuple(v[:-k] for v in self.y),
+            freq=self.freq,
+            exog={name: tuple(v[:-k] for v in values) for name, values in self.exog.items()},
+            notices=self.notices,
+            source=self.source,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        y: Sequence[np.ndarray] | np.ndarray,
+        *,
+        ids: Sequence[str] | None = None,
+        ds: Sequence[np.ndarray] | None = None,
+        exog: Mapping[str, Sequence[np.ndarray]] | None = None,
+        freq: Frequency | None = None,
+    ) -> SeriesFrame:
+        """A frame from arrays (one per series; a 1-D ndarray is one series), validated.
+
+        `ds` defaults to integer steps 0..n-1; `freq` is inferred from `ds` when not given.
+        """
+        ys = [y] if isinstance(y, np.ndarray) and y.ndim == 1 else list(y)
+        values = tuple(_floats(v) for v in ys)
+        names = tuple(ids) if ids is not None else _default_ids(len(values))
+        stamps = _stamps(ds, values)
+        extra = {k: tuple(_floats(a) for a in v) for k, v in (exog or {}).items()}
+        for name, column in {"y": values, **extra}.items():
+            _check_finite_arrays(names, column, name)
+        _check_increasing(names, stamps)
+        frame_freq = freq or _infer_or_raise(stamps, names)
+        return cls(ids=names, ds=stamps, y=values, freq=frame_freq, exog=extra)
+
+
+def _floats(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def _stamps(ds: Sequence[np.ndarray] | None, values: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    if ds is None:
+        return tuple(np.arange(len(v), dtype=np.int64) for v in values)
+    return tuple(normalize_timestamps(np.asarray(d)) for d in ds)
+
+
+def _default_ids(n: int) -> tuple[str, ...]:
+    return (DEFAULT_ID,) if n == 1 else tuple(f"{DEFAULT_ID}_{i}" for i in range(n))
+
+
+def _check_finite_arrays(ids: Sequence[str], arrays: Sequence[np.ndarray], column: str) -> None:
+    for sid, values in zip(ids, arrays):
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            detail = f"a missing or infinite value in '{column}' at point {bad[0]}"
+            raise UsageError(f"series '{sid}' has {detail}.")
+
+
+def _check_increasing(ids: Sequence[str], stamps: Sequence[np.ndarray]) -> None:
+    for sid, values in zip(ids, stamps):
+        bad = np.flatnonzero(np.diff(values) <= 0)
+        if bad.size:
+            raise UsageError(f"series '{sid}' timestamps are not strictly increasing at point {bad[0] + 1}.")
+
+
+def _infer_or_raise(stamps: Sequence[np.ndarray], ids: Sequence[str]) -> Frequency:
+    try:
+        return infer_frequency(stamps)
+    except FrequencyError as error:
+        who = "every series" if error.series is None else f"series '{ids[error.series]}'"
+        raise UsageError(f"{who} {error.detail}.", hint=_REGULAR_HINT) from None
+
+
+def require_length(frame: SeriesFrame, n: int, what: str, *, hint: str | None = None) -> None:
+    """Raise a UsageError unless every series has at least `n` points.
+
+    `what` says who needs them, e.g. "NHITS needs at least input_size + h", giving
+    "series 'X' has 20 points; NHITS needs at least input_size + h = 36."
+    """
+    short = [(sid, len(v)) for sid, v in zip(frame.ids, frame.y) if len(v) < n]
+    if not short:
+        return
+    sid, count = short[0]
+    verb = "is" if len(short) == 2 else "are"
+    others = f" ({len(short) - 1} other series {verb} short too)" if len(short) > 1 else ""
+    raise UsageError(
+        f"series '{sid}' has {count} points{others}; {what} = {n}.",
+        hint=hint or "use longer series, or lower the settings that need this many points",
+        path=frame.source,
+    )
+
+
+# ----- Reading -----
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which column holds what; `has_header` is False for a bare numeric column."""
+
+    id_col: str
+    id_index: int | None
+    ds_index: int | None
+    y_index: int
+    target: str
+    exog: tuple[tuple[str, int], ...]
+    has_header: bool
+    width: int
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The parsed body: one entry per data row, with its CSV line number."""
+
+    path: Path
+    ids: list[str]
+    lines: np.ndarray
+
+    def error(self, index: int, detail: str, hint: str | None = None) -> UsageError:
+        """A UsageError for row `index`: the series, the file and the line."""
+        line = int(self.lines[index])
+        return UsageError(f"series '{self.ids[index]}' {detail}.", hint=hint, path=self.path, line=line)
+
+
+def read_series_csv(
+    path: str | Path, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"
+) -> SeriesFrame:
+    """Read and validate a series CSV (see the module docstring for the layouts).
+
+    Raises:
+        NotFound: the file does not exist.
+        UsageError: bad layout or values, naming the file, the series and the line.
+    """
+    path = Path(path)
+    records = _read_records(path)
+    layout = _find_layout(records[0], path, id_col, time_col, target_col)
+    body = records[1:] if layout.has_header else records
+    if not body:
+        raise UsageError("the data file has a header but no rows.", hint=_LAYOUT_HINT, path=path)
+    return _build_frame(path, layout, body)
+
+
+def _read_records(path: Path) -> list[tuple[int, list[str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise NotFound(f"the data file {path} does not exist.") from None
+    except (UnicodeDecodeError, IsADirectoryError) as error:
+        reason = error.__class__.__name__
+        raise UsageError(f"the data file cannot be read as UTF-8 text ({reason}).", path=path) from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        records = [(reader.line_num, cells) for cells in map(_strip_cells, reader) if any(cells)]
+    except csv.Error as error:
+        line = reader.line_num
+        raise UsageError(f"the data file is not valid CSV ({error}).", path=path, line=line) from None
+    if not records:
+        raise UsageError("the data file is empty.", hint=_LAYOUT_HINT, path=path)
+    return records
+
+
+def _strip_cells(row: list[str]) -> list[str]:
+    return [c.strip() for c in row]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _find_layout(
+    first: tuple[int, list[str]], path: Path, id_col: str, time_col: str, target_col: str
+) -> _Layout:
+    line, header = first
+    if len(header) == 1:
+        named = not _is_number(header[0])
+        return _Layout(id_col, None, None, 0, header[0] if named else target_col, (), named, 1)
+    _check_header(header, path, line)
+    for column in (time_col, target_col):
+        if column not in header:
+            hint = f"{_LAYOUT_HINT} (found: {', '.join(header)})"
+            raise UsageError(f"the data file has no column '{column}'.", hint=hint, path=path, line=line)
+    roles = {time_col, target_col, id_col}
+    exog = tuple((name, i) for i, name in enumerate(header) if name not in roles)
+    id_index = header.index(id_col) if id_col in header else None
+    ds_index, y_index = header.index(time_col), header.index(target_col)
+    return _Layout(id_col, id_index, ds_index, y_index, target_col, exog, True, len(header))
+
+
+def _check_header(header: list[str], path: Path, line: int) -> None:
+    for i, name in enumerate(header):
+        if not name:
+            message = f"column {i + 1} of the header has no name."
+            raise UsageError(message, hint=_LAYOUT_HINT, path=path, line=line)
+        if header.index(name) != i:
+            message = f"the header repeats the column '{name}'."
+            raise UsageError(message, hint=_LAYOUT_HINT, path=path, line=line)
+
+
+def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]]) -> SeriesFrame:
+    _check_widths(path, layout, body)
+    columns = list(zip(*(row for _, row in body)))
+    ids = list(columns[layout.id_index]) if layout.id_index is not None else [DEFAULT_ID] * len(body)
+    rows = _Rows(path, ids, np.array([line for line, _ in body]))
+    _check_ids(rows)
+    steps = np.arange(len(body))
+    stamps = steps if layout.ds_index is None else _parse_ds(rows, columns[layout.ds_index])
+    rename = f"rename it to '{layout.id_col}'" if layout.id_index is None and layout.exog else None
+    target = _parse_floats(rows, columns[layout.y_index], layout.target, None)
+    exog = {name: _parse_floats(rows, columns[i], name, rename) for name, i in layout.exog}
+    groups, notices = _group_sorted(rows, stamps)
+    freq = _file_frequency(rows, stamps, groups)
+    return SeriesFrame(
+        ids=tuple(sid for sid, _ in groups),
+        ds=tuple(stamps[idx] for _, idx in groups),
+        y=tuple(target[idx] for _, idx in groups),
+        freq=freq,
+        exog={name: tuple(values[idx] for _, idx in groups) for name, values in exog.items()},
+        notices=notices,
+        source=str(path),
+    )
+
+
+def _check_widths(path: Path, layout: _Layout, body: list[tuple[int, list[str]]]) -> None:
+    for line, row in body:
+        if len(row) != layout.width:
+            has_id = layout.id_index is not None and len(row) > layout.id_index
+            sid = row[layout.id_index] if has_id else DEFAULT_ID  # type: ignore[index]
+            raise UsageError(
+                f"the row of series '{sid}' has {len(row)} fields but the header has {layout.width}.",
+                hint=_LAYOUT_HINT,
+                path=path,
+                line=line,
+            )
+
+
+def _check_ids(rows: _Rows) -> None:
+    if "" in rows.ids:
+        index = rows.ids.index("")
+        line = int(rows.lines[index])
+        hint = "name every row's series"
+        raise UsageError("the row has an empty unique_id.", hint=hint, path=rows.path, line=line)
+
+
+def _parse_ds(rows: _Rows, cells: Sequence[str]) -> np.ndarray:
+    try:
+        return parse_timestamps(cells)
+    except TimestampError as error:
+        raise rows.error(error.index, error.detail, FORMATS_HINT) from None
+
+
+def _parse_floats(rows: _Rows, cells: Sequence[str], column: str, rename: str | None) -> np.ndarray:
+    """A numeric column as float64; `rename` hints at a series column under the wrong name."""
+    try:
+        values = np.array(cells, dtype=np.float64)
+    except ValueError:
+        index = next((i for i, c in enumerate(cells) if not _is_number(c)), None)
+        if index is None:
+            return np.array([float(c) for c in cells], dtype=np.float64)
+        raise rows.error(index, *_describe_bad(cells[index], column, rename)) from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise rows.error(int(bad[0]), *_describe_bad(cells[bad[0]], column, rename))
+    return values
+
+
+def _describe_bad(cell: str, column: str, rename: str | None) -> tuple[str, str]:
+    """The detail and hint for a cell that is not a finite number."""
+    if cell.lower() in _MISSING:
+        return f"has a missing value in column '{column}'", _MISSING_HINT
+    if _is_number(cell):
+        return f"has an infinite value ('{cell}') in column '{column}'", "replace the infinite values"
+    hint = f"column '{column}' must hold numbers" + (f"; if it names the series, {rename}" if rename else "")
+    return f"has '{cell}' in column '{column}', which is not a number", hint
+
+
+def _group_sorted(rows: _Rows, stamps: np.ndarray) -> tuple[list[tuple[str, np.ndarray]], tuple[str, ...]]:
+    """Row indices per series (first-appearance order), sorted by time; duplicates raise."""
+    uniq, first, inverse = np.unique(np.asarray(rows.ids), return_index=True, return_inverse=True)
+    ordered = np.argsort(inverse, kind="stable")
+    chunks = np.split(ordered, np.cumsum(np.bincount(inverse))[:-1])
+    groups, unsorted = [], []
+    for g in np.argsort(first):
+        idx = chunks[g]
+        backwards = np.diff(stamps[idx]) < 0
+        if backwards.any():
+            unsorted.append((str(uniq[g]), int(rows.lines[idx[int(np.argmax(backwards)) + 1]])))
+            idx = idx[np.argsort(stamps[idx], kind="stable")]
+        _check_duplicates(rows, stamps, idx)
+        groups.append((str(uniq[g]), idx))
+    return groups, _sorted_notice(rows.path, unsorted)
+
+
+def _check_duplicates(rows: _Rows, stamps: np.ndarray, idx: np.ndarray) -> None:
+    same = np.flatnonzero(stamps[idx][1:] == stamps[idx][:-1])
+    if same.size:
+        first, again = idx[same[0]], idx[same[0] + 1]
+        stamp = format_timestamps(stamps[again : again + 1])[0]
+        detail = f"repeats the timestamp {stamp} (first on line {rows.lines[first]})"
+        raise rows.error(int(again), detail, "keep one row per series and timestamp")
+
+
+def _sorted_notice(path: Path, unsorted: list[tuple[str, int]]) -> tuple[str, ...]:
+    if not unsorted:
+        return ()
+    sid, line = unsorted[0]
+    more = f", and those of {len(unsorted) - 1} other series" if len(unsorted) > 1 else ""
+    return (f"{path}: sorted the timestamps of series '{sid}' (line {line} was out of order){more}.",)
+
+
+def _file_frequency(rows: _Rows, stamps: np.ndarray, groups: list[tuple[str, np.ndarray]]) -> Frequency:
+    try:
+        return infer_frequency([stamps[idx] for _, idx in groups])
+    except FrequencyError as error:
+        if error.series is None or error.position is None:
+            raise UsageError(f"every series {error.detail}.", hint=_REGULAR_HINT, path=rows.path) from None
+        index = int(groups[error.series][1][error.position])
+        raise rows.error(index, error.detail, _REGULAR_HINT) from None
+
+
+# ----- Writing -----
+
+
+class ForecastLike(Protocol):
+    """What `write_forecasts_csv` needs: the runtime's Forecast, or anything shaped like it."""
+
+    ids: Sequence[str]
+    ds: Sequence[np.ndarray]
+    values: Mapping[str, np.ndarray]
+
+
+def forecasts_to_csv(forecast: ForecastLike) -> str:
+    """`unique_id,ds,<column>...` text, one row per series and step, dates in the input's style."""
+    columns = list(forecast.values)
+    matrices = [np.asarray(forecast.values[c], dtype=np.float64) for c in columns]
+    _check_forecast_shapes(forecast, columns, matrices)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["unique_id", "ds", *columns])
+    for i, sid in enumerate(forecast.ids):
+        for j, stamp in enumerate(format_timestamps(forecast.ds[i])):
+            writer.writerow([sid, stamp, *(format(m[i, j], ".10g") for m in matrices)])
+    return buffer.getvalue()
+
+
+def _check_forecast_shapes(forecast: ForecastLike, columns: list[str], matrices: list[np.ndarray]) -> None:
+    for i, stamps in enumerate(forecast.ds):
+        expected = (len(forecast.ids), len(stamps))
+        bad = [c for c, m in zip(columns, matrices) if m.shape != expected]
+        if bad:
+            raise ValueError(f"forecast column '{bad[0]}' is not shaped {expected} like the ds of series {i}")
+
+
+def write_forecasts_csv(forecast: ForecastLike, target: str | Path | IO[str]) -> None:
+    """Write forecasts as CSV to a text stream, or atomically to a file path."""
+    text = forecasts_to_csv(forecast)
+    if isinstance(target, (str, Path)):
+        write_atomic(Path(target), text)
+    else:
+        target.write(text)
