@@ -7,11 +7,27 @@ that need them, so that `import modreg.api` stays cheap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from modreg.registry.layout import RegistryPaths, find_root
 
-__all__ = ["init", "open_registry"]
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
+
+    from modreg.registry.entries import Entry, Listing
+    from modreg.registry.generated import OutputsResult, Statistics
+    from modreg.registry.search import SearchResult
+    from modreg.registry.mutate import BatchItem, Mutation
+    from modreg.errors import Problem
+    from modreg.registry.descriptor import Descriptor
+    from modreg.registry.templates import Template
+    from modreg.registry.validate import ValidationReport
+    from modreg.runtime.run import RunResult
+
+__all__ = ["build", "get_entry", "index", "init", "list_entries", "load_entries", "models", "open_registry", "register", "report", "run", "schema", "search", "show", "stats", "templates", "update", "validate"]
 
 
 def open_registry(registry: str | Path | None = None) -> RegistryPaths:
@@ -24,3 +40,256 @@ def init(path: str | Path = ".") -> RegistryPaths:
     from modreg.registry.init import init_registry
 
     return init_registry(Path(path))
+
+
+def models(*, category: str | None = None, capability: str | None = None) -> list[dict[str, Any]]:
+    """The runtime models (`modreg models`): name, category, capabilities, class; sorted by name."""
+    from modreg.runtime.factory import list_models
+
+    infos = list_models().values()
+    return [info.to_dict() for info in infos
+            if (category is None or info.category == category)
+            and (capability is None or capability in info.capabilities)]
+
+
+def run(target: str, *, data: str | Path, registry: str | Path | None = None, horizon: int | None = None,
+        params: Sequence[str] = (), template: str | None = None, seed: int | None = None,
+        output: str | Path | None = None, save: str | Path | None = None, load: str | Path | None = None,
+        progress: Any = None) -> RunResult:
+    """Fit (or --load) the model of a registry entry or runtime model on a CSV and forecast (`modreg run`).
+
+    `params` are `key=value` strings (TOML values); `progress` is an optional
+    `modreg.runtime.run.RunProgress` (the CLI passes its progress bar).
+    """
+    from modreg.runtime.run import run as run_target
+
+    return run_target(target, data=data, registry=registry, horizon=horizon, params=params, template=template,
+                      seed=seed, output=output, save=save, load=load, progress=progress)
+
+
+def templates(registry: str | Path | None = None) -> list[Template]:
+    """The registry's runtime templates (`modreg templates`), sorted by name."""
+    from modreg.registry.templates import load_templates
+
+    return list(load_templates(open_registry(registry)).values())
+
+
+def register(
+    name: str | None = None,
+    *,
+    registry: str | Path | None = None,
+    category: str | None = None,
+    from_files: Sequence[str | Path] = (),
+    summary: str | None = None,
+    description: str | None = None,
+    authors: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    capabilities: Sequence[str] = (),
+    version: str = "0.1.0",
+    runtime_model: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    fmt: str = "toml",
+    dry_run: bool = False,
+    lock_timeout: float = 10.0,
+    today: dt.date | None = None,
+) -> list[BatchItem]:
+    """Register a new entry from fields, or adopt hand-written files (`modreg register`).
+
+    With `from_files` every file is tried and each result (its Mutation or its error) returned;
+    otherwise the one entry `name` is created and an error is raised. An existing name, in any
+    case or suffix, is a Conflict.
+    """
+    import datetime as dt
+
+    from modreg.errors import UsageError
+    from modreg.registry.changes import adopt, new_entry
+    from modreg.registry.mutate import BatchItem, create_entry, run_batch
+
+    paths = open_registry(registry)
+    day = today or dt.date.today()
+    if from_files:
+        if name is not None:
+            raise UsageError("Give either a NAME with its fields or --from FILE..., not both.")
+        return run_batch([Path(f) for f in from_files], lambda f: adopt(paths, f, day, dry_run=dry_run, lock_timeout=lock_timeout))
+    if name is None or category is None or fmt not in ("toml", "yaml"):
+        raise UsageError("register needs a NAME and --category (or --from FILE...).", hint="e.g. `modreg register MyModel --category custom --summary \"...\"`.")
+    data = new_entry(
+        name, category=category, today=day, version=version, summary=summary, description=description, authors=authors,
+        tags=tags, capabilities=capabilities, runtime_model=runtime_model, params=params,
+    )
+    return [BatchItem(name, create_entry(paths, data, fmt, command="register", dry_run=dry_run, lock_timeout=lock_timeout))]
+
+
+def show(name: str, *, registry: str | Path | None = None) -> Entry:
+    """One entry's descriptor (`modreg show`); NotFound suggests the closest name."""
+    from modreg.registry.entries import load_entry
+
+    return load_entry(open_registry(registry), name)
+
+
+def list_entries(
+    *,
+    registry: str | Path | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    tags: Sequence[str] = (),
+) -> Listing:
+    """The entries matching every filter given, sorted by name (`modreg list`)."""
+    from modreg.registry.entries import list_rows
+
+    return list_rows(open_registry(registry), category=category, status=status, tags=tags)
+
+
+def update(
+    name: str,
+    *,
+    registry: str | Path | None = None,
+    summary: str | None = None,
+    description: str | None = None,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+    add_capabilities: Sequence[str] = (),
+    remove_capabilities: Sequence[str] = (),
+    add_authors: Sequence[str] = (),
+    remove_authors: Sequence[str] = (),
+    set_values: Mapping[str, Any] | None = None,
+    unset: Sequence[str] = (),
+    dry_run: bool = False,
+    lock_timeout: float = 10.0,
+    today: dt.date | None = None,
+) -> Mutation:
+    """Change fields of an entry, keeping its file's comments and layout (`modreg update`).
+
+    `set_values` maps dotted keys (`metadata.paper`, `runtime.params.h`) to values; `updated`
+    becomes `today` when anything changed.
+    """
+    import datetime as dt
+
+    from modreg.errors import UsageError
+    from modreg.registry.changes import Update
+    from modreg.registry.mutate import update_entry
+
+    change = Update(
+        summary, description, tuple(add_tags), tuple(remove_tags), tuple(add_capabilities), tuple(remove_capabilities),
+        tuple(add_authors), tuple(remove_authors), dict(set_values or {}), tuple(unset),
+    )
+    if change.is_empty():
+        raise UsageError(f"Nothing to update in `{name}`.", hint="give --summary, --description, --tag, --set KEY=VALUE, ... (see `modreg update --help`).")
+    day = today or dt.date.today()
+    paths = open_registry(registry)
+    return update_entry(paths, name, lambda data: change.apply(data, day), command="update", dry_run=dry_run, lock_timeout=lock_timeout)
+
+
+def validate(
+    paths: Sequence[str | Path] = (),
+    *,
+    registry: str | Path | None = None,
+    strict: bool = False,
+) -> ValidationReport:
+    """Every problem of the registry, or of `paths` in it (`modreg validate`).
+
+    `paths` may be descriptor, template, plugin-manifest or config files, or folders; they
+    are checked against the whole registry. With `strict`, warnings count as errors.
+    """
+    from modreg.registry.validate import check_registry
+
+    return check_registry(open_registry(registry), [Path(p) for p in paths] or None, strict=strict)
+
+
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema (`modreg schema NAME`): descriptor, config, plugin or template, or a
+    runtime model's parameter schema; NotFound (with the closest name) for anything else."""
+    from modreg.errors import NotFound
+    from modreg.registry._schemacheck import SCHEMA_NAMES, did_you_mean, load_schema, runtime_models
+
+    if name in SCHEMA_NAMES:
+        return load_schema(name)
+    models = runtime_models()
+    if name in models and "params" in models[name]:
+        return models[name]["params"]
+    known = [*SCHEMA_NAMES, *sorted(models)]
+    raise NotFound(
+        f"No schema named `{name}`: neither a file schema nor a runtime model.",
+        hint=did_you_mean(name, known) or f"choose one of: {', '.join(known)}.",
+    )
+
+
+def load_entries(registry: str | Path | None = None) -> tuple[list[Descriptor], list[Problem]]:
+    """Every descriptor of the registry, and a Problem per file that cannot be read."""
+    from modreg.registry.descriptor import load_all
+
+    return load_all(open_registry(registry))
+
+
+def get_entry(name: str, *, registry: str | Path | None = None) -> Descriptor:
+    """The descriptor of the entry `name`; NotFound suggests the closest name."""
+    from modreg.registry.descriptor import load_descriptor
+    from modreg.registry.entries import find_entry
+
+    return load_descriptor(find_entry(open_registry(registry), name))
+
+
+def search(
+    text: str = "",
+    *,
+    registry: str | Path | None = None,
+    tags: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    capabilities: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    where: str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+) -> SearchResult:
+    """Entries ranked by `text` (BM25) and narrowed by filters and a `where` expression
+    (`modreg search`); `sort` is a dotted field, `-field` for descending; `limit` 0/None: all.
+
+    Raises UsageError for a bad expression (with its column) or an unknown field.
+    """
+    from modreg.registry.search import SearchQuery
+    from modreg.registry.search import search as run_search
+
+    query = SearchQuery(
+        text, tuple(tags), tuple(categories), tuple(capabilities), tuple(statuses), tuple(authors), where, sort, limit
+    )
+    return run_search(open_registry(registry), query)
+
+
+def index(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = 10.0) -> OutputsResult:
+    """Write the JSON files of index/ that changed, or with `check` list the stale ones (`modreg index`)."""
+    from modreg.registry.generated import generate
+
+    return generate(open_registry(registry), ("index",), command="index", check=check, lock_timeout=lock_timeout)
+
+
+def report(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = 10.0) -> OutputsResult:
+    """Write the markdown reports that changed, or with `check` list the stale ones (`modreg report`)."""
+    from modreg.registry.generated import generate
+
+    return generate(open_registry(registry), ("report",), command="report", check=check, lock_timeout=lock_timeout)
+
+
+def build(
+    *, registry: str | Path | None = None, check: bool = False, strict: bool = False, lock_timeout: float = 10.0
+) -> OutputsResult:
+    """Validate, then index and report (`modreg build`, the one CI step).
+
+    With validation errors nothing is compared or written and the result holds the problems;
+    with `check` nothing is written and `stale` lists the files that differ.
+    """
+    from modreg.registry.generated import KINDS, OutputsResult, generate
+    from modreg.registry.validate import check_registry
+
+    paths = open_registry(registry)
+    validation = check_registry(paths, strict=strict)
+    if not validation.ok:
+        return OutputsResult("build", check, problems=validation.problems)
+    return generate(paths, KINDS, command="build", check=check, lock_timeout=lock_timeout, problems=validation.problems)
+
+
+def stats(*, registry: str | Path | None = None) -> Statistics:
+    """Counts by category and status, tags, deprecations and leaderboards (`modreg stats`)."""
+    from modreg.registry.generated import statistics
+
+    return statistics(open_registry(registry))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Optional
 
 import typer
 
 from modreg import api
 from modreg.cli.app import app
-from modreg.cli.options import JsonOpt, merge_state
-from modreg.cli.render import emit_json, notice
+from modreg.cli.options import JsonOpt, RegistryOpt, merge_state
+from modreg.cli.render import emit_json, notice, render_problems
+from modreg.errors import CheckFailed
 
 
 @app.command()
@@ -25,3 +27,49 @@ def init(
         emit_json(state, {"root": paths.root})
     else:
         notice(state, f"Initialised an empty modreg registry in {paths.root}")
+
+
+class ReportFormat(str, Enum):
+    """How `validate` prints problems."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    paths: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Files or folders to check against the registry (default: all of it).", show_default=False),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings (deprecated dependencies, past sunsets, YAML 1.1 surprises) fail too.")
+    ] = False,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="text, json (as --json), or github (annotations on pull requests).")
+    ] = ReportFormat.text,
+    registry: RegistryOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Check every descriptor, template and plugin manifest; report every problem at once."""
+    state = merge_state(ctx, registry=registry, json=json)
+    report = api.validate(paths or (), registry=state.registry, strict=strict)
+    render_problems(state, report, "json" if state.json else fmt.value)
+    if not report.ok:
+        raise CheckFailed(
+            f"validation failed: {report.errors} error{'s' * (report.errors != 1)} in "
+            f"{report.files} file{'s' * (report.files != 1)} checked.",
+            hint="fix the problems above, then run `modreg validate` again.",
+        )
+
+
+@app.command()
+def schema(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="descriptor, config, plugin, template, or a runtime model such as NHITS.")],
+) -> None:
+    """Print a JSON Schema: a file format (for editors) or a runtime model's parameters."""
+    state = merge_state(ctx)
+    emit_json(state, api.schema(name))

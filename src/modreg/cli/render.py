@@ -71,6 +71,29 @@ def github_annotation(level: str, path: str, line: int, col: int, message: str) 
     return f"::{level} file={path},line={line},col={col}::{escaped}"
 
 
+def render_problems(state: State, report: Any, fmt: str) -> None:
+    """A validation report: `text` lines (+ hints), one `json` document, or `github` annotations.
+
+    `report` has `problems` (each with path, line, col, message, json_path, hint, severity),
+    `files`, `errors` and `warnings`. The one-line summary goes to stderr.
+    """
+    if fmt == "json":
+        emit_json(state, report)
+        return
+    for problem in report.problems:
+        if fmt == "github":
+            message = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
+            line = github_annotation(problem.severity, problem.path, problem.line, problem.col, message)
+            state.out.print(line, markup=False, highlight=False, soft_wrap=True)
+            continue
+        where = f"{problem.path}:{problem.line}:{problem.col}"
+        state.out.print(f"{where}: {problem.severity}: {problem.message}", markup=False, soft_wrap=True)
+        if problem.hint:
+            state.out.print(f"    hint: {problem.hint}", markup=False, soft_wrap=True)
+    counts = f"{report.errors} error{'s' * (report.errors != 1)}, {report.warnings} warning{'s' * (report.warnings != 1)}"
+    notice(state, f"checked {report.files} file{'s' * (report.files != 1)}: {counts}")
+
+
 def notice(state: State, message: str) -> None:
     """A one-line message on stderr, silenced by --quiet."""
     if not state.quiet:
@@ -80,3 +103,35 @@ def notice(state: State, message: str) -> None:
 def warn(state: State, message: str) -> None:
     """A warning on stderr (shown even with --quiet, since it may change what the user does)."""
     state.err.print(f"warning: {message}", markup=False, style="yellow")
+
+
+class TrainingProgress:
+    """A transient rich progress bar for training on stderr: step, loss, validation loss.
+
+    A context manager; `modreg.runtime.run` calls `start(total, description)` once, then the
+    object once per training step with (step, loss, val_loss). Commands create it only on a TTY.
+    """
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("val {task.fields[val]}"), TimeRemainingColumn(),
+            console=console, transient=True,
+        )
+        self._task: Any = None
+
+    def __enter__(self) -> TrainingProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def start(self, total: int, description: str) -> None:
+        self._task = self._bar.add_task(description, total=total or None, loss="-", val="-")
+
+    def __call__(self, step: int, loss: float, val_loss: float | None) -> None:
+        fields = {"loss": f"{loss:.4g}"} if val_loss is None else {"loss": f"{loss:.4g}", "val": f"{val_loss:.4g}"}
+        self._bar.update(self._task, completed=step, **fields)

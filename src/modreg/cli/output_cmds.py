@@ -1,0 +1,178 @@
+"""Search and the generated outputs: search, index, report, build, stats.
+
+`index`, `report` and `build` share one renderer: what was written (or, with `--check`, which
+files are stale), then a CheckFailed naming the stale files and the command that fixes them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from modreg import api
+from modreg.cli.app import app
+from modreg.cli.console import State
+from modreg.cli.options import JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
+from modreg.cli.render import emit_json, notice, to_table, warn
+from modreg.errors import CheckFailed, Problem
+
+if TYPE_CHECKING:
+    from modreg.registry.generated import OutputsResult, Statistics
+    from modreg.registry.search import SearchResult
+
+CheckOpt = Annotated[
+    bool, typer.Option("--check", help="Write nothing; exit 1 naming each file that is out of date (for CI).")
+]
+Repeated = Optional[list[str]]
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[Optional[str], typer.Argument(help="Words to rank entries by (name, summary, description, tags, capabilities).")] = None,
+    tag: Annotated[Repeated, typer.Option("--tag", help="Only entries with this tag (repeatable: all of them).")] = None,
+    category: Annotated[Repeated, typer.Option("--category", "-c", help="Only this category (repeatable: any of them).")] = None,
+    capability: Annotated[Repeated, typer.Option("--capability", help="Only entries with this capability (repeatable: all).")] = None,
+    status: Annotated[Repeated, typer.Option("--status", help="Only this status: active, deprecated, archived (repeatable: any).")] = None,
+    author: Annotated[Repeated, typer.Option("--author", help="Only entries with an author containing this text (repeatable: all).")] = None,
+    where: Annotated[Optional[str], typer.Option("--where", "-w", help="An expression such as \"performance.mase < 0.9 and (tags in ['energy'] or category = advanced)\".")] = None,
+    sort: Annotated[Optional[str], typer.Option("--sort", help="Order by a field (score, name, version, performance.mase, ...); -FIELD for descending.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many (0: all).")] = 50,
+    registry: RegistryOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Search the registry: ranked text, filters, and --where expressions over any field."""
+    state = merge_state(ctx, registry=registry, json=json)
+    result = api.search(
+        text or "", registry=state.registry, tags=tag or (), categories=category or (), capabilities=capability or (),
+        statuses=status or (), authors=author or (), where=where, sort=sort, limit=limit,
+    )
+    render_search(state, result)
+
+
+@app.command()
+def index(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = 10.0, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+    """Write index/*.json (canonical JSON, only the files that changed)."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_outputs(state, api.index(registry=state.registry, check=check, lock_timeout=lock_timeout), fix="modreg index")
+
+
+@app.command()
+def report(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = 10.0, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+    """Write reports/registry_report.md and reports/registry_summary.md (only if changed)."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_outputs(state, api.report(registry=state.registry, check=check, lock_timeout=lock_timeout), fix="modreg report")
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    check: CheckOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Validation warnings fail too.")] = False,
+    lock_timeout: LockTimeoutOpt = 10.0,
+    registry: RegistryOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Validate, then write the index and the reports: the one CI step (with --check)."""
+    state = merge_state(ctx, registry=registry, json=json)
+    result = api.build(registry=state.registry, check=check, strict=strict, lock_timeout=lock_timeout)
+    render_outputs(state, result, fix="modreg build")
+
+
+@app.command()
+def stats(ctx: typer.Context, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+    """Registry statistics: models by category and status, top tags, deprecations, leaderboards."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_stats(state, api.stats(registry=state.registry))
+
+
+# ----- rendering -----
+
+
+def render_search(state: State, result: SearchResult) -> None:
+    for problem in result.problems:
+        warn(state, f"{_where(problem)}: {problem.message} (left out of the results)")
+    for note in result.notes:
+        notice(state, note)
+    if state.json:
+        emit_json(state, result)
+        return
+    if not result.hits:
+        notice(state, "no matches")
+        return
+    columns = ["name", "version", "category", "status", *(["score"] if result.query.text.strip() else []), "summary"]
+    state.out.print(to_table([hit.to_dict() for hit in result.hits], columns))
+    if result.total > len(result.hits):
+        notice(state, f"showing {len(result.hits)} of {result.total} matches; --limit 0 shows all")
+
+
+def render_outputs(state: State, result: OutputsResult, *, fix: str) -> None:
+    """What index/report/build did; CheckFailed for validation errors or stale files."""
+    if state.json:
+        emit_json(state, result)
+    else:
+        _print_problems(state, result.problems)
+        for path in result.written:
+            notice(state, f"wrote {path}")
+        for path in result.stale:
+            state.err.print(f"stale: {path}", markup=False)
+        if result.unchanged and not result.stale:
+            count = len(result.unchanged)
+            notice(state, f"{count} file{'s' * (count != 1)} up to date")
+    if result.errors:
+        raise CheckFailed(
+            f"validation failed with {result.errors} error{'s' * (result.errors != 1)}; nothing was written.",
+            hint=f"fix the problems above, then run `{fix}` again.",
+        )
+    if result.stale:
+        count = len(result.stale)
+        raise CheckFailed(
+            f"{count} generated file{'s are' if count != 1 else ' is'} stale: {', '.join(result.stale)}.",
+            hint=f"run `{fix}` and commit the result.",
+        )
+
+
+def _print_problems(state: State, problems: list[Problem]) -> None:
+    for problem in problems:
+        state.out.print(f"{_where(problem)}: {problem.severity}: {problem.message}", markup=False, soft_wrap=True)
+        if problem.hint:
+            state.out.print(f"    hint: {problem.hint}", markup=False, soft_wrap=True)
+
+
+def _where(problem: Problem) -> str:
+    return f"{problem.path}:{problem.line}:{problem.col}"
+
+
+def render_stats(state: State, result: Statistics) -> None:
+    for problem in result.problems:
+        warn(state, f"{_where(problem)}: {problem.message} (left out of the statistics)")
+    if state.json:
+        emit_json(state, result)
+        return
+    data = result.data
+    state.out.print(_category_table(data))
+    if data["tags"]["top"]:
+        state.out.print(to_table(data["tags"]["top"][:10], ["tag", "count"], title="Top tags"))
+    if data["deprecations"]:
+        columns = ["name", "status", "replacement", "since", "sunset", "reason"]
+        state.out.print(to_table(data["deprecations"], columns, title="Deprecations"))
+    for board in data["leaderboards"]:
+        state.out.print(_leaderboard_table(board))
+
+
+def _category_table(data: dict[str, Any]) -> Any:
+    statuses = list(data["by_status"])
+    rows = [
+        {"category": category, **{s: data["by_category_status"].get(category, {}).get(s, 0) for s in statuses}, "total": count}
+        for category, count in data["by_category"].items()
+    ]
+    rows.append({"category": "total", **data["by_status"], "total": data["total"]})
+    return to_table(rows, ["category", *statuses, "total"], title=f"{data['total']} models")
+
+
+def _leaderboard_table(board: dict[str, Any]) -> Any:
+    metrics = sorted({metric for row in board["ranking"] for metric in row["metrics"]}, key=lambda m: (m != board["metric"], m))
+    rows = [{**row, **row["metrics"]} for row in board["ranking"]]
+    horizon = f", horizon {board['horizon']}" if board["horizon"] is not None else ""
+    return to_table(rows, ["rank", "name", "version", "status", *metrics], title=f"{board['dataset']}{horizon} (by {board['metric']})")

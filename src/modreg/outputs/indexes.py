@@ -1,0 +1,136 @@
+"""The JSON index files under `index/`, built as pure functions of the descriptors.
+
+    index/registry.json             every descriptor, keyed by name
+    index/model_index.json          one searchable row per model
+    index/version_history.json      every model's versions, oldest first
+    index/metadata_index.json       tag / capability / author / category / status -> names
+    index/registry_statistics.json  counts, top tags, deprecations, leaderboards
+
+Everything is canonical JSON (`dumps_canonical`) with no clock in it: the same descriptors
+give the same bytes, which is what lets `modreg index --check` tell CI the files are stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from modreg.outputs.canonical import Memoized, dumps_canonical
+from modreg.outputs.entry import Entry, entry_name
+from modreg.outputs.fields import sorted_entries, status_of, strings, table, text, unique_by_name, version_sort_key
+from modreg.outputs.stats import FORMAT, build_statistics
+
+__all__ = ["INDEX_FILES", "build_indexes", "model_row", "version_history"]
+
+INDEX_FILES = (
+    "index/registry.json",
+    "index/model_index.json",
+    "index/version_history.json",
+    "index/metadata_index.json",
+    "index/registry_statistics.json",
+)
+
+
+def build_indexes(entries: Iterable[Entry], *, memo: MutableMapping[str, str] | None = None) -> dict[str, str]:
+    """`{relative path: canonical JSON text}` for the five index files.
+
+    `memo` keeps the rendered text of per-entry parts between runs (see `canonical.Memoized`);
+    it changes the speed, never the bytes.
+
+    Raises:
+        NonFiniteNumber: a descriptor holds NaN or infinity (JSON cannot).
+    """
+    ordered = unique_by_name(sorted_entries(entries))
+    documents = {
+        "index/registry.json": _registry(ordered),
+        "index/model_index.json": _model_index(ordered),
+        "index/version_history.json": _version_histories(ordered),
+        "index/metadata_index.json": _metadata_index(ordered),
+        "index/registry_statistics.json": build_statistics(ordered),
+    }
+    return {path: dumps_canonical(document, memo=memo) for path, document in documents.items()}
+
+
+def _registry(entries: list[Entry]) -> dict[str, Any]:
+    models = {entry_name(e): Memoized(e.data, e.compact) for e in entries}
+    return {"format": FORMAT, "count": len(entries), "models": models}
+
+
+def model_row(entry: Entry) -> dict[str, Any]:
+    """The searchable summary of one entry (a row of `model_index.json`)."""
+    data = entry.data
+    runtime, deprecation = table(data, "runtime"), table(data, "deprecation")
+    return {
+        "name": entry_name(entry),
+        "version": text(data, "version"),
+        "category": text(data, "category"),
+        "status": status_of(data),
+        "summary": text(data, "summary"),
+        "tags": strings(data, "tags"),
+        "capabilities": strings(data, "capabilities"),
+        "authors": strings(data, "authors"),
+        "runtime_model": text(runtime, "model") or None,
+        "created": text(data, "created") or None,
+        "updated": text(data, "updated") or None,
+        "replacement": text(deprecation, "replacement") or None,
+        "has_performance": bool(table(data, "performance")),
+        "file": entry.file,
+    }
+
+
+def _model_index(entries: list[Entry]) -> dict[str, Any]:
+    return {"format": FORMAT, "count": len(entries), "models": [Memoized(model_row(e)) for e in entries]}
+
+
+def version_history(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An entry's versions, oldest first: its `[[history]]` and then the current version."""
+    current = text(data, "version")
+    history = data.get("history") if isinstance(data.get("history"), list) else []
+    versions = []
+    for position, item in enumerate(history):
+        if isinstance(item, Mapping) and text(item, "version"):
+            versions.append((version_sort_key(text(item, "version"), position), _version_item(item, current)))
+    if current and not any(item["version"] == current for _, item in versions):
+        item = {"version": current, "date": text(data, "updated") or None, "summary": None, "current": True}
+        versions.append((version_sort_key(current, len(history)), item))
+    return [item for _, item in sorted(versions, key=lambda pair: pair[0])]
+
+
+def _version_item(item: Mapping[str, Any], current: str) -> dict[str, Any]:
+    version = text(item, "version")
+    return {
+        "version": version,
+        "date": text(item, "date") or None,
+        "summary": text(item, "summary") or None,
+        "current": version == current,
+    }
+
+
+def _version_histories(entries: list[Entry]) -> dict[str, Any]:
+    models = {entry_name(e): Memoized(version_history(e.data)) for e in entries}
+    return {"format": FORMAT, "models": models}
+
+
+def _metadata_index(entries: list[Entry]) -> dict[str, Any]:
+    facets: dict[str, dict[str, list[str]]] = {
+        "tags": {},
+        "capabilities": {},
+        "authors": {},
+        "categories": {},
+        "statuses": {},
+        "runtime_models": {},
+    }
+    for entry in entries:
+        name, data = entry_name(entry), entry.data
+        values = {
+            "tags": strings(data, "tags"),
+            "capabilities": strings(data, "capabilities"),
+            "authors": strings(data, "authors"),
+            "categories": [text(data, "category")] if text(data, "category") else [],
+            "statuses": [status_of(data)],
+            "runtime_models": [text(table(data, "runtime"), "model")] if table(data, "runtime").get("model") else [],
+        }
+        for facet, keys in values.items():
+            for key in dict.fromkeys(keys):
+                facets[facet].setdefault(key, []).append(name)
+    return {"format": FORMAT, **facets}

@@ -1,0 +1,178 @@
+"""The generated files of a registry (`index/`, `reports/`): build, compare, write.
+
+`generate()` reads every descriptor through the local cache (so after one edit it parses one
+file and re-renders one entry), builds the outputs with the pure functions of
+`modreg.outputs`, and then either compares them with the files on disk (`check=True`: writes
+nothing, reports each stale file) or writes the ones whose bytes differ, atomically and
+under the registry lock. Unchanged files are not touched, so their mtimes stay put.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modreg.errors import CheckFailed, Problem
+from modreg.registry.cache import CachedEntry, RegistryCache, Snapshot
+from modreg.registry.layout import RegistryPaths
+from modreg.registry.lock import DEFAULT_TIMEOUT, registry_lock
+
+__all__ = ["KINDS", "OutputsResult", "Statistics", "build_outputs", "generate", "read_snapshot", "statistics"]
+
+KINDS = ("index", "report")
+
+
+@dataclass(frozen=True)
+class OutputsResult:
+    """What `index`, `report` or `build` did (or, with `check`, found)."""
+
+    command: str
+    check: bool
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # validation problems (`build`)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for problem in self.problems if problem.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale and not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "check": self.check,
+            "ok": self.ok,
+            "written": list(self.written),
+            "unchanged": list(self.unchanged),
+            "stale": list(self.stale),
+            "problems": [problem.to_dict() for problem in self.problems],
+        }
+
+
+def read_snapshot(cache: RegistryCache, *, strict: bool) -> Snapshot:
+    """Every entry with its data; CheckFailed (when `strict`) if a descriptor cannot be read."""
+    snapshot = cache.refresh(with_data=True)
+    if strict and snapshot.problems:
+        first = snapshot.problems[0]
+        count = len(snapshot.problems)
+        raise CheckFailed(
+            f"{count} descriptor file{'s' * (count != 1)} cannot be read, so the outputs would leave "
+            f"{'them' if count != 1 else 'it'} out: {first.message}",
+            hint="fix the file (`modreg validate` lists every problem), then run the command again.",
+            path=first.path,
+            line=first.line,
+            col=first.col,
+        )
+    return snapshot
+
+
+def build_outputs(
+    entries: list[CachedEntry], kinds: Iterable[str], cache: RegistryCache | None = None, *, root: Path | None = None
+) -> dict[str, str]:
+    """`{relative path: text}` of the outputs of `kinds`; the cache's fragments speed up `index`.
+
+    Raises:
+        CheckFailed: a descriptor holds NaN or infinity, which JSON cannot.
+    """
+    from modreg.outputs.canonical import NonFiniteNumber
+    from modreg.outputs.indexes import build_indexes
+    from modreg.outputs.reports import build_reports
+
+    outputs: dict[str, str] = {}
+    try:
+        if "index" in kinds:
+            memo = cache.fragments() if cache is not None else None
+            outputs.update(build_indexes(entries, memo=memo))
+            if cache is not None and memo is not None:
+                cache.save_fragments(memo)
+        if "report" in kinds:
+            outputs.update(build_reports(entries))
+    except NonFiniteNumber as error:
+        raise _non_finite(entries, error, root) from None
+    return outputs
+
+
+def generate(
+    paths: RegistryPaths,
+    kinds: Iterable[str],
+    *,
+    command: str,
+    check: bool = False,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+    problems: list[Problem] | None = None,
+) -> OutputsResult:
+    """Build the outputs of `kinds` and compare them (`check`) or write the changed ones."""
+    kinds = tuple(kinds)
+    with RegistryCache(paths) as cache:
+        entries = read_snapshot(cache, strict=True).entries
+        outputs = build_outputs(entries, kinds, cache, root=paths.root)
+    if check:
+        stale = [path for path, text in outputs.items() if _current(paths, path) != text]
+        fresh = [path for path in outputs if path not in stale]
+        return OutputsResult(command, True, unchanged=fresh, stale=stale, problems=problems or [])
+    written: list[str] = []
+    with registry_lock(paths, lock_timeout):
+        written = _write_changed(paths, outputs)
+    unchanged = [path for path in outputs if path not in written]
+    return OutputsResult(command, False, written=written, unchanged=unchanged, problems=problems or [])
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """The registry's statistics (the dictionary of registry_statistics.json) and the
+    descriptor files left out because they cannot be read."""
+
+    data: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+def statistics(paths: RegistryPaths) -> Statistics:
+    """The statistics of the registry at `paths`, from its readable descriptors."""
+    from modreg.outputs.stats import build_statistics
+
+    with RegistryCache(paths) as cache:
+        snapshot = read_snapshot(cache, strict=False)
+        return Statistics(build_statistics(snapshot.entries), snapshot.problems)
+
+
+def _current(paths: RegistryPaths, relative: str) -> str | None:
+    try:
+        return (paths.root / relative).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str]:
+    from modreg.registry.atomic import write_atomic
+
+    written = []
+    for relative, text in outputs.items():
+        if _current(paths, relative) != text:
+            write_atomic(paths.root / relative, text)
+            written.append(relative)
+    return written
+
+
+def _non_finite(entries: list[CachedEntry], error: Exception, root: Path | None) -> CheckFailed:
+    from modreg.outputs.canonical import NonFiniteNumber, dumps_canonical
+    from modreg.registry.files import display_path
+
+    for entry in entries:
+        try:
+            dumps_canonical(entry.data)
+        except NonFiniteNumber as found:
+            return CheckFailed(
+                f"{found.where} is {found.value!r}, which JSON cannot hold.",
+                hint="write a finite number there, or remove the key.",
+                path=display_path(root / entry.file) if root is not None else entry.file,
+            )
+    return CheckFailed(f"The outputs hold a value JSON cannot: {error}.", hint="run `modreg validate`.")

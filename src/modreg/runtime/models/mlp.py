@@ -1,0 +1,88 @@
+"""MLP: a multi-layer perceptron over the flattened input window (neuralforecast's MLP)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from modreg.runtime import nn
+from modreg.runtime.autograd import Tensor, concat
+from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
+from modreg.runtime.factory import register_model
+from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
+
+__all__ = ["MLP"]
+
+
+class _MLPNetwork(nn.Module):
+    """Flatten [y | hist exog | futr exog | static] -> num_layers x (Linear + ReLU) -> Linear(h * n_outputs)."""
+
+    def __init__(self, n_inputs: int, h: int, n_outputs: int, num_layers: int, hidden_size: int) -> None:
+        super().__init__()
+        self.h, self.n_outputs = h, n_outputs
+        sizes = [n_inputs] + [hidden_size] * num_layers
+        self.mlp = nn.ModuleList([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.out = nn.Linear(hidden_size, h * n_outputs)
+
+    def forward(self, batch: WindowBatch) -> Tensor:
+        size = batch.batch_size
+        parts = [batch.insample_y]  # (B, L)
+        for extra in (batch.hist_exog, batch.futr_exog, batch.stat_exog):
+            if extra is not None:
+                parts.append(extra.reshape(size, -1))  # (B, L*X) | (B, (L+h)*F) | (B, S)
+        x = concat(parts, axis=1) if len(parts) > 1 else parts[0]
+        for layer in self.mlp:
+            x = layer(x).relu()
+        return self.out(x).reshape(size, self.h, self.n_outputs)  # (B, h, n_outputs)
+
+
+@register_model("MLP", category="basic", capabilities=("multi_step", "batch_processing", "exogenous"))
+class MLP(WindowForecaster):
+    """Multi-layer perceptron: fully connected ReLU layers from the flattened window to the horizon.
+
+    The input window (and the historical, future and static exogenous values, flattened) feeds
+    `num_layers` layers of `hidden_size` units with ReLU, and a linear layer outputs all `h`
+    steps at once (direct multi-step forecasting).
+
+    Args:
+        num_layers: number of hidden layers.
+        hidden_size: units of each hidden layer.
+
+    References:
+        Rosenblatt, F. (1958). "The perceptron: a probabilistic model for information storage and
+        organization in the brain". Psychological Review 65(6).
+        Olivares, K. G., Challu, C., Garza, F., Mergenthaler Canseco, M., Dubrawski, A. (2022).
+        "NeuralForecast: User friendly state-of-the-art neural forecasting models". PyCon Salt
+        Lake City (the reference implementation and defaults).
+    """
+
+    param_bounds: ClassVar[dict[str, dict[str, Any]]] = {
+        "input_size": {"minimum": 1},
+        "num_layers": {"minimum": 1},
+        "hidden_size": {"minimum": 1},
+    }
+
+    def __init__(
+        self, h: int, input_size: int, num_layers: int = 2, hidden_size: int = 1024, loss: LossSpec = "mae",
+        max_steps: int = 1000, learning_rate: float = 1e-3, num_lr_decays: int = -1,
+        early_stop_patience_steps: int = -1, val_check_steps: int = 100, batch_size: int = 32,
+        windows_batch_size: int = 1024, inference_windows_batch_size: int = -1, step_size: int = 1,
+        start_padding_enabled: bool = False, scaler_type: ScalerSpec = "identity", random_seed: int = 1,
+        gradient_clip_val: float | None = None, optimizer: OptimizerSpec = "adam", precision: Precision = "float32",
+        futr_exog_list: tuple[str, ...] | None = None, hist_exog_list: tuple[str, ...] | None = None,
+        stat_exog_list: tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(
+            h=h, input_size=input_size, loss=loss, max_steps=max_steps, learning_rate=learning_rate,
+            num_lr_decays=num_lr_decays, early_stop_patience_steps=early_stop_patience_steps,
+            val_check_steps=val_check_steps, batch_size=batch_size, windows_batch_size=windows_batch_size,
+            inference_windows_batch_size=inference_windows_batch_size, step_size=step_size,
+            start_padding_enabled=start_padding_enabled, scaler_type=scaler_type, random_seed=random_seed,
+            gradient_clip_val=gradient_clip_val, optimizer=optimizer, precision=precision,
+            futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list, stat_exog_list=stat_exog_list,
+        )
+        self.num_layers, self.hidden_size = num_layers, hidden_size
+
+    def _build_network(self) -> nn.Module:
+        n_inputs = (self.input_size * (1 + self.hist_exog_size) + (self.input_size + self.h) * self.futr_exog_size
+                    + self.stat_exog_size)
+        return _MLPNetwork(n_inputs, self.h, self.loss.outputsize_multiplier, self.num_layers, self.hidden_size)
