@@ -223,10 +223,14 @@ def test_show_of_a_deprecated_entry_warns_with_replacement_and_sunset(reg: Path)
 def test_list_shows_a_table_sorted_by_name(reg: Path) -> None:
     result = invoke(reg, "list")
     assert result.exit_code == 0 and result.stderr == ""
-    lines = result.stdout.splitlines()
-    assert all(column in lines[1] for column in ("name", "version", "category", "status", "summary"))
-    order = [name for name in ("Alpha", "Beta", "Old") if any(name in line for line in lines)]
-    assert order == ["Alpha", "Beta", "Old"]
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["name", "version", "category", "status", "summary"]
+    assert [row.split()[:4] for row in rows] == [
+        ["Alpha", "1.0.0", "basic", "active"],
+        ["Beta", "2.0.0", "recurrent", "active"],
+        ["Old", "0.9.0", "basic", "deprecated"],
+    ]
+    assert rows[0].endswith("The alpha model")
 
 
 @pytest.mark.parametrize(

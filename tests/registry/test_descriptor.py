@@ -38,7 +38,7 @@ _values = st.recursive(
     max_leaves=20,
 )
 _documents = st.dictionaries(_text, _values, max_size=8)
-_settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_settings = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _toml(text: str) -> Any:

@@ -275,7 +275,7 @@ def _zsh_action(option: OptionSpec) -> str:
 
 
 def _zsh_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
 def _ident(word: str) -> str:
@@ -309,20 +309,38 @@ function __modreg_entries
     end
 end
 
-function __modreg_path_is
-    set -l tokens (commandline -opc)
-    set -l words
-    for token in $tokens[2..-1]
-        string match -q -- '-*' $token; or set -a words $token
+function __modreg_words --description 'the words typed after modreg, without options and their values'
+    set -l skip 0
+    for token in (commandline -opc)[2..-1]
+        if test $skip = 1
+            set skip 0
+        else if contains -- $token $__modreg_valued
+            set skip 1
+        else if not string match -q -- '-*' $token
+            echo $token
+        end
     end
-    test "$words[1..(count $argv)]" = "$argv"
+end
+
+function __modreg_at_root
+    test (count (__modreg_words)) -eq 0
+end
+
+function __modreg_path_is --description 'the command typed so far starts with $argv'
+    set -l words (__modreg_words)
+    test (count $words) -ge (count $argv); or return 1
+    for i in (seq (count $argv))
+        test "$words[$i]" = "$argv[$i]"; or return 1
+    end
 end
 """
 
 
 def render_fish(specs: list[CommandSpec]) -> str:
     """A fish completion script (`complete -c modreg ...`)."""
-    lines = [f"# fish completion for modreg. {HEADER}", "# Install: copy it to ~/.config/fish/completions/modreg.fish.", _FISH_HELPERS.strip("\n"), "", "complete -c modreg -f"]
+    valued = sorted({name for spec in specs for option in spec.options if option.takes_value for name in option.names})
+    lines = [f"# fish completion for modreg. {HEADER}", "# Install: copy it to ~/.config/fish/completions/modreg.fish."]
+    lines += [f"set -g __modreg_valued {' '.join(valued)}", _FISH_HELPERS.strip("\n"), "", "complete -c modreg -f"]
     for spec in specs:
         condition = _fish_condition(spec)
         for sub, text in spec.children:
@@ -339,7 +357,7 @@ def render_fish(specs: list[CommandSpec]) -> str:
 
 def _fish_condition(spec: CommandSpec) -> str:
     if not spec.path:
-        return "__fish_use_subcommand"
+        return "__modreg_at_root"
     quoted = " ".join(spec.path)
     children = " ".join(spec.subcommands)
     condition = f"__modreg_path_is {quoted}"

@@ -6,6 +6,7 @@ the result; `render_mutation` and `render_batch` are shared by every mutating co
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -15,7 +16,7 @@ from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
 from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
-from modreg.cli.render import emit_json, notice, to_table, warn
+from modreg.cli.render import emit_json, notice, warn
 from modreg.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -229,10 +230,23 @@ def render_listing(state: State, listing: Listing) -> None:
     if state.json:
         emit_json(state, listing)
     elif listing.models:
-        rows = [{**vars(row)} for row in listing.models]
-        state.out.print(to_table(rows, ["name", "version", "category", "status", "summary"]))
+        rows = [(r.name, r.version, r.category, r.status, r.summary) for r in listing.models]
+        _print_columns(state, ("name", "version", "category", "status", "summary"), rows)
     else:
         notice(state, "No models match.")
+
+
+def _print_columns(state: State, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Aligned plain columns, the last one cut to a terminal's width (fast for 10,000 rows)."""
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header) - 1)]
+    room = max(state.out.width - sum(widths) - 2 * len(widths), 20) if state.out.is_terminal else sys.maxsize
+
+    def line(cells: tuple[str, ...]) -> str:
+        last = cells[-1] if len(cells[-1]) <= room else cells[-1][: room - 1] + "…"
+        return "  ".join([*(cell.ljust(width) for cell, width in zip(cells, widths)), last]).rstrip()
+
+    state.out.print(line(header), style="bold", markup=False, highlight=False)
+    state.out.print("\n".join(line(row) for row in rows), markup=False, highlight=False, soft_wrap=True)
 
 
 def render_entry(state: State, entry: Entry) -> None:
@@ -243,10 +257,11 @@ def render_entry(state: State, entry: Entry) -> None:
     out = state.out
     heading = f"[bold]{escape(entry.name)}[/bold] {escape(str(data.get('version', '')))}"
     out.print(f"{heading}  ·  {escape(str(data.get('category', '')))}  ·  {escape(str(data.get('status', 'active')))}")
-    for key in ("summary", "description"):
-        if data.get(key):
-            out.print(str(data[key]).rstrip("\n"), markup=False)
-    out.print(f"[dim]{escape(entry.path)}[/dim]")
+    if data.get("summary"):
+        out.print(str(data["summary"]), markup=False, style="italic")
+    if data.get("description"):
+        out.print("\n" + str(data["description"]).rstrip("\n"), markup=False)
+    out.print(f"\n[dim]{escape(entry.path)}[/dim]")
     simple = {k: v for k, v in data.items() if not isinstance(v, dict) and (not isinstance(v, list) or _is_flat_list(v))}
     shown = {k: v for k, v in simple.items() if k not in ("schema_version", "name", "version", "category", "status", "summary", "description")}
     _print_fields(state, None, shown)

@@ -96,7 +96,7 @@ def render_search(state: State, result: SearchResult) -> None:
     for note in result.notes:
         notice(state, note)
     if state.json:
-        emit_json(state, result)
+        emit_json(state, result.to_dict())
         return
     if not result.hits:
         notice(state, "no matches")
@@ -110,7 +110,7 @@ def render_search(state: State, result: SearchResult) -> None:
 def render_outputs(state: State, result: OutputsResult, *, fix: str) -> None:
     """What index/report/build did; CheckFailed for validation errors or stale files."""
     if state.json:
-        emit_json(state, result)
+        emit_json(state, result.to_dict())
     else:
         _print_problems(state, result.problems)
         for path in result.written:
@@ -148,7 +148,7 @@ def render_stats(state: State, result: Statistics) -> None:
     for problem in result.problems:
         warn(state, f"{_where(problem)}: {problem.message} (left out of the statistics)")
     if state.json:
-        emit_json(state, result)
+        emit_json(state, result.to_dict())
         return
     data = result.data
     state.out.print(_category_table(data))

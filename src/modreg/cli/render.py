@@ -75,10 +75,10 @@ def render_problems(state: State, report: Any, fmt: str) -> None:
     """A validation report: `text` lines (+ hints), one `json` document, or `github` annotations.
 
     `report` has `problems` (each with path, line, col, message, json_path, hint, severity),
-    `files`, `errors` and `warnings`. The one-line summary goes to stderr.
+    `files`, `errors`, `warnings` and `to_dict()`. The one-line summary goes to stderr.
     """
     if fmt == "json":
-        emit_json(state, report)
+        emit_json(state, report.to_dict())
         return
     for problem in report.problems:
         if fmt == "github":

@@ -6,9 +6,10 @@ that make it fit for committed files: dates and times become ISO text, NaN and i
 refused with the path of the value, and it is several times faster (strings go through the C
 encoder, containers are joined rather than yielded piece by piece).
 
-Large files are mostly made of per-entry parts that rarely change. A `Memoized` value is
-rendered once and its text kept in a memo (any mutable mapping; the local cache persists one),
-keyed by a hash of the value's compact JSON, so regenerating after one edit re-renders one entry.
+Large files are mostly made of per-entry parts that rarely change. A `Memoized` part is
+rendered once and its text kept in a memo (any mutable mapping; the local cache persists one)
+under a key naming its content (the hash of the descriptor file it comes from, or of its own
+compact JSON), so regenerating after one edit computes and renders one entry's parts.
 """
 
 from __future__ import annotations
@@ -46,15 +47,19 @@ class NonFiniteNumber(ValueError):
 class Memoized:
     """A part of a document whose rendering may come from (and goes to) a memo.
 
-    `compact` is the value's `dumps_compact` text when the caller already has it (the cache
-    stores every descriptor in that form), which saves encoding it again to find its key.
+    `source` is the value, or a function making it (called only when the memo misses). `key`
+    names the value, e.g. `data:<sha256 of the file it came from>`; None derives the key from
+    the value's compact JSON.
     """
 
-    value: Any
-    compact: str | None = None
+    source: Any
+    key: str | None = None
 
-    def key(self) -> str:
-        return memo_key(self.compact if self.compact is not None else dumps_compact(self.value))
+    def value(self) -> Any:
+        return self.source() if callable(self.source) else self.source
+
+    def memo_key(self, value: Any) -> str:
+        return self.key if self.key is not None else memo_key(dumps_compact(value))
 
 
 def memo_key(compact: str) -> str:
@@ -157,10 +162,11 @@ class _Encoder:
 
     def _memoized(self, part: Memoized, indent: str, where: tuple[str, ...]) -> str:
         if self.memo is None:
-            return self.encode(part.value, indent, where)
-        key = part.key()
+            return self.encode(part.value(), indent, where)
+        value = part.value() if part.key is None else None
+        key = part.memo_key(value)
         text = self.memo.get(key)
         if text is None:
-            text = self.encode(part.value, "", where)
+            text = self.encode(part.value() if value is None else value, "", where)
             self.memo[key] = text
         return text.replace("\n", "\n" + indent) if indent else text

@@ -1,59 +1,119 @@
-"""What the output builders read: one descriptor's file, its data, and its name.
+"""What the output builders read: one descriptor's file, its data, and its facets.
 
-The local cache hands out entries whose data is decoded on demand; `entries_from_descriptors`
-makes the same from freshly parsed `Descriptor`s. Either way the data is JSON-able (dates as
-ISO text), so an index built from the cache and one built from the files are identical.
+The facets (name, version, category, status, summary, tags, capabilities, authors) are the
+data's own fields read defensively by `facets()`, kept apart so that counting tags over ten
+thousand entries does not decode ten thousand documents. The local cache hands out entries
+whose facets come from its columns and whose data is decoded on demand;
+`entries_from_descriptors` makes the same from freshly parsed `Descriptor`s. Either way the
+data is JSON-able (dates as ISO text), so outputs built from the cache and from the files are
+identical.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from modreg.outputs.canonical import jsonable
 
 if TYPE_CHECKING:
     from modreg.registry.descriptor import Descriptor
 
-__all__ = ["Entry", "DataEntry", "entries_from_descriptors", "entry_name"]
+__all__ = ["DataEntry", "Entry", "Facets", "entries_from_descriptors", "facets", "strings", "text"]
+
+
+class Facets(NamedTuple):
+    """The fields of a descriptor that lists, filters and counts read."""
+
+    name: str
+    version: str
+    category: str
+    status: str
+    summary: str
+    tags: tuple[str, ...]
+    capabilities: tuple[str, ...]
+    authors: tuple[str, ...]
 
 
 class Entry(Protocol):
-    """One descriptor as the builders see it."""
+    """One descriptor as the builders see it (its facets as attributes)."""
 
-    @property
-    def file(self) -> str:
-        """The descriptor's path relative to the registry root, with `/` (`models/NHITS.toml`)."""
+    file: str  # relative to the registry root, with `/` (`models/NHITS.toml`)
+    sha256: str | None  # of the file's bytes, when known: parts are memoized under it
+    name: str
+    version: str
+    category: str
+    status: str
+    summary: str
+    tags: tuple[str, ...]
+    capabilities: tuple[str, ...]
+    authors: tuple[str, ...]
 
     @property
     def data(self) -> Mapping[str, Any]:
         """The parsed descriptor, JSON-able."""
 
-    @property
-    def compact(self) -> str | None:
-        """`dumps_compact(data)` when known (saves encoding it again), else None."""
-
 
 @dataclass(frozen=True)
 class DataEntry:
-    """An Entry made from data at hand."""
+    """An Entry made from data at hand (see `DataEntry.of`)."""
 
     file: str
     data: Mapping[str, Any]
-    compact: str | None = None
+    sha256: str | None
+    name: str
+    version: str
+    category: str
+    status: str
+    summary: str
+    tags: tuple[str, ...]
+    capabilities: tuple[str, ...]
+    authors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, file: str, data: Mapping[str, Any], sha256: str | None = None) -> DataEntry:
+        """The entry of JSON-able `data` read from `file`."""
+        return cls(file, data, sha256, *facets(data, PurePosixPath(file).stem))
 
 
-def entry_name(entry: Entry) -> str:
-    """The entry's `name`, or its file's stem when the name is missing or not text."""
-    name = entry.data.get("name")
-    return name if isinstance(name, str) else Path(entry.file).stem
+def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
+    """`data[key]` as text ('' or `default` when absent or null)."""
+    value = data.get(key)
+    if value is None:
+        return default
+    return value if isinstance(value, str) else str(value)
+
+
+def strings(data: Mapping[str, Any], key: str) -> list[str]:
+    """`data[key]` as a list of strings (a lone string becomes a one-item list)."""
+    value = data.get(key)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item if isinstance(item, str) else str(item) for item in value]
+    return []
+
+
+def facets(data: Mapping[str, Any], stem: str) -> Facets:
+    """The facets of `data`; the name falls back to the file's `stem`, the status to active."""
+    name = data.get("name")
+    return Facets(
+        name if isinstance(name, str) else stem,
+        text(data, "version"),
+        text(data, "category"),
+        text(data, "status") or "active",
+        text(data, "summary"),
+        tuple(strings(data, "tags")),
+        tuple(strings(data, "capabilities")),
+        tuple(strings(data, "authors")),
+    )
 
 
 def entries_from_descriptors(descriptors: Iterable[Descriptor], root: Path) -> list[DataEntry]:
     """Entries for parsed descriptors of the registry at `root`."""
-    return [DataEntry(_relative(d.path, root), jsonable(d.data)) for d in descriptors]
+    return [DataEntry.of(_relative(d.path, root), jsonable(d.data), d.doc.sha256) for d in descriptors]
 
 
 def _relative(path: Path, root: Path) -> str:

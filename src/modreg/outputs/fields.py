@@ -1,7 +1,7 @@
 """Reading descriptor fields defensively: generated files must not fail on an odd entry.
 
 Validation reports wrong types; the builders still run on such a registry, so every accessor
-here returns a safe value (text, a list of strings, a table) whatever the file holds.
+here (and `text`/`strings` from `entry`) returns a safe value whatever the file holds.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modreg.outputs.entry import Entry, entry_name
+from modreg.outputs.entry import Entry, strings, text
 
 __all__ = [
     "CATEGORY_ORDER",
@@ -17,7 +17,6 @@ __all__ = [
     "number",
     "ordered_keys",
     "sorted_entries",
-    "status_of",
     "strings",
     "table",
     "text",
@@ -27,24 +26,6 @@ __all__ = [
 
 CATEGORY_ORDER = ("basic", "recurrent", "advanced", "transformer", "specialized", "custom")
 STATUS_ORDER = ("active", "deprecated", "archived")
-
-
-def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
-    """`data[key]` as text ('' or `default` when absent or null)."""
-    value = data.get(key)
-    if value is None:
-        return default
-    return value if isinstance(value, str) else str(value)
-
-
-def strings(data: Mapping[str, Any], key: str) -> list[str]:
-    """`data[key]` as a list of strings (a lone string becomes a one-item list)."""
-    value = data.get(key)
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item if isinstance(item, str) else str(item) for item in value]
-    return []
 
 
 def table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -60,14 +41,9 @@ def number(value: Any) -> float | int | None:
     return value
 
 
-def status_of(data: Mapping[str, Any]) -> str:
-    """The entry's status (`active` when unset)."""
-    return text(data, "status") or "active"
-
-
 def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
     """Entries by name ignoring case, then by name and file (a total, stable order)."""
-    return sorted(entries, key=lambda e: (entry_name(e).casefold(), entry_name(e), e.file))
+    return sorted(entries, key=lambda e: (e.name.casefold(), e.name, e.file))
 
 
 def unique_by_name(entries: list[Entry]) -> list[Entry]:
@@ -75,9 +51,8 @@ def unique_by_name(entries: list[Entry]) -> list[Entry]:
     seen: set[str] = set()
     unique = []
     for entry in entries:
-        name = entry_name(entry)
-        if name not in seen:
-            seen.add(name)
+        if entry.name not in seen:
+            seen.add(entry.name)
             unique.append(entry)
     return unique
 

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from modreg.outputs.canonical import Memoized, dumps_canonical
-from modreg.outputs.entry import Entry, entry_name
-from modreg.outputs.fields import sorted_entries, status_of, strings, table, text, unique_by_name, version_sort_key
+from modreg.outputs.entry import Entry
+from modreg.outputs.fields import sorted_entries, table, text, unique_by_name, version_sort_key
 from modreg.outputs.stats import FORMAT, build_statistics
 
-__all__ = ["INDEX_FILES", "build_indexes", "model_row", "version_history"]
+__all__ = ["INDEX_FILES", "build_indexes", "model_row", "part_key", "version_history"]
 
 INDEX_FILES = (
     "index/registry.json",
@@ -51,8 +51,18 @@ def build_indexes(entries: Iterable[Entry], *, memo: MutableMapping[str, str] | 
     return {path: dumps_canonical(document, memo=memo) for path, document in documents.items()}
 
 
+def part_key(kind: str, sha256: str | None, file: str) -> str | None:
+    """The memo key of an entry's part: what it is, and the file content it comes from.
+
+    Only the model_index row depends on the file's path as well as on its content.
+    """
+    if sha256 is None:
+        return None
+    return f"{kind}:{sha256}:{file}" if kind == "row" else f"{kind}:{sha256}"
+
+
 def _registry(entries: list[Entry]) -> dict[str, Any]:
-    models = {entry_name(e): Memoized(e.data, e.compact) for e in entries}
+    models = {e.name: Memoized(lambda e=e: e.data, part_key("data", e.sha256, e.file)) for e in entries}
     return {"format": FORMAT, "count": len(entries), "models": models}
 
 
@@ -61,14 +71,14 @@ def model_row(entry: Entry) -> dict[str, Any]:
     data = entry.data
     runtime, deprecation = table(data, "runtime"), table(data, "deprecation")
     return {
-        "name": entry_name(entry),
-        "version": text(data, "version"),
-        "category": text(data, "category"),
-        "status": status_of(data),
-        "summary": text(data, "summary"),
-        "tags": strings(data, "tags"),
-        "capabilities": strings(data, "capabilities"),
-        "authors": strings(data, "authors"),
+        "name": entry.name,
+        "version": entry.version,
+        "category": entry.category,
+        "status": entry.status,
+        "summary": entry.summary,
+        "tags": list(entry.tags),
+        "capabilities": list(entry.capabilities),
+        "authors": list(entry.authors),
         "runtime_model": text(runtime, "model") or None,
         "created": text(data, "created") or None,
         "updated": text(data, "updated") or None,
@@ -79,7 +89,8 @@ def model_row(entry: Entry) -> dict[str, Any]:
 
 
 def _model_index(entries: list[Entry]) -> dict[str, Any]:
-    return {"format": FORMAT, "count": len(entries), "models": [Memoized(model_row(e)) for e in entries]}
+    rows = [Memoized(lambda e=e: model_row(e), part_key("row", e.sha256, e.file)) for e in entries]
+    return {"format": FORMAT, "count": len(entries), "models": rows}
 
 
 def version_history(data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -107,7 +118,9 @@ def _version_item(item: Mapping[str, Any], current: str) -> dict[str, Any]:
 
 
 def _version_histories(entries: list[Entry]) -> dict[str, Any]:
-    models = {entry_name(e): Memoized(version_history(e.data)) for e in entries}
+    models = {
+        e.name: Memoized(lambda e=e: version_history(e.data), part_key("versions", e.sha256, e.file)) for e in entries
+    }
     return {"format": FORMAT, "models": models}
 
 
@@ -121,16 +134,16 @@ def _metadata_index(entries: list[Entry]) -> dict[str, Any]:
         "runtime_models": {},
     }
     for entry in entries:
-        name, data = entry_name(entry), entry.data
+        runtime_model = text(table(entry.data, "runtime"), "model")
         values = {
-            "tags": strings(data, "tags"),
-            "capabilities": strings(data, "capabilities"),
-            "authors": strings(data, "authors"),
-            "categories": [text(data, "category")] if text(data, "category") else [],
-            "statuses": [status_of(data)],
-            "runtime_models": [text(table(data, "runtime"), "model")] if table(data, "runtime").get("model") else [],
+            "tags": entry.tags,
+            "capabilities": entry.capabilities,
+            "authors": entry.authors,
+            "categories": (entry.category,) if entry.category else (),
+            "statuses": (entry.status,),
+            "runtime_models": (runtime_model,) if runtime_model else (),
         }
         for facet, keys in values.items():
             for key in dict.fromkeys(keys):
-                facets[facet].setdefault(key, []).append(name)
+                facets[facet].setdefault(key, []).append(entry.name)
     return {"format": FORMAT, **facets}

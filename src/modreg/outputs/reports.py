@@ -16,17 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modreg.outputs.entry import Entry, entry_name
-from modreg.outputs.fields import (
-    STATUS_ORDER,
-    ordered_keys,
-    sorted_entries,
-    status_of,
-    strings,
-    table,
-    text,
-    unique_by_name,
-)
+from modreg.outputs.entry import Entry, text
+from modreg.outputs.fields import STATUS_ORDER, ordered_keys, sorted_entries, table, unique_by_name
 from modreg.outputs.indexes import version_history
 from modreg.outputs.stats import LEADER_METRICS, build_statistics
 
@@ -40,7 +31,7 @@ _REPORT_TITLE = "Model registry report"
 def build_reports(entries: Iterable[Entry]) -> dict[str, str]:
     """`{relative path: markdown}` for the two report files."""
     ordered = unique_by_name(sorted_entries(entries))
-    anchors = github_anchors([entry_name(e) for e in ordered], first=_REPORT_TITLE)
+    anchors = github_anchors([e.name for e in ordered], first=_REPORT_TITLE)
     statistics = build_statistics(ordered)
     return {
         "reports/registry_report.md": _join(_report(ordered, anchors, statistics)),
@@ -117,10 +108,7 @@ def _link(name: str, anchors: Mapping[str, str], page: str = "") -> _Raw:
 def _report(entries: list[Entry], anchors: Mapping[str, str], statistics: Mapping[str, Any]) -> list[str]:
     lines = [_NOTICE, "", f"# {_REPORT_TITLE}", "", _headline(statistics), ""]
     if entries:
-        rows = [
-            [_link(entry_name(e), anchors), text(e.data, "version"), text(e.data, "category"), status_of(e.data), text(e.data, "summary")]
-            for e in entries
-        ]
+        rows = [[_link(e.name, anchors), e.version, e.category, e.status, e.summary] for e in entries]
         lines += _table(["Model", "Version", "Category", "Status", "Summary"], rows)
     for entry in entries:
         lines += _model_section(entry, anchors)
@@ -136,17 +124,17 @@ def _headline(statistics: Mapping[str, Any]) -> str:
 
 
 def _model_section(entry: Entry, anchors: Mapping[str, str]) -> list[str]:
-    data, name = entry.data, entry_name(entry)
-    lines = [f"## {name}", ""]
-    if text(data, "summary"):
-        lines += [f"*{_cell(text(data, 'summary'))}*", ""]
+    data = entry.data
+    lines = [f"## {entry.name}", ""]
+    if entry.summary:
+        lines += [f"*{_cell(entry.summary)}*", ""]
     lines += _table(["Field", "Value"], _facts(entry))
     if text(data, "description").strip():
         lines += [text(data, "description").strip(), ""]
     lines += _versions(data)
     lines += _performance(data)
     lines += _dependencies(data, anchors)
-    lines += _deprecation(data, anchors)
+    lines += _deprecation(entry, anchors)
     lines += _metadata(data)
     return lines
 
@@ -160,12 +148,12 @@ def _facts(entry: Entry) -> list[list[Any]]:
     else:
         run = "none: metadata only"
     return [
-        ["Version", text(data, "version")],
-        ["Category", text(data, "category")],
-        ["Status", status_of(data)],
-        ["Authors", strings(data, "authors")],
-        ["Tags", _Raw(_code(strings(data, "tags")))],
-        ["Capabilities", _Raw(_code(strings(data, "capabilities")))],
+        ["Version", entry.version],
+        ["Category", entry.category],
+        ["Status", entry.status],
+        ["Authors", list(entry.authors)],
+        ["Tags", _Raw(_code(list(entry.tags)))],
+        ["Capabilities", _Raw(_code(list(entry.capabilities)))],
         ["Created", text(data, "created")],
         ["Updated", text(data, "updated")],
         ["Runtime", run],
@@ -206,11 +194,11 @@ def _dependencies(data: Mapping[str, Any], anchors: Mapping[str, str]) -> list[s
     return ["**Dependencies**", "", *_table(["Model", "Version range"], rows)]
 
 
-def _deprecation(data: Mapping[str, Any], anchors: Mapping[str, str]) -> list[str]:
-    details = table(data, "deprecation")
-    if status_of(data) != "deprecated" and not details:
+def _deprecation(entry: Entry, anchors: Mapping[str, str]) -> list[str]:
+    details = table(entry.data, "deprecation")
+    if entry.status != "deprecated" and not details:
         return ["**Deprecation**: not deprecated.", ""]
-    parts = [f"{status_of(data).capitalize()}"]
+    parts = [entry.status.capitalize()]
     if text(details, "since"):
         parts[0] += f" since {text(details, 'since')}"
     if text(details, "reason"):
@@ -302,7 +290,9 @@ def _leaderboards(statistics: Mapping[str, Any], anchors: Mapping[str, str]) -> 
     lines: list[str] = []
     for board in boards:
         horizon = f", horizon {board['horizon']}" if board["horizon"] is not None else ""
-        lines += [f"### {board['dataset']}{horizon}", "", f"Ranked by {board['metric']}, lower is better.", ""]
+        shown = len(board["ranking"])
+        scope = f"The best {shown} of {board['entries']}, ranked" if board["entries"] > shown else "Ranked"
+        lines += [f"### {board['dataset']}{horizon}", "", f"{scope} by {board['metric']}, lower is better.", ""]
         metrics = _metric_columns(board)
         rows = [
             [row["rank"], _link(row["name"], anchors, "registry_report.md"), row["version"], row["status"]]

@@ -12,55 +12,45 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from modreg.outputs.entry import Entry, entry_name
-from modreg.outputs.fields import (
-    CATEGORY_ORDER,
-    STATUS_ORDER,
-    number,
-    ordered_keys,
-    sorted_entries,
-    status_of,
-    strings,
-    table,
-    text,
-)
+from modreg.outputs.entry import Entry, text
+from modreg.outputs.fields import CATEGORY_ORDER, STATUS_ORDER, number, ordered_keys, sorted_entries, table
 
-__all__ = ["FORMAT", "LEADER_METRICS", "TOP_TAGS", "build_statistics", "deprecations", "leaderboards"]
+__all__ = ["FORMAT", "LEADERBOARD_SIZE", "LEADER_METRICS", "TOP_TAGS", "build_statistics", "deprecations", "leaderboards"]
 
 FORMAT = 1
 LEADER_METRICS = ("mase", "smape", "rmse", "mae", "crps")  # lower is better, first present ranks
 TOP_TAGS = 20
+LEADERBOARD_SIZE = 10
 _NOT_METRICS = frozenset({"horizon"})
 
 
 def build_statistics(entries: Iterable[Entry]) -> dict[str, Any]:
     """The statistics of a registry's entries (pure: no clock, stable order)."""
     ordered = sorted_entries(entries)
-    datas = [entry.data for entry in ordered]
-    categories = Counter(text(data, "category", "unknown") for data in datas)
-    statuses = Counter(status_of(data) for data in datas)
-    tags = Counter(tag for data in datas for tag in dict.fromkeys(strings(data, "tags")))
-    with_runtime = sum(1 for data in datas if table(data, "runtime"))
-    updated = [text(data, "updated") for data in datas if text(data, "updated")]
+    categories = Counter(entry.category or "unknown" for entry in ordered)
+    statuses = Counter(entry.status for entry in ordered)
+    tags = Counter(tag for entry in ordered for tag in dict.fromkeys(entry.tags))
+    runtimes = [bool(table(entry.data, "runtime")) for entry in ordered]
+    updated = [text(entry.data, "updated") for entry in ordered if text(entry.data, "updated")]
     return {
         "format": FORMAT,
         "total": len(ordered),
         "by_category": {key: categories[key] for key in ordered_keys(categories, CATEGORY_ORDER)},
         "by_status": {key: statuses[key] for key in ordered_keys(statuses, STATUS_ORDER)},
-        "by_category_status": _cross_counts(datas),
+        "by_category_status": _cross_counts(ordered),
         "by_format": dict(Counter(_format_of(entry.file) for entry in ordered)),
-        "runtime": {"with_runtime": with_runtime, "metadata_only": len(ordered) - with_runtime},
+        "runtime": {"with_runtime": sum(runtimes), "metadata_only": len(ordered) - sum(runtimes)},
         "tags": {"distinct": len(tags), "top": top_tags(tags)},
-        "capabilities": dict(Counter(c for data in datas for c in dict.fromkeys(strings(data, "capabilities")))),
-        "authors": dict(Counter(a for data in datas for a in dict.fromkeys(strings(data, "authors")))),
+        "capabilities": dict(Counter(c for entry in ordered for c in dict.fromkeys(entry.capabilities))),
+        "authors": dict(Counter(a for entry in ordered for a in dict.fromkeys(entry.authors))),
         "deprecations": deprecations(ordered),
         "leaderboards": leaderboards(ordered),
         "last_updated": max(updated) if updated else None,
     }
 
 
-def _cross_counts(datas: list[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
-    pairs = Counter((text(data, "category", "unknown"), status_of(data)) for data in datas)
+def _cross_counts(entries: list[Entry]) -> dict[str, dict[str, int]]:
+    pairs = Counter((entry.category or "unknown", entry.status) for entry in entries)
     crossed: dict[str, dict[str, int]] = {}
     for (category, status), count in sorted(pairs.items()):
         crossed.setdefault(category, {})[status] = count
@@ -77,12 +67,12 @@ def deprecations(entries: list[Entry]) -> list[dict[str, Any]]:
     """Deprecated entries (and archived ones that say why) with replacement and dates."""
     found = []
     for entry in entries:
-        status, details = status_of(entry.data), table(entry.data, "deprecation")
+        status, details = entry.status, table(entry.data, "deprecation")
         if status != "deprecated" and not details:
             continue
         found.append(
             {
-                "name": entry_name(entry),
+                "name": entry.name,
                 "status": status,
                 "reason": text(details, "reason") or None,
                 "replacement": text(details, "replacement") or None,
@@ -94,7 +84,7 @@ def deprecations(entries: list[Entry]) -> list[dict[str, Any]]:
 
 
 def leaderboards(entries: list[Entry]) -> list[dict[str, Any]]:
-    """One ranking per (dataset, horizon) of the entries with recorded performance."""
+    """Per (dataset, horizon): the best `LEADERBOARD_SIZE` entries with recorded performance."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for entry in entries:
         row = _performance_row(entry)
@@ -106,8 +96,8 @@ def leaderboards(entries: list[Entry]) -> list[dict[str, Any]]:
     for (dataset, horizon), rows in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
         metric = next(m for m in LEADER_METRICS if any(m in row["metrics"] for row in rows))
         rows.sort(key=lambda row: (metric not in row["metrics"], row["metrics"].get(metric, 0), row["name"]))
-        ranking = [{"rank": rank, **row} for rank, row in enumerate(rows, 1)]
-        boards.append({"dataset": dataset, "horizon": horizon, "metric": metric, "ranking": ranking})
+        ranking = [{"rank": rank, **row} for rank, row in enumerate(rows[:LEADERBOARD_SIZE], 1)]
+        boards.append({"dataset": dataset, "horizon": horizon, "metric": metric, "entries": len(rows), "ranking": ranking})
     return boards
 
 
@@ -121,9 +111,9 @@ def _performance_row(entry: Entry) -> dict[str, Any] | None:
     if not any(metric in metrics for metric in LEADER_METRICS):
         return None
     return {
-        "name": entry_name(entry),
-        "version": text(entry.data, "version"),
-        "status": status_of(entry.data),
+        "name": entry.name,
+        "version": entry.version,
+        "status": entry.status,
         "measured": text(performance, "measured") or None,
         "metrics": metrics,
     }

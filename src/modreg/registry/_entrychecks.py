@@ -45,7 +45,8 @@ def _check_vocabulary(check: _FileChecker, key: str, values: list[Any], allowed:
     for index, value in enumerate(values):
         if isinstance(value, str) and value not in allowed:
             hint = did_you_mean(value, allowed) or f"allowed: {', '.join(allowed)}."
-            check.add((key, index), f"{key[:-1] if key.endswith('s') else key} `{value}` is not allowed by modreg.toml ({setting})", hint)
+            singular = {"tags": "tag", "capabilities": "capability"}[key]
+            check.add((key, index), f"{singular} `{value}` is not allowed by modreg.toml ({setting})", hint)
 
 
 def _lookup(data: Any, keys: list[str]) -> Any:
@@ -149,17 +150,22 @@ def check_runtime(check: _FileChecker) -> None:
     params = runtime.get("params", {})
     template = runtime.get("template")
     if isinstance(template, str):
+        if template not in check.context.templates:
+            _unknown_template(check, template)
+            return  # the parameters are incomplete without the template's
         params = _with_template(check, runtime["model"], template, params)
     check_model_and_params(check, ("runtime", "model"), runtime["model"], params, ("runtime", "params"))
 
 
+def _unknown_template(check: _FileChecker, name: str) -> None:
+    templates = sorted(check.context.templates)
+    hint = did_you_mean(name, templates) or (f"templates: {', '.join(templates)}." if templates else "templates/ is empty.")
+    check.add(("runtime", "template"), f"unknown template `{name}`", hint)
+
+
 def _with_template(check: _FileChecker, model: str, name: str, params: Any) -> Any:
-    templates = check.context.templates
-    if name not in templates:
-        hint = did_you_mean(name, sorted(templates)) or (f"templates: {', '.join(sorted(templates))}." if templates else "templates/ is empty.")
-        check.add(("runtime", "template"), f"unknown template `{name}`", hint)
-        return params
-    data = templates[name]
+    """The template's parameters overlaid with the entry's own."""
+    data = check.context.templates[name]
     if isinstance(data.get("model"), str) and data["model"] != model:
         check.add(("runtime", "template"), f"template `{name}` is for runtime model `{data['model']}`, not `{model}`", "use a template for this model, or one without a model.")
     base = data.get("params") if isinstance(data.get("params"), dict) else {}

@@ -1,15 +1,16 @@
 """Spread per-file work over the machine's cores when there are many files.
 
 Below `THRESHOLD` items the work runs in this process (a pool costs more than it saves).
-Above it, items go to a process pool in a few chunks per worker. `fork` is used where the
-platform has it, so workers inherit what the parent already imported and compiled (the
-JSON Schema validators): no re-import, no re-compile.
+Above it, items go to a process pool in a few chunks per worker. On Linux `fork` is
+used, so workers inherit what the parent already imported and compiled (the fast schema
+checks): no re-import, no re-compile. Elsewhere the platform's default start method is.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -42,8 +43,7 @@ def map_chunked(function: Callable[[Sequence[T]], list[R]], items: Sequence[T]) 
         return function(list(items))
     size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
     chunks = [list(items[start : start + size]) for start in range(0, len(items), size)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         results: list[R] = []
         for chunk_result in pool.map(function, chunks):

@@ -18,17 +18,20 @@ sqlite3 build lacks FTS5). It also keeps rendered JSON fragments for `modreg ind
 The files always win: a cache that is missing, of another format, or corrupt (any SQLite
 error, undecodable JSON) is deleted and rebuilt without a word; one that cannot be written
 (read-only folder, locked too long) is replaced by an in-memory one for this process.
-Readers run concurrently (WAL journal); writers take SQLite's write lock in turn.
+Readers run concurrently (WAL journal); writers take SQLite's write lock in turn. The
+cache also starts afresh when the code that fills it changes (`code_fingerprint`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
 import re
 import sqlite3
+import sys
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -177,7 +180,7 @@ class RegistryCache:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "meta" in tables:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            if meta.get("format") == CACHE_FORMAT and meta.get("backend") == wanted:
+            if meta.get("format") == CACHE_FORMAT and meta.get("backend") == wanted and meta.get("code") == code_fingerprint():
                 self.backend = wanted
                 return conn
         conn.execute("BEGIN IMMEDIATE")
@@ -185,7 +188,8 @@ class RegistryCache:
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in _schema(wanted):
             conn.execute(statement)
-        conn.executemany("INSERT INTO meta VALUES (?, ?)", [("format", CACHE_FORMAT), ("backend", wanted)])
+        meta = [("format", CACHE_FORMAT), ("backend", wanted), ("code", code_fingerprint())]
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta)
         conn.execute("COMMIT")
         self.backend = wanted
         return conn
@@ -287,9 +291,10 @@ class RegistryCache:
         if result.compact is not None:
             self.conn.execute("INSERT INTO search (rowid, name, summary, description, tags, capabilities) VALUES (?, ?, ?, ?, ?, ?)", (row_id, *result.texts))
         if result.pretty is not None:
-            from modreg.outputs.canonical import memo_key
+            from modreg.outputs.indexes import part_key
 
-            self.conn.execute("INSERT OR IGNORE INTO fragments VALUES (?, ?)", (memo_key(result.compact or ""), result.pretty))
+            key = part_key("data", result.sha256, f"models/{name}")
+            self.conn.execute("INSERT OR IGNORE INTO fragments VALUES (?, ?)", (key, result.pretty))
 
     def _snapshot(self, parsed: list[str], with_data: bool) -> Snapshot:
         columns = "file, sha256, name, version, category, status, summary, tags, capabilities, authors, error"
@@ -308,16 +313,16 @@ class RegistryCache:
         missing = {entry.file.removeprefix("models/"): entry for entry in entries if entry._compact is None}
         if not missing:
             return
-        for stem, compact in self.conn.execute("SELECT file, data FROM files WHERE data IS NOT NULL"):
-            entry = missing.get(stem)
+        for name, compact in self.conn.execute("SELECT file, data FROM files WHERE data IS NOT NULL"):
+            entry = missing.get(name)
             if entry is not None:
                 entry._compact = compact
 
-    def compact_data(self, stem: str) -> str:
-        """The stored data JSON of `models/<stem>` (for an entry's lazy `data`)."""
-        row = self.conn.execute("SELECT data FROM files WHERE file=?", (stem,)).fetchone()
+    def compact_data(self, name: str) -> str:
+        """The stored data JSON of `models/<name>` (for an entry's lazy `data`)."""
+        row = self.conn.execute("SELECT data FROM files WHERE file=?", (name,)).fetchone()
         if row is None or row[0] is None:
-            raise ValueError(f"the cache lost models/{stem} while it was in use")
+            raise ValueError(f"the cache lost models/{name} while it was in use")
         return row[0]
 
     # ----- ranking -----
@@ -501,7 +506,7 @@ def _parse_one(path: Path) -> _Parsed:
         data = jsonable(doc.data)
         compact = dumps_compact(data)
     except (ModregError, OSError, TypeError, ValueError) as error:
-        return _Parsed(_sha256(path) or "", None, None, ("",) * 8, ("",) * 5, _error_json(error))
+        return _Parsed(_sha256(path) or "", None, None, ("",) * 8, (), _error_json(error))
     try:
         pretty: str | None = render_fragment(data)
     except NonFiniteNumber:
@@ -524,41 +529,20 @@ def _problem(path: Path, error: str) -> Problem:
     return Problem(display_path(path), fields["line"] or 1, fields["col"] or 1, fields["message"], hint=fields["hint"])
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [_text(item) for item in value] if isinstance(value, list) else []
-
-
 def _light(data: Mapping[str, Any], stem: str) -> tuple[str, ...]:
-    """name, version, category, status, summary, tags, capabilities, authors (lists joined)."""
-    name = data.get("name") if isinstance(data.get("name"), str) else stem
-    return (
-        name,
-        _text(data.get("version")),
-        _text(data.get("category")),
-        _text(data.get("status")) or "active",
-        _text(data.get("summary")),
-        _SEP.join(_strings(data.get("tags"))),
-        _SEP.join(_strings(data.get("capabilities"))),
-        _SEP.join(_strings(data.get("authors"))),
-    )
+    """The facets as stored: name, version, category, status, summary, then the lists joined."""
+    from modreg.outputs.entry import facets
+
+    found = facets(data, stem)
+    return (*found[:5], *(_SEP.join(values) for values in found[5:]))
 
 
 def _texts(data: Mapping[str, Any], stem: str) -> tuple[str, ...]:
     """The text of each SEARCH_COLUMNS column."""
-    name = data.get("name") if isinstance(data.get("name"), str) else stem
-    return (
-        name,
-        _text(data.get("summary")),
-        _text(data.get("description")),
-        " ".join(_strings(data.get("tags"))),
-        " ".join(_strings(data.get("capabilities"))),
-    )
+    from modreg.outputs.entry import facets, text
+
+    found = facets(data, stem)
+    return (found.name, found.summary, text(data, "description"), " ".join(found.tags), " ".join(found.capabilities))
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -618,6 +602,33 @@ def _idf(count: int, hits: int) -> float:
 
 
 # ----- schema -----
+
+
+# The modules whose code decides what the cache holds (parsed data, rendered fragments): when
+# any of them changes, the cache starts afresh.
+_FINGERPRINTED = (
+    "registry/cache.py",
+    "registry/files.py",
+    "registry/_yamlread.py",
+    "outputs/canonical.py",
+    "outputs/entry.py",
+    "outputs/fields.py",
+    "outputs/indexes.py",
+    "outputs/stats.py",
+)
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the code that produced the cached data, and of the Python version."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.blake2b(sys.version.encode("utf-8"), digest_size=16)
+    for relative in _FINGERPRINTED:
+        try:
+            digest.update((package / relative).read_bytes())
+        except OSError:
+            digest.update(f"missing {relative}".encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _has_fts5(conn: sqlite3.Connection) -> bool:

@@ -154,7 +154,7 @@ def _jobs(
     if files is None:
         jobs = [(p, "descriptor", True) for p in descriptors]
         return jobs + [(p, _kind(p, paths), True) for p in others], {*descriptors, *others}
-    selected = {p.resolve() for p in _expand(files)}
+    selected = set(_expand(files, root))
     known = set(descriptors)
     extra = sorted(p for p in selected if p not in known and _kind(p, paths) == "descriptor")
     jobs = [(p, "descriptor", p in selected) for p in (*descriptors, *extra)]
@@ -172,17 +172,15 @@ def _descriptor_files(paths: RegistryPaths) -> list[Path]:
     return [paths.models / name for name in names]
 
 
-def _expand(files: list[Path]) -> list[Path]:
+def _expand(files: list[Path], paths: RegistryPaths) -> list[Path]:
+    """Given files, and the registry files (or any descriptor-like files) under given folders."""
     expanded: list[Path] = []
     for path in files:
         if path.is_dir():
-            expanded.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix in DESCRIPTOR_SUFFIXES and not _is_generated(p, path)
-            )
+            found = (p.resolve() for p in sorted(path.rglob("*")) if p.suffix in DESCRIPTOR_SUFFIXES and p.is_file())
+            expanded.extend(p for p in found if not _is_generated(p, path.resolve()) and _is_checkable(p, paths))
         elif path.is_file():
-            expanded.append(path)
+            expanded.append(path.resolve())
         else:
             raise NotFound(f"{path} does not exist.", hint="pass descriptor files or folders of a registry.", path=path)
     return expanded
@@ -191,6 +189,16 @@ def _expand(files: list[Path]) -> list[Path]:
 def _is_generated(path: Path, top: Path) -> bool:
     parts = path.relative_to(top).parts
     return any(part.startswith(".") or part in ("index", "reports") for part in parts[:-1])
+
+
+def _is_checkable(path: Path, paths: RegistryPaths) -> bool:
+    """Inside the registry only its own kinds of file; outside it, any descriptor-like file."""
+    root = paths.root.resolve()
+    if root not in path.parents:
+        return True
+    if _kind(path, paths) in ("config", "plugin", "template"):
+        return True
+    return path.parent == paths.models.resolve()
 
 
 def _kind(path: Path, paths: RegistryPaths) -> str:

@@ -34,7 +34,8 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _GRAD_ENABLED = [True]
 
 OPS: dict[str, Callable[..., Any]] = {}
-"""Every differentiable primitive by name; tests/runtime/test_gradcheck.py checks each one."""
+"""Every differentiable primitive by name (complete once `modreg.runtime.autograd` is imported);
+tests/runtime/test_gradcheck.py fails for any op here without a gradient check."""
 
 
 def register_op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
