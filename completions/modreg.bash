@@ -41,7 +41,7 @@ _modreg() {
             ':--registry'|':-r') skip=1 ;;
             'validate:--format'|'validate:--registry'|'validate:-r') skip=1 ;;
             'register:--category'|'register:-c'|'register:--summary'|'register:--description'|'register:--author'|'register:--tag'|'register:--capability'|'register:--version'|'register:--runtime-model'|'register:--param'|'register:--format'|'register:--lock-timeout'|'register:--registry'|'register:-r') skip=1 ;;
-            'show:--registry'|'show:-r') skip=1 ;;
+            'show:--at'|'show:--registry'|'show:-r') skip=1 ;;
             'list:--category'|'list:-c'|'list:--status'|'list:--tag'|'list:--registry'|'list:-r') skip=1 ;;
             'update:--summary'|'update:--description'|'update:--tag'|'update:--remove-tag'|'update:--capability'|'update:--remove-capability'|'update:--author'|'update:--remove-author'|'update:--set'|'update:--unset'|'update:--lock-timeout'|'update:--registry'|'update:-r') skip=1 ;;
             'models:--category'|'models:--capability') skip=1 ;;
@@ -52,6 +52,14 @@ _modreg() {
             'report:--lock-timeout'|'report:--registry'|'report:-r') skip=1 ;;
             'build:--lock-timeout'|'build:--registry'|'build:-r') skip=1 ;;
             'stats:--registry'|'stats:-r') skip=1 ;;
+            'version:--message'|'version:-m'|'version:--bump'|'version:--set'|'version:--artifact'|'version:--lock-timeout'|'version:--registry'|'version:-r') skip=1 ;;
+            'history:--registry'|'history:-r') skip=1 ;;
+            'diff:--format'|'diff:--registry'|'diff:-r') skip=1 ;;
+            'deprecate:--reason'|'deprecate:--replacement'|'deprecate:--sunset'|'deprecate:--lock-timeout'|'deprecate:--registry'|'deprecate:-r') skip=1 ;;
+            'archive:--lock-timeout'|'archive:--registry'|'archive:-r') skip=1 ;;
+            'restore:--lock-timeout'|'restore:--registry'|'restore:-r') skip=1 ;;
+            'delete:--lock-timeout'|'delete:--registry'|'delete:-r') skip=1 ;;
+            'audit:--registry'|'audit:-r') skip=1 ;;
             ':init') path='init' ;;
             ':validate') path='validate' ;;
             ':schema') path='schema' ;;
@@ -67,6 +75,14 @@ _modreg() {
             ':report') path='report' ;;
             ':build') path='build' ;;
             ':stats') path='stats' ;;
+            ':version') path='version' ;;
+            ':history') path='history' ;;
+            ':diff') path='diff' ;;
+            ':deprecate') path='deprecate' ;;
+            ':archive') path='archive' ;;
+            ':restore') path='restore' ;;
+            ':delete') path='delete' ;;
+            ':audit') path='audit' ;;
             ':plugin') path='plugin' ;;
         esac
     done
@@ -86,6 +102,7 @@ _modreg() {
         'register:--format') _modreg_reply -W 'toml yaml' -- "$cur"; return ;;
         'register:--lock-timeout') COMPREPLY=(); return ;;
         'register:--registry'|'register:-r') _modreg_reply -d -- "$cur"; return ;;
+        'show:--at') COMPREPLY=(); return ;;
         'show:--registry'|'show:-r') _modreg_reply -d -- "$cur"; return ;;
         'list:--category'|'list:-c') COMPREPLY=(); return ;;
         'list:--status') COMPREPLY=(); return ;;
@@ -131,6 +148,27 @@ _modreg() {
         'build:--lock-timeout') COMPREPLY=(); return ;;
         'build:--registry'|'build:-r') _modreg_reply -d -- "$cur"; return ;;
         'stats:--registry'|'stats:-r') _modreg_reply -d -- "$cur"; return ;;
+        'version:--message'|'version:-m') COMPREPLY=(); return ;;
+        'version:--bump') _modreg_reply -W 'major minor patch' -- "$cur"; return ;;
+        'version:--set') COMPREPLY=(); return ;;
+        'version:--artifact') _modreg_reply -f -- "$cur"; return ;;
+        'version:--lock-timeout') COMPREPLY=(); return ;;
+        'version:--registry'|'version:-r') _modreg_reply -d -- "$cur"; return ;;
+        'history:--registry'|'history:-r') _modreg_reply -d -- "$cur"; return ;;
+        'diff:--format') _modreg_reply -W 'text json md' -- "$cur"; return ;;
+        'diff:--registry'|'diff:-r') _modreg_reply -d -- "$cur"; return ;;
+        'deprecate:--reason') COMPREPLY=(); return ;;
+        'deprecate:--replacement') _modreg_reply -W "$(_modreg_entries)" -- "$cur"; return ;;
+        'deprecate:--sunset') COMPREPLY=(); return ;;
+        'deprecate:--lock-timeout') COMPREPLY=(); return ;;
+        'deprecate:--registry'|'deprecate:-r') _modreg_reply -d -- "$cur"; return ;;
+        'archive:--lock-timeout') COMPREPLY=(); return ;;
+        'archive:--registry'|'archive:-r') _modreg_reply -d -- "$cur"; return ;;
+        'restore:--lock-timeout') COMPREPLY=(); return ;;
+        'restore:--registry'|'restore:-r') _modreg_reply -d -- "$cur"; return ;;
+        'delete:--lock-timeout') COMPREPLY=(); return ;;
+        'delete:--registry'|'delete:-r') _modreg_reply -d -- "$cur"; return ;;
+        'audit:--registry'|'audit:-r') _modreg_reply -d -- "$cur"; return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$path" in
@@ -139,7 +177,7 @@ _modreg() {
             'validate') _modreg_reply -W '--strict --format --registry -r --json --help -h' -- "$cur" ;;
             'schema') _modreg_reply -W '--help -h' -- "$cur" ;;
             'register') _modreg_reply -W '--from --category -c --summary --description --author --tag --capability --version --runtime-model --param --format --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
-            'show') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'show') _modreg_reply -W '--at --registry -r --json --help -h' -- "$cur" ;;
             'list') _modreg_reply -W '--category -c --status --tag --registry -r --json --help -h' -- "$cur" ;;
             'update') _modreg_reply -W '--summary --description --tag --remove-tag --capability --remove-capability --author --remove-author --set --unset --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'models') _modreg_reply -W '--category --capability --json --help -h' -- "$cur" ;;
@@ -150,16 +188,31 @@ _modreg() {
             'report') _modreg_reply -W '--check --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'build') _modreg_reply -W '--check --strict --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'stats') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'version') _modreg_reply -W '--message -m --bump --set --artifact --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'history') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'diff') _modreg_reply -W '--git --format --registry -r --json --help -h' -- "$cur" ;;
+            'deprecate') _modreg_reply -W '--reason --replacement --sunset --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'archive') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'restore') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'delete') _modreg_reply -W '--force --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'audit') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
             'plugin') _modreg_reply -W '--help -h' -- "$cur" ;;
         esac
         return
     fi
     case "$path" in
-        '') _modreg_reply -W 'init validate schema register show list update models run templates search index report build stats plugin' -- "$cur" ;;
+        '') _modreg_reply -W 'init validate schema register show list update models run templates search index report build stats version history diff deprecate archive restore delete audit plugin' -- "$cur" ;;
         'schema') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'show') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'update') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'run') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'version') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'history') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'deprecate') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'archive') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'restore') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'delete') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'audit') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
     esac
 }
 

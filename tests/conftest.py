@@ -9,6 +9,22 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_REGISTRY = PROJECT_ROOT / "registry.example"
 DATA_DIR = Path(__file__).resolve().parent / "data"
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="Rewrite the golden files under tests/golden/ from the current outputs instead of comparing.",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    """True when pytest runs with --update-goldens (golden tests then rewrite their files)."""
+    return bool(request.config.getoption("--update-goldens"))
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from modreg.registry.entries import Entry, Listing
+    from modreg.registry.audit import AuditEntry
+    from modreg.registry.diff import EntryDiff
+    from modreg.registry.gitview import RegistryDiff
+    from modreg.registry.history import History
+    from modreg.registry.lifecycle import Deletion
     from modreg.registry.generated import OutputsResult, Statistics
     from modreg.registry.search import SearchResult
     from modreg.registry.mutate import BatchItem, Mutation
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     from modreg.registry.validate import ValidationReport
     from modreg.runtime.run import RunResult
 
-__all__ = ["build", "get_entry", "index", "init", "list_entries", "load_entries", "models", "open_registry", "register", "report", "run", "schema", "search", "show", "stats", "templates", "update", "validate"]
+__all__ = ["archive", "audit", "build", "delete", "deprecate", "diff", "diff_git", "get_entry", "history", "index", "init", "list_entries", "load_entries", "models", "open_registry", "register", "report", "restore", "run", "schema", "search", "show", "stats", "templates", "update", "validate", "version"]
 
 
 def open_registry(registry: str | Path | None = None) -> RegistryPaths:
@@ -108,8 +113,9 @@ def register(
     paths = open_registry(registry)
     day = today or dt.date.today()
     if from_files:
-        if name is not None:
-            raise UsageError("Give either a NAME with its fields or --from FILE..., not both.")
+        fields = (category, summary, description, runtime_model, params, *authors, *tags, *capabilities)
+        if name is not None or any(field for field in fields):
+            raise UsageError("Give either a NAME with its fields or --from FILE..., not both.", hint="an adopted file brings its own fields.")
         return run_batch([Path(f) for f in from_files], lambda f: adopt(paths, f, day, dry_run=dry_run, lock_timeout=lock_timeout))
     if name is None or category is None or fmt not in ("toml", "yaml"):
         raise UsageError("register needs a NAME and --category (or --from FILE...).", hint="e.g. `modreg register MyModel --category custom --summary \"...\"`.")
@@ -120,10 +126,15 @@ def register(
     return [BatchItem(name, create_entry(paths, data, fmt, command="register", dry_run=dry_run, lock_timeout=lock_timeout))]
 
 
-def show(name: str, *, registry: str | Path | None = None) -> Entry:
-    """One entry's descriptor (`modreg show`); NotFound suggests the closest name."""
+def show(name: str, *, registry: str | Path | None = None, at: str | None = None) -> Entry:
+    """One entry's descriptor (`modreg show`), or as it was at the git revision `at`;
+    NotFound suggests the closest name."""
     from modreg.registry.entries import load_entry
 
+    if at is not None:
+        from modreg.registry.gitview import show_at
+
+        return show_at(open_registry(registry), name, at)
     return load_entry(open_registry(registry), name)
 
 
@@ -207,11 +218,22 @@ def schema(name: str) -> dict[str, Any]:
     models = runtime_models()
     if name in models and "params" in models[name]:
         return models[name]["params"]
+    registered = _registered_model_schema(name)
+    if registered is not None:
+        return registered
     known = [*SCHEMA_NAMES, *sorted(models)]
     raise NotFound(
         f"No schema named `{name}`: neither a file schema nor a runtime model.",
         hint=did_you_mean(name, known) or f"choose one of: {', '.join(known)}.",
     )
+
+
+def _registered_model_schema(name: str) -> dict[str, Any] | None:
+    """The parameter schema of a runtime model registered at run time (a plugin's), if any."""
+    from modreg.runtime.factory import is_registered, get_model
+    from modreg.runtime.params import schema_for
+
+    return schema_for(get_model(name).cls) if is_registered(name) else None
 
 
 def load_entries(registry: str | Path | None = None) -> tuple[list[Descriptor], list[Problem]]:
@@ -293,3 +315,157 @@ def stats(*, registry: str | Path | None = None) -> Statistics:
     from modreg.registry.generated import statistics
 
     return statistics(open_registry(registry))
+
+
+# ----- Versions, history, comparisons and the lifecycle -----
+
+
+def version(
+    name: str,
+    *,
+    message: str,
+    registry: str | Path | None = None,
+    bump: str | None = None,
+    set_version: str | None = None,
+    artifacts: Sequence[str | Path] = (),
+    dry_run: bool = False,
+    lock_timeout: float = 10.0,
+    today: dt.date | None = None,
+) -> Mutation:
+    """A new version of an entry (`modreg version`): `bump` major|minor|patch or `set_version`.
+
+    Appends a [[history]] entry (version, date, `message`, the `artifacts` files by path and
+    sha256, a snapshot of status, runtime, performance, dependencies and metadata), sets
+    `version` and `updated`, and trims history to the registry's `max_history`. A version not
+    greater than the current one is a Conflict.
+    """
+    import datetime as dt
+
+    from modreg.registry.config import load_config
+    from modreg.registry.history import artifact_record, bumped
+    from modreg.registry.mutate import update_entry
+
+    paths = open_registry(registry)
+    day = today or dt.date.today()
+    records = [artifact_record(paths, path) for path in artifacts]
+    keep = load_config(paths).max_history
+
+    def change(data: dict[str, Any]) -> dict[str, Any]:
+        return bumped(data, name=name, part=bump, to=set_version, message=message, today=day, artifacts=records, max_history=keep)
+
+    return update_entry(paths, name, change, command="version", dry_run=dry_run, lock_timeout=lock_timeout)
+
+
+def history(name: str, *, registry: str | Path | None = None) -> History:
+    """An entry's recorded versions, oldest first (`modreg history`)."""
+    from modreg.registry.entries import load_entry
+    from modreg.registry.history import read_history
+
+    entry = load_entry(open_registry(registry), name)
+    return read_history(entry.name, entry.data)
+
+
+def diff(name: str, old: str, new: str = "current", *, registry: str | Path | None = None) -> EntryDiff:
+    """What differs between two versions of an entry (`modreg diff NAME A B`).
+
+    A version is one recorded in [[history]] (its snapshot), or `current`: the file as it is.
+    """
+    from modreg.registry.diff import diff_versions
+    from modreg.registry.entries import load_entry
+
+    entry = load_entry(open_registry(registry), name)
+    return diff_versions(entry.name, entry.data, old, new)
+
+
+def diff_git(revision: str, revision2: str | None = None, *, registry: str | Path | None = None) -> RegistryDiff:
+    """Every entry added, removed, deprecated or changed between two git revisions, or a
+    revision and the working tree (`modreg diff --git REV [REV2]`)."""
+    from modreg.registry.gitview import diff_git as compare_revisions
+
+    return compare_revisions(open_registry(registry), revision, revision2)
+
+
+def deprecate(
+    name: str,
+    *,
+    reason: str,
+    registry: str | Path | None = None,
+    replacement: str | None = None,
+    sunset: str | dt.date | None = None,
+    dry_run: bool = False,
+    lock_timeout: float = 10.0,
+    today: dt.date | None = None,
+) -> Mutation:
+    """Deprecate an entry (`modreg deprecate`): the replacement must exist and be active, the
+    sunset (YYYY-MM-DD) must be in the future."""
+    import datetime as dt
+
+    from modreg.registry.lifecycle import check_replacement, deprecated, parse_date
+    from modreg.registry.mutate import transaction
+
+    paths = open_registry(registry)
+    day = today or dt.date.today()
+    end = parse_date(sunset, "--sunset") if sunset is not None else None
+
+    def change(data: dict[str, Any]) -> dict[str, Any]:
+        instead = check_replacement(paths, name, replacement) if replacement is not None else None
+        return deprecated(data, name=name, reason=reason, replacement=instead, sunset=end, today=day)
+
+    with transaction(paths, "deprecate", dry_run=dry_run, lock_timeout=lock_timeout) as txn:
+        txn.edit(name, change)
+    return txn.results[0]
+
+
+def archive(
+    name: str, *, registry: str | Path | None = None, dry_run: bool = False, lock_timeout: float = 10.0, today: dt.date | None = None
+) -> Mutation:
+    """Archive a deprecated entry (`modreg archive`)."""
+    import datetime as dt
+
+    from modreg.registry.lifecycle import archived
+    from modreg.registry.mutate import update_entry
+
+    day = today or dt.date.today()
+    return update_entry(open_registry(registry), name, lambda data: archived(data, name=name, today=day), command="archive", dry_run=dry_run, lock_timeout=lock_timeout)
+
+
+def restore(
+    name: str, *, registry: str | Path | None = None, dry_run: bool = False, lock_timeout: float = 10.0, today: dt.date | None = None
+) -> Mutation:
+    """Make a deprecated or archived entry active again, its deprecation cleared (`modreg restore`)."""
+    import datetime as dt
+
+    from modreg.registry.lifecycle import restored
+    from modreg.registry.mutate import update_entry
+
+    day = today or dt.date.today()
+    return update_entry(open_registry(registry), name, lambda data: restored(data, name=name, today=day), command="restore", dry_run=dry_run, lock_timeout=lock_timeout)
+
+
+def delete(
+    name: str, *, registry: str | Path | None = None, force: bool = False, dry_run: bool = False, lock_timeout: float = 10.0
+) -> Deletion:
+    """Delete an entry, keeping its file in .modreg/trash/ (`modreg delete`).
+
+    Refused with a Conflict listing them when other entries depend on it or name it as their
+    replacement, unless `force`.
+    """
+    from modreg.registry.entries import find_entry
+    from modreg.registry.lifecycle import Deletion, dependents, refuse_if_needed
+    from modreg.registry.mutate import transaction
+
+    paths = open_registry(registry)
+    with transaction(paths, "delete", dry_run=dry_run, lock_timeout=lock_timeout) as txn:
+        stem = find_entry(paths, name).stem
+        found = dependents(paths, stem)
+        if not force:
+            refuse_if_needed(stem, found)
+        txn.delete(stem, trash=paths.trash, force=force)
+    return Deletion(txn.results[0], found)
+
+
+def audit(name: str | None = None, *, registry: str | Path | None = None) -> list[AuditEntry]:
+    """The audit log, oldest first; only the entries about `name` when given (`modreg audit`)."""
+    from modreg.registry.audit import read_audit
+
+    return read_audit(open_registry(registry), name)

@@ -145,6 +145,7 @@ def test_register_error_is_json_on_stderr_under_json(reg: Path) -> None:
         (["register", "Gamma", "Delta", "-c", "custom"], "--from"),
         (["register", "../evil", "-c", "custom"], "not a valid model name"),
         (["register", "-c", "custom"], "NAME"),
+        (["register", "--from", "x.toml", "--category", "custom"], "not both"),
     ],
 )
 def test_register_usage_errors_exit_2(reg: Path, args: list[str], needle: str) -> None:
@@ -180,6 +181,12 @@ def test_register_from_with_one_kind_of_failure_exits_with_its_code(reg: Path, t
     result = invoke(reg, "register", "--from", str(taken))
     assert result.exit_code == 4
     assert "already exists" in result.stderr
+
+
+def test_register_from_a_file_already_in_models_is_a_conflict(reg: Path) -> None:
+    result = invoke(reg, "register", "--from", str(reg / "models" / "Beta.yaml"))
+    assert result.exit_code == 4
+    assert "already in the registry's models/ folder" in result.stderr
 
 
 # ----- show -----
@@ -299,6 +306,12 @@ def test_update_yaml_keeps_comments_and_quoting(reg: Path) -> None:
     assert text.startswith("# Beta: hand-written YAML.\n")
     assert "summary: A better summary\n" in text and "  - Other <o@example.org>\n" in text
     assert 'version: "2.0.0"' in text
+
+
+def test_update_keeps_an_updated_date_set_explicitly(reg: Path) -> None:
+    result = invoke(reg, "update", "Alpha", "--summary", "Backfilled", "--set", "updated=2026-03-01")
+    assert result.exit_code == 0, result.stderr
+    assert "updated = 2026-03-01\n" in _text(reg, "Alpha.toml")
 
 
 def test_update_dry_run_prints_the_diff_and_writes_nothing(reg: Path) -> None:

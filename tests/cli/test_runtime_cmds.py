@@ -213,3 +213,21 @@ def test_a_broken_template_is_reported_with_its_file(tmp_path: Path) -> None:
     (registry / "templates" / "bad.toml").write_text('name = "bad"\nparams = 3\n')
     result = invoke("templates", "--registry", registry)
     assert result.exit_code == 2 and "bad.toml" in result.stderr
+
+
+def test_schema_of_a_model_registered_at_run_time() -> None:
+    from modreg.runtime.factory import register_model, unregister_model
+    from modreg.runtime.models.base import Forecaster
+
+    @register_model("RuntimeOnlyModel", category="custom")
+    class RuntimeOnly(Forecaster):
+        def __init__(self, h: int, width: int = 3) -> None:
+            self.h, self.width = h, width
+
+    try:
+        result = invoke("schema", "RuntimeOnlyModel")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["properties"]["width"] == {"type": "integer", "default": 3}
+    finally:
+        unregister_model("RuntimeOnlyModel")
+    assert invoke("schema", "RuntimeOnlyModel").exit_code == 3

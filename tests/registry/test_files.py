@@ -107,6 +107,12 @@ def test_toml_positions(path: tuple, position: tuple[int, int]) -> None:
     assert doc.positions[path] == position
 
 
+def test_toml_positions_with_spaced_headers_and_comments() -> None:
+    doc = _toml('[ runtime . params ]  # comment\nh=1\n[[ history ]]\nv = [ # items\n  1,\n  # gap\n  2,\n]\n')
+    assert doc.positions[("runtime", "params", "h")] == (2, 1)
+    assert doc.positions[("history", 0, "v", 1)] == (7, 3)
+
+
 def test_toml_data_and_metadata() -> None:
     doc = _toml(TOML_TEXT)
     assert doc.data["created"] == dt.date(2026, 11, 1)

@@ -174,6 +174,16 @@ def test_an_error_inside_the_transaction_writes_nothing(paths: RegistryPaths) ->
     assert (paths.models / "Base.toml").read_bytes() == before
 
 
+def test_two_changes_to_one_entry_in_a_transaction_build_on_each_other(paths: RegistryPaths) -> None:
+    with transaction(paths, "update") as txn:
+        txn.edit("Base", _add_tag("fast"))
+        txn.edit("Base", _add_tag("small"))
+    [mutation] = txn.results
+    assert tomllib.loads((paths.models / "Base.toml").read_text(encoding="utf-8"))["tags"] == ["mlp", "fast", "small"]
+    assert mutation.changes == {"tags": {"old": ["mlp"], "new": ["mlp", "fast", "small"]}}
+    assert len(read_audit(paths)) == 1
+
+
 def test_delete_moves_the_file_to_the_trash(paths: RegistryPaths) -> None:
     (paths.models / "Child.yaml").unlink()
     with transaction(paths, "delete") as txn:

@@ -132,3 +132,30 @@ def test_discover_imports_a_package_so_its_models_register(tmp_path: Path, monke
         factory.unregister_model("DiscoveredThing")
         for name in [m for m in sys.modules if m.startswith("extra_models_pkg")]:
             del sys.modules[name]
+
+
+def test_get_and_set_params_go_through_the_signature() -> None:
+    from modreg.runtime.losses import HuberLoss
+
+    model = MLP(h=4, input_size=8, loss=HuberLoss(delta=0.5))
+    params = model.get_params()
+    assert params["loss"] == {"type": "huber", "delta": 0.5} and params["input_size"] == 8
+    model.set_params(h=6, hidden_size=8)
+    assert (model.h, model.input_size, model.hidden_size) == (6, 8, 8) and not model.is_fitted
+    assert model.get_params()["loss"] == {"type": "huber", "delta": 0.5}
+    with pytest.raises(UsageError, match="has no parameter `hidden`"):
+        model.set_params(hidden=3)
+    with pytest.raises(UsageError, match="expects an integer >= 1"):
+        MLP(h=0, input_size=4).check_params()
+
+
+def test_input_size_below_one_means_three_horizons() -> None:
+    from modreg.runtime.models.base import WindowForecaster
+
+    class Recurrentish(WindowForecaster):
+        def __init__(self, h: int, input_size: int = -1) -> None:
+            super().__init__(h=h, input_size=input_size)
+
+    model = Recurrentish(h=4)
+    assert model.input_size == 12 and model.get_params() == {"h": 4, "input_size": -1}
+    assert model.set_params(h=5).input_size == 15

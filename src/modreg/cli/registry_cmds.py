@@ -11,7 +11,7 @@ from modreg import api
 from modreg.cli.app import app
 from modreg.cli.options import JsonOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, notice, render_problems
-from modreg.errors import CheckFailed
+from modreg.errors import CheckFailed, IntegrityError
 
 
 @app.command()
@@ -57,6 +57,12 @@ def validate(
     state = merge_state(ctx, registry=registry, json=json)
     report = api.validate(paths or (), registry=state.registry, strict=strict)
     render_problems(state, report, "json" if state.json else fmt.value)
+    if report.broken:
+        raise IntegrityError(
+            f"validation failed: {report.broken} artifact{'s' * (report.broken != 1)} missing or not matching "
+            "their sha256 (named above).",
+            hint="restore the files, or record the new ones with `modreg version NAME --artifact PATH`.",
+        )
     if not report.ok:
         raise CheckFailed(
             f"validation failed: {report.errors} error{'s' * (report.errors != 1)} in "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from modreg.errors import ModregError, Problem, UsageError
 from modreg.registry._schemacheck import did_you_mean, json_path_text
-from modreg.registry.files import display_path, locate, read_document
+from modreg.registry.files import SourceDoc, display_path, locate, read_document
 from modreg.registry.versions import Version, VersionRange
 
 if TYPE_CHECKING:
@@ -51,11 +51,11 @@ def _problem(entry: EntrySummary, at: JsonPath, message: str, hint: str | None, 
 
 
 @functools.lru_cache(maxsize=256)
-def _doc(path: Path):  # type: ignore[no-untyped-def]
-    return read_document(path)
+def _doc(path: str) -> SourceDoc:
+    return read_document(Path(path))
 
 
-def _locate(path: Path, at: JsonPath) -> tuple[int, int]:
+def _locate(path: str, at: JsonPath) -> tuple[int, int]:
     try:
         return locate(_doc(path), at)
     except ModregError:

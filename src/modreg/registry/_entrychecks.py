@@ -7,6 +7,7 @@ problems to it. They assume nothing about types the schema may already have reje
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import UsageError
@@ -137,9 +138,14 @@ def check_dependency_ranges(check: _FileChecker) -> None:
             check.add(("dependencies", name), f"`{name}` depends on itself", "remove the dependency.")
         if isinstance(text, str):
             try:
-                VersionRange.parse(text)
+                _parse_range(text)
             except UsageError as error:
                 check.add(("dependencies", name), error.message.rstrip("."), error.hint)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_range(text: str) -> VersionRange:
+    return VersionRange.parse(text)
 
 
 def check_runtime(check: _FileChecker) -> None:
@@ -189,13 +195,11 @@ def check_model_and_params(check: _FileChecker, model_at: tuple, model: str, par
 
 def check_surprises(check: _FileChecker) -> None:
     """Warn about YAML 1.1 values that are not what they look like, where no check complained."""
-    if check.doc is None:
+    if check.doc is None or not check.doc.surprises:
         return
-    from modreg.registry._schemacheck import json_path_text
-
     flagged = {problem.json_path for problem in check.problems}
     for at, literal, value in check.doc.surprises:
-        if json_path_text(at) in flagged:
+        if _schemacheck.json_path_text(at) in flagged:
             continue
         shown = "true" if value is True else "false" if value is False else str(value)
         check.add(

@@ -68,10 +68,20 @@ def _append(target: Any, items: list[Any]) -> None:
         table = to_item(item, inline=False, in_array=True)
         last = target[-1] if len(target) else None
         if last is not None and not last.as_string().endswith("\n\n"):
-            last.add(tomlkit.nl())
+            _end_with_blank_line(last)
         elif last is not None:
-            table.add(tomlkit.nl())
+            _end_with_blank_line(table)
         target.append(table)
+
+
+def _end_with_blank_line(table: Any) -> None:
+    """Add line breaks until `table` ends in a blank line (a trailing inline table swallows one)."""
+    import tomlkit
+
+    for _ in range(2):
+        if table.as_string().endswith("\n\n"):
+            return
+        table.add(tomlkit.nl())
 
 
 def _add_table(parent: Any, key: str, value: Mapping[str, Any]) -> None:

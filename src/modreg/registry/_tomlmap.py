@@ -112,6 +112,7 @@ class _Scanner:
 
     def table_header(self) -> JsonPath:
         self.expect("[")
+        self.skip(_SPACE)
         keys = self.key()
         self.skip(_SPACE)
         self.expect("]")
@@ -124,6 +125,7 @@ class _Scanner:
 
     def array_header(self) -> JsonPath:
         self.expect("[[")
+        self.skip(_SPACE)
         keys = self.key()
         self.skip(_SPACE)
         self.expect("]]")

@@ -1,25 +1,28 @@
 """The local cache under `.modreg/` (git-ignored): parsed descriptors and a full-text index.
 
 One SQLite database (standard library) holds, per file of `models/`, its size, mtime_ns and
-sha256, its parsed data as compact JSON, the few fields that search shows and filters on,
-and the text that search ranks (an FTS5 table, or a plain table ranked in Python when the
-sqlite3 build lacks FTS5). It also keeps rendered JSON fragments for `modreg index`.
+sha256, its parsed data as compact JSON, its facets (name, category, tags, ...) as columns
+for filtering, and the text that search ranks: an FTS5 table, or a plain table ranked in
+Python when the sqlite3 build lacks FTS5 (`_ranking`). It also keeps the rendered JSON
+fragments that `modreg index` reuses.
 
 `refresh()` makes it agree with the files, touching only what changed:
 
-- a file whose size and mtime_ns match its row is trusted, unless the row is *racy* (written
+- when the listing of models/ (names, sizes, mtimes) hashes to what was stored last time and
+  no row was racy then, nothing has changed and nothing more is read;
+- a file whose size and mtime_ns match its row is trusted, unless the row is *racy* (stored
   within `RACY_NS` of the file's mtime, when a same-size edit in the same clock tick would
   keep the mtime: git's "racily clean" problem); a racy row is re-hashed;
 - a file whose stat changed is hashed; the same hash only updates the stat;
 - a new file whose hash is that of a vanished one is a rename: its row moves, unparsed;
-- anything else is parsed (in worker processes when there are many), and vanished files'
-  rows are deleted.
+- anything else is parsed (in worker processes when there are many); rows of vanished files
+  are deleted.
 
-The files always win: a cache that is missing, of another format, or corrupt (any SQLite
-error, undecodable JSON) is deleted and rebuilt without a word; one that cannot be written
-(read-only folder, locked too long) is replaced by an in-memory one for this process.
-Readers run concurrently (WAL journal); writers take SQLite's write lock in turn. The
-cache also starts afresh when the code that fills it changes (`code_fingerprint`).
+The files always win. A cache that is missing, corrupt (any SQLite error, undecodable JSON)
+or made by other code (`code_fingerprint`: the cache's format, the parser, the output
+builders, the Python version) is deleted and rebuilt without a word; one that cannot be
+written (read-only folder, locked too long) is replaced by an in-memory one for this process.
+Readers run concurrently (WAL journal); writers take SQLite's write lock in turn.
 """
 
 from __future__ import annotations
@@ -27,56 +30,52 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import os
-import re
 import sqlite3
 import sys
 import time
-import unicodedata
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, TypeVar
 
-from modreg.errors import ModregError, Problem
+from modreg.errors import Problem
+from modreg.registry._cacheparse import SEP, Parsed, parse_files, problem_of, sha256_of
+from modreg.registry._ranking import SEARCH_COLUMNS, WEIGHTS, bm25_scores, fts_match, query_terms, tokens
 from modreg.registry.layout import DESCRIPTOR_SUFFIXES, RegistryPaths
 
 __all__ = [
-    "CACHE_FORMAT",
     "DB_NAME",
     "RACY_NS",
-    "WEIGHTS",
     "CachedEntry",
+    "Filters",
     "FragmentMemo",
+    "Refresh",
     "RegistryCache",
-    "Snapshot",
-    "query_terms",
+    "Selection",
+    "code_fingerprint",
 ]
 
-CACHE_FORMAT = "1"
+T = TypeVar("T")
 DB_NAME = "cache.sqlite"
 RACY_NS = 2_000_000_000
-SEARCH_COLUMNS = ("name", "summary", "description", "tags", "capabilities")
-WEIGHTS = (10.0, 3.0, 1.0, 4.0, 2.0)  # per SEARCH_COLUMNS: a name match weighs most
-_SEP = "\x1f"
-_K1, _B = 1.2, 0.75  # the BM25 constants of SQLite's FTS5
-_TOKEN = re.compile(r"[^\W_]+")
+_FORMAT = "1"
 _CORRUPT = (sqlite3.DatabaseError, ValueError)
+_ENTRY_COLUMNS = "files.file, files.sha256, files.name, files.version, files.category, files.status, files.summary, files.tags, files.capabilities, files.authors"
 
 
 # ----- what the cache hands out -----
 
 
 class CachedEntry:
-    """One readable descriptor: the fields search needs, its data decoded on demand."""
+    """One readable descriptor: its facets, and its data decoded on demand."""
 
     __slots__ = ("file", "sha256", "name", "version", "category", "status", "summary", "tags", "capabilities", "authors", "_compact", "_data", "_cache")
 
-    def __init__(self, row: tuple[Any, ...], cache: RegistryCache | None = None, compact: str | None = None) -> None:
-        stem, self.sha256, self.name, self.version, self.category, self.status, self.summary = row[:7]
-        self.file = f"models/{stem}"
-        self.tags, self.capabilities, self.authors = (_split(value) for value in row[7:10])
+    def __init__(self, row: tuple[Any, ...], cache: RegistryCache, compact: str | None = None) -> None:
+        name, self.sha256, self.name, self.version, self.category, self.status, self.summary = row[:7]
+        self.file = f"models/{name}"
+        self.tags, self.capabilities, self.authors = (tuple(value.split(SEP)) if value else () for value in row[7:10])
         self._compact = compact
         self._data: dict[str, Any] | None = None
         self._cache = cache
@@ -85,7 +84,6 @@ class CachedEntry:
     def compact(self) -> str:
         """The data as compact JSON (`outputs.canonical.dumps_compact`)."""
         if self._compact is None:
-            assert self._cache is not None
             self._compact = self._cache.compact_data(self.file.removeprefix("models/"))
         return self._compact
 
@@ -100,36 +98,61 @@ class CachedEntry:
         return f"CachedEntry({self.file!r})"
 
 
+@dataclass(frozen=True)
+class Refresh:
+    """What one refresh found."""
+
+    parsed: list[str]  # files (in models/) parsed by this refresh
+    problems: list[Problem]  # files that cannot be read
+    backend: str  # "fts5" | "python": how text is ranked
+    persistent: bool  # False: the cache could not be kept on disk this time
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet filters, applied in SQL (case-insensitive). Every tag, capability and author
+    given must hold (an author as a substring); categories and statuses are alternatives."""
+
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+
+    def sql(self) -> tuple[str, list[str]]:
+        """A WHERE clause over `files` and its parameters."""
+        clauses, params = ["files.error IS NULL"], []
+        for column, values in (("category", self.categories), ("status", self.statuses)):
+            if values:
+                clauses.append(f"lower(files.{column}) IN ({', '.join('?' * len(values))})")
+                params += [value.lower() for value in values]
+        for column, values in (("tags", self.tags), ("capabilities", self.capabilities)):
+            for value in values:
+                clauses.append(f"instr(lower(char(31) || files.{column} || char(31)), ?) > 0")
+                params.append(f"{SEP}{value.lower()}{SEP}")
+        for value in self.authors:
+            clauses.append("instr(lower(files.authors), ?) > 0")
+            params.append(value.lower())
+        return " AND ".join(clauses), params
+
+
 @dataclass
-class Snapshot:
-    """The registry's descriptors as of one refresh."""
+class Selection:
+    """Entries a query selected; `scores` (by file) when it had text; `total` before a limit."""
 
     entries: list[CachedEntry]
-    problems: list[Problem]  # files that could not be read
-    parsed: list[str] = field(default_factory=list)  # files parsed by this refresh
-    backend: str = "fts5"  # "fts5" | "python": how text is ranked
-    persistent: bool = True  # False: the cache could not be kept on disk this time
-
-
-class _Parsed(NamedTuple):
-    """What a worker returns for one file."""
-
-    sha256: str
-    compact: str | None
-    pretty: str | None
-    light: tuple[str, ...]
-    texts: tuple[str, ...]
-    error: str | None
+    scores: dict[str, float] | None = None
+    total: int = 0
 
 
 # ----- the cache -----
 
 
 class RegistryCache:
-    """The cache of one registry; use as a context manager (`with RegistryCache(paths) as c`).
+    """The cache of one registry; use it as a context manager.
 
-    `fts` forces the ranking backend (None: FTS5 when this sqlite3 has it); `persistent=False`
-    keeps everything in memory.
+    `fts` forces the ranking backend (None: FTS5 when this sqlite3 has it, False: Python);
+    `persistent=False` keeps everything in memory.
     """
 
     def __init__(self, paths: RegistryPaths, *, fts: bool | None = None, persistent: bool = True) -> None:
@@ -175,30 +198,23 @@ class RegistryCache:
             raise
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
-        """Create the schema, or recreate it when the stored format or backend differs."""
-        wanted = self._backend_for(conn)
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" in tables:
-            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            if meta.get("format") == CACHE_FORMAT and meta.get("backend") == wanted and meta.get("code") == code_fingerprint():
-                self.backend = wanted
-                return conn
+        """Use the schema as it is, or recreate it when it was made by other code or backend."""
+        wanted = "python" if self.fts is False or not _has_fts5(conn) else "fts5"
+        meta = {"format": _FORMAT, "backend": wanted, "code": code_fingerprint()}
+        self.backend = wanted
+        if _has_meta(conn, meta):
+            return conn
         conn.execute("BEGIN IMMEDIATE")
+        if _has_meta(conn, meta):  # another process made it while this one waited
+            conn.execute("COMMIT")
+            return conn
         for name in ("meta", "files", "fragments", "search"):
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in _schema(wanted):
             conn.execute(statement)
-        meta = [("format", CACHE_FORMAT), ("backend", wanted), ("code", code_fingerprint())]
-        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta)
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         conn.execute("COMMIT")
-        self.backend = wanted
         return conn
-
-    def _backend_for(self, conn: sqlite3.Connection) -> str:
-        if self.fts is False:
-            return "python"
-        available = _has_fts5(conn)
-        return "fts5" if available else "python"
 
     def _delete_files(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -216,97 +232,175 @@ class RegistryCache:
 
     # ----- refreshing -----
 
-    def refresh(self, *, with_data: bool = False) -> Snapshot:
-        """Bring the cache up to date with models/ and return every entry.
+    def refresh(self) -> Refresh:
+        """Bring the cache up to date with models/ (see the module's docstring)."""
+        parsed = self._guarded(self._update)
+        problems = self._guarded(self._problems)
+        return Refresh(parsed, problems, self.backend, self.persistent)
 
-        `with_data` loads every entry's data JSON now (index, --where) rather than on demand.
+    def _guarded(self, action: Callable[[], T]) -> T:
+        """Run `action`; on a corrupt cache start afresh, on an unwritable one go in memory.
+
+        After a reset the cache is refreshed again before `action` is retried, so what it
+        reads is never older than the files.
         """
         for attempt in range(3):
             try:
-                parsed = self._update()
-                return self._snapshot(parsed, with_data)
+                return action()
             except sqlite3.OperationalError:  # locked for too long, disk full, read-only
                 self.persistent = False
-                self._reset()
             except _CORRUPT:
                 if attempt == 2:
                     raise
-                self._reset()
+            self._reset()
+            if action != self._update:
+                self._update()
         raise AssertionError("unreachable")
+
+    def _problems(self) -> list[Problem]:
+        rows = self.conn.execute("SELECT file, error FROM files WHERE error IS NOT NULL ORDER BY file")
+        return [problem_of(self.paths.models / name, error) for name, error in rows]
 
     def _update(self) -> list[str]:
         listing = _scan(self.paths.models)
+        digest = _listing_digest(listing)
+        if self.conn.execute("SELECT 1 FROM meta WHERE key='listing' AND value=?", (digest,)).fetchone():
+            return []  # every file as when last stored, and no row was racy then
         rows = {row[0]: row[1:] for row in self.conn.execute("SELECT file, size, mtime_ns, racy, sha256 FROM files")}
         now = time.time_ns()
-        plan = _Plan(self.paths.models, listing, rows, now)
-        results = _parse_files([self.paths.models / name for name in plan.to_parse])
-        self._write(plan, results, now)
-        return sorted(plan.to_parse)
+        plan = _Plan(self.paths.models, listing, rows)
+        results = parse_files([self.paths.models / name for name in plan.to_parse])
+        self._write(plan, results, now, digest)
+        return plan.to_parse
 
-    def _write(self, plan: _Plan, results: list[_Parsed], now: int) -> None:
-        if not (plan.vanished or plan.renamed or plan.touched or plan.to_parse):
-            return
+    def _write(self, plan: _Plan, results: list[Parsed], now: int, digest: str) -> None:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for name in plan.vanished:
-                self._delete_row(name)
+            ids = dict(conn.execute("SELECT file, id FROM files"))  # read again under the write lock
+            self._delete_rows([ids.pop(name) for name in plan.vanished if name in ids])
             for old, new in plan.renamed:
-                size, mtime = plan.listing[new]
-                conn.execute(
-                    "UPDATE files SET file=?, size=?, mtime_ns=?, racy=? WHERE file=?",
-                    (new, size, mtime, _is_racy(now, mtime), old),
-                )
+                if new in ids:
+                    self._delete_rows([ids.pop(new)])
+                conn.execute("UPDATE files SET file=? WHERE file=?", (new, old))
+                if old in ids:
+                    ids[new] = ids.pop(old)
             conn.executemany(
                 "UPDATE files SET size=?, mtime_ns=?, racy=? WHERE file=?",
                 [(*plan.listing[name], _is_racy(now, plan.listing[name][1]), name) for name in plan.touched],
             )
-            for name, result in zip(plan.to_parse, results):
-                self._store(name, plan.listing[name], result, now)
+            self._store(plan, results, ids, now)
+            conn.execute("DELETE FROM meta WHERE key='listing'")
+            if not conn.execute("SELECT 1 FROM files WHERE racy=1 LIMIT 1").fetchone():
+                conn.execute("INSERT INTO meta VALUES ('listing', ?)", (digest,))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
-    def _delete_row(self, name: str) -> None:
-        row = self.conn.execute("SELECT id FROM files WHERE file=?", (name,)).fetchone()
-        if row is not None:
-            self.conn.execute("DELETE FROM search WHERE rowid=?", row)
-            self.conn.execute("DELETE FROM files WHERE id=?", row)
+    def _delete_rows(self, ids: list[int]) -> None:
+        self.conn.executemany("DELETE FROM search WHERE rowid=?", [(row_id,) for row_id in ids])
+        self.conn.executemany("DELETE FROM files WHERE id=?", [(row_id,) for row_id in ids])
 
-    def _store(self, name: str, stat: tuple[int, int], result: _Parsed, now: int) -> None:
-        size, mtime = stat
-        values = (size, mtime, _is_racy(now, mtime), result.sha256, *result.light, result.compact, result.error)
-        self.conn.execute(
-            "INSERT INTO files (file, size, mtime_ns, racy, sha256, name, version, category, status, summary,"
-            " tags, capabilities, authors, data, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(file) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns, racy=excluded.racy,"
-            " sha256=excluded.sha256, name=excluded.name, version=excluded.version, category=excluded.category,"
-            " status=excluded.status, summary=excluded.summary, tags=excluded.tags,"
-            " capabilities=excluded.capabilities, authors=excluded.authors, data=excluded.data, error=excluded.error",
-            (name, *values),
-        )
-        (row_id,) = self.conn.execute("SELECT id FROM files WHERE file=?", (name,)).fetchone()
-        self.conn.execute("DELETE FROM search WHERE rowid=?", (row_id,))
-        if result.compact is not None:
-            self.conn.execute("INSERT INTO search (rowid, name, summary, description, tags, capabilities) VALUES (?, ?, ?, ?, ?, ?)", (row_id, *result.texts))
-        if result.pretty is not None:
-            from modreg.outputs.indexes import part_key
+    def _store(self, plan: _Plan, results: list[Parsed], ids: dict[str, int], now: int) -> None:
+        """Write the rows, ranking text and data fragments of the files just parsed."""
+        from modreg.outputs.indexes import part_key
 
-            key = part_key("data", result.sha256, f"models/{name}")
-            self.conn.execute("INSERT OR IGNORE INTO fragments VALUES (?, ?)", (key, result.pretty))
-
-    def _snapshot(self, parsed: list[str], with_data: bool) -> Snapshot:
-        columns = "file, sha256, name, version, category, status, summary, tags, capabilities, authors, error"
-        if with_data:
-            columns += ", data"
-        entries, problems = [], []
-        for row in self.conn.execute(f"SELECT {columns} FROM files ORDER BY file"):
-            if row[10] is not None:
-                problems.append(_problem(self.paths.models / row[0], row[10]))
+        next_id = max(ids.values(), default=0) + 1
+        rows, texts, fragments, replaced = [], [], [], []
+        for name, result in zip(plan.to_parse, results):
+            row_id = ids.get(name)
+            if row_id is None:
+                row_id, next_id = next_id, next_id + 1
             else:
-                entries.append(CachedEntry(row, self, row[11] if with_data else None))
-        return Snapshot(entries, problems, parsed, self.backend, self.persistent)
+                replaced.append((row_id,))
+            size, mtime = plan.listing[name]
+            rows.append((row_id, name, size, mtime, _is_racy(now, mtime), result.sha256, *result.facets, result.compact, result.error))
+            if result.compact is not None:
+                texts.append((row_id, *result.texts))
+            if result.pretty is not None:
+                fragments.append((part_key("data", result.sha256, f"models/{name}"), result.pretty))
+        self.conn.executemany("DELETE FROM search WHERE rowid=?", replaced)
+        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 16)})", rows)
+        self.conn.executemany(f"INSERT INTO search (rowid, {', '.join(SEARCH_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", texts)
+        self.conn.executemany("INSERT OR IGNORE INTO fragments VALUES (?, ?)", fragments)
+
+    # ----- selecting -----
+
+    def select(
+        self, text: str = "", filters: Filters | None = None, *, ranked: bool = False, limit: int | None = None, with_data: bool = False
+    ) -> Selection:
+        """The readable entries matching `text` (any of its words) and `filters`.
+
+        `ranked`: ordered by score (higher first) or, without text, by name, and cut to
+        `limit`; otherwise every match, by file. `with_data` loads and decodes the data now.
+        """
+        return self._guarded(lambda: self._select(text, filters, ranked, limit, with_data))
+
+    def _select(self, text: str, filters: Filters | None, ranked: bool, limit: int | None, with_data: bool) -> Selection:
+        selection = self._query(text, filters, ranked, limit, with_data)
+        if with_data:
+            for entry in selection.entries:
+                entry.data  # decode now: undecodable JSON is a corrupt cache, handled above
+        return selection
+
+    def _query(self, text: str, filters: Filters | None, ranked: bool, limit: int | None, with_data: bool) -> Selection:
+        where, params = (filters or Filters()).sql()
+        columns = _ENTRY_COLUMNS + (", files.data" if with_data else "")
+        terms = query_terms(text)
+        if terms and self.backend == "fts5":
+            return self._select_fts(terms, where, params, columns, ranked, limit)
+        base = f"FROM files WHERE {where}"
+        if terms:
+            scores = self._rank_python(terms)
+            entries = [e for e in self._entries(f"SELECT {columns} {base} ORDER BY files.file", params) if e.file in scores]
+            if ranked:
+                entries.sort(key=lambda e: (-scores[e.file], e.name.lower(), e.name, e.file))
+            return Selection(entries[:limit] if ranked and limit else entries, {e.file: scores[e.file] for e in entries}, len(entries))
+        if not ranked:
+            entries = self._entries(f"SELECT {columns} {base} ORDER BY files.file", params)
+            return Selection(entries, None, len(entries))
+        (total,) = self.conn.execute(f"SELECT count(*) {base}", params).fetchone()
+        order = "ORDER BY lower(files.name), files.name, files.file" + (f" LIMIT {int(limit)}" if limit else "")
+        return Selection(self._entries(f"SELECT {columns} {base} {order}", params), None, total)
+
+    def _select_fts(
+        self, terms: list[str], where: str, params: list[str], columns: str, ranked: bool, limit: int | None
+    ) -> Selection:
+        base = f"FROM search JOIN files ON files.id = search.rowid WHERE search MATCH ? AND {where}"
+        args = [fts_match(terms), *params]
+        score = f"-bm25(search, {', '.join(str(w) for w in WEIGHTS)})"
+        if ranked:
+            (total,) = self.conn.execute(f"SELECT count(*) {base}", args).fetchone()
+            order = "ORDER BY score DESC, lower(files.name), files.name, files.file" + (f" LIMIT {int(limit)}" if limit else "")
+        else:
+            total, order = None, "ORDER BY files.file"
+        rows = self.conn.execute(f"SELECT {columns}, {score} AS score {base} {order}", args).fetchall()
+        entries = [CachedEntry(row, self, row[10] if len(row) == 12 else None) for row in rows]
+        scores = {entry.file: row[-1] for entry, row in zip(entries, rows)}
+        return Selection(entries, scores, len(entries) if total is None else total)
+
+    def _entries(self, sql: str, params: list[str]) -> list[CachedEntry]:
+        return [CachedEntry(row, self, row[10] if len(row) > 10 else None) for row in self.conn.execute(sql, params)]
+
+    def _rank_python(self, terms: list[str]) -> dict[str, float]:
+        documents = [
+            (f"models/{name}", [tokens(column) for column in columns])
+            for name, *columns in self.conn.execute(
+                f"SELECT files.file, {', '.join('search.' + c for c in SEARCH_COLUMNS)}"
+                " FROM search JOIN files ON files.id = search.rowid"
+            )
+        ]
+        scores = bm25_scores(terms, [columns for _, columns in documents])
+        return {file: score for (file, _), score in zip(documents, scores) if score is not None}
+
+    def facet_values(self) -> dict[str, set[str]]:
+        """Every tag and capability some readable entry has (for "did you mean")."""
+        found: dict[str, set[str]] = {"tags": set(), "capabilities": set()}
+        for tags, capabilities in self.conn.execute("SELECT tags, capabilities FROM files WHERE error IS NULL"):
+            found["tags"].update(tags.split(SEP) if tags else ())
+            found["capabilities"].update(capabilities.split(SEP) if capabilities else ())
+        return found
 
     def fill_data(self, entries: list[CachedEntry]) -> None:
         """Load the data JSON of `entries` in one query (before reading many entries' data)."""
@@ -325,51 +419,14 @@ class RegistryCache:
             raise ValueError(f"the cache lost models/{name} while it was in use")
         return row[0]
 
-    # ----- ranking -----
-
-    def rank(self, text: str) -> dict[str, float]:
-        """BM25 scores (higher is better) of the entries matching any term of `text`.
-
-        Every term counts twice: as a word and as a prefix, so exact words outrank longer
-        words that start with them. Keys are entry files (`models/NHITS.toml`).
-        """
-        terms = query_terms(text)
-        if not terms:
-            return {}
-        if self.backend == "fts5":
-            return self._rank_fts(terms)
-        return self._rank_python(terms)
-
-    def _rank_fts(self, terms: list[str]) -> dict[str, float]:
-        match = " OR ".join(f'"{term}" OR "{term}"*' for term in terms)
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        rows = self.conn.execute(
-            f"SELECT files.file, bm25(search, {weights}) FROM search JOIN files ON files.id = search.rowid"
-            " WHERE search MATCH ?",
-            (match,),
-        )
-        return {f"models/{name}": -score for name, score in rows}
-
-    def _rank_python(self, terms: list[str]) -> dict[str, float]:
-        documents = [
-            (name, [tokens(column) for column in columns])
-            for name, *columns in self.conn.execute(
-                "SELECT files.file, search.name, search.summary, search.description, search.tags,"
-                " search.capabilities FROM search JOIN files ON files.id = search.rowid"
-            )
-        ]
-        scores = bm25_scores(terms, [columns for _, columns in documents])
-        return {f"models/{name}": score for (name, _), score in zip(documents, scores) if score is not None}
-
     # ----- rendered fragments for `modreg index` -----
 
     def fragments(self) -> FragmentMemo:
         """The stored JSON fragments, as a memo for `dumps_canonical`."""
         try:
-            stored = dict(self.conn.execute("SELECT key, text FROM fragments"))
+            return FragmentMemo(dict(self.conn.execute("SELECT key, text FROM fragments")))
         except sqlite3.Error:
-            stored = {}
-        return FragmentMemo(stored)
+            return FragmentMemo({})
 
     def save_fragments(self, memo: FragmentMemo) -> None:
         """Keep the fragments this run used or made; drop the others."""
@@ -381,7 +438,7 @@ class RegistryCache:
             self.conn.executemany("DELETE FROM fragments WHERE key=?", ((key,) for key in unused))
             self.conn.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", memo.added.items())
             self.conn.execute("COMMIT")
-        except sqlite3.Error:
+        except sqlite3.Error:  # a cache that cannot keep fragments is slower, not wrong
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
 
@@ -420,46 +477,46 @@ class FragmentMemo(MutableMapping[str, str]):
 # ----- planning a refresh -----
 
 
+@dataclass
 class _Plan:
     """What a refresh must do, from the listing of models/ and the stored rows."""
 
-    def __init__(
-        self,
-        folder: Path,
-        listing: dict[str, tuple[int, int]],
-        rows: Mapping[str, tuple[int, int, int, str]],
-        now: int,
-    ) -> None:
-        self.listing = listing
-        self.touched: list[str] = []
-        self.renamed: list[tuple[str, str]] = []
-        self.to_parse: list[str] = []
-        vanished = {rows[name][3]: name for name in sorted(rows.keys() - listing.keys())}
-        for name, stat in sorted(listing.items()):
-            row = rows.get(name)
+    folder: Path
+    listing: dict[str, tuple[int, int]]  # file -> (size, mtime_ns)
+    rows: Mapping[str, tuple[int, int, int, str]]  # file -> (size, mtime_ns, racy, sha256)
+    touched: list[str] = field(default_factory=list)  # same content (or renamed): update the stat
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new), same content
+    to_parse: list[str] = field(default_factory=list)
+    vanished: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        gone = {self.rows[name][3]: name for name in sorted(self.rows.keys() - self.listing.keys())}
+        for name, stat in sorted(self.listing.items()):
+            row = self.rows.get(name)
             if row is not None and (row[0], row[1]) == stat and not row[2]:
                 continue
-            if row is None and not vanished:
+            if row is None and not gone:
                 self.to_parse.append(name)
                 continue
-            digest = _sha256(folder / name)
+            digest = sha256_of(self.folder / name)
             if row is not None and digest == row[3]:
                 self.touched.append(name)
-            elif row is None and digest in vanished:
-                self.renamed.append((vanished.pop(digest), name))
+            elif row is None and digest in gone:
+                self.renamed.append((gone.pop(digest), name))
+                self.touched.append(name)
             else:
                 self.to_parse.append(name)
-        self.vanished = sorted(vanished.values())
+        self.vanished = sorted(gone.values())
 
 
 def _scan(folder: Path) -> dict[str, tuple[int, int]]:
     """`{file name: (size, mtime_ns)}` of the descriptor files directly in `folder`."""
     listing: dict[str, tuple[int, int]] = {}
     try:
-        entries = list(os.scandir(folder))
+        items = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return listing
-    for item in entries:
+    for item in items:
         if not item.name.endswith(DESCRIPTOR_SUFFIXES):
             continue
         try:
@@ -471,164 +528,50 @@ def _scan(folder: Path) -> dict[str, tuple[int, int]]:
     return listing
 
 
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+def _listing_digest(listing: dict[str, tuple[int, int]]) -> str:
+    """A hash of every (file, size, mtime_ns): equal listings, equal digests."""
+    text = "\n".join(f"{name}\0{size}\0{mtime}" for name, (size, mtime) in sorted(listing.items()))
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def _is_racy(now: int, mtime_ns: int) -> int:
     return int(now - mtime_ns < RACY_NS)
 
 
-# ----- parsing (also in worker processes) -----
-
-
-def _parse_files(paths: list[Path]) -> list[_Parsed]:
-    if not paths:
-        return []
-    from modreg.registry._parallel import map_chunked
-
-    return map_chunked(_parse_chunk, paths)
-
-
-def _parse_chunk(paths: list[Path]) -> list[_Parsed]:
-    return [_parse_one(path) for path in paths]
-
-
-def _parse_one(path: Path) -> _Parsed:
-    from modreg.outputs.canonical import NonFiniteNumber, dumps_compact, jsonable, render_fragment
-    from modreg.registry.files import read_document
-
-    try:
-        doc = read_document(path)
-        data = jsonable(doc.data)
-        compact = dumps_compact(data)
-    except (ModregError, OSError, TypeError, ValueError) as error:
-        return _Parsed(_sha256(path) or "", None, None, ("",) * 8, (), _error_json(error))
-    try:
-        pretty: str | None = render_fragment(data)
-    except NonFiniteNumber:
-        pretty = None  # `modreg index` reports it, naming the field
-    return _Parsed(doc.sha256, compact, pretty, _light(data, path.stem), _texts(data, path.stem), None)
-
-
-def _error_json(error: Exception) -> str:
-    if isinstance(error, ModregError):
-        fields = {"message": error.message, "hint": error.hint, "line": error.line, "col": error.col}
-    else:
-        fields = {"message": f"cannot be read: {error}", "hint": None, "line": None, "col": None}
-    return json.dumps(fields)
-
-
-def _problem(path: Path, error: str) -> Problem:
-    from modreg.registry.files import display_path
-
-    fields = json.loads(error)
-    return Problem(display_path(path), fields["line"] or 1, fields["col"] or 1, fields["message"], hint=fields["hint"])
-
-
-def _light(data: Mapping[str, Any], stem: str) -> tuple[str, ...]:
-    """The facets as stored: name, version, category, status, summary, then the lists joined."""
-    from modreg.outputs.entry import facets
-
-    found = facets(data, stem)
-    return (*found[:5], *(_SEP.join(values) for values in found[5:]))
-
-
-def _texts(data: Mapping[str, Any], stem: str) -> tuple[str, ...]:
-    """The text of each SEARCH_COLUMNS column."""
-    from modreg.outputs.entry import facets, text
-
-    found = facets(data, stem)
-    return (found.name, found.summary, text(data, "description"), " ".join(found.tags), " ".join(found.capabilities))
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(value.split(_SEP)) if value else ()
-
-
-# ----- text ranking -----
-
-
-def tokens(text: str) -> list[str]:
-    """Words as FTS5's unicode61 tokenizer sees them: letters and digits, case and accents folded."""
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _TOKEN.findall(text.lower())
-
-
-def query_terms(text: str) -> list[str]:
-    """The distinct words of a search text, in order."""
-    return list(dict.fromkeys(tokens(text)))
-
-
-def bm25_scores(terms: list[str], documents: list[list[list[str]]]) -> list[float | None]:
-    """FTS5's BM25 over tokenized documents (columns weighted by WEIGHTS); None: no match.
-
-    Each term is two phrases, the word and the word as a prefix, as in the FTS5 query.
-    """
-    phrases = [phrase for term in terms for phrase in ((term, False), (term, True))]
-    count = len(documents)
-    if not count:
-        return []
-    lengths = [sum(len(column) for column in columns) for columns in documents]
-    average = sum(lengths) / count
-    frequencies = [[_frequency(phrase, columns) for phrase in phrases] for columns in documents]
-    idf = [_idf(count, sum(1 for row in frequencies if row[i] > 0)) for i in range(len(phrases))]
-    scores: list[float | None] = []
-    for length, row in zip(lengths, frequencies):
-        if not any(row):
-            scores.append(None)
-            continue
-        norm = _K1 * (1 - _B + _B * length / average)
-        scores.append(sum(idf[i] * (f * (_K1 + 1.0)) / (f + norm) for i, f in enumerate(row) if f))
-    return scores
-
-
-def _frequency(phrase: tuple[str, bool], columns: list[list[str]]) -> float:
-    term, prefix = phrase
-    total = 0.0
-    for weight, column in zip(WEIGHTS, columns):
-        hits = sum(1 for token in column if token.startswith(term)) if prefix else column.count(term)
-        total += weight * hits
-    return total
-
-
-def _idf(count: int, hits: int) -> float:
-    value = math.log((count - hits + 0.5) / (hits + 0.5))
-    return value if value > 0.0 else 1e-6
-
-
 # ----- schema -----
 
-
-# The modules whose code decides what the cache holds (parsed data, rendered fragments): when
-# any of them changes, the cache starts afresh.
+# The modules whose code decides what the cache holds (parsed data, facets, rendered
+# fragments): when any of them changes, the cache starts afresh.
 _FINGERPRINTED = (
     "registry/cache.py",
+    "registry/_cacheparse.py",
     "registry/files.py",
     "registry/_yamlread.py",
     "outputs/canonical.py",
     "outputs/entry.py",
-    "outputs/fields.py",
     "outputs/indexes.py",
-    "outputs/stats.py",
 )
 
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A hash of the code that produced the cached data, and of the Python version."""
+    """A hash of the code that filled the cache, and of the Python version."""
     package = Path(__file__).resolve().parents[1]
-    digest = hashlib.blake2b(sys.version.encode("utf-8"), digest_size=16)
+    digest = hashlib.blake2b(f"{_FORMAT} {sys.version}".encode("utf-8"), digest_size=16)
     for relative in _FINGERPRINTED:
         try:
             digest.update((package / relative).read_bytes())
         except OSError:
             digest.update(f"missing {relative}".encode("utf-8"))
     return digest.hexdigest()
+
+
+def _has_meta(conn: sqlite3.Connection, meta: dict[str, str]) -> bool:
+    """Whether the database was made with this `meta` (format, backend, code)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+        return False
+    stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    return all(stored.get(key) == value for key, value in meta.items())
 
 
 def _has_fts5(conn: sqlite3.Connection) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modreg.errors import UsageError
+from modreg.errors import Conflict, UsageError
 from modreg.registry.edits import delete_path, same, set_path
 from modreg.registry.lock import DEFAULT_TIMEOUT
 
@@ -104,7 +104,7 @@ class Update:
         for dotted in self.unset:
             if not delete_path(data, dotted):
                 raise UsageError(f"`{dotted}` is not set, so it cannot be unset.", hint="`modreg show NAME` lists what is set.")
-        if not same(data, before):
+        if not same(data, before) and "updated" not in self.set_values:
             data["updated"] = today
         return data
 
@@ -142,6 +142,12 @@ def adopt(
     from modreg.registry.files import read_document
     from modreg.registry.mutate import create_entry
 
+    if source.resolve().parent == paths.models.resolve():
+        raise Conflict(
+            f"{source} is already in the registry's models/ folder.",
+            hint="nothing to adopt: `modreg validate` checks it, `modreg update` changes it.",
+            path=source,
+        )
     doc = read_document(source)
     data = adopted(doc.data, today)
     text = apply_changes(doc.text, doc.fmt, doc.data, data, CANONICAL_ORDER)

@@ -116,33 +116,23 @@ def load_entry(paths: RegistryPaths, name: str) -> Entry:
 def list_rows(
     paths: RegistryPaths, *, category: str | None = None, status: str | None = None, tags: Sequence[str] = ()
 ) -> Listing:
-    """Every entry matching the filters (all given tags must be present), sorted by name."""
-    from modreg.registry.descriptor import load_all
+    """Every entry matching the filters (any case; all given tags must be present), by name.
 
-    descriptors, problems = load_all(paths)
-    rows = []
-    for descriptor in descriptors:
-        row = _row(paths, descriptor.path, descriptor.data, descriptor.status)
-        if (category is None or row.category == category) and (status is None or row.status == status) and set(tags) <= set(row.tags):
-            rows.append(row)
-    return Listing(sorted(rows, key=lambda r: (r.name.casefold(), r.name)), problems)
+    Read through the local cache (`.modreg/`), so only files changed since the last command
+    are parsed.
+    """
+    from modreg.registry.cache import Filters, RegistryCache
 
-
-def _row(paths: RegistryPaths, path: Path, data: dict[str, Any], status: str) -> EntryRow:
-    tags = data.get("tags") if isinstance(data.get("tags"), list) else []
-    return EntryRow(
-        name=path.stem,
-        version=_text(data.get("version")),
-        category=_text(data.get("category")),
-        status=status,
-        summary=_text(data.get("summary")),
-        tags=tuple(str(tag) for tag in tags),
-        path=_relative(paths, path),
-    )
+    filters = Filters(categories=_one(category), statuses=_one(status), tags=tuple(tags))
+    with RegistryCache(paths) as cache:
+        refreshed = cache.refresh()
+        selection = cache.select(filters=filters, ranked=True)
+    rows = [EntryRow(e.name, e.version, e.category, e.status, e.summary, tuple(e.tags), e.file) for e in selection.entries]
+    return Listing(rows, refreshed.problems)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def _one(value: str | None) -> tuple[str, ...]:
+    return (value,) if value is not None else ()
 
 
 def _relative(paths: RegistryPaths, path: Path) -> str:

@@ -22,7 +22,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
-from modreg.errors import ModregError, Problem, UsageError
+from modreg.errors import ModregError, NotFound, Problem, UsageError
 from modreg.registry import _tomlmap
 
 __all__ = [
@@ -111,8 +111,6 @@ def read_document(path: Path) -> SourceDoc:
         UsageError: too big, too deep, not UTF-8, a syntax error, a duplicate key, a YAML
             anchor/alias/tag; the error carries the file, line and column.
     """
-    from modreg.errors import NotFound
-
     fmt = format_of(path)
     try:
         with open(path, "rb") as handle:
@@ -249,9 +247,7 @@ def _check_data_depth(data: dict[str, Any], text: str, path: Path) -> None:
     while stack:
         value, where = stack.pop()
         if len(where) >= MAX_DEPTH:
-            from modreg.registry._tomlmap import scan
-
-            line = scan(text).positions.get(where[:MAX_DEPTH], (None, None))[0]
+            line = _tomlmap.scan(text).positions.get(where[:MAX_DEPTH], (None, None))[0]
             raise _too_deep(path, line)
         children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         stack.extend((child, (*where, key)) for key, child in children)

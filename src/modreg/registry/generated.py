@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from modreg.errors import CheckFailed, Problem
-from modreg.registry.cache import CachedEntry, RegistryCache, Snapshot
+from modreg.registry.cache import CachedEntry, RegistryCache
 from modreg.registry.layout import RegistryPaths
 from modreg.registry.lock import DEFAULT_TIMEOUT, registry_lock
 
-__all__ = ["KINDS", "OutputsResult", "Statistics", "build_outputs", "generate", "read_snapshot", "statistics"]
+__all__ = ["KINDS", "OutputsResult", "Statistics", "build_outputs", "generate", "read_entries", "statistics"]
 
 KINDS = ("index", "report")
 
@@ -55,12 +55,15 @@ class OutputsResult:
         }
 
 
-def read_snapshot(cache: RegistryCache, *, strict: bool) -> Snapshot:
-    """Every entry with its data; CheckFailed (when `strict`) if a descriptor cannot be read."""
-    snapshot = cache.refresh(with_data=True)
-    if strict and snapshot.problems:
-        first = snapshot.problems[0]
-        count = len(snapshot.problems)
+def read_entries(cache: RegistryCache, *, strict: bool) -> tuple[list[CachedEntry], list[Problem]]:
+    """Every readable entry with its data, and the unreadable files.
+
+    Raises:
+        CheckFailed: with `strict`, when a descriptor cannot be read (outputs would omit it).
+    """
+    refresh = cache.refresh()
+    if strict and refresh.problems:
+        first, count = refresh.problems[0], len(refresh.problems)
         raise CheckFailed(
             f"{count} descriptor file{'s' * (count != 1)} cannot be read, so the outputs would leave "
             f"{'them' if count != 1 else 'it'} out: {first.message}",
@@ -69,7 +72,7 @@ def read_snapshot(cache: RegistryCache, *, strict: bool) -> Snapshot:
             line=first.line,
             col=first.col,
         )
-    return snapshot
+    return cache.select(with_data=True).entries, refresh.problems
 
 
 def build_outputs(
@@ -110,7 +113,7 @@ def generate(
     """Build the outputs of `kinds` and compare them (`check`) or write the changed ones."""
     kinds = tuple(kinds)
     with RegistryCache(paths) as cache:
-        entries = read_snapshot(cache, strict=True).entries
+        entries, _ = read_entries(cache, strict=True)
         outputs = build_outputs(entries, kinds, cache, root=paths.root)
     if check:
         stale = [path for path, text in outputs.items() if _current(paths, path) != text]
@@ -140,8 +143,8 @@ def statistics(paths: RegistryPaths) -> Statistics:
     from modreg.outputs.stats import build_statistics
 
     with RegistryCache(paths) as cache:
-        snapshot = read_snapshot(cache, strict=False)
-        return Statistics(build_statistics(snapshot.entries), snapshot.problems)
+        entries, problems = read_entries(cache, strict=False)
+        return Statistics(build_statistics(entries), problems)
 
 
 def _current(paths: RegistryPaths, relative: str) -> str | None:

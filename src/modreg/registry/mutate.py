@@ -8,10 +8,10 @@ Inside the registry lock a transaction reads each file (remembering its sha256),
 new text (comment-preserving edits for existing files, canonical order for new ones), and on
 leaving the block:
 
-1. checks that every staged file still has the bytes it was read with (a person's editor may
+1. parses and validates every new text, refusing any problem the change would introduce
+   (problems already in a file are left to `modreg validate`; see `mutate_checks`);
+2. checks that every staged file still has the bytes it was read with (a person's editor may
    have saved it meanwhile): a changed file is a `Conflict`, and nothing is written;
-2. parses and validates every new text, refusing any problem the change would introduce
-   (problems already in a file are left to `modreg validate`);
 3. under `--dry-run` stops there, returning the unified diffs; else writes each file atomically
    and appends one audit line per file.
 
@@ -23,23 +23,18 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from modreg.errors import Conflict, IntegrityError, ModregError, Problem, UsageError
+from modreg.errors import ModregError, UsageError
 from modreg.registry.entries import find_entry, require_free_name
 from modreg.registry.layout import RegistryPaths
 from modreg.registry.lock import DEFAULT_TIMEOUT, registry_lock
 
-if TYPE_CHECKING:
-    from modreg.registry.files import SourceDoc
-    from modreg.registry.validate import ValidationContext
-
-__all__ = ["BatchItem", "Mutation", "Transaction", "create_entry", "run_batch", "transaction", "update_entry"]
+__all__ = ["BatchItem", "Mutation", "Staged", "Transaction", "create_entry", "run_batch", "transaction", "update_entry"]
 
 Change = Callable[[dict[str, Any]], dict[str, Any]]
 T = TypeVar("T")
@@ -58,6 +53,7 @@ class Mutation:
     version: str | None
     written: bool
     dry_run: bool
+    trash: Path | None = None  # where a deleted file is kept (under dry_run: would be)
 
     @property
     def changed(self) -> bool:
@@ -97,7 +93,9 @@ def run_batch(sources: Sequence[T], action: Callable[[T], Mutation]) -> list[Bat
 
 
 @dataclass
-class _Staged:
+class Staged:
+    """One file's pending change: texts and data before and after, and where it goes."""
+
     name: str
     path: Path
     fmt: str
@@ -106,8 +104,9 @@ class _Staged:
     old_sha: str | None
     old_data: dict[str, Any]
     new_data: dict[str, Any] | None
-    trash: Path | None = None
+    trash: Path | None = None  # the file a deleted entry is moved to
     source: Path | None = None  # the hand-written file an entry is adopted from
+    unlink: bool = False  # a forced delete: other entries' links to it may be left dangling
 
 
 @dataclass
@@ -117,7 +116,7 @@ class Transaction:
     paths: RegistryPaths
     command: str
     dry_run: bool = False
-    staged: list[_Staged] = field(default_factory=list)
+    staged: list[Staged] = field(default_factory=list)
     results: list[Mutation] = field(default_factory=list)
 
     def edit(self, name: str, change: Change) -> None:
@@ -126,10 +125,17 @@ class Transaction:
         from modreg.registry.edits import apply_changes
         from modreg.registry.files import read_document
 
-        doc = read_document(find_entry(self.paths, name))
+        path = find_entry(self.paths, name)
+        earlier = next((item for item in self.staged if item.path == path and item.new_data is not None), None)
+        if earlier is not None:  # a second change to the same entry builds on the first
+            new = change(copy.deepcopy(earlier.new_data))
+            earlier.new_text = apply_changes(earlier.new_text or "", earlier.fmt, earlier.new_data or {}, new, CANONICAL_ORDER)
+            earlier.new_data = new
+            return
+        doc = read_document(path)
         new = change(copy.deepcopy(doc.data))
         text = apply_changes(doc.text, doc.fmt, doc.data, new, CANONICAL_ORDER)
-        self.staged.append(_Staged(name, doc.path, doc.fmt, doc.text, text, doc.sha256, doc.data, new))
+        self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, text, doc.sha256, doc.data, new))
 
     def create(self, data: dict[str, Any], fmt: str, *, text: str | None = None, source: Path | None = None) -> None:
         """Stage a new entry: `text` as given (adopted from `source`), else `data` in canonical order."""
@@ -143,24 +149,31 @@ class Transaction:
         if text is None:
             text = dumps_yaml(data) if fmt == "yaml" else dumps_toml(data)
         path = self.paths.models / f"{name}{suffix}"
-        self.staged.append(_Staged(name, path, fmt, None, text, None, {}, data, source=source))
+        self.staged.append(Staged(name, path, fmt, None, text, None, {}, data, source=source))
 
-    def delete(self, name: str, *, trash: Path | None = None) -> None:
-        """Stage removing the entry `name`; its file is moved into `trash` when given."""
+    def delete(self, name: str, *, trash: Path | None = None, force: bool = False) -> None:
+        """Stage removing the entry `name`; its file is moved into the folder `trash` when given.
+
+        With `force`, entries that depend on it (or name it as replacement) may be left with
+        dangling links, which `modreg validate` then reports; without, such a delete is refused.
+        """
         from modreg.registry.files import read_document
 
         doc = read_document(find_entry(self.paths, name))
-        self.staged.append(_Staged(name, doc.path, doc.fmt, doc.text, None, doc.sha256, doc.data, None, trash))
+        kept = _trash_target(trash, doc.path) if trash is not None else None
+        self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, None, doc.sha256, doc.data, None, kept, unlink=force))
 
     def commit(self) -> list[Mutation]:
-        """Check, validate, then write (or only diff) every staged change."""
+        """Validate, check nothing changed on disk, then write (or only diff) every change."""
+        from modreg.registry.mutate_checks import check_unchanged, validate_staged
+
+        validate_staged(self.paths, self.staged)
         for item in self.staged:
-            _check_unchanged(item)
-        _validate(self.paths, self.staged)
+            check_unchanged(item)
         self.results = [self._finish(item) for item in self.staged]
         return self.results
 
-    def _finish(self, item: _Staged) -> Mutation:
+    def _finish(self, item: Staged) -> Mutation:
         from modreg.registry.audit import append_audit, make_entry, summarize_changes
 
         diff = _unified_diff(self.paths, item)
@@ -171,7 +184,9 @@ class Transaction:
             _write(item)
             append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
         action = "create" if item.old_text is None else "delete" if item.new_text is None else "update"
-        return Mutation(self.command, item.name, item.path, action, diff, changes, _text_or_none(version), written, self.dry_run)
+        return Mutation(
+            self.command, item.name, item.path, action, diff, changes, _text_or_none(version), written, self.dry_run, item.trash
+        )
 
 
 @contextmanager
@@ -223,129 +238,10 @@ def create_entry(
     return txn.results[0]
 
 
-# ----- Checks -----
-
-
-def _check_unchanged(item: _Staged) -> None:
-    """The file must hold the bytes it was read with (or still be absent, for a new entry)."""
-    try:
-        current = hashlib.sha256(item.path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        current = None
-    if current != item.old_sha:
-        raise Conflict(
-            f"{item.path.name} changed on disk while modreg was editing it; nothing was written.",
-            hint="run the command again to apply it to the file as it is now.",
-            path=item.path,
-        )
-
-
-def _validate(paths: RegistryPaths, staged: list[_Staged]) -> None:
-    """Refuse a change that adds a problem to a file or breaks a rule across files."""
-    from modreg.registry.config import load_config
-    from modreg.registry.validate import build_context
-
-    config = load_config(paths)
-    context, _ = build_context(paths, config)
-    for item in staged:
-        if item.new_text is not None:
-            _refuse(item, _file_problems(item, context))
-    if any(_touches_links(item) for item in staged):
-        before, after = _cross_problems(paths, staged, context)
-        _refuse(staged[0], _introduced(before, after))
-
-
-def _file_problems(item: _Staged, context: ValidationContext) -> list[Problem]:
-    """Single-file problems of the new text that the old text did not have."""
-    from modreg.registry.edits import same
-    from modreg.registry.files import parse_text
-
-    doc = parse_text(item.new_text or "", item.path, item.fmt)  # type: ignore[arg-type]
-    if item.new_data is not None and not same(doc.data, item.new_data):
-        raise IntegrityError(
-            f"modreg could not edit {item.path.name} without changing values it was not asked to; nothing was written.",
-            hint="make this change by hand, and please report the file that caused it.",
-            path=item.path,
-        )
-    after = _errors(_check(doc, context))
-    if item.old_text is None:
-        return after
-    before = parse_text(item.old_text, item.path, item.fmt)  # type: ignore[arg-type]
-    return _introduced(_errors(_check(before, context)), after)
-
-
-def _check(doc: SourceDoc, context: ValidationContext) -> list[Problem]:
-    from modreg.registry.validate import validate_data
-
-    return validate_data(doc.data, doc.path, doc, context.config, context=context)
-
-
-def _errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
-
-
-def _introduced(before: list[Problem], after: list[Problem]) -> list[Problem]:
-    seen = {(p.path, p.json_path, p.message) for p in before}
-    return [p for p in after if (p.path, p.json_path, p.message) not in seen]
-
-
-_LINK_KEYS = ("name", "version", "status", "deprecation", "dependencies")
-
-
-def _touches_links(item: _Staged) -> bool:
-    """Whether the change can affect other entries (or their view of this one)."""
-    from modreg.registry.edits import same
-
-    old, new = item.old_data, item.new_data or {}
-    return any(not same(old.get(key), new.get(key)) for key in _LINK_KEYS)
-
-
-def _cross_problems(
-    paths: RegistryPaths, staged: list[_Staged], context: ValidationContext
-) -> tuple[list[Problem], list[Problem]]:
-    """Cross-file errors of the whole registry before and after the staged changes."""
-    from modreg.registry import _crosscheck
-    from modreg.registry.files import SourceDoc, read_documents
-    from modreg.registry.validate import _summary
-
-    changed = {item.path: item for item in staged}
-    others = [p for p in paths.descriptor_files() if p not in changed]
-    base = [
-        _summary(path, doc.data, True)
-        for path, doc in zip(others, read_documents(others))
-        if isinstance(doc, SourceDoc)
-    ]
-    old = [_summary(i.path, i.old_data, True) for i in staged if i.old_text is not None]
-    new = [_summary(i.path, i.new_data, True) for i in staged if i.new_data is not None and i.new_text is not None]
-    return _errors(_crosscheck.check(base + old, context)), _errors(_crosscheck.check(base + new, context))
-
-
-def _refuse(item: _Staged, problems: list[Problem]) -> None:
-    if not problems:
-        return
-    first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    elsewhere = Path(first.path).name != item.path.name
-    if item.source is not None and not elsewhere:
-        location: dict[str, Any] = {"path": item.source, "line": first.line, "col": first.col}
-        subject = f"{item.source.name} is not a valid descriptor"
-    elif elsewhere:
-        location = {"path": first.path, "line": first.line, "col": first.col}
-        subject = f"the change to `{item.name}` would break {first.path}"
-    else:
-        location = {"path": item.path if item.old_text is not None else None}
-        subject = f"`{item.name}` would not be valid" if item.old_text is None else "the change would leave this file invalid"
-    raise UsageError(
-        f"{subject}: {first.message}{more}; nothing was written.",
-        hint=first.hint or "fix the values given, or edit the file by hand and run `modreg validate`.",
-        **location,
-    )
-
-
 # ----- Output -----
 
 
-def _unified_diff(paths: RegistryPaths, item: _Staged) -> str:
+def _unified_diff(paths: RegistryPaths, item: Staged) -> str:
     relative = item.path.relative_to(paths.root).as_posix()
     before = (item.old_text or "").splitlines(keepends=True)
     after = (item.new_text or "").splitlines(keepends=True)
@@ -354,7 +250,7 @@ def _unified_diff(paths: RegistryPaths, item: _Staged) -> str:
     return "".join(difflib.unified_diff(before, after, source, target))
 
 
-def _changes(item: _Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     relative = f"models/{item.path.name}"
     if item.old_text is None:
         return {"created": relative}
@@ -363,17 +259,26 @@ def _changes(item: _Staged, summarize: Callable[..., dict[str, Any]]) -> dict[st
     return summarize(item.old_data, item.new_data or {})
 
 
-def _write(item: _Staged) -> None:
+def _write(item: Staged) -> None:
     from modreg.registry.atomic import write_atomic
 
     if item.new_text is not None:
         write_atomic(item.path, item.new_text)
     elif item.trash is not None:
-        item.trash.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        item.path.replace(item.trash / f"{item.path.stem}.{stamp}{item.path.suffix}")
+        item.trash.parent.mkdir(parents=True, exist_ok=True)
+        item.path.replace(item.trash)
     else:
         item.path.unlink()
+
+
+def _trash_target(folder: Path, path: Path) -> Path:
+    """`folder/<stem>.<UTC time><suffix>`, numbered when a file of that name is kept already."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target, number = folder / f"{path.stem}.{stamp}{path.suffix}", 1
+    while target.exists():
+        number += 1
+        target = folder / f"{path.stem}.{stamp}-{number}{path.suffix}"
+    return target
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -27,7 +27,7 @@ from typing import Any, Union
 
 from modreg.errors import UsageError
 
-__all__ = ["Comparison", "Not", "BoolOp", "Expr", "parse_where", "evaluate", "fields_of", "lookup"]
+__all__ = ["MISSING", "Comparison", "Not", "BoolOp", "Expr", "parse_where", "evaluate", "fields_of", "lookup"]
 
 _TOKEN = re.compile(
     r"""
@@ -42,6 +42,7 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 _MISSING = object()
+MISSING = _MISSING  # what `lookup` returns for an absent field
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """`modreg search`: BM25 text ranking, filters, `--where` expressions, sorting and a limit.
 
 Text is ranked over name, summary, description, tags and capabilities (name weighs most; see
-`cache.WEIGHTS`). Filters narrow the matches: every `--tag`, `--capability` and `--author`
+`_ranking.WEIGHTS`). Filters narrow the matches: every `--tag`, `--capability` and `--author`
 given must hold (an author matches by case-insensitive substring, so `--author example.org`
 works), while several `--category` or `--status` values are alternatives. `--where` uses the
 grammar of `registry.query`, versions compared as semantic versions. A field that neither the
@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from modreg.errors import Problem, UsageError
-from modreg.registry.cache import CachedEntry, RegistryCache
+from modreg.registry.cache import CachedEntry, Filters, RegistryCache
 from modreg.registry.layout import RegistryPaths
 
 __all__ = ["CATEGORIES", "STATUSES", "Hit", "SearchQuery", "SearchResult", "known_fields", "search"]
@@ -30,8 +30,7 @@ CATEGORIES = ("basic", "recurrent", "advanced", "transformer", "specialized", "c
 STATUSES = ("active", "deprecated", "archived")
 # What `modreg bench --record` writes under [performance] (DESIGN.md section 2).
 PERFORMANCE_FIELDS = ("dataset", "horizon", "mase", "smape", "fit_seconds", "windows_per_second", "measured")
-_LIGHT_FIELDS = {"name", "version", "category", "status", "summary"}
-_MISSING = object()
+_LIGHT_FIELDS = {"name", "version", "category", "status", "summary", "score"}
 
 
 @dataclass(frozen=True)
@@ -120,30 +119,38 @@ def search(paths: RegistryPaths, query: SearchQuery, *, cache: RegistryCache | N
             unknown category or status, a negative limit.
     """
     expression = _check(query)
+    filters = Filters(query.categories, query.statuses, query.tags, query.capabilities, query.authors)
     owned = cache is None
     cache = cache or RegistryCache(paths)
     try:
-        snapshot = cache.refresh()
-        candidates = snapshot.entries
-        scores: dict[str, float] | None = None
-        if query.text.strip():
-            scores = cache.rank(query.text)
-            candidates = [entry for entry in candidates if entry.file in scores]
-        candidates = [entry for entry in candidates if _passes_filters(entry, query)]
-        fields = _fields_read(expression, query.sort)
-        if expression is not None or any(name not in _LIGHT_FIELDS for name, _ in fields):
-            unknown = [(name, col) for name, col in fields if _pattern(name) not in known_fields()]
-            cache.fill_data(snapshot.entries if unknown else candidates)
-            _check_fields(unknown, query.where or "", snapshot.entries)
-        if expression is not None:
-            candidates = [entry for entry in candidates if _matches(expression, entry)]
-        ordered = _order(candidates, scores, query.sort)
+        refresh = cache.refresh()
+        if expression is None and query.sort is None:  # the cache ranks, orders and limits
+            selection = cache.select(query.text, filters, ranked=True, limit=query.limit or None)
+            entries, total, scores = selection.entries, selection.total, selection.scores
+        else:
+            entries, scores = _select_and_order(cache, query, expression, filters)
+            total = len(entries)
+            entries = entries[: query.limit] if query.limit else entries
+        notes = _notes(query, cache) if not total else []
     finally:
         if owned:
             cache.close()
-    limited = ordered[: query.limit] if query.limit else ordered
-    hits = [_hit(entry, scores) for entry in limited]
-    return SearchResult(query, hits, len(ordered), snapshot.problems, _notes(query, snapshot.entries), snapshot.backend)
+    hits = [_hit(entry, scores) for entry in entries]
+    return SearchResult(query, hits, total, refresh.problems, notes, refresh.backend)
+
+
+def _select_and_order(
+    cache: RegistryCache, query: SearchQuery, expression: Any, filters: Filters
+) -> tuple[list[CachedEntry], dict[str, float] | None]:
+    """Every match of a query with --where or --sort, in order (data read from the cache)."""
+    fields = _fields_read(expression, query.sort)
+    unknown = [(name, col) for name, col in fields if _pattern(name) not in known_fields() and name not in _LIGHT_FIELDS]
+    if unknown:
+        _check_fields(unknown, query.where or "", cache.select(with_data=True).entries)
+    needs_data = expression is not None or any(name not in _LIGHT_FIELDS for name, _ in fields)
+    selection = cache.select(query.text, filters, with_data=needs_data)
+    matches = [entry for entry in selection.entries if expression is None or _matches(expression, entry)]
+    return _order(matches, selection.scores, query.sort), selection.scores
 
 
 # ----- checking the query -----
@@ -256,25 +263,7 @@ def _paths(value: Any, prefix: str = "", depth: int = 0) -> Iterable[str]:
                 yield from _paths(child, f"{prefix}.0", depth + 1)
 
 
-# ----- filtering -----
-
-
-def _passes_filters(entry: CachedEntry, query: SearchQuery) -> bool:
-    if query.categories and entry.category.casefold() not in {c.casefold() for c in query.categories}:
-        return False
-    if query.statuses and entry.status.casefold() not in {s.casefold() for s in query.statuses}:
-        return False
-    if query.tags and not _has_all(entry.tags, query.tags):
-        return False
-    if query.capabilities and not _has_all(entry.capabilities, query.capabilities):
-        return False
-    authors = [author.casefold() for author in entry.authors]
-    return all(any(wanted.casefold() in author for author in authors) for wanted in query.authors)
-
-
-def _has_all(values: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
-    present = {value.casefold() for value in values}
-    return all(item.casefold() in present for item in wanted)
+# ----- matching and ordering -----
 
 
 def _matches(expression: Any, entry: CachedEntry) -> bool:
@@ -282,9 +271,6 @@ def _matches(expression: Any, entry: CachedEntry) -> bool:
     from modreg.registry.versions import parse_version
 
     return evaluate(expression, entry.data, parse_version=parse_version)
-
-
-# ----- ordering -----
 
 
 def _order(entries: list[CachedEntry], scores: dict[str, float] | None, sort: str | None) -> list[CachedEntry]:
@@ -297,7 +283,7 @@ def _order(entries: list[CachedEntry], scores: dict[str, float] | None, sort: st
     present, missing = [], []
     for entry in by_name:
         value = _sort_value(entry, name, scores)
-        if value is _MISSING or value is None:
+        if value is None:
             missing.append(entry)
         else:
             present.append((_sort_key(value), entry))
@@ -306,14 +292,13 @@ def _order(entries: list[CachedEntry], scores: dict[str, float] | None, sort: st
 
 
 def _sort_value(entry: CachedEntry, name: str, scores: dict[str, float] | None) -> Any:
-    from modreg.registry.query import lookup
+    """The value to sort `entry` by, or None when it has none (NaN counts as none)."""
+    from modreg.registry.query import MISSING, lookup
 
     if name == "score":
-        return scores.get(entry.file) if scores is not None else _MISSING
-    if name in _LIGHT_FIELDS:
-        return getattr(entry, name) or _MISSING
-    value = lookup(entry.data, name)
-    return _MISSING if value is not _MISSING and value != value else value  # NaN sorts as missing
+        return scores.get(entry.file) if scores is not None else None
+    value = (getattr(entry, name) or None) if name in _LIGHT_FIELDS else lookup(entry.data, name)
+    return None if value is MISSING or value != value else value
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -334,23 +319,23 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 def _hit(entry: CachedEntry, scores: dict[str, float] | None) -> Hit:
-    score = round(scores[entry.file], 6) if scores is not None else None
+    score = float(f"{scores[entry.file]:.6g}") if scores is not None else None
     return Hit(
         entry.name, entry.version, entry.category, entry.status, entry.summary, score, entry.file, entry.tags, entry.capabilities
     )
 
 
-def _notes(query: SearchQuery, entries: list[CachedEntry]) -> list[str]:
+def _notes(query: SearchQuery, cache: RegistryCache) -> list[str]:
     """A note for each --tag / --capability that no entry has, with the closest one."""
+    if not (query.tags or query.capabilities):
+        return []
+    present = cache.facet_values()
     notes = []
-    for option, wanted, attribute in (("tag", query.tags, "tags"), ("capability", query.capabilities, "capabilities")):
-        if not wanted:
-            continue
-        present = {value for entry in entries for value in getattr(entry, attribute)}
-        folded = {value.casefold() for value in present}
+    for option, wanted, facet in (("tag", query.tags, "tags"), ("capability", query.capabilities, "capabilities")):
+        folded = {value.casefold() for value in present[facet]}
         for value in wanted:
             if value.casefold() not in folded:
-                close = difflib.get_close_matches(value, sorted(present), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(value, sorted(present[facet]), n=1, cutoff=0.6)
                 suggestion = f"; did you mean `{close[0]}`?" if close else ""
                 notes.append(f"no entry has the {option} `{value}`{suggestion}")
     return notes

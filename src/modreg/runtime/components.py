@@ -27,7 +27,6 @@ from typing import Annotated, Any, ClassVar, TypeVar, Union
 from modreg.errors import UsageError
 
 __all__ = [
-    "Component",
     "ComponentKind",
     "Configurable",
     "LossSpec",

@@ -36,6 +36,8 @@ __all__ = [
     "WindowLayout",
     "WindowSampler",
     "Windows",
+    "chunk_windows",
+    "future_rows",
     "predict_windows",
     "prepare",
     "validation_windows",
@@ -239,6 +241,39 @@ def predict_windows(arrays: Sequence[np.ndarray], static: np.ndarray | None, lay
     rows = future or [np.zeros((layout.h, a.shape[1]), dtype=a.dtype) for a in arrays]
     pairs = [_tail_window(a, layout.width, f) for a, f in zip(arrays, rows)]
     return Windows(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), static)
+
+
+def chunk_windows(windows: Windows, size: int) -> list[Windows]:
+    """`windows` in consecutive parts of at most `size` (all at once when size <= 0)."""
+    n = len(windows.mask)
+    if size <= 0 or size >= n:
+        return [windows]
+    return [Windows(windows.temporal[i:i + size], windows.mask[i:i + size],
+                    None if windows.static is None else windows.static[i:i + size]) for i in range(0, n, size)]
+
+
+def future_rows(data: SeriesFrame, futr: SeriesFrame | None, layout: WindowLayout, dtype: np.dtype,
+                model: str) -> list[np.ndarray]:
+    """Per series (h, C) rows for the horizon: zeros except the future exogenous columns from `futr`.
+
+    Raises:
+        UsageError: `futr` is missing, lacks a series, or has fewer than h rows for one.
+    """
+    if futr is None:
+        raise UsageError(f"{model} uses future exogenous columns ({', '.join(layout.futr)}), "
+                         "so forecasting needs their values for the horizon.",
+                         hint="pass futr=SeriesFrame holding those columns for the h steps after the data.")
+    lookup = dict(zip(futr.ids, range(futr.n_series)))
+    rows = []
+    for sid in data.ids:
+        if sid not in lookup or futr.lengths[lookup[sid]] < layout.h:
+            raise UsageError(f"series '{sid}' needs {layout.h} future rows of {', '.join(layout.futr)}.",
+                             path=futr.source)
+        row = np.zeros((layout.h, 1 + len(layout.columns)), dtype=dtype)
+        for c, name in enumerate(layout.futr, start=1 + len(layout.hist)):
+            row[:, c] = futr.exog[name][lookup[sid]][: layout.h]
+        rows.append(row)
+    return rows
 
 
 # ----- From windows to network inputs -----

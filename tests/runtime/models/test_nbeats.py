@@ -72,7 +72,7 @@ def test_fourier_basis_shapes_and_frequencies() -> None:
 
 def test_basis_templates_are_saved_but_never_trained() -> None:
     data = read_series_csv(DATA / "air_passengers.csv")
-    model = NBEATS(h=H, input_size=L, max_steps=3, windows_batch_size=32).fit(data)
+    model = NBEATS(h=H, input_size=L, mlp_units=((16, 16),), max_steps=3, windows_batch_size=32).fit(data)
     state = model.network.state_dict()
     np.testing.assert_allclose(state["blocks.1.basis.backcast_basis"], trend_basis(L, 2), rtol=1e-6)
     np.testing.assert_allclose(state["blocks.2.basis.forecast_basis"], seasonality_basis(2, L, H)[1], atol=1e-6)

@@ -20,7 +20,7 @@ The three models differ only in the recurrent cell; everything else lives here:
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from modreg.runtime.models.base import WindowBatch, WindowForecaster
 from modreg.runtime.nn import init
 from modreg.runtime.train import ProgressFn
 from modreg.runtime.windows import WindowLayout
+
+if TYPE_CHECKING:
+    from typing import Self
 
 __all__ = ["DirectNetwork", "RecurrentEncoder", "RecurrentForecaster", "RolloutNetwork"]
 
@@ -223,7 +226,7 @@ class RecurrentForecaster(WindowForecaster):
         self.exclude_insample_y, self.recurrent = exclude_insample_y, recurrent
         if context_size is not None:
             warnings.warn(f"{self.name}: context_size is deprecated (as in neuralforecast) and has no effect.",
-                          DeprecationWarning, stacklevel=3)
+                          stacklevel=3)
 
     # ----- The network -----
 
@@ -249,7 +252,7 @@ class RecurrentForecaster(WindowForecaster):
 
     # ----- Windows: recurrent mode reads input_size + 1 points -----
 
-    def fit(self, data: SeriesFrame, *, progress: ProgressFn | None = None) -> RecurrentForecaster:
+    def fit(self, data: SeriesFrame, *, progress: ProgressFn | None = None) -> Self:
         """Train on `data` (recurrent mode: one step ahead on windows of input_size + 1 points)."""
         self._fitting = True
         try:

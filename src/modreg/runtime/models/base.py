@@ -31,8 +31,7 @@ initialisation is reproducible; it may read `self.hist_exog_size`, `self.futr_ex
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -42,13 +41,14 @@ from modreg.errors import NotFound, UsageError
 from modreg.runtime import components, rng
 from modreg.runtime.autograd import no_grad
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
-from modreg.runtime.data import SeriesFrame, forecasts_to_csv, require_length
-from modreg.runtime.frequency import Frequency, format_timestamps
+from modreg.runtime.data import SeriesFrame, require_length
+from modreg.runtime.frequency import Frequency
 from modreg.runtime.serialize import SavedModel, read_model_file, write_model_file
 from modreg.runtime.train import ProgressFn, TrainHistory, TrainSettings, train
+from modreg.runtime.models.forecast import Forecast
 from modreg.runtime.windows import (
-    SeriesStore, WindowBatch, WindowLayout, WindowSampler, Windows, predict_windows, prepare,
-    static_array, temporal_arrays, validation_windows,
+    SeriesStore, WindowBatch, WindowLayout, WindowSampler, Windows, chunk_windows, future_rows, predict_windows,
+    prepare, static_array, temporal_arrays, validation_windows,
 )
 
 if TYPE_CHECKING:
@@ -56,59 +56,9 @@ if TYPE_CHECKING:
 
     from modreg.runtime.nn import Module
 
-__all__ = ["Forecast", "Forecaster", "WindowBatch", "WindowForecaster"]
+__all__ = ["Forecast", "Forecaster", "Precision", "WindowBatch", "WindowForecaster"]
 
 Precision = Literal["float32", "float64"]
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """Forecasts of several series.
-
-    Args:
-        model: the model's name, the prefix of every column.
-        ids: the series names.
-        ds: per series, the `h` future timestamps.
-        values: column name -> (n_series, h) array; `<model>` for a point forecast, plus
-            `<model>-lo-90`, `<model>-hi-90`, `<model>-median`, ... for probabilistic models.
-    """
-
-    model: str
-    ids: tuple[str, ...]
-    ds: tuple[np.ndarray, ...]
-    values: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def h(self) -> int:
-        return len(self.ds[0]) if self.ds else 0
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(self.values)
-
-    @property
-    def point(self) -> np.ndarray:
-        """The point forecast: the `<model>` column, else the median."""
-        for name in (self.model, f"{self.model}-median"):
-            if name in self.values:
-                return self.values[name]
-        return next(iter(self.values.values()))
-
-    def renamed(self, model: str) -> Forecast:
-        """The same forecast with columns prefixed `model` instead of `self.model`."""
-        values = {model + column[len(self.model):]: v for column, v in self.values.items()}
-        return Forecast(model, self.ids, self.ds, values)
-
-    def to_csv(self) -> str:
-        return forecasts_to_csv(self)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One dict per series and step: unique_id, ds (text) and every column."""
-        rows = []
-        for i, sid in enumerate(self.ids):
-            for j, stamp in enumerate(format_timestamps(self.ds[i])):
-                rows.append({"unique_id": sid, "ds": stamp, **{c: float(v[i, j]) for c, v in self.values.items()}})
-        return rows
 
 
 class Forecaster:
@@ -395,28 +345,31 @@ class WindowForecaster(Forecaster):
         return TrainSettings(self.max_steps, self.learning_rate, self.optimizer, self.num_lr_decays,  # type: ignore[arg-type]
                              self.val_check_steps, self.early_stop_patience_steps, self.gradient_clip_val)
 
-    def _validation(self, data: SeriesFrame, layout: WindowLayout) -> Any:
+    def _validation(self, data: SeriesFrame, layout: WindowLayout) -> Callable[[], float]:
+        """The validation loss (data units) on one window per series ending at its last point."""
         windows = validation_windows(temporal_arrays(data, layout, self.dtype), static_array(data, layout, self.dtype),
                                      layout)
+        parts = chunk_windows(windows, self.inference_windows_batch_size)
 
         def validate() -> float:
-            losses, sizes = [], []
-            for part in self._chunks(windows):
-                batch, target = prepare(part, layout, self.scaler_type.create())
-                losses.append(self.loss.valid_loss(self.network(batch), target))  # type: ignore[misc]
-                sizes.append(len(part.mask))
-            return float(np.average(losses, weights=sizes))
+            losses = []
+            with no_grad():
+                for part in parts:
+                    batch, target = prepare(part, layout, self.scaler_type.create())
+                    losses.append(self.loss.valid_loss(self.network(batch), target))  # type: ignore[misc]
+            return float(np.average(losses, weights=[len(p.mask) for p in parts]))
 
-        return lambda: _no_grad_call(validate)
+        return validate
 
     # ----- Predict -----
 
     def _predict(self, data: SeriesFrame, h: int, futr: SeriesFrame | None) -> Forecast:
         layout = self._layout()
-        future = self._future_rows(data, futr, layout) if layout.futr else None
+        future = future_rows(data, futr, layout, self.dtype, self.name) if layout.futr else None
         windows = predict_windows(temporal_arrays(data, layout, self.dtype), static_array(data, layout, self.dtype),
                                   layout, future)
-        outputs = np.concatenate([self._forecast_chunk(part, layout) for part in self._chunks(windows)])
+        parts = chunk_windows(windows, self.inference_windows_batch_size)
+        outputs = np.concatenate([self._forecast_chunk(part, layout) for part in parts])
         names = self.loss.output_names
         values = {f"{self.name}{suffix}": outputs[:, :h, k].astype(np.float64) for k, suffix in enumerate(names)}
         if "" not in names and "-median" in names:
@@ -430,32 +383,6 @@ class WindowForecaster(Forecaster):
         with no_grad():
             mapped = self.loss.domain_map(self.network(batch)).data
         return self.loss.forecast(mapped, target.scaling)
-
-    def _chunks(self, windows: Windows) -> list[Windows]:
-        size = self.inference_windows_batch_size
-        n = len(windows.mask)
-        if size <= 0 or size >= n:
-            return [windows]
-        return [Windows(windows.temporal[i:i + size], windows.mask[i:i + size],
-                        None if windows.static is None else windows.static[i:i + size]) for i in range(0, n, size)]
-
-    def _future_rows(self, data: SeriesFrame, futr: SeriesFrame | None, layout: WindowLayout) -> list[np.ndarray]:
-        """Per series (h, C) rows for the horizon: zeros except the future exogenous columns."""
-        if futr is None:
-            raise UsageError(f"{self.name} uses future exogenous columns ({', '.join(layout.futr)}), "
-                             "so forecasting needs their values for the horizon.",
-                             hint="pass futr=SeriesFrame holding those columns for the h steps after the data.")
-        lookup = dict(zip(futr.ids, range(futr.n_series)))
-        rows = []
-        for i, sid in enumerate(data.ids):
-            if sid not in lookup or futr.lengths[lookup[sid]] < self.h:
-                raise UsageError(f"series '{sid}' needs {self.h} future rows of {', '.join(layout.futr)}.",
-                                 path=futr.source)
-            row = np.zeros((self.h, 1 + len(layout.columns)), dtype=self.dtype)
-            for c, name in enumerate(layout.futr, start=1 + len(layout.hist)):
-                row[:, c] = futr.exog[name][lookup[sid]][: self.h]
-            rows.append(row)
-        return rows
 
     # ----- State -----
 
@@ -484,11 +411,6 @@ class WindowForecaster(Forecaster):
             if names and not getattr(self, f"EXOGENOUS_{kind}"):
                 raise UsageError(f"{self.name} does not support {kind.lower()}_exog_list.",
                                  hint="drop the exogenous columns from its parameters.")
-
-
-def _no_grad_call(fn: Any) -> float:
-    with no_grad():
-        return fn()
 
 
 def _names(values: Any) -> tuple[str, ...] | None:

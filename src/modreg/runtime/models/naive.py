@@ -82,7 +82,7 @@ class SeasonalNaive(_Repeater):
 
     Args:
         h: forecast horizon.
-        season_length: the season m in steps; None uses the data's frequency (12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, 1 otherwise).
+        season_length: the season m in steps; None infers it from the frequency (12 monthly, 7 daily, 24 hourly, ...).
 
     References:
         Hyndman, R. J., Athanasopoulos, G. (2021). "Forecasting: Principles and Practice", 3rd

@@ -1,0 +1,95 @@
+"""Parsing descriptor files for the cache, in worker processes when there are many.
+
+Per file a worker returns everything the cache stores: the sha256, the data as compact JSON,
+the data rendered as the canonical JSON fragment of `index/registry.json` (rendering in the
+workers spreads the cold index over the cores), the facets as columns, the text to rank, or
+the error that makes the file unreadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from modreg.errors import ModregError, Problem
+
+__all__ = ["SEP", "Parsed", "parse_files", "problem_of", "sha256_of"]
+
+SEP = "\x1f"  # joins list facets (tags, capabilities, authors) in one column
+
+
+class Parsed(NamedTuple):
+    """What a worker returns for one file."""
+
+    sha256: str
+    compact: str | None  # None: unreadable (see error)
+    pretty: str | None  # None: not renderable (NaN/inf; `modreg index` reports it)
+    facets: tuple[str, ...]  # name, version, category, status, summary, tags, capabilities, authors
+    texts: tuple[str, ...]  # per ranking column
+    error: str | None  # JSON {message, hint, line, col}
+
+
+def parse_files(paths: list[Path]) -> list[Parsed]:
+    """One Parsed per path, in order (in processes when there are many)."""
+    if not paths:
+        return []
+    from modreg.registry._parallel import map_chunked
+
+    return map_chunked(_parse_chunk, paths)
+
+
+def sha256_of(path: Path) -> str | None:
+    """The sha256 of the file's bytes, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def problem_of(path: Path, error: str) -> Problem:
+    """The Problem stored for an unreadable file."""
+    from modreg.registry.files import display_path
+
+    fields = json.loads(error)
+    return Problem(display_path(path), fields["line"] or 1, fields["col"] or 1, fields["message"], hint=fields["hint"])
+
+
+def _parse_chunk(paths: list[Path]) -> list[Parsed]:
+    return [_parse_one(path) for path in paths]
+
+
+def _parse_one(path: Path) -> Parsed:
+    from modreg.outputs.canonical import NonFiniteNumber, dumps_compact, jsonable, render_fragment
+    from modreg.registry.files import read_document
+
+    try:
+        doc = read_document(path)
+        data = jsonable(doc.data)
+        compact = dumps_compact(data)
+    except (ModregError, OSError, TypeError, ValueError) as error:
+        return Parsed(sha256_of(path) or "", None, None, ("",) * 8, (), _error_json(error))
+    try:
+        pretty: str | None = render_fragment(data)
+    except NonFiniteNumber:
+        pretty = None
+    return Parsed(doc.sha256, compact, pretty, *_facets_and_texts(data, path.stem), None)
+
+
+def _facets_and_texts(data: Mapping[str, Any], stem: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from modreg.outputs.entry import facets, text
+
+    found = facets(data, stem)
+    stored = (*found[:5], *(SEP.join(values) for values in found[5:]))
+    texts = (found.name, found.summary, text(data, "description"), " ".join(found.tags), " ".join(found.capabilities))
+    return stored, texts
+
+
+def _error_json(error: Exception) -> str:
+    if isinstance(error, ModregError):
+        fields = {"message": error.message, "hint": error.hint, "line": error.line, "col": error.col}
+    else:
+        fields = {"message": f"cannot be read: {error}", "hint": None, "line": None, "col": None}
+    return json.dumps(fields)
