@@ -275,7 +275,7 @@ class NBEATS(WindowForecaster):
         stack_types: the stacks in order, each identity, trend or seasonality.
         n_blocks: number of blocks of each stack.
         mlp_units: hidden layers of every block's MLP, as (in, out) pairs.
-        dropout_prob_theta: dropout after each hidden activation (0 disables it).
+        dropout_prob_theta: dropout after each hidden activation (0 disables it; neuralforecast's NBEATS rejects > 0).
         activation: ReLU, Softplus, Tanh, SELU, LeakyReLU, PReLU or Sigmoid.
         shared_weights: whether the blocks of one stack share their weights.
 
