@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from modreg.registry import cache as cache_module
+from modreg.registry import _cacheplan
 from modreg.registry.cache import DB_NAME, RegistryCache
 from modreg.registry.layout import RegistryPaths
 
@@ -81,9 +81,9 @@ def test_a_touched_file_is_hashed_not_parsed(registry: RegistryPaths) -> None:
 def test_once_files_are_old_an_unchanged_registry_is_not_even_hashed(
     registry: RegistryPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    monkeypatch.setattr(_cacheplan, "RACY_NS", 0)
     refresh(registry)
-    monkeypatch.setattr(cache_module, "sha256_of", lambda path: pytest.fail(f"hashed {path}"))
+    monkeypatch.setattr(_cacheplan, "sha256_of", lambda path: pytest.fail(f"hashed {path}"))
     assert refresh(registry)[0] == []
     edit(registry.models / "Alpha.toml", "The Alpha forecaster", "An edited forecaster, longer")
     monkeypatch.undo()

@@ -221,6 +221,13 @@ def test_toml_history_snapshots_are_inline_tables() -> None:
     assert 'snapshot = { runtime = { model = "MLP", params = { h = 12 } } }' in out
 
 
+def test_toml_appending_after_an_entry_that_ends_in_an_inline_table_keeps_a_blank_line() -> None:
+    text = 'name = "X"\n\n[[history]]\nversion = "1.0.0"\nsnapshot = { runtime = { model = "MLP" } }\n'
+    entry = {"version": "1.1.0", "snapshot": {"runtime": {"model": "MLP"}}}
+    out, _ = _edit(text, "toml", lambda d: d["history"].append(entry))
+    assert out == text + '\n[[history]]\nversion = "1.1.0"\nsnapshot = { runtime = { model = "MLP" } }\n'
+
+
 # ----- YAML -----
 
 

@@ -113,13 +113,13 @@ def test_an_archived_entry_takes_no_new_version() -> None:
         bumped(_data(status="archived"), name="Alpha", part="patch", to=None, message="m", today=TODAY)
 
 
-def test_artifacts_go_to_the_version_and_replace_same_paths_on_the_entry() -> None:
-    old = {"path": "artifacts/a.npz", "sha256": "0" * 64}
-    other = {"path": "artifacts/b.npz", "sha256": "1" * 64}
-    fresh = {"path": "artifacts/a.npz", "sha256": "2" * 64}
-    new = bumped(_data(artifacts=[old, other]), name="Alpha", part="patch", to=None, message="m", today=TODAY, artifacts=[fresh])
-    assert new["artifacts"] == [fresh, other]
-    assert new["history"][-1]["artifacts"] == [fresh]
+def test_artifacts_go_to_the_version_and_become_the_entry_s() -> None:
+    old = {"path": "artifacts/a-1.2.0.npz", "sha256": "0" * 64}
+    fresh = {"path": "artifacts/a-1.2.1.npz", "sha256": "2" * 64}
+    data = _data(artifacts=[old])
+    assert bumped(data, name="Alpha", part="patch", to=None, message="m", today=TODAY)["artifacts"] == [old]
+    new = bumped(data, name="Alpha", part="patch", to=None, message="m", today=TODAY, artifacts=[fresh])
+    assert new["artifacts"] == [fresh] and new["history"][-1]["artifacts"] == [fresh]
 
 
 def test_read_history_marks_a_current_version_missing_from_history() -> None:

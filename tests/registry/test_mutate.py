@@ -252,7 +252,9 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_and_its_temp_file_is_swep
 
 
 def _tag_worker(root: str, tag: str) -> None:
-    update_entry(RegistryPaths(Path(root)), "Base", _add_tag(tag), command="update", lock_timeout=60)
+    from modreg import api
+
+    api.update("Base", registry=root, add_tags=[tag], lock_timeout=60)  # what `modreg update Base --tag T` runs
 
 
 def test_concurrent_updates_from_many_processes_lose_nothing(paths: RegistryPaths) -> None:

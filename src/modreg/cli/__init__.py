@@ -13,6 +13,7 @@ from modreg.cli import model_cmds  # noqa: F401  (registers commands)
 from modreg.cli import runtime_cmds  # noqa: F401  (registers commands)
 from modreg.cli import output_cmds  # noqa: F401  (registers commands)
 from modreg.cli import lifecycle_cmds  # noqa: F401  (registers commands)
+from modreg.cli import plugin_cmds  # noqa: F401  (registers commands)
 
 __all__ = ["app", "main"]
 

@@ -6,6 +6,8 @@ files are stale), then a CheckFailed naming the stale files and the command that
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -30,15 +32,15 @@ Repeated = Optional[list[str]]
 @app.command()
 def search(
     ctx: typer.Context,
-    text: Annotated[Optional[str], typer.Argument(help="Words to rank entries by (name, summary, description, tags, capabilities).")] = None,
-    tag: Annotated[Repeated, typer.Option("--tag", help="Only entries with this tag (repeatable: all of them).")] = None,
-    category: Annotated[Repeated, typer.Option("--category", "-c", help="Only this category (repeatable: any of them).")] = None,
-    capability: Annotated[Repeated, typer.Option("--capability", help="Only entries with this capability (repeatable: all).")] = None,
-    status: Annotated[Repeated, typer.Option("--status", help="Only this status: active, deprecated, archived (repeatable: any).")] = None,
-    author: Annotated[Repeated, typer.Option("--author", help="Only entries with an author containing this text (repeatable: all).")] = None,
-    where: Annotated[Optional[str], typer.Option("--where", "-w", help="An expression such as \"performance.mase < 0.9 and (tags in ['energy'] or category = advanced)\".")] = None,
-    sort: Annotated[Optional[str], typer.Option("--sort", help="Order by a field (score, name, version, performance.mase, ...); -FIELD for descending.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many (0: all).")] = 50,
+    text: Annotated[Optional[str], typer.Argument(metavar="TEXT", help="Words to rank entries by (name, summary, description, tags, capabilities).", show_default=False)] = None,
+    tag: Annotated[Repeated, typer.Option("--tag", metavar="TAG", help="Only entries with this tag (repeatable: all of them).")] = None,
+    category: Annotated[Repeated, typer.Option("--category", "-c", metavar="CATEGORY", help="Only this category (repeatable: any of them).")] = None,
+    capability: Annotated[Repeated, typer.Option("--capability", metavar="CAPABILITY", help="Only entries with this capability (repeatable: all).")] = None,
+    status: Annotated[Repeated, typer.Option("--status", metavar="STATUS", help="Only this status: active, deprecated, archived (repeatable: any).")] = None,
+    author: Annotated[Repeated, typer.Option("--author", metavar="TEXT", help="Only entries with an author containing this text (repeatable: all).")] = None,
+    where: Annotated[Optional[str], typer.Option("--where", "-w", metavar="EXPR", help="An expression such as \"performance.mase < 0.9 and (tags in ['energy'] or category = advanced)\".")] = None,
+    sort: Annotated[Optional[str], typer.Option("--sort", metavar="FIELD", help="Order by a field (score, name, version, performance.mase, ...); -FIELD for descending.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="Show at most this many (0: all).")] = 50,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -55,14 +57,18 @@ def search(
 def index(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = 10.0, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """Write index/*.json (canonical JSON, only the files that changed)."""
     state = merge_state(ctx, registry=registry, json=json)
-    render_outputs(state, api.index(registry=state.registry, check=check, lock_timeout=lock_timeout), fix="modreg index")
+    with working(state, "indexing"):
+        result = api.index(registry=state.registry, check=check, lock_timeout=lock_timeout)
+    render_outputs(state, result, fix="modreg index")
 
 
 @app.command()
 def report(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = 10.0, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """Write reports/registry_report.md and reports/registry_summary.md (only if changed)."""
     state = merge_state(ctx, registry=registry, json=json)
-    render_outputs(state, api.report(registry=state.registry, check=check, lock_timeout=lock_timeout), fix="modreg report")
+    with working(state, "writing reports"):
+        result = api.report(registry=state.registry, check=check, lock_timeout=lock_timeout)
+    render_outputs(state, result, fix="modreg report")
 
 
 @app.command()
@@ -76,7 +82,8 @@ def build(
 ) -> None:
     """Validate, then write the index and the reports: the one CI step (with --check)."""
     state = merge_state(ctx, registry=registry, json=json)
-    result = api.build(registry=state.registry, check=check, strict=strict, lock_timeout=lock_timeout)
+    with working(state, "validating, indexing, writing reports"):
+        result = api.build(registry=state.registry, check=check, strict=strict, lock_timeout=lock_timeout)
     render_outputs(state, result, fix="modreg build")
 
 
@@ -88,6 +95,16 @@ def stats(ctx: typer.Context, registry: RegistryOpt = None, json: JsonOpt = Fals
 
 
 # ----- rendering -----
+
+
+@contextmanager
+def working(state: State, what: str) -> Iterator[None]:
+    """A transient spinner on stderr while long work runs (only on a TTY, never under --json)."""
+    if state.json or state.quiet or not state.err.is_terminal:
+        yield
+        return
+    with state.err.status(f"{what}…"):
+        yield
 
 
 def render_search(state: State, result: SearchResult) -> None:

@@ -57,7 +57,6 @@ def _apply(parent: Any, op: Op) -> None:
 
 
 def _append(target: Any, items: list[Any]) -> None:
-    import tomlkit
     from tomlkit.items import AoT
 
     if not isinstance(target, AoT):

@@ -32,10 +32,12 @@ JsonPath = tuple[str | int, ...]
 
 @dataclass
 class ArtifactCheck:
-    """What the check found: all problems, and those that are integrity failures (exit 5)."""
+    """What the check found: all problems, those that are integrity failures (exit 5), and
+    the files they are about (one file may be recorded by a version and by the entry)."""
 
     problems: list[Problem] = field(default_factory=list)
     broken: list[Problem] = field(default_factory=list)
+    broken_files: set[str] = field(default_factory=set)
 
 
 def check_artifacts(root: Path, files: list[Path]) -> ArtifactCheck:
@@ -94,7 +96,7 @@ def _check_one(
         hashes[target] = file_sha256(target) if target.is_file() else None
     actual = hashes[target]
     if actual is None and current:
-        _add(result, doc, (*at, "path"), f"artifact `{relative}` does not exist", "restore the file, or remove its [[artifacts]] record.", broken=True)
+        _add(result, doc, (*at, "path"), f"artifact `{relative}` does not exist", "restore the file, or remove its [[artifacts]] record.", broken=relative)
     elif actual is None:
         _add(result, doc, (*at, "path"), f"artifact `{relative}` of an older version is no longer on disk", "remove the record from [[history]] if the file was dropped on purpose.", severity="warning")
     elif actual != expected:
@@ -102,13 +104,14 @@ def _check_one(
             result, doc, (*at, "sha256"),
             f"artifact `{relative}` does not match its sha256 (recorded {expected[:12]}…, the file has {actual[:12]}…)",
             "the file changed after it was recorded: restore it, or record the new file with `modreg version NAME --artifact PATH`.",
-            broken=True,
+            broken=relative,
         )
 
 
 def _add(
-    result: ArtifactCheck, doc: SourceDoc, at: JsonPath, message: str, hint: str, *, broken: bool = False, severity: str = "error"
+    result: ArtifactCheck, doc: SourceDoc, at: JsonPath, message: str, hint: str, *, broken: str = "", severity: str = "error"
 ) -> None:
+    """Record a problem; `broken` names the artifact when it is an integrity failure."""
     from modreg.registry._schemacheck import json_path_text
 
     line, col = locate(doc, at)
@@ -116,3 +119,4 @@ def _add(
     result.problems.append(problem)
     if broken:
         result.broken.append(problem)
+        result.broken_files.add(broken)

@@ -30,19 +30,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from modreg.errors import Problem
-from modreg.registry._cacheparse import SEP, Parsed, parse_files, problem_of, sha256_of
+from modreg.registry._cacheparse import SEP, Parsed, parse_files, problem_of
+from modreg.registry._cacheplan import RACY_NS, Plan, is_racy, listing_digest, scan
 from modreg.registry._ranking import SEARCH_COLUMNS, WEIGHTS, bm25_scores, fts_match, query_terms, tokens
-from modreg.registry.layout import DESCRIPTOR_SUFFIXES, RegistryPaths
+from modreg.registry.layout import RegistryPaths
 
 __all__ = [
     "DB_NAME",
@@ -58,7 +58,6 @@ __all__ = [
 
 T = TypeVar("T")
 DB_NAME = "cache.sqlite"
-RACY_NS = 2_000_000_000
 _FORMAT = "1"
 _CORRUPT = (sqlite3.DatabaseError, ValueError)
 _ENTRY_COLUMNS = "files.file, files.sha256, files.name, files.version, files.category, files.status, files.summary, files.tags, files.capabilities, files.authors"
@@ -90,8 +89,11 @@ class CachedEntry:
     @property
     def data(self) -> dict[str, Any]:
         """The parsed descriptor (dates as ISO text)."""
-        if self._data is None:
-            self._data = json.loads(self.compact)
+        return self._data if self._data is not None else self.decode()
+
+    def decode(self) -> dict[str, Any]:
+        """Decode the data JSON now (ValueError when it is not JSON)."""
+        self._data = json.loads(self.compact)
         return self._data
 
     def __repr__(self) -> str:
@@ -262,18 +264,18 @@ class RegistryCache:
         return [problem_of(self.paths.models / name, error) for name, error in rows]
 
     def _update(self) -> list[str]:
-        listing = _scan(self.paths.models)
-        digest = _listing_digest(listing)
+        listing = scan(self.paths.models)
+        digest = listing_digest(listing)
         if self.conn.execute("SELECT 1 FROM meta WHERE key='listing' AND value=?", (digest,)).fetchone():
             return []  # every file as when last stored, and no row was racy then
         rows = {row[0]: row[1:] for row in self.conn.execute("SELECT file, size, mtime_ns, racy, sha256 FROM files")}
         now = time.time_ns()
-        plan = _Plan(self.paths.models, listing, rows)
+        plan = Plan(self.paths.models, listing, rows)
         results = parse_files([self.paths.models / name for name in plan.to_parse])
         self._write(plan, results, now, digest)
         return plan.to_parse
 
-    def _write(self, plan: _Plan, results: list[Parsed], now: int, digest: str) -> None:
+    def _write(self, plan: Plan, results: list[Parsed], now: int, digest: str) -> None:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -287,7 +289,7 @@ class RegistryCache:
                     ids[new] = ids.pop(old)
             conn.executemany(
                 "UPDATE files SET size=?, mtime_ns=?, racy=? WHERE file=?",
-                [(*plan.listing[name], _is_racy(now, plan.listing[name][1]), name) for name in plan.touched],
+                [(*plan.listing[name], is_racy(now, plan.listing[name][1]), name) for name in plan.touched],
             )
             self._store(plan, results, ids, now)
             conn.execute("DELETE FROM meta WHERE key='listing'")
@@ -302,7 +304,7 @@ class RegistryCache:
         self.conn.executemany("DELETE FROM search WHERE rowid=?", [(row_id,) for row_id in ids])
         self.conn.executemany("DELETE FROM files WHERE id=?", [(row_id,) for row_id in ids])
 
-    def _store(self, plan: _Plan, results: list[Parsed], ids: dict[str, int], now: int) -> None:
+    def _store(self, plan: Plan, results: list[Parsed], ids: dict[str, int], now: int) -> None:
         """Write the rows, ranking text and data fragments of the files just parsed."""
         from modreg.outputs.indexes import part_key
 
@@ -315,7 +317,7 @@ class RegistryCache:
             else:
                 replaced.append((row_id,))
             size, mtime = plan.listing[name]
-            rows.append((row_id, name, size, mtime, _is_racy(now, mtime), result.sha256, *result.facets, result.compact, result.error))
+            rows.append((row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.compact, result.error))
             if result.compact is not None:
                 texts.append((row_id, *result.texts))
             if result.pretty is not None:
@@ -339,9 +341,9 @@ class RegistryCache:
 
     def _select(self, text: str, filters: Filters | None, ranked: bool, limit: int | None, with_data: bool) -> Selection:
         selection = self._query(text, filters, ranked, limit, with_data)
-        if with_data:
+        if with_data:  # decode now: undecodable JSON means a corrupt cache, which `_guarded` handles
             for entry in selection.entries:
-                entry.data  # decode now: undecodable JSON is a corrupt cache, handled above
+                entry.decode()
         return selection
 
     def _query(self, text: str, filters: Filters | None, ranked: bool, limit: int | None, with_data: bool) -> Selection:
@@ -474,70 +476,6 @@ class FragmentMemo(MutableMapping[str, str]):
         return [key for key in self.stored if key not in self.used]
 
 
-# ----- planning a refresh -----
-
-
-@dataclass
-class _Plan:
-    """What a refresh must do, from the listing of models/ and the stored rows."""
-
-    folder: Path
-    listing: dict[str, tuple[int, int]]  # file -> (size, mtime_ns)
-    rows: Mapping[str, tuple[int, int, int, str]]  # file -> (size, mtime_ns, racy, sha256)
-    touched: list[str] = field(default_factory=list)  # same content (or renamed): update the stat
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new), same content
-    to_parse: list[str] = field(default_factory=list)
-    vanished: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        gone = {self.rows[name][3]: name for name in sorted(self.rows.keys() - self.listing.keys())}
-        for name, stat in sorted(self.listing.items()):
-            row = self.rows.get(name)
-            if row is not None and (row[0], row[1]) == stat and not row[2]:
-                continue
-            if row is None and not gone:
-                self.to_parse.append(name)
-                continue
-            digest = sha256_of(self.folder / name)
-            if row is not None and digest == row[3]:
-                self.touched.append(name)
-            elif row is None and digest in gone:
-                self.renamed.append((gone.pop(digest), name))
-                self.touched.append(name)
-            else:
-                self.to_parse.append(name)
-        self.vanished = sorted(gone.values())
-
-
-def _scan(folder: Path) -> dict[str, tuple[int, int]]:
-    """`{file name: (size, mtime_ns)}` of the descriptor files directly in `folder`."""
-    listing: dict[str, tuple[int, int]] = {}
-    try:
-        items = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return listing
-    for item in items:
-        if not item.name.endswith(DESCRIPTOR_SUFFIXES):
-            continue
-        try:
-            if item.is_file():
-                stat = item.stat()
-                listing[item.name] = (stat.st_size, stat.st_mtime_ns)
-        except FileNotFoundError:
-            continue
-    return listing
-
-
-def _listing_digest(listing: dict[str, tuple[int, int]]) -> str:
-    """A hash of every (file, size, mtime_ns): equal listings, equal digests."""
-    text = "\n".join(f"{name}\0{size}\0{mtime}" for name, (size, mtime) in sorted(listing.items()))
-    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-
-
-def _is_racy(now: int, mtime_ns: int) -> int:
-    return int(now - mtime_ns < RACY_NS)
-
-
 # ----- schema -----
 
 # The modules whose code decides what the cache holds (parsed data, facets, rendered
@@ -545,6 +483,7 @@ def _is_racy(now: int, mtime_ns: int) -> int:
 _FINGERPRINTED = (
     "registry/cache.py",
     "registry/_cacheparse.py",
+    "registry/_cacheplan.py",
     "registry/files.py",
     "registry/_yamlread.py",
     "outputs/canonical.py",

@@ -34,6 +34,7 @@ class RegistryConfig:
     plugin_directories: tuple[str, ...] = ("plugins",)
     trusted_authors: tuple[str, ...] = ()
     allowed_capabilities: tuple[str, ...] = ()
+    allowed_signers: str | None = None  # SSH allowed-signers file, relative to the root
 
     @classmethod
     def from_data(cls, data: dict[str, Any], root: Path | None = None) -> RegistryConfig:
@@ -54,6 +55,7 @@ class RegistryConfig:
             plugin_directories=tuple(plugins.get("directories", defaults.plugin_directories)),
             trusted_authors=tuple(plugins.get("trusted_authors", defaults.trusted_authors)),
             allowed_capabilities=tuple(plugins.get("allowed_capabilities", defaults.allowed_capabilities)),
+            allowed_signers=plugins.get("allowed_signers", defaults.allowed_signers),
         )
 
 

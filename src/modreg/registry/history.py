@@ -73,7 +73,8 @@ def bumped(
     max_history: int = 50,
 ) -> dict[str, Any]:
     """`data` at its next version: `version`, `updated`, a new [[history]] entry (oldest
-    trimmed beyond `max_history`), and `artifacts` attached to it and to the entry."""
+    trimmed beyond `max_history`). Given `artifacts` are recorded in that entry and become
+    the entry's [[artifacts]] (older versions' files stay recorded in their own entries)."""
     check_transition("version", name, data)
     if not message.strip():
         raise UsageError("A new version needs a message: what changed.", hint='e.g. -m "input_size 24 -> 36".')
@@ -88,16 +89,8 @@ def bumped(
     new["version"] = str(new_version)
     new["updated"] = today
     if artifacts:
-        new["artifacts"] = _merged(new.get("artifacts"), artifacts)
+        new["artifacts"] = [dict(a) for a in artifacts]
     return new
-
-
-def _merged(existing: Any, added: Sequence[dict[str, str]]) -> list[dict[str, str]]:
-    """The entry's artifacts with `added` replacing those of the same path, or appended."""
-    current = [a for a in existing if isinstance(a, dict)] if isinstance(existing, list) else []
-    by_path = {a["path"]: dict(a) for a in added}
-    kept = [by_path.pop(a.get("path"), a) for a in current]
-    return [*kept, *by_path.values()]
 
 
 def artifact_record(paths: RegistryPaths, file: str | Path) -> dict[str, str]:

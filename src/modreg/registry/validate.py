@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -54,10 +56,20 @@ class ValidationContext:
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> template data
 
     def is_known_model(self, model: str) -> bool:
-        return model in _schemacheck.runtime_models() or model in self.plugin_models
+        known = model in _schemacheck.runtime_models() or model in self.plugin_models
+        return known or model in _installed_models(tuple(sys.path))
 
     def known_models(self) -> list[str]:
-        return sorted({*_schemacheck.runtime_models(), *self.plugin_models})
+        return sorted({*_schemacheck.runtime_models(), *self.plugin_models, *_installed_models(tuple(sys.path))})
+
+
+@functools.lru_cache(maxsize=4)
+def _installed_models(search_path: tuple[str, ...]) -> dict[str, str]:
+    """Runtime models of installed plugins (entry points `modreg.models.v1`) -> distribution,
+    read from package metadata only; asked only for models found nowhere else."""
+    from modreg.plugins.entrypoints import entry_point_models
+
+    return entry_point_models()
 
 
 class EntrySummary(NamedTuple):
@@ -81,7 +93,7 @@ class ValidationReport:
 
     problems: list[Problem]
     files: int
-    broken: int = 0  # artifacts missing or not matching their sha256: an integrity failure (exit 5)
+    broken: int = 0  # artifact files missing or not matching their sha256: an integrity failure (exit 5)
 
     @property
     def errors(self) -> int:
@@ -131,7 +143,7 @@ def check_registry(paths: RegistryPaths, files: list[Path] | None = None, *, str
     if strict:
         problems = [_as_error(p) for p in problems]
     checked = sum(1 for _, _, selected in jobs if selected) + int(config_checked)
-    return ValidationReport(sort_problems(problems), checked, len(artifacts.broken))
+    return ValidationReport(sort_problems(problems), checked, len(artifacts.broken_files))
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:

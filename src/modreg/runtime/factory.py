@@ -156,8 +156,16 @@ def is_registered(name: str) -> bool:
 
 
 def get_model(name: str) -> ModelInfo:
-    """The registered model `name` (NotFound with a did-you-mean otherwise)."""
+    """The registered model `name`, else the one a plugin provides (NotFound with a did-you-mean otherwise).
+
+    Plugins are looked for in the registry of $MODREG_REGISTRY or the working directory and
+    among installed entry points (`modreg.plugins.loader.provide_model`); a refused plugin raises its PluginError.
+    """
     _load_builtins()
+    if name not in MODELS:
+        from modreg.plugins.loader import provide_model
+
+        provide_model(name)
     return MODELS.get(name)
 
 

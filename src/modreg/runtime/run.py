@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
+from modreg.plugins.loader import provide_model
 from modreg.runtime.data import read_series_csv, write_forecasts_csv
-from modreg.runtime.factory import create, get_model, is_registered, list_models
+from modreg.runtime.factory import create, get_model, list_models
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param, validate_params
 
@@ -136,8 +137,8 @@ def resolve_target(target: str, registry: str | Path | None = None) -> RunSpec:
     paths = _registry_paths(registry)
     entry = paths.descriptor_path(target) if paths is not None else None
     if entry is not None:
-        return _entry_spec(target, entry)
-    if is_registered(target):
+        return _entry_spec(target, entry, paths)
+    if provide_model(target, paths):  # built in, or from a plugin (loaded now)
         return RunSpec(target=target, model=target, source="runtime")
     raise NotFound(f"No registry entry or runtime model named `{target}`.", hint=_suggest(target, paths))
 
@@ -164,7 +165,7 @@ def _suggest(target: str, paths: Any) -> str:
     return f"{mean}run `modreg models` for runtime models, `modreg list` for registry entries."
 
 
-def _entry_spec(target: str, path: Path) -> RunSpec:
+def _entry_spec(target: str, path: Path, paths: Any) -> RunSpec:
     from modreg.registry.descriptor import load_descriptor
 
     descriptor = load_descriptor(path)
@@ -176,6 +177,7 @@ def _entry_spec(target: str, path: Path) -> RunSpec:
     spec = RunSpec(target=target, model=runtime["model"], source="registry", precision=runtime.get("precision"),
                    template=runtime.get("template"), params=dict(runtime.get("params", {})), path=path,
                    doc=descriptor.doc, warnings=_status_warnings(descriptor.data, target))
+    provide_model(spec.model, paths)  # loads the plugin that provides a model which is not built in
     _check_model(spec)
     return spec
 

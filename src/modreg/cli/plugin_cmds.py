@@ -1,0 +1,84 @@
+"""Plugin commands: `plugin list`, `plugin verify`, `plugin lock`, `plugin health`, and `discover`.
+
+Each parses its options, calls the `modreg.api` function of the same name and renders the
+result with `plugin_views`. Batch commands (verify, health) check every plugin, report each,
+and exit with the failures' code (5 when any plugin failed an integrity check).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from modreg import api
+from modreg.cli.app import app, plugin_app
+from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
+from modreg.cli.plugin_views import render_discover, render_health, render_lock, render_plugins
+
+PluginArg = Annotated[
+    Optional[str],
+    typer.Argument(help="A plugin: its folder's name in the registry, or an installed distribution (default: all).",
+                   metavar="[NAME]", show_default=False),
+]
+
+
+@plugin_app.command("list")
+def list_plugins(ctx: typer.Context, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+    """List every plugin: source, version, models and status (verified without running plugin code)."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_plugins(state, api.plugin_list(registry=state.registry), batch=False)
+
+
+@plugin_app.command()
+def verify(ctx: typer.Context, name: PluginArg = None, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+    """Verify plugins before use: manifest, policy, modreg version, signature, every file's sha256."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_plugins(state, api.plugin_verify(name, registry=state.registry), batch=True)
+
+
+@plugin_app.command()
+def lock(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The plugin's folder name under plugins/.", show_default=False)],
+    dry_run: DryRunOpt = False,
+    lock_timeout: LockTimeoutOpt = 10.0,
+    registry: RegistryOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Write the sha256 of every file of a plugin into its plugin.toml ([files]), keeping comments."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_lock(state, api.plugin_lock(name, registry=state.registry, dry_run=dry_run, lock_timeout=lock_timeout))
+
+
+@plugin_app.command()
+def health(
+    ctx: typer.Context,
+    name: PluginArg = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds before a plugin's check is killed.")] = 60.0,
+    registry: RegistryOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Try plugins in a child process: load, build each model, fit and forecast a small real series."""
+    state = merge_state(ctx, registry=registry, json=json)
+    render_health(state, api.plugin_health(name, registry=state.registry, timeout=timeout))
+
+
+@app.command()
+def discover(
+    ctx: typer.Context,
+    target: Annotated[
+        Optional[str],
+        typer.Argument(help="A package name to import, a plugin folder, or a folder of plugins (default: the registry's plugins).",
+                       metavar="[PATH_OR_PACKAGE]", show_default=False),
+    ] = None,
+    register: Annotated[bool, typer.Option("--register", help="Write a descriptor for each model without an entry.")] = False,
+    dry_run: DryRunOpt = False,
+    lock_timeout: LockTimeoutOpt = 10.0,
+    registry: RegistryOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """List the models registered by a package or plugins; --register adds entries for new ones."""
+    state = merge_state(ctx, registry=registry, json=json)
+    result = api.discover(target, registry=state.registry, register=register, dry_run=dry_run, lock_timeout=lock_timeout)
+    render_discover(state, result)
