@@ -60,6 +60,11 @@ _modreg() {
             'restore:--lock-timeout'|'restore:--registry'|'restore:-r') skip=1 ;;
             'delete:--lock-timeout'|'delete:--registry'|'delete:-r') skip=1 ;;
             'audit:--registry'|'audit:-r') skip=1 ;;
+            'discover:--lock-timeout'|'discover:--registry'|'discover:-r') skip=1 ;;
+            'plugin list:--registry'|'plugin list:-r') skip=1 ;;
+            'plugin verify:--registry'|'plugin verify:-r') skip=1 ;;
+            'plugin lock:--lock-timeout'|'plugin lock:--registry'|'plugin lock:-r') skip=1 ;;
+            'plugin health:--timeout'|'plugin health:--registry'|'plugin health:-r') skip=1 ;;
             ':init') path='init' ;;
             ':validate') path='validate' ;;
             ':schema') path='schema' ;;
@@ -83,7 +88,12 @@ _modreg() {
             ':restore') path='restore' ;;
             ':delete') path='delete' ;;
             ':audit') path='audit' ;;
+            ':discover') path='discover' ;;
             ':plugin') path='plugin' ;;
+            'plugin:list') path='plugin list' ;;
+            'plugin:verify') path='plugin verify' ;;
+            'plugin:lock') path='plugin lock' ;;
+            'plugin:health') path='plugin health' ;;
         esac
     done
     case "$path:$prev" in
@@ -169,6 +179,14 @@ _modreg() {
         'delete:--lock-timeout') COMPREPLY=(); return ;;
         'delete:--registry'|'delete:-r') _modreg_reply -d -- "$cur"; return ;;
         'audit:--registry'|'audit:-r') _modreg_reply -d -- "$cur"; return ;;
+        'discover:--lock-timeout') COMPREPLY=(); return ;;
+        'discover:--registry'|'discover:-r') _modreg_reply -d -- "$cur"; return ;;
+        'plugin list:--registry'|'plugin list:-r') _modreg_reply -d -- "$cur"; return ;;
+        'plugin verify:--registry'|'plugin verify:-r') _modreg_reply -d -- "$cur"; return ;;
+        'plugin lock:--lock-timeout') COMPREPLY=(); return ;;
+        'plugin lock:--registry'|'plugin lock:-r') _modreg_reply -d -- "$cur"; return ;;
+        'plugin health:--timeout') COMPREPLY=(); return ;;
+        'plugin health:--registry'|'plugin health:-r') _modreg_reply -d -- "$cur"; return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$path" in
@@ -196,12 +214,17 @@ _modreg() {
             'restore') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'delete') _modreg_reply -W '--force --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'audit') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'discover') _modreg_reply -W '--register --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'plugin') _modreg_reply -W '--help -h' -- "$cur" ;;
+            'plugin list') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'plugin verify') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'plugin lock') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'plugin health') _modreg_reply -W '--timeout --registry -r --json --help -h' -- "$cur" ;;
         esac
         return
     fi
     case "$path" in
-        '') _modreg_reply -W 'init validate schema register show list update models run templates search index report build stats version history diff deprecate archive restore delete audit plugin' -- "$cur" ;;
+        '') _modreg_reply -W 'init validate schema register show list update models run templates search index report build stats version history diff deprecate archive restore delete audit discover plugin' -- "$cur" ;;
         'schema') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'show') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'update') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
@@ -213,6 +236,11 @@ _modreg() {
         'restore') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'delete') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'audit') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'discover') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'plugin') _modreg_reply -W 'list verify lock health' -- "$cur" ;;
+        'plugin verify') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'plugin lock') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
+        'plugin health') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
     esac
 }
 
