@@ -41,7 +41,7 @@ def test_a_missing_required_key_is_reported_at_its_table(demo: DemoPlugin) -> No
     with pytest.raises(PluginManifestError) as caught:
         read_manifest(demo.folder)
     error = caught.value
-    assert error.exit_code == ExitCode.USAGE and "category" in error.message and error.line == 10
+    assert error.exit_code == ExitCode.USAGE and "category" in error.message and error.line == 9
     assert error.message.startswith("plugin `demo`: ") and error.path == str(demo.folder / "plugin.toml")
 
 
@@ -69,8 +69,8 @@ def test_the_name_must_be_the_folder_name(demo: DemoPlugin) -> None:
 def test_a_model_declared_twice_is_refused(demo: DemoPlugin) -> None:
     manifest = demo.folder / "plugin.toml"
     text = manifest.read_text()
-    block = text[text.index("[[models]]"):]
-    manifest.write_text(text + "\n" + block)
+    block = text[text.index("[[models]]"):text.index("[files]")]
+    manifest.write_text(text.replace("[files]", block + "[files]"))
     with pytest.raises(PluginManifestError, match="declared twice"):
         read_manifest(demo.folder)
 

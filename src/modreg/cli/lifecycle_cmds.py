@@ -7,7 +7,7 @@ result with `lifecycle_views`; every change goes through the registry's one tran
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -23,9 +23,14 @@ from modreg.cli.lifecycle_views import (
     render_history,
     render_transition,
 )
+from modreg.cli.console import State
 from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, warn
 from modreg.errors import UsageError
+
+if TYPE_CHECKING:
+    from modreg.registry.diff import EntryDiff
+    from modreg.registry.gitview import RegistryDiff
 
 NameArg = Annotated[str, typer.Argument(help="Name of the entry.", show_default=False)]
 
@@ -90,23 +95,27 @@ def diff(
 ) -> None:
     """Compare two versions of a model, or the whole registry between git revisions."""
     state = merge_state(ctx, registry=registry, json=json)
-    as_json = state.json or fmt is DiffFormat.json
-    if git:
-        if len(args) > 2:
-            raise UsageError("diff --git takes one or two revisions.", hint="e.g. `modreg diff --git HEAD~1` or `modreg diff --git v1.0 main`.")
-        result = api.diff_git(args[0], args[1] if len(args) > 1 else None, registry=state.registry)
-        for problem in result.unreadable:
-            warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
-        text = registry_diff_markdown(result) if fmt is DiffFormat.md else registry_diff_text(result)
-    else:
-        if len(args) not in (2, 3):
-            raise UsageError("diff takes NAME and one or two versions.", hint="e.g. `modreg diff NHITS 1.1.0 1.2.0`, or `modreg diff --git HEAD~1`.")
-        result = api.diff(*args, registry=state.registry)
-        text = entry_diff_markdown(result) if fmt is DiffFormat.md else entry_diff_text(result)
-    if as_json:
+    result, text = _diff_git(state, args, fmt) if git else _diff_versions(state, args, fmt)
+    if state.json or fmt is DiffFormat.json:
         emit_json(state, result)
     else:
         state.out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+
+
+def _diff_versions(state: State, args: list[str], fmt: DiffFormat) -> tuple[EntryDiff, str]:
+    if len(args) not in (2, 3):
+        raise UsageError("diff takes NAME and one or two versions.", hint="e.g. `modreg diff NHITS 1.1.0 1.2.0`, or `modreg diff --git HEAD~1`.")
+    result = api.diff(*args, registry=state.registry)
+    return result, entry_diff_markdown(result) if fmt is DiffFormat.md else entry_diff_text(result)
+
+
+def _diff_git(state: State, args: list[str], fmt: DiffFormat) -> tuple[RegistryDiff, str]:
+    if len(args) > 2:
+        raise UsageError("diff --git takes one or two revisions.", hint="e.g. `modreg diff --git HEAD~1` or `modreg diff --git v1.0 main`.")
+    result = api.diff_git(args[0], args[1] if len(args) > 1 else None, registry=state.registry)
+    for problem in result.unreadable:
+        warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
+    return result, registry_diff_markdown(result) if fmt is DiffFormat.md else registry_diff_text(result)
 
 
 @app.command()

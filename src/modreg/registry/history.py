@@ -24,7 +24,18 @@ from modreg.registry.versions import BUMP_PARTS, Version
 if TYPE_CHECKING:
     from modreg.registry.layout import RegistryPaths
 
-__all__ = ["SNAPSHOT_KEYS", "History", "HistoryItem", "artifact_record", "bumped", "next_version", "read_history", "snapshot"]
+__all__ = [
+    "SNAPSHOT_KEYS",
+    "History",
+    "HistoryItem",
+    "artifact_record",
+    "bumped",
+    "current_version",
+    "file_sha256",
+    "next_version",
+    "read_history",
+    "snapshot",
+]
 
 SNAPSHOT_KEYS = ("status", "runtime", "performance", "dependencies", "metadata")
 
@@ -78,19 +89,29 @@ def bumped(
     check_transition("version", name, data)
     if not message.strip():
         raise UsageError("A new version needs a message: what changed.", hint='e.g. -m "input_size 24 -> 36".')
-    new_version = next_version(current_version(data, name), part=part, to=to)
-    item: dict[str, Any] = {"version": str(new_version), "date": today, "summary": message.strip()}
-    if artifacts:
-        item["artifacts"] = [dict(a) for a in artifacts]
-    item["snapshot"] = snapshot(data)
+    new_version = str(next_version(current_version(data, name), part=part, to=to))
+    item = _history_item(data, new_version, message.strip(), today, artifacts)
     new = copy.deepcopy(data)
-    history = new.get("history") if isinstance(new.get("history"), list) else []
+    history = new.get("history", [])
+    if not isinstance(history, list):
+        raise UsageError(f"`{name}` has a `history` that is not a list of tables; nothing was written.", hint="fix it by hand (`modreg validate` shows where).")
     new["history"] = [*history, item][-max(max_history, 1) :]
-    new["version"] = str(new_version)
+    new["version"] = new_version
     new["updated"] = today
     if artifacts:
         new["artifacts"] = [dict(a) for a in artifacts]
     return new
+
+
+def _history_item(
+    data: dict[str, Any], version: str, summary: str, today: dt.date, artifacts: Sequence[dict[str, str]]
+) -> dict[str, Any]:
+    """One [[history]] entry, in the canonical key order (version, date, summary, artifacts, snapshot)."""
+    item: dict[str, Any] = {"version": version, "date": today, "summary": summary}
+    if artifacts:
+        item["artifacts"] = [dict(a) for a in artifacts]
+    item["snapshot"] = snapshot(data)
+    return item
 
 
 def artifact_record(paths: RegistryPaths, file: str | Path) -> dict[str, str]:
@@ -161,7 +182,7 @@ def read_history(name: str, data: dict[str, Any]) -> History:
             version=str(item.get("version", "")),
             date=item.get("date") if isinstance(item.get("date"), dt.date) else None,
             summary=str(item.get("summary", "")),
-            artifacts=[a for a in item.get("artifacts", []) if isinstance(a, dict)],
+            artifacts=[a for a in item.get("artifacts", []) if isinstance(a, dict)] if isinstance(item.get("artifacts"), list) else [],
             snapshot=item.get("snapshot") if isinstance(item.get("snapshot"), dict) else None,
         )
         for item in raw
