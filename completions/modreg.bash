@@ -60,7 +60,7 @@ _modreg() {
             'restore:--lock-timeout'|'restore:--registry'|'restore:-r') skip=1 ;;
             'delete:--lock-timeout'|'delete:--registry'|'delete:-r') skip=1 ;;
             'audit:--registry'|'audit:-r') skip=1 ;;
-            'discover:--lock-timeout'|'discover:--registry'|'discover:-r') skip=1 ;;
+            'discover:--author'|'discover:--tag'|'discover:--lock-timeout'|'discover:--registry'|'discover:-r') skip=1 ;;
             'plugin list:--registry'|'plugin list:-r') skip=1 ;;
             'plugin verify:--registry'|'plugin verify:-r') skip=1 ;;
             'plugin lock:--lock-timeout'|'plugin lock:--registry'|'plugin lock:-r') skip=1 ;;
@@ -179,6 +179,8 @@ _modreg() {
         'delete:--lock-timeout') COMPREPLY=(); return ;;
         'delete:--registry'|'delete:-r') _modreg_reply -d -- "$cur"; return ;;
         'audit:--registry'|'audit:-r') _modreg_reply -d -- "$cur"; return ;;
+        'discover:--author') COMPREPLY=(); return ;;
+        'discover:--tag') COMPREPLY=(); return ;;
         'discover:--lock-timeout') COMPREPLY=(); return ;;
         'discover:--registry'|'discover:-r') _modreg_reply -d -- "$cur"; return ;;
         'plugin list:--registry'|'plugin list:-r') _modreg_reply -d -- "$cur"; return ;;
@@ -214,7 +216,7 @@ _modreg() {
             'restore') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'delete') _modreg_reply -W '--force --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'audit') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
-            'discover') _modreg_reply -W '--register --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'discover') _modreg_reply -W '--register --author --tag --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'plugin') _modreg_reply -W '--help -h' -- "$cur" ;;
             'plugin list') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
             'plugin verify') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;

@@ -242,6 +242,8 @@ complete -c modreg -n '__modreg_path_is audit' -l json -d 'Print one JSON docume
 complete -c modreg -n '__modreg_path_is audit' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is discover' -a '(__modreg_entries)'
 complete -c modreg -n '__modreg_path_is discover' -l register -d 'Write a descriptor for each model without an entry.'
+complete -c modreg -n '__modreg_path_is discover' -l author -x -d 'Author of new entries, `Name <email>` (repeatable; default: the plugin'\''s).'
+complete -c modreg -n '__modreg_path_is discover' -l tag -x -d 'A tag for new entries (repeatable).'
 complete -c modreg -n '__modreg_path_is discover' -l dry-run -d 'Print the unified diff of the change instead of writing.'
 complete -c modreg -n '__modreg_path_is discover' -l lock-timeout -x -d 'Seconds to wait for another modreg holding the registry lock.'
 complete -c modreg -n '__modreg_path_is discover' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'

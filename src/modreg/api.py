@@ -533,9 +533,14 @@ def plugin_health(name: str | None = None, *, registry: str | Path | None = None
 
 
 def discover(target: str | None = None, *, registry: str | Path | None = None, register: bool = False,
-             dry_run: bool = False, lock_timeout: float = 10.0, today: dt.date | None = None) -> DiscoverResult:
-    """Find the models of a package, a plugin folder or the registry's plugins; register new ones (`modreg discover`)."""
+             dry_run: bool = False, authors: Sequence[str] = (), tags: Sequence[str] = (), lock_timeout: float = 10.0,
+             today: dt.date | None = None) -> DiscoverResult:
+    """Find the models of a package, a plugin folder or the registry's plugins; register new ones (`modreg discover`).
+
+    New entries take `authors` (default: the plugin's or the package's) and `tags` as well.
+    """
     from modreg.plugins.discover import discover_models
 
     paths = open_registry(registry) if register or dry_run else _plugin_registry(registry)
-    return discover_models(paths, target, register=register, dry_run=dry_run, lock_timeout=lock_timeout, today=today)
+    return discover_models(paths, target, register=register, dry_run=dry_run, authors=authors, tags=tags,
+                           lock_timeout=lock_timeout, today=today)

@@ -169,3 +169,68 @@ def make_plugin(empty_registry: Path, tmp_path: Path) -> Callable[..., DemoPlugi
 def demo(make_plugin: Callable[..., DemoPlugin]) -> DemoPlugin:
     """The default demo plugin, locked."""
     return make_plugin()
+
+
+EP_MODULE = '''\
+from __future__ import annotations
+
+import numpy as np
+
+from modreg.runtime.factory import register_model
+from modreg.runtime.models.base import Forecast, Forecaster
+
+{extra}
+
+
+@register_model({model!r}, category="custom", capabilities=("univariate",))
+class {model}(Forecaster):
+    """An installed demo model: the mean of each series.
+
+    Args:
+        h: forecast horizon.
+    """
+
+    def __init__(self, h: int) -> None:
+        self.h = h
+
+    def fit(self, data, *, progress=None):
+        self.check_params()
+        self._remember(data)
+        return self
+
+    def _predict(self, data, h, futr):
+        values = np.stack([np.full(h, y.mean()) for y in data.y])
+        return Forecast(self.name, data.ids, data.future_ds(h), {{self.name: values}})
+'''
+
+
+@dataclass
+class InstalledPlugin:
+    """A distribution written into a folder on sys.path: its package, name and model."""
+
+    site: Path
+    package: str
+    distribution: str
+    model: str
+
+
+@pytest.fixture
+def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., InstalledPlugin]:
+    """Install a tiny distribution with a `modreg.models.v1` entry point (no network, no pip)."""
+    site = tmp_path / "site"
+
+    def install(model: str = "EPModel", *, extra: str = "", value: str | None = None) -> InstalledPlugin:
+        package = f"ep_{model.lower()}_{tmp_path.name[-8:].replace('-', '_')}"
+        distribution = f"ep-{model.lower()}"
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text(EP_MODULE.format(model=model, extra=extra))
+        info = site / f"{distribution.replace('-', '_')}-1.2.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.2.0\n"
+                                       f"Summary: The {model} plugin\nAuthor-email: EP Author <ep@example.org>\n")
+        (info / "RECORD").write_text(f"{package}/__init__.py,,\n{info.name}/METADATA,,\n")
+        (info / "entry_points.txt").write_text(f"[modreg.models.v1]\n{model} = {value or package + ':' + model}\n")
+        monkeypatch.syspath_prepend(str(site))
+        return InstalledPlugin(site, package, distribution, model)
+
+    return install

@@ -17,7 +17,7 @@ from modreg.registry.layout import RegistryPaths
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import DemoPlugin
+    from conftest import DemoPlugin, InstalledPlugin
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "registry.example"
 
@@ -63,3 +63,10 @@ def test_a_tampered_plugin_fails_its_health_check_with_the_integrity_error(demo:
 def test_health_params_complete_the_example_with_fallbacks() -> None:
     assert health_params("MLP", {"hidden_size": 8}) == {"hidden_size": 8, "h": 12, "input_size": 24, "max_steps": 5}
     assert health_params("Naive", {}) == {"h": 12}
+
+
+def test_an_installed_plugin_is_checked_in_the_child_too(install_plugin: Callable[..., InstalledPlugin]) -> None:
+    install_plugin()
+    [report] = check_health(None, "ep-epmodel", timeout=60)
+    assert report.source == "entry_point" and report.status == "healthy"
+    assert [(m.name, m.ok, m.params) for m in report.models] == [("EPModel", True, {"h": 12})]

@@ -23,7 +23,7 @@ from modreg.runtime.data import read_series_csv
 from modreg.runtime.factory import create, find, get_model, is_registered, list_models
 
 if TYPE_CHECKING:
-    from conftest import DemoPlugin
+    from conftest import DemoPlugin, InstalledPlugin
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "registry.example"
@@ -318,3 +318,59 @@ def test_signature_level_needs_an_allowed_signers_file(demo: DemoPlugin) -> None
 def test_verification_runs_no_plugin_code(demo: DemoPlugin) -> None:
     verified = loader.verify_plugin(demo.folder, demo.config())
     assert sorted(verified.sources) == ["demo_model.py", "helpers.py"] and demo.ran() == 0
+
+
+# ----- Installed plugins (entry points) -----
+
+
+def test_an_installed_plugin_is_found_and_loaded_lazily(install_plugin: Callable[..., InstalledPlugin]) -> None:
+    from modreg.plugins.entrypoints import installed_models
+
+    plugin = install_plugin()
+    found = installed_models()["EPModel"]
+    assert (found.distribution, found.version, found.summary) == ("ep-epmodel", "1.2.0", "The EPModel plugin")
+    assert plugin.package not in sys.modules  # reading the entry points imports nothing
+    forecast = create("EPModel", h=2).fit(read_series_csv(AIR)).predict()
+    assert forecast.point.shape == (1, 2) and plugin.package in sys.modules
+
+
+def test_an_installed_plugin_is_listed_with_its_distribution(install_plugin: Callable[..., InstalledPlugin]) -> None:
+    from modreg.plugins.inventory import inspect_plugins
+
+    install_plugin()
+    [info] = [i for i in inspect_plugins(None) if i.source == "entry_point"]
+    assert (info.name, info.location, info.models, info.status) == ("ep-epmodel", "ep-epmodel 1.2.0", ("EPModel",), "verified")
+    get_model("EPModel")
+    assert [i.status for i in inspect_plugins(None, "ep-epmodel")] == ["loaded"]
+
+
+def test_a_broken_installed_plugin_is_reported_and_breaks_nothing_else(install_plugin: Callable[..., InstalledPlugin],
+                                                                       demo: DemoPlugin) -> None:
+    from modreg.plugins.inventory import inspect_plugins
+
+    install_plugin("BadModel", extra="raise RuntimeError('broken install')")
+    with pytest.raises(PluginLoadError, match="RuntimeError: broken install") as caught:
+        get_model("BadModel")
+    assert caught.value.message.startswith("plugin `ep-badmodel`: importing the entry point BadModel")
+    assert "BadModel" not in list_models() and is_registered("Naive")
+    infos = {i.name: i for i in inspect_plugins(RegistryPaths(demo.registry))}
+    assert infos["ep-badmodel"].status == "failed" and infos["demo"].status == "verified"
+    assert demo.load().models == ("DemoModel",)
+
+
+def test_an_entry_point_to_a_missing_module_is_refused_without_importing(install_plugin: Callable[..., InstalledPlugin]) -> None:
+    from modreg.plugins.inventory import inspect_plugins
+
+    install_plugin("GhostModel", value="no_such_module_anywhere:Ghost")
+    [info] = inspect_plugins(None, "ep-ghostmodel")
+    assert info.status == "refused" and "no_such_module_anywhere" in info.error.message
+
+
+def test_validation_knows_installed_models(install_plugin: Callable[..., InstalledPlugin], empty_registry: Path) -> None:
+    from modreg.registry.validate import validate_registry
+
+    install_plugin()
+    (empty_registry / "models" / "Mean.toml").write_text(
+        'schema_version = 1\nname = "Mean"\nversion = "1.0.0"\ncategory = "custom"\nstatus = "active"\n'
+        'summary = "s"\nauthors = ["a"]\n\n[runtime]\nmodel = "EPModel"\n')
+    assert validate_registry(RegistryPaths(empty_registry)) == []

@@ -86,7 +86,7 @@ def diff(
     ctx: typer.Context,
     args: Annotated[
         list[str],
-        typer.Argument(metavar="NAME A [B] | --git REV [REV2]", help="NAME and two versions (B defaults to `current`, the file as it is now); with --git, one or two git revisions.", show_default=False),
+        typer.Argument(metavar="ARGS", help="NAME A [B]: an entry and two of its versions (B defaults to `current`, the file as it is now); with --git: REV [REV2].", show_default=False),
     ],
     git: Annotated[bool, typer.Option("--git", help="Compare the whole registry at git revision REV with REV2 (default: the working tree).")] = False,
     fmt: Annotated[DiffFormat, typer.Option("--format", help="text, json (as --json), or md: a table to paste into a pull-request comment.")] = DiffFormat.text,

@@ -73,6 +73,8 @@ def discover(
                        metavar="[PATH_OR_PACKAGE]", show_default=False),
     ] = None,
     register: Annotated[bool, typer.Option("--register", help="Write a descriptor for each model without an entry.")] = False,
+    author: Annotated[Optional[list[str]], typer.Option("--author", metavar="AUTHOR", help="Author of new entries, `Name <email>` (repeatable; default: the plugin's).")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", metavar="TAG", help="A tag for new entries (repeatable).")] = None,
     dry_run: DryRunOpt = False,
     lock_timeout: LockTimeoutOpt = 10.0,
     registry: RegistryOpt = None,
@@ -80,5 +82,6 @@ def discover(
 ) -> None:
     """List the models registered by a package or plugins; --register adds entries for new ones."""
     state = merge_state(ctx, registry=registry, json=json)
-    result = api.discover(target, registry=state.registry, register=register, dry_run=dry_run, lock_timeout=lock_timeout)
+    result = api.discover(target, registry=state.registry, register=register, dry_run=dry_run, authors=author or (),
+                          tags=tag or (), lock_timeout=lock_timeout)
     render_discover(state, result)

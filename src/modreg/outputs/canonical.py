@@ -19,7 +19,6 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -43,7 +42,6 @@ class NonFiniteNumber(ValueError):
         self.value = value
 
 
-@dataclass(frozen=True)
 class Memoized:
     """A part of a document whose rendering may come from (and goes to) a memo.
 
@@ -52,13 +50,16 @@ class Memoized:
     the value's compact JSON.
     """
 
-    source: Any
-    key: str | None = None
+    __slots__ = ("source", "key")
+
+    def __init__(self, source: Any, key: str | None = None) -> None:
+        self.source = source
+        self.key = key
 
     def value(self) -> Any:
         return self.source() if callable(self.source) else self.source
 
-    def memo_key(self, value: Any) -> str:
+    def key_for(self, value: Any) -> str:
         return self.key if self.key is not None else memo_key(dumps_compact(value))
 
 
@@ -120,6 +121,18 @@ class _Encoder:
         self.memo = memo
 
     def encode(self, value: Any, indent: str, where: tuple[str, ...]) -> str:
+        kind = type(value)
+        if kind is str:
+            return encode_basestring(value)
+        if kind is dict:
+            return self._mapping(value, indent, where)
+        if kind is Memoized:
+            return self._memoized(value, indent, where)
+        if kind is list:
+            return self._sequence(value, indent, where)
+        return self._other(value, indent, where)
+
+    def _other(self, value: Any, indent: str, where: tuple[str, ...]) -> str:
         if isinstance(value, str):
             return encode_basestring(value)
         if value is None or value is True or value is False:
@@ -134,8 +147,6 @@ class _Encoder:
             return self._mapping(value, indent, where)
         if isinstance(value, (list, tuple)):
             return self._sequence(value, indent, where)
-        if isinstance(value, Memoized):
-            return self._memoized(value, indent, where)
         if isinstance(value, (dt.date, dt.time)):
             return encode_basestring(value.isoformat())
         raise TypeError(f"{'.'.join(where) or 'the value'}: {type(value).__name__} is not JSON serialisable")
@@ -164,7 +175,7 @@ class _Encoder:
         if self.memo is None:
             return self.encode(part.value(), indent, where)
         value = part.value() if part.key is None else None
-        key = part.memo_key(value)
+        key = part.key_for(value)
         text = self.memo.get(key)
         if text is None:
             text = self.encode(part.value() if value is None else value, "", where)

@@ -1,9 +1,12 @@
-"""What the output builders read: one descriptor's file, its data, and its facets.
+"""What the output builders read: one descriptor's file, its data, its facets and facts.
 
 The facets (name, version, category, status, summary, tags, capabilities, authors) are the
-data's own fields read defensively by `facets()`, kept apart so that counting tags over ten
-thousand entries does not decode ten thousand documents. The local cache hands out entries
-whose facets come from its columns and whose data is decoded on demand;
+data's own fields read defensively by `facets()`; the facts (`facts_of`) are the few tables
+that statistics need (dates, runtime model, deprecation, performance). Both are kept apart from
+the data so that counting over ten thousand entries does not decode ten thousand documents:
+builders of whole-registry documents read facets and facts only, and per-entry parts (which
+are memoized) read the data. The local cache hands out entries whose facets and facts come
+from its columns and whose data is decoded on demand;
 `entries_from_descriptors` makes the same from freshly parsed `Descriptor`s. Either way the
 data is JSON-able (dates as ISO text), so outputs built from the cache and from the files are
 identical.
@@ -21,7 +24,9 @@ from modreg.outputs.canonical import jsonable
 if TYPE_CHECKING:
     from modreg.registry.descriptor import Descriptor
 
-__all__ = ["DataEntry", "Entry", "Facets", "entries_from_descriptors", "facets", "strings", "text"]
+__all__ = ["FACT_KEYS", "DataEntry", "Entry", "Facets", "entries_from_descriptors", "facets", "facts_of", "strings", "text"]
+
+FACT_KEYS = ("created", "updated", "runtime", "deprecation", "performance")
 
 
 class Facets(NamedTuple):
@@ -55,6 +60,10 @@ class Entry(Protocol):
     def data(self) -> Mapping[str, Any]:
         """The parsed descriptor, JSON-able."""
 
+    @property
+    def facts(self) -> Mapping[str, Any]:
+        """`facts_of(data)`."""
+
 
 @dataclass(frozen=True)
 class DataEntry:
@@ -71,11 +80,12 @@ class DataEntry:
     tags: tuple[str, ...]
     capabilities: tuple[str, ...]
     authors: tuple[str, ...]
+    facts: Mapping[str, Any]
 
     @classmethod
     def of(cls, file: str, data: Mapping[str, Any], sha256: str | None = None) -> DataEntry:
         """The entry of JSON-able `data` read from `file`."""
-        return cls(file, data, sha256, *facets(data, PurePosixPath(file).stem))
+        return cls(file, data, sha256, *facets(data, PurePosixPath(file).stem), facts_of(data))
 
 
 def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
@@ -109,6 +119,15 @@ def facets(data: Mapping[str, Any], stem: str) -> Facets:
         tuple(strings(data, "capabilities")),
         tuple(strings(data, "authors")),
     )
+
+
+def facts_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The FACT_KEYS of `data`, the runtime table cut to its model (parameters can be long)."""
+    found = {key: data[key] for key in FACT_KEYS if key in data}
+    runtime = found.get("runtime")
+    if isinstance(runtime, Mapping) and runtime:
+        found["runtime"] = {"model": runtime.get("model")}
+    return found
 
 
 def entries_from_descriptors(descriptors: Iterable[Descriptor], root: Path) -> list[DataEntry]:

@@ -68,8 +68,8 @@ def _registry(entries: list[Entry]) -> dict[str, Any]:
 
 def model_row(entry: Entry) -> dict[str, Any]:
     """The searchable summary of one entry (a row of `model_index.json`)."""
-    data = entry.data
-    runtime, deprecation = table(data, "runtime"), table(data, "deprecation")
+    facts = entry.facts
+    runtime, deprecation = table(facts, "runtime"), table(facts, "deprecation")
     return {
         "name": entry.name,
         "version": entry.version,
@@ -80,10 +80,10 @@ def model_row(entry: Entry) -> dict[str, Any]:
         "capabilities": list(entry.capabilities),
         "authors": list(entry.authors),
         "runtime_model": text(runtime, "model") or None,
-        "created": text(data, "created") or None,
-        "updated": text(data, "updated") or None,
+        "created": text(facts, "created") or None,
+        "updated": text(facts, "updated") or None,
         "replacement": text(deprecation, "replacement") or None,
-        "has_performance": bool(table(data, "performance")),
+        "has_performance": bool(table(facts, "performance")),
         "file": entry.file,
     }
 
@@ -134,7 +134,7 @@ def _metadata_index(entries: list[Entry]) -> dict[str, Any]:
         "runtime_models": {},
     }
     for entry in entries:
-        runtime_model = text(table(entry.data, "runtime"), "model")
+        runtime_model = text(table(entry.facts, "runtime"), "model")
         values = {
             "tags": entry.tags,
             "capabilities": entry.capabilities,

@@ -30,8 +30,8 @@ def build_statistics(entries: Iterable[Entry]) -> dict[str, Any]:
     categories = Counter(entry.category or "unknown" for entry in ordered)
     statuses = Counter(entry.status for entry in ordered)
     tags = Counter(tag for entry in ordered for tag in dict.fromkeys(entry.tags))
-    runtimes = [bool(table(entry.data, "runtime")) for entry in ordered]
-    updated = [text(entry.data, "updated") for entry in ordered if text(entry.data, "updated")]
+    runtimes = [bool(table(entry.facts, "runtime")) for entry in ordered]
+    updated = [text(entry.facts, "updated") for entry in ordered if text(entry.facts, "updated")]
     return {
         "format": FORMAT,
         "total": len(ordered),
@@ -67,7 +67,7 @@ def deprecations(entries: list[Entry]) -> list[dict[str, Any]]:
     """Deprecated entries (and archived ones that say why) with replacement and dates."""
     found = []
     for entry in entries:
-        status, details = entry.status, table(entry.data, "deprecation")
+        status, details = entry.status, table(entry.facts, "deprecation")
         if status != "deprecated" and not details:
             continue
         found.append(
@@ -89,7 +89,7 @@ def leaderboards(entries: list[Entry]) -> list[dict[str, Any]]:
     for entry in entries:
         row = _performance_row(entry)
         if row is not None:
-            performance = table(entry.data, "performance")
+            performance = table(entry.facts, "performance")
             key = (text(performance, "dataset") or "unspecified", number(performance.get("horizon")))
             groups.setdefault(key, []).append(row)
     boards = []
@@ -102,7 +102,7 @@ def leaderboards(entries: list[Entry]) -> list[dict[str, Any]]:
 
 
 def _performance_row(entry: Entry) -> dict[str, Any] | None:
-    performance = table(entry.data, "performance")
+    performance = table(entry.facts, "performance")
     metrics = {
         key: value
         for key, value in performance.items()

@@ -12,8 +12,8 @@ Two kinds of plugin provide more runtime models:
   needed.
 
 Modules: `base` (the contract and the errors), `manifest`, `checksums`, `signature`,
-`finder` (the in-memory importer), `loader`, `entrypoints`, `inventory` (list and verify),
-`health` (+ `health_child`), `discover`. Importing this package imports none of them, and
+`policy`, `finder` (the in-memory importer), `loader`, `entrypoints`, `inventory` (list and
+verify), `health` (+ `health_child`), `discover`. Importing this package imports none of them, and
 nothing here imports numpy until a plugin's code runs.
 """
 

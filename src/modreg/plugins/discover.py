@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,8 +87,13 @@ class DiscoverResult:
 
 
 def discover_models(paths: RegistryPaths | None, target: str | None = None, *, register: bool = False,
-                    dry_run: bool = False, lock_timeout: float = 10.0, today: dt.date | None = None) -> DiscoverResult:
-    """Find the models of `target` and, with `register` (or `dry_run`), add entries for new ones."""
+                    dry_run: bool = False, authors: Sequence[str] = (), tags: Sequence[str] = (),
+                    lock_timeout: float = 10.0, today: dt.date | None = None) -> DiscoverResult:
+    """Find the models of `target` and, with `register` (or `dry_run`), add entries for new ones.
+
+    New entries get `authors` (else the plugin's or the distribution's authors) and `tags` in
+    addition to one naming where the model came from.
+    """
     from modreg.registry.config import RegistryConfig, load_config
 
     config = load_config(paths) if paths is not None else RegistryConfig()
@@ -103,6 +109,7 @@ def discover_models(paths: RegistryPaths | None, target: str | None = None, *, r
         raise NotFound("discover --register needs a registry, and none was found.",
                        hint="pass --registry PATH or set $MODREG_REGISTRY.")
     day = today or dt.date.today()
+    found = [_with_fields(model, authors, tags) for model in found]
     models = [_register(paths, config, model, dry_run, lock_timeout, day) for model in found]
     return replace(result, models=models)
 
@@ -163,7 +170,8 @@ def _from_package(package: str) -> list[DiscoveredModel]:
         raise code_error(package, f"importing {package}", error) from error
     inside = [info for info in list_models().values()
               if info.cls.__module__ == package or info.cls.__module__.startswith(package + ".")]
-    return [_describe(info, package, None) for info in inside]
+    authors = _package_authors(package)
+    return [_with_fields(_describe(info, package, None), authors, ()) for info in inside]
 
 
 def _describe(info: ModelInfo, source: str, manifest: Manifest | None) -> DiscoveredModel:
@@ -177,6 +185,30 @@ def _describe(info: ModelInfo, source: str, manifest: Manifest | None) -> Discov
     }
     return DiscoveredModel(info.name, info.category, info.capabilities, info.qualified_name, source, summary,
                            descriptor=descriptor)
+
+
+def _with_fields(model: DiscoveredModel, authors: Sequence[str], tags: Sequence[str]) -> DiscoveredModel:
+    """The model with `authors` (when given) replacing its own, and `tags` added."""
+    descriptor = dict(model.descriptor)
+    if authors:
+        descriptor["authors"] = list(dict.fromkeys(authors))
+    descriptor["tags"] = list(dict.fromkeys([*descriptor["tags"], *tags]))
+    return replace(model, descriptor=descriptor)
+
+
+def _package_authors(package: str) -> list[str]:
+    """The authors in the metadata of the distribution that installs `package`, if any."""
+    from importlib.metadata import PackageNotFoundError, metadata, packages_distributions
+
+    for dist in packages_distributions().get(package.split(".")[0], []):
+        try:
+            meta = metadata(dist)
+        except PackageNotFoundError:
+            continue
+        found = meta.get("Author-email") or meta.get("Author")
+        if found:
+            return [a.strip() for a in found.split(",") if a.strip()]
+    return []
 
 
 def _docstring(cls: type) -> tuple[str | None, str | None]:

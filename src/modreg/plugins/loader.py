@@ -6,7 +6,8 @@
    `plugin.toml.sig` over those bytes (`signature`);
 2. parse and check the manifest (`manifest`);
 3. refuse a plugin that needs a newer modreg (`min_runtime_version`), an untrusted author
-   (`trusted_authors`) or a capability the registry does not allow (`allowed_capabilities`);
+   (`trusted_authors`) or a capability the registry does not allow (`allowed_capabilities`)
+   (`policy`);
 4. list the folder (refusing symlinks, special files, `__pycache__`, bytecode) and, unless
    `security = "none"`, check that every file is listed with the sha256 of the bytes read,
    and that none is missing (`checksums`).
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modreg.plugins.base import MANIFEST_NAME, PluginError, PluginLoadError, PluginManifestError, PluginRefused
+from modreg.plugins.base import MANIFEST_NAME, PluginError, PluginLoadError, PluginManifestError
 from modreg.plugins.manifest import Manifest, read_manifest
 
 if TYPE_CHECKING:
@@ -71,62 +72,19 @@ def verify_plugin(folder: Path, config: RegistryConfig) -> VerifiedPlugin:
         PluginIntegrityError, PluginRefused, PluginManifestError (see `modreg.plugins.base`).
     """
     from modreg.plugins.checksums import verify_files
+    from modreg.plugins.policy import allowed_signers, check_policy, check_runtime_version
 
     manifest, raw = read_manifest(folder)
     signer = None
     if config.plugin_security == "signature":
         from modreg.plugins.signature import verify_signature
 
-        signer = verify_signature(raw, folder, manifest.authors, _allowed_signers(config))
-    _check_runtime_version(manifest)
-    _check_policy(manifest, config)
+        signer = verify_signature(raw, folder, manifest.authors, allowed_signers(config))
+    check_runtime_version(manifest)
+    check_policy(manifest, config)
     sources = verify_files(manifest, strict=config.plugin_security != "none")
     _check_modules(manifest, sources)
     return VerifiedPlugin(manifest, sources, signer)
-
-
-def _allowed_signers(config: RegistryConfig) -> Path | None:
-    if config.allowed_signers is None:
-        return None
-    path = Path(config.allowed_signers)
-    return path if path.is_absolute() or config.root is None else config.root / path
-
-
-def _check_runtime_version(manifest: Manifest) -> None:
-    from modreg._version import __version__
-    from modreg.registry.versions import Version
-
-    needed = manifest.min_runtime_version
-    if needed is not None and Version.parse(needed) > Version.parse(__version__):
-        raise PluginRefused(manifest.name, f"it needs modreg {needed} or newer, and this is modreg {__version__}.",
-                            path=manifest.path, line=manifest.line_of("min_runtime_version"),
-                            hint="upgrade modreg (`pip install -U modreg`), or use a version of the plugin made for this one.")
-
-
-def _check_policy(manifest: Manifest, config: RegistryConfig) -> None:
-    trusted = config.trusted_authors
-    if trusted and config.plugin_security != "none" and not _is_trusted(manifest.authors, trusted):
-        raise PluginRefused(manifest.name, f"none of its authors ({', '.join(manifest.authors) or 'none listed'}) "
-                            "is in trusted_authors.", path=manifest.path, line=manifest.line_of("authors"),
-                            hint="review the plugin, then add its author to [plugins] trusted_authors in modreg.toml.")
-    allowed = config.allowed_capabilities
-    if not allowed:
-        return
-    declared = [(("capabilities", i), c) for i, c in enumerate(manifest.capabilities)]
-    declared += [(("models", m, "capabilities", i), c) for m, model in enumerate(manifest.models)
-                 for i, c in enumerate(model.capabilities)]
-    for at, capability in declared:
-        if capability not in allowed:
-            raise PluginRefused(manifest.name, f"the capability `{capability}` is not allowed by modreg.toml.",
-                                path=manifest.path, line=manifest.line_of(*at),
-                                hint=f"allowed: {', '.join(allowed)} ([plugins] allowed_capabilities).")
-
-
-def _is_trusted(authors: tuple[str, ...], trusted: tuple[str, ...]) -> bool:
-    from modreg.plugins.signature import author_identity
-
-    identities = {author_identity(t) for t in trusted} - {None}
-    return any(a in trusted or author_identity(a) in identities for a in authors)
 
 
 def _check_modules(manifest: Manifest, sources: dict[str, bytes]) -> None:

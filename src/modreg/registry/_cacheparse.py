@@ -28,6 +28,7 @@ class Parsed(NamedTuple):
     compact: str | None  # None: unreadable (see error)
     pretty: str | None  # None: not renderable (NaN/inf; `modreg index` reports it)
     facets: tuple[str, ...]  # name, version, category, status, summary, tags, capabilities, authors
+    facts: str | None  # `outputs.entry.facts_of(data)` as compact JSON
     texts: tuple[str, ...]  # per ranking column
     error: str | None  # JSON {message, hint, line, col}
 
@@ -70,21 +71,23 @@ def _parse_one(path: Path) -> Parsed:
         data = jsonable(doc.data)
         compact = dumps_compact(data)
     except (ModregError, OSError, TypeError, ValueError) as error:
-        return Parsed(sha256_of(path) or "", None, None, ("",) * 8, (), _error_json(error))
+        return Parsed(sha256_of(path) or "", None, None, ("",) * 8, None, (), _error_json(error))
     try:
         pretty: str | None = render_fragment(data)
     except NonFiniteNumber:
         pretty = None
-    return Parsed(doc.sha256, compact, pretty, *_facets_and_texts(data, path.stem), None)
+    return Parsed(doc.sha256, compact, pretty, *_columns(data, path.stem), None)
 
 
-def _facets_and_texts(data: Mapping[str, Any], stem: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from modreg.outputs.entry import facets, text
+def _columns(data: Mapping[str, Any], stem: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The stored facets (lists joined), the facts as JSON, and the text of each ranking column."""
+    from modreg.outputs.canonical import dumps_compact
+    from modreg.outputs.entry import facets, facts_of, text
 
     found = facets(data, stem)
     stored = (*found[:5], *(SEP.join(values) for values in found[5:]))
     texts = (found.name, found.summary, text(data, "description"), " ".join(found.tags), " ".join(found.capabilities))
-    return stored, texts
+    return stored, dumps_compact(facts_of(data)), texts
 
 
 def _error_json(error: Exception) -> str:

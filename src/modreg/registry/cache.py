@@ -60,24 +60,39 @@ T = TypeVar("T")
 DB_NAME = "cache.sqlite"
 _FORMAT = "1"
 _CORRUPT = (sqlite3.DatabaseError, ValueError)
-_ENTRY_COLUMNS = "files.file, files.sha256, files.name, files.version, files.category, files.status, files.summary, files.tags, files.capabilities, files.authors"
+_ENTRY_COLUMNS = (
+    "files.file, files.sha256, files.name, files.version, files.category, files.status, files.summary,"
+    " files.tags, files.capabilities, files.authors, files.facts"
+)
 
 
 # ----- what the cache hands out -----
 
 
 class CachedEntry:
-    """One readable descriptor: its facets, and its data decoded on demand."""
+    """One readable descriptor: its facets and facts, and its data decoded on demand
+    (an `outputs.entry.Entry`)."""
 
-    __slots__ = ("file", "sha256", "name", "version", "category", "status", "summary", "tags", "capabilities", "authors", "_compact", "_data", "_cache")
+    __slots__ = (
+        "file", "sha256", "name", "version", "category", "status", "summary", "tags", "capabilities", "authors",
+        "_facts", "_compact", "_data", "_cache",
+    )
 
     def __init__(self, row: tuple[Any, ...], cache: RegistryCache, compact: str | None = None) -> None:
         name, self.sha256, self.name, self.version, self.category, self.status, self.summary = row[:7]
         self.file = f"models/{name}"
         self.tags, self.capabilities, self.authors = (tuple(value.split(SEP)) if value else () for value in row[7:10])
+        self._facts: str | dict[str, Any] = row[10]
         self._compact = compact
         self._data: dict[str, Any] | None = None
         self._cache = cache
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """`outputs.entry.facts_of(data)`, decoded on first use."""
+        if isinstance(self._facts, str):
+            self._facts = json.loads(self._facts)
+        return self._facts
 
     @property
     def compact(self) -> str:
@@ -317,13 +332,15 @@ class RegistryCache:
             else:
                 replaced.append((row_id,))
             size, mtime = plan.listing[name]
-            rows.append((row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.compact, result.error))
+            rows.append(
+                (row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.facts, result.compact, result.error)
+            )
             if result.compact is not None:
                 texts.append((row_id, *result.texts))
             if result.pretty is not None:
                 fragments.append((part_key("data", result.sha256, f"models/{name}"), result.pretty))
         self.conn.executemany("DELETE FROM search WHERE rowid=?", replaced)
-        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 16)})", rows)
+        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 17)})", rows)
         self.conn.executemany(f"INSERT INTO search (rowid, {', '.join(SEARCH_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", texts)
         self.conn.executemany("INSERT OR IGNORE INTO fragments VALUES (?, ?)", fragments)
 
@@ -351,24 +368,24 @@ class RegistryCache:
         columns = _ENTRY_COLUMNS + (", files.data" if with_data else "")
         terms = query_terms(text)
         if terms and self.backend == "fts5":
-            return self._select_fts(terms, where, params, columns, ranked, limit)
+            return self._select_fts(terms, where, params, columns, ranked, limit, with_data)
         base = f"FROM files WHERE {where}"
         if terms:
             scores = self._rank_python(terms)
-            entries = [e for e in self._entries(f"SELECT {columns} {base} ORDER BY files.file", params) if e.file in scores]
+            entries = [e for e in self._entries(f"SELECT {columns} {base} ORDER BY files.file", params, with_data) if e.file in scores]
             if ranked:
                 entries.sort(key=lambda e: (-scores[e.file], e.name.lower(), e.name, e.file))
             return Selection(entries[:limit] if ranked and limit else entries, {e.file: scores[e.file] for e in entries}, len(entries))
         if not ranked:
-            entries = self._entries(f"SELECT {columns} {base} ORDER BY files.file", params)
+            entries = self._entries(f"SELECT {columns} {base} ORDER BY files.file", params, with_data)
             return Selection(entries, None, len(entries))
         (total,) = self.conn.execute(f"SELECT count(*) {base}", params).fetchone()
         order = "ORDER BY lower(files.name), files.name, files.file" + (f" LIMIT {int(limit)}" if limit else "")
-        return Selection(self._entries(f"SELECT {columns} {base} {order}", params), None, total)
+        return Selection(self._entries(f"SELECT {columns} {base} {order}", params, with_data), None, total)
 
     def _select_fts(
-        self, terms: list[str], where: str, params: list[str], columns: str, ranked: bool, limit: int | None
-    ) -> Selection:
+        self, terms: list[str], where: str, params: list[str], columns: str, ranked: bool, limit: int | None, with_data: bool
+) -> Selection:
         base = f"FROM search JOIN files ON files.id = search.rowid WHERE search MATCH ? AND {where}"
         args = [fts_match(terms), *params]
         score = f"-bm25(search, {', '.join(str(w) for w in WEIGHTS)})"
@@ -378,12 +395,13 @@ class RegistryCache:
         else:
             total, order = None, "ORDER BY files.file"
         rows = self.conn.execute(f"SELECT {columns}, {score} AS score {base} {order}", args).fetchall()
-        entries = [CachedEntry(row, self, row[10] if len(row) == 12 else None) for row in rows]
+        entries = [CachedEntry(row, self, row[11] if with_data else None) for row in rows]
         scores = {entry.file: row[-1] for entry, row in zip(entries, rows)}
         return Selection(entries, scores, len(entries) if total is None else total)
 
-    def _entries(self, sql: str, params: list[str]) -> list[CachedEntry]:
-        return [CachedEntry(row, self, row[10] if len(row) > 10 else None) for row in self.conn.execute(sql, params)]
+    def _entries(self, sql: str, params: list[str], with_data: bool) -> list[CachedEntry]:
+        rows = self.conn.execute(sql, params)
+        return [CachedEntry(row, self, row[11] if with_data else None) for row in rows]
 
     def _rank_python(self, terms: list[str]) -> dict[str, float]:
         documents = [
@@ -478,30 +496,31 @@ class FragmentMemo(MutableMapping[str, str]):
 
 # ----- schema -----
 
-# The modules whose code decides what the cache holds (parsed data, facets, rendered
-# fragments): when any of them changes, the cache starts afresh.
+# The code that decides what the cache holds (parsed data and errors, facets, ranking text,
+# rendered fragments): when any of it changes, the cache starts afresh.
 _FINGERPRINTED = (
     "registry/cache.py",
     "registry/_cacheparse.py",
     "registry/_cacheplan.py",
+    "registry/_ranking.py",
     "registry/files.py",
     "registry/_yamlread.py",
-    "outputs/canonical.py",
-    "outputs/entry.py",
-    "outputs/indexes.py",
+    "registry/versions.py",
+    "outputs/*.py",
 )
 
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A hash of the code that filled the cache, and of the Python version."""
+    """A hash of the code that fills the cache, and of the Python version."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.blake2b(f"{_FORMAT} {sys.version}".encode("utf-8"), digest_size=16)
-    for relative in _FINGERPRINTED:
-        try:
-            digest.update((package / relative).read_bytes())
-        except OSError:
-            digest.update(f"missing {relative}".encode("utf-8"))
+    for pattern in _FINGERPRINTED:
+        for path in sorted(package.glob(pattern)) or [package / pattern]:
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(f"missing {pattern}".encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -538,6 +557,7 @@ def _schema(backend: str) -> list[str]:
             sha256 TEXT NOT NULL,
             name TEXT, version TEXT, category TEXT, status TEXT, summary TEXT,
             tags TEXT, capabilities TEXT, authors TEXT,
+            facts TEXT,
             data TEXT,
             error TEXT
         )""",
