@@ -69,11 +69,12 @@ def discover(
     ctx: typer.Context,
     target: Annotated[
         Optional[str],
-        typer.Argument(help="A package name to import, a plugin folder, or a folder of plugins (default: the registry's plugins).",
+        typer.Argument(help="A package to import, a plugin folder, or a folder of plugins (default: the registry's plugins).",
                        metavar="[PATH_OR_PACKAGE]", show_default=False),
     ] = None,
     register: Annotated[bool, typer.Option("--register", help="Write a descriptor for each model without an entry.")] = False,
-    author: Annotated[Optional[list[str]], typer.Option("--author", metavar="AUTHOR", help="Author of new entries, `Name <email>` (repeatable; default: the plugin's).")] = None,
+    author: Annotated[Optional[list[str]], typer.Option(
+        "--author", metavar="AUTHOR", help="Author of new entries, `Name <email>` (repeatable; default: the plugin's).")] = None,
     tag: Annotated[Optional[list[str]], typer.Option("--tag", metavar="TAG", help="A tag for new entries (repeatable).")] = None,
     dry_run: DryRunOpt = False,
     lock_timeout: LockTimeoutOpt = 10.0,

@@ -20,7 +20,7 @@ from modreg.outputs.entry import Entry
 from modreg.outputs.fields import sorted_entries, table, text, unique_by_name, version_sort_key
 from modreg.outputs.stats import FORMAT, build_statistics
 
-__all__ = ["INDEX_FILES", "build_indexes", "model_row", "part_key", "version_history"]
+__all__ = ["INDEX_FILES", "build_indexes", "model_row", "part_key", "unmemoized", "version_history"]
 
 INDEX_FILES = (
     "index/registry.json",
@@ -59,6 +59,15 @@ def part_key(kind: str, sha256: str | None, file: str) -> str | None:
     if sha256 is None:
         return None
     return f"{kind}:{sha256}:{file}" if kind == "row" else f"{kind}:{sha256}"
+
+
+def unmemoized(entries: Iterable[Entry], memo: Mapping[str, str]) -> list[Entry]:
+    """The entries whose data `build_indexes` will read: those with a part `memo` lacks."""
+    return [
+        entry
+        for entry in entries
+        if any(part_key(kind, entry.sha256, entry.file) not in memo for kind in ("data", "versions"))
+    ]
 
 
 def _registry(entries: list[Entry]) -> dict[str, Any]:

@@ -43,7 +43,8 @@ def read_regular(path: Path, plugin: str, relative: str) -> bytes:
         if error.errno == errno.ELOOP:
             raise _symlink(plugin, relative, path) from None
         if error.errno == errno.ENOENT:
-            raise PluginIntegrityError(plugin, f"{relative} is missing.", path=path, hint=_LOCK_HINT.format(name=plugin)) from None
+            raise PluginIntegrityError(plugin, f"{relative} is missing.", path=path,
+                                       hint=_LOCK_HINT.format(name=plugin)) from None
         raise PluginIntegrityError(plugin, f"{relative} cannot be read ({error.strerror}).", path=path) from None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import ModregError, NotFound, UsageError
-from modreg.plugins.base import MANIFEST_NAME, PluginError
+from modreg.plugins.base import MANIFEST_NAME
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
@@ -147,7 +147,7 @@ def _from_plugins(folders: list[Path], config: RegistryConfig) -> tuple[list[Dis
     for folder in folders:
         try:
             loaded = load_plugin(folder, config)
-        except PluginError as error:
+        except ModregError as error:
             failures.append(error)
             continue
         infos = list_models()
@@ -164,7 +164,7 @@ def _from_package(package: str) -> list[DiscoveredModel]:
     except ModuleNotFoundError as error:
         if error.name is not None and (package == error.name or package.startswith(error.name + ".")):
             raise NotFound(f"No package or module named `{package}`, and no such folder.",
-                           hint="pass an importable package name (see `python -c \"import NAME\"`), or a plugin folder.") from None
+                           hint="pass an importable package name, or a plugin folder.") from None
         raise code_error(package, f"importing {package}", error) from error
     except Exception as error:
         raise code_error(package, f"importing {package}", error) from error
@@ -263,9 +263,11 @@ def _register(paths: RegistryPaths, config: RegistryConfig, model: DiscoveredMod
                            hint="make it a registry plugin, or install it with a `modreg.models.v1` entry point.")
         return replace(model, status="skipped", error=error)
     d = model.descriptor
-    data = new_entry(model.name, category=model.category, today=day, version=d["version"], summary=_cut(d["summary"], config.summary_max_length),
-                     description=_cut(d["description"], config.description_max_length), authors=d["authors"], tags=d["tags"],
-                     capabilities=model.capabilities, runtime_model=model.name, params=d["params"] or None)
+    data = new_entry(model.name, category=model.category, today=day, version=d["version"],
+                     summary=_cut(d["summary"], config.summary_max_length),
+                     description=_cut(d["description"], config.description_max_length), authors=d["authors"],
+                     tags=d["tags"], capabilities=model.capabilities, runtime_model=model.name,
+                     params=d["params"] or None)
     try:
         mutation = create_entry(paths, data, "toml", command="discover", dry_run=dry_run, lock_timeout=lock_timeout)
     except ModregError as error:

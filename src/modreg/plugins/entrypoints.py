@@ -141,7 +141,9 @@ def _check(model: InstalledModel, loaded: Any, before: Any) -> None:
     registered = list_models()
     if model.name not in registered:
         raise PluginLoadError(model.distribution, f"{where} did not register a runtime model named `{model.name}`.",
-                              hint=f"decorate the class with @register_model(\"{model.name}\", category=...), or rename the entry point.")
+                              hint=f"decorate the class with @register_model(\"{model.name}\", category=...), "
+                                   "or rename the entry point.")
     if model.attribute is not None and registered[model.name].cls is not loaded:
         raise PluginLoadError(model.distribution, f"{where} names {model.attribute}, but `{model.name}` is registered "
-                              f"as {registered[model.name].qualified_name}.", hint="point the entry point at the registered class.")
+                              f"as {registered[model.name].qualified_name}.",
+                              hint="point the entry point at the registered class.")

@@ -66,7 +66,8 @@ class HealthReport:
                 "error": self.error.to_dict() if self.error else None}
 
 
-def check_health(paths: RegistryPaths | None, name: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> list[HealthReport]:
+def check_health(paths: RegistryPaths | None, name: str | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> list[HealthReport]:
     """Health of every plugin (registry folders, then installed distributions), or of `name`."""
     from modreg.plugins.inventory import plugin_targets
 

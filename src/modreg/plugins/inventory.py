@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modreg.errors import ModregError
 from modreg.plugins.base import PluginError, PluginInfo, PluginLoadError, PluginNotFound
 
 if TYPE_CHECKING:
@@ -89,10 +90,10 @@ def _inspect_folder(folder: Path, config: RegistryConfig, root: Path) -> PluginI
     location = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
     try:
         manifest = verify_plugin(folder, config).manifest
-    except PluginError as error:
+    except ModregError as error:
         try:
             manifest = read_manifest(folder)[0]
-        except PluginError:
+        except ModregError:
             return PluginInfo(folder.name, "registry", location, status="refused", error=error)
         return _folder_info(manifest, location, "refused", error)
     loaded = load_result(folder)

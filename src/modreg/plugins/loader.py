@@ -170,7 +170,8 @@ def _check_registered(manifest: Manifest, before: Snapshot) -> tuple[str, ...]:
         if info is None:
             raise PluginLoadError(manifest.name, f"{MANIFEST_NAME} declares `{model.name}`, but `{model.module}` did not "
                                   "register it.", path=manifest.path, line=line,
-                                  hint=f"decorate the class with @register_model(\"{model.name}\", category=\"{model.category}\", ...).")
+                                  hint=f"decorate the class with @register_model(\"{model.name}\", "
+                                       f"category=\"{model.category}\", ...).")
         _check_model_info(manifest, model, info, line)
     extra = sorted(set(added) - {model.name for model in manifest.models})
     if extra:

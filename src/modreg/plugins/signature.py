@@ -57,11 +57,7 @@ def verify_signature(manifest: bytes, folder: Path, authors: tuple[str, ...], al
     identities = [i for i in (author_identity(a) for a in authors) if i]
     message = ""
     for identity in identities:
-        done = subprocess.run(
-            [ssh_keygen, "-Y", "verify", "-f", str(allowed_signers), "-I", identity, "-n", SIGNATURE_NAMESPACE,
-             "-s", str(signature)],
-            input=manifest, capture_output=True, timeout=60, check=False,
-        )
+        done = _ssh_keygen_verify(ssh_keygen, allowed_signers, identity, signature, manifest, plugin)
         if done.returncode == 0:
             return identity
         lines = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
@@ -71,6 +67,17 @@ def verify_signature(manifest: bytes, folder: Path, authors: tuple[str, ...], al
         + (f" (ssh-keygen: {message})" if message else "") + ".",
         path=signature, hint=_SIGN_HINT,
     )
+
+
+def _ssh_keygen_verify(ssh_keygen: str, allowed_signers: Path, identity: str, signature: Path, manifest: bytes,
+                       plugin: str) -> subprocess.CompletedProcess[bytes]:
+    command = [ssh_keygen, "-Y", "verify", "-f", str(allowed_signers), "-I", identity, "-n", SIGNATURE_NAMESPACE,
+               "-s", str(signature)]
+    try:
+        return subprocess.run(command, input=manifest, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise PluginRefused(plugin, f"ssh-keygen could not verify {SIGNATURE_NAME}: {error}.",
+                            hint="check that ssh-keygen runs (OpenSSH 8.2 or newer).") from None
 
 
 def _requirements(plugin: str, allowed_signers: Path | None, authors: tuple[str, ...]) -> str:

@@ -423,14 +423,22 @@ class RegistryCache:
         return found
 
     def fill_data(self, entries: list[CachedEntry]) -> None:
-        """Load the data JSON of `entries` in one query (before reading many entries' data)."""
-        missing = {entry.file.removeprefix("models/"): entry for entry in entries if entry._compact is None}
-        if not missing:
-            return
-        for name, compact in self.conn.execute("SELECT file, data FROM files WHERE data IS NOT NULL"):
+        """Load and decode the data of `entries` in one query (before reading many entries' data)."""
+        missing = {entry.file.removeprefix("models/"): entry for entry in entries if entry._data is None}
+        if missing:
+            self._guarded(lambda: self._fill(missing))
+
+    def _fill(self, missing: dict[str, CachedEntry]) -> None:
+        if len(missing) <= 500:
+            names = list(missing)
+            rows = self.conn.execute(f"SELECT file, data FROM files WHERE file IN ({', '.join('?' * len(names))})", names)
+        else:
+            rows = self.conn.execute("SELECT file, data FROM files WHERE data IS NOT NULL")
+        for name, compact in rows:
             entry = missing.get(name)
-            if entry is not None:
+            if entry is not None and compact is not None:
                 entry._compact = compact
+                entry.decode()  # undecodable JSON: a corrupt cache, which `_guarded` rebuilds
 
     def compact_data(self, name: str) -> str:
         """The stored data JSON of `models/<name>` (for an entry's lazy `data`)."""

@@ -56,7 +56,7 @@ class OutputsResult:
 
 
 def read_entries(cache: RegistryCache, *, strict: bool) -> tuple[list[CachedEntry], list[Problem]]:
-    """Every readable entry with its data, and the unreadable files.
+    """Every readable entry (facets and facts; data on demand), and the unreadable files.
 
     Raises:
         CheckFailed: with `strict`, when a descriptor cannot be read (outputs would omit it).
@@ -72,29 +72,37 @@ def read_entries(cache: RegistryCache, *, strict: bool) -> tuple[list[CachedEntr
             line=first.line,
             col=first.col,
         )
-    return cache.select(with_data=True).entries, refresh.problems
+    return cache.select().entries, refresh.problems
 
 
 def build_outputs(
     entries: list[CachedEntry], kinds: Iterable[str], cache: RegistryCache | None = None, *, root: Path | None = None
 ) -> dict[str, str]:
-    """`{relative path: text}` of the outputs of `kinds`; the cache's fragments speed up `index`.
+    """`{relative path: text}` of the outputs of `kinds`.
+
+    With the cache, `index` renders from its stored fragments and reads the data of only the
+    entries whose fragments are missing (after one edit: one entry); reports read every entry.
 
     Raises:
         CheckFailed: a descriptor holds NaN or infinity, which JSON cannot.
     """
     from modreg.outputs.canonical import NonFiniteNumber
-    from modreg.outputs.indexes import build_indexes
+    from modreg.outputs.indexes import build_indexes, unmemoized
     from modreg.outputs.reports import build_reports
 
+    kinds = tuple(kinds)
     outputs: dict[str, str] = {}
     try:
         if "index" in kinds:
             memo = cache.fragments() if cache is not None else None
+            if cache is not None and memo is not None:
+                cache.fill_data(entries if "report" in kinds else unmemoized(entries, memo))
             outputs.update(build_indexes(entries, memo=memo))
             if cache is not None and memo is not None:
                 cache.save_fragments(memo)
         if "report" in kinds:
+            if cache is not None:
+                cache.fill_data(entries)
             outputs.update(build_reports(entries))
     except NonFiniteNumber as error:
         raise _non_finite(entries, error, root) from None
