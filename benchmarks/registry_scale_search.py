@@ -15,6 +15,9 @@ Every figure is a whole `modreg` process, start to exit, as a user would see it:
     search --where    an expression over performance, tags and category (median of 3)
     show              one entry (median of 3)
 
+Two floors come first, since every figure includes them and they follow the machine's load:
+a bare `python -c pass`, and `modreg --help` (interpreter, typer, rich).
+
 Files are made older than the cache's racy window before timing (as in a real checkout,
 where descriptors are not seconds old), so "warm" means what it means in daily use.
 """
@@ -167,15 +170,19 @@ def generate(root: Path, count: int, seed: int = 7) -> None:
 # ----- timing -----
 
 
-def _modreg(root: Path, *args: str) -> float:
-    """Seconds one `modreg` process takes, start to exit (it must succeed)."""
-    command = [sys.executable, "-m", "modreg", "--registry", str(root), *args]
+def _seconds(command: list[str]) -> float:
+    """Seconds one process takes, start to exit (it must succeed)."""
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"`{' '.join(args)}` failed ({done.returncode}):\n{done.stderr}")
+        raise SystemExit(f"`{' '.join(command)}` failed ({done.returncode}):\n{done.stderr}")
     return elapsed
+
+
+def _modreg(root: Path, *args: str) -> float:
+    """Seconds one `modreg --registry ROOT ARGS...` process takes."""
+    return _seconds([sys.executable, "-m", "modreg", "--registry", str(root), *args])
 
 
 def _median(root: Path, runs: int, *args: str) -> float:
@@ -196,6 +203,8 @@ def measure(root: Path, count: int) -> dict[str, float]:
     generated = time.perf_counter() - start
     time.sleep(max(0.0, RACY_NS / 1e9 - generated) + 0.1)
     figures = {"generate": generated}
+    figures["python -c pass (floor)"] = statistics.median(_seconds([sys.executable, "-c", "pass"]) for _ in range(3))
+    figures["modreg --help (floor)"] = _median(root, 3, "--help")
     figures["index cold"] = _modreg(root, "index")
     figures["index warm (no change)"] = _modreg(root, "index")
     _edit_one(root)

@@ -102,3 +102,16 @@ def test_an_empty_registry_still_reports() -> None:
 def test_anchors_follow_github() -> None:
     anchors = github_anchors(["NHITS", "lstm.v2", "Model registry report", "A_b-c"], first="Model registry report")
     assert anchors == {"NHITS": "nhits", "lstm.v2": "lstmv2", "Model registry report": "model-registry-report-1", "A_b-c": "a_b-c"}
+
+
+def test_the_cache_gives_the_same_reports_as_the_files(example_registry: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from modreg.registry.cache import RegistryCache
+    from modreg.registry.generated import build_outputs, read_entries
+
+    root = tmp_path / "copy"
+    shutil.copytree(example_registry, root, ignore=shutil.ignore_patterns(".modreg"))
+    with RegistryCache(RegistryPaths(root)) as cache:
+        entries, _ = read_entries(cache, strict=True)
+        assert build_outputs(entries, ("report",), cache) == build_reports(_example_entries(root))

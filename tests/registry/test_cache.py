@@ -211,3 +211,16 @@ def test_readers_during_edits_see_old_or_new_content(registry: RegistryPaths) ->
                 assert set(names) - {"Alpha"} == {"Beta", "Delta", "Gamma"}
     _, summaries = refresh(registry)
     assert summaries["Alpha"] == "The Alpha forecaster"
+
+
+def test_outputs_from_a_cache_with_undecodable_data_are_still_right(registry: RegistryPaths) -> None:
+    from modreg import api
+
+    api.build(registry=registry.root)
+    expected = {path: path.read_bytes() for path in sorted((registry.root / "reports").iterdir())}
+    with sqlite3.connect(registry.cache / DB_NAME) as conn:
+        conn.execute("UPDATE files SET data = '[' WHERE file = 'Gamma.toml'")
+    for path in expected:
+        path.unlink()
+    assert api.report(registry=registry.root).written == ["reports/registry_report.md", "reports/registry_summary.md"]
+    assert {path: path.read_bytes() for path in expected} == expected

@@ -144,15 +144,20 @@ def _metadata_index(entries: list[Entry]) -> dict[str, Any]:
     }
     for entry in entries:
         runtime_model = text(table(entry.facts, "runtime"), "model")
-        values = {
-            "tags": entry.tags,
-            "capabilities": entry.capabilities,
-            "authors": entry.authors,
-            "categories": (entry.category,) if entry.category else (),
-            "statuses": (entry.status,),
-            "runtime_models": (runtime_model,) if runtime_model else (),
-        }
-        for facet, keys in values.items():
-            for key in dict.fromkeys(keys):
-                facets[facet].setdefault(key, []).append(entry.name)
+        _add(facets["tags"], entry.tags, entry.name)
+        _add(facets["capabilities"], entry.capabilities, entry.name)
+        _add(facets["authors"], entry.authors, entry.name)
+        _add(facets["categories"], (entry.category,) if entry.category else (), entry.name)
+        _add(facets["statuses"], (entry.status,), entry.name)
+        _add(facets["runtime_models"], (runtime_model,) if runtime_model else (), entry.name)
     return {"format": FORMAT, **facets}
+
+
+def _add(facet: dict[str, list[str]], keys: Iterable[str], name: str) -> None:
+    """Add `name` under each key (once: entries come in order, so a repeat is the last name)."""
+    for key in keys:
+        names = facet.get(key)
+        if names is None:
+            facet[key] = [name]
+        elif names[-1] != name:
+            names.append(name)

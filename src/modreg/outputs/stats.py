@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import PurePosixPath
 from typing import Any
 
 from modreg.outputs.entry import Entry, text
@@ -120,5 +119,5 @@ def _performance_row(entry: Entry) -> dict[str, Any] | None:
 
 
 def _format_of(file: str) -> str:
-    suffix = PurePosixPath(file).suffix.lower()
-    return "yaml" if suffix in (".yaml", ".yml") else suffix.lstrip(".") or "unknown"
+    suffix = file.rpartition(".")[2].lower() if "." in file.rpartition("/")[2] else ""
+    return "yaml" if suffix in ("yaml", "yml") else suffix or "unknown"

@@ -492,6 +492,9 @@ class FragmentMemo(MutableMapping[str, str]):
     def __delitem__(self, key: str) -> None:
         del self.stored[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.stored
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.stored)
 
