@@ -217,6 +217,15 @@ def measure(root: Path, count: int) -> dict[str, float]:
     return figures
 
 
+def _fingerprint() -> str:
+    """The cache's code fingerprint, read afresh (a change mid-run invalidates the figures)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from modreg.registry.cache import code_fingerprint; print(code_fingerprint())"],
+        capture_output=True, text=True, check=True,
+    )
+    return done.stdout.strip()
+
+
 def _table(results: dict[int, dict[str, float]]) -> str:
     sizes = sorted(results)
     rows = list(next(iter(results.values())))
@@ -238,7 +247,10 @@ def main() -> None:
         for size in args.sizes:
             root = base / f"registry-{size}"
             shutil.rmtree(root, ignore_errors=True)
+            before = _fingerprint()
             results[size] = measure(root, size)
+            if _fingerprint() != before:
+                print(f"warning: modreg's code changed while timing {size:,}: its cache was rebuilt", file=sys.stderr)
             print(f"{size:,} descriptors done", file=sys.stderr, flush=True)
     finally:
         if args.keep is None:

@@ -50,10 +50,16 @@ def render_lock(state: State, result: LockResult) -> None:
         state.out.print(result.diff.rstrip("\n"), markup=False, highlight=False)
         notice(state, "dry run: nothing was written.")
     elif not result.changed:
-        notice(state, f"{result.plugin}: the checksums of its {len(result.files)} files are up to date.")
+        notice(state, f"{result.plugin}: the checksums of its {_files(result)} are up to date.")
     else:
-        notice(state, f"locked {len(result.files)} files of {result.plugin} in {result.path.name}; "
-                      "re-sign plugin.toml if the registry requires signatures.")
+        notice(state, f"locked {_files(result)} of {result.plugin} in {result.path.name}.")
+    if result.needs_signature and result.written:
+        warn(state, f"sign {result.path} again: `ssh-keygen -Y sign -f KEY -n modreg-plugin plugin.toml`.")
+
+
+def _files(result: LockResult) -> str:
+    count = len(result.files)
+    return f"{count} file{'s' * (count != 1)}"
 
 
 def render_health(state: State, reports: list[HealthReport]) -> None:

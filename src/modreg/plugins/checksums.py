@@ -14,7 +14,7 @@ import errno
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +149,7 @@ class LockResult:
     diff: str
     written: bool
     dry_run: bool
+    needs_signature: bool = False  # security = "signature": plugin.toml must be signed again
 
     @property
     def changed(self) -> bool:
@@ -156,7 +157,8 @@ class LockResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"plugin": self.plugin, "path": self.path.as_posix(), "files": self.files, "diff": self.diff,
-                "written": self.written, "dry_run": self.dry_run, "changed": self.changed}
+                "written": self.written, "dry_run": self.dry_run, "changed": self.changed,
+                "needs_signature": self.needs_signature}
 
 
 def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lock_timeout: float = 10.0) -> LockResult:
@@ -165,10 +167,12 @@ def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lo
     Keeps the manifest's comments and layout (only `[files]` changes), holds the registry
     lock, writes atomically and appends to the audit log.
     """
+    from modreg.registry.config import load_config
     from modreg.registry.lock import registry_lock
 
+    signed = load_config(paths).plugin_security == "signature"
     with registry_lock(paths, lock_timeout):
-        return _lock(paths, folder, dry_run)
+        return replace(_lock(paths, folder, dry_run), needs_signature=signed)
 
 
 def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:

@@ -118,20 +118,28 @@ def generate(
     lock_timeout: float = DEFAULT_TIMEOUT,
     problems: list[Problem] | None = None,
 ) -> OutputsResult:
-    """Build the outputs of `kinds` and compare them (`check`) or write the changed ones."""
+    """Build the outputs of `kinds` and compare them (`check`) or write the changed ones.
+
+    Writing holds the registry lock from reading the descriptors to the last write, so no
+    mutation can slip in between and leave outputs that describe older files.
+    """
     kinds = tuple(kinds)
-    with RegistryCache(paths) as cache:
-        entries, _ = read_entries(cache, strict=True)
-        outputs = build_outputs(entries, kinds, cache, root=paths.root)
     if check:
+        outputs = _build(paths, kinds)
         stale = [path for path, text in outputs.items() if _current(paths, path) != text]
         fresh = [path for path in outputs if path not in stale]
         return OutputsResult(command, True, unchanged=fresh, stale=stale, problems=problems or [])
-    written: list[str] = []
     with registry_lock(paths, lock_timeout):
+        outputs = _build(paths, kinds)
         written = _write_changed(paths, outputs)
     unchanged = [path for path in outputs if path not in written]
     return OutputsResult(command, False, written=written, unchanged=unchanged, problems=problems or [])
+
+
+def _build(paths: RegistryPaths, kinds: tuple[str, ...]) -> dict[str, str]:
+    with RegistryCache(paths) as cache:
+        entries, _ = read_entries(cache, strict=True)
+        return build_outputs(entries, kinds, cache, root=paths.root)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from modreg.runtime.factory import create, get_model, list_models
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param, validate_params
 
-__all__ = ["RunProgress", "RunResult", "RunSpec", "resolve_target", "run"]
+__all__ = ["RunProgress", "RunResult", "RunSpec", "merged_params", "resolve_target", "run"]
 
 
 class RunProgress(Protocol):
@@ -215,6 +215,12 @@ def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
 
 
 # ----- Parameters -----
+
+
+def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] = (),
+                  horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    """The parameters `run` builds `spec`'s model with: template < entry < `params`/`horizon`/`seed`, each validated."""
+    return _merged_params(spec, registry, None, params, horizon, seed)
 
 
 def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | None, params: Sequence[str],
