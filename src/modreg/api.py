@@ -30,13 +30,14 @@ if TYPE_CHECKING:
     from modreg.registry.descriptor import Descriptor
     from modreg.registry.templates import Template
     from modreg.registry.validate import ValidationReport
+    from modreg.runtime.bench import BenchProgress, BenchResult
     from modreg.runtime.run import RunResult
     from modreg.plugins.base import PluginInfo
     from modreg.plugins.checksums import LockResult
     from modreg.plugins.discover import DiscoverResult
     from modreg.plugins.health import HealthReport
 
-__all__ = ["archive", "audit", "build", "delete", "deprecate", "diff", "diff_git", "discover", "get_entry", "history", "index", "init", "list_entries", "load_entries", "models", "open_registry", "plugin_health", "plugin_list", "plugin_lock", "plugin_verify", "register", "report", "restore", "run", "schema", "search", "show", "stats", "templates", "update", "validate", "version"]
+__all__ = ["archive", "audit", "bench", "build", "delete", "deprecate", "diff", "diff_git", "discover", "get_entry", "history", "index", "init", "list_entries", "load_entries", "models", "open_registry", "plugin_health", "plugin_list", "plugin_lock", "plugin_verify", "register", "report", "restore", "run", "schema", "search", "show", "stats", "templates", "update", "validate", "version"]
 
 
 def open_registry(registry: str | Path | None = None) -> RegistryPaths:
@@ -74,6 +75,76 @@ def run(target: str, *, data: str | Path, registry: str | Path | None = None, ho
 
     return run_target(target, data=data, registry=registry, horizon=horizon, params=params, template=template,
                       seed=seed, output=output, save=save, load=load, progress=progress)
+
+
+def bench(
+    targets: Sequence[str] = (),
+    *,
+    data: str | Path,
+    registry: str | Path | None = None,
+    all_entries: bool = False,
+    category: str | None = None,
+    where: str | None = None,
+    horizon: int | None = None,
+    windows: int = 1,
+    step: int | None = None,
+    season: int | None = None,
+    max_steps: int | None = None,
+    params: Sequence[str] = (),
+    quick: bool = False,
+    jobs: int = 1,
+    timeout: float | None = None,
+    seed: int | None = None,
+    refit: bool = True,
+    executor: str = "local",
+    scheduler: str | None = None,
+    record: bool = False,
+    dry_run: bool = False,
+    output: str | Path | None = None,
+    progress: BenchProgress | None = None,
+    today: dt.date | None = None,
+) -> BenchResult:
+    """Benchmark models on a CSV with rolling-origin windows (`modreg bench`); see `modreg.runtime.bench`.
+
+    Targets are entry or runtime model names, plus the entries `all_entries` / `category` /
+    `where` select; `params` are `key=value` strings set on every model that has that key.
+    A failing model is reported in the result (`result.failed`), not raised.
+    `record` writes each benchmarked entry's [performance] table (`dry_run`: only the diffs, in
+    `result.recorded`); `output` writes the result as JSON.
+    """
+    from modreg.errors import UsageError
+    from modreg.runtime.bench import BenchOptions, run_bench
+
+    if dry_run and not record:
+        raise UsageError("--dry-run applies only with --record.", hint="add --record to see the [performance] diffs.")
+    if record:
+        from modreg.runtime.bench_record import check_recordable
+
+        check_recordable(quick)
+        open_registry(registry)  # fail before benchmarking when there is no registry to record in
+    options = BenchOptions(horizon=horizon, windows=windows, step=step, season=season, max_steps=max_steps, quick=quick,
+                           jobs=jobs, timeout=timeout, seed=seed, refit=refit, executor=executor, scheduler=scheduler,
+                           params=tuple(params))
+    selection = {"all": all_entries, "category": category, "where": where}
+    result = run_bench(targets, data=data, options=options, registry=registry, select=selection, progress=progress)
+    if record:
+        from modreg.runtime.bench_record import record_performance
+
+        result.recorded = record_performance(result, registry, today=today, dry_run=dry_run)
+    if output is not None:
+        _write_json(Path(output), result.to_dict())
+    return result
+
+
+def _write_json(path: Path, document: Any) -> None:
+    from modreg.errors import UsageError
+    from modreg.outputs.canonical import dumps_canonical
+    from modreg.registry.atomic import write_atomic
+
+    try:
+        write_atomic(path, dumps_canonical(document))
+    except OSError as error:
+        raise UsageError(f"modreg cannot write {path} ({error.strerror or error}).", path=path) from None
 
 
 def templates(registry: str | Path | None = None) -> list[Template]:

@@ -194,6 +194,16 @@ def test_capabilities_outside_the_allowed_list_are_refused(demo: DemoPlugin) -> 
     assert "capability `univariate` is not allowed" in error.message and error.line == 13
 
 
+def test_capabilities_a_model_registers_are_checked_too(make_plugin: Callable[..., DemoPlugin]) -> None:
+    plugin = make_plugin()
+    manifest = plugin.folder / "plugin.toml"
+    manifest.write_text(manifest.read_text().replace('capabilities = ["univariate"]\n', ""))
+    plugin.set_policy('allowed_capabilities = ["multi_step"]\n')
+    with pytest.raises(PluginRefused, match="registers the capability `univariate`"):
+        plugin.load()
+    assert "DemoModel" not in list_models()
+
+
 def test_security_none_skips_checksums(demo: DemoPlugin) -> None:
     demo.set_policy('security = "none"\n')
     (demo.folder / "notes.txt").write_text("not listed")
@@ -298,6 +308,7 @@ def test_signature_verifies_and_a_tampered_manifest_is_refused(demo: DemoPlugin,
     (demo.registry / "allowed_signers").write_text(f'demo@example.org namespaces="modreg-plugin" {public[0]} {public[1]}\n')
     demo.set_policy('security = "signature"\nallowed_signers = "allowed_signers"\n')
     config = demo.config()
+    assert checksums.lock_plugin(RegistryPaths(demo.registry), demo.folder).needs_signature
     with pytest.raises(PluginIntegrityError, match="plugin.toml.sig is missing"):
         loader.verify_plugin(demo.folder, config)
     subprocess.run([SSH_KEYGEN, "-Y", "sign", "-f", str(key), "-n", "modreg-plugin", str(demo.folder / "plugin.toml")],

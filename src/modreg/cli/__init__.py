@@ -11,6 +11,7 @@ from modreg.cli.app import app
 from modreg.cli import registry_cmds  # noqa: F401  (registers commands)
 from modreg.cli import model_cmds  # noqa: F401  (registers commands)
 from modreg.cli import runtime_cmds  # noqa: F401  (registers commands)
+from modreg.cli import bench_cmds  # noqa: F401  (registers commands)
 from modreg.cli import output_cmds  # noqa: F401  (registers commands)
 from modreg.cli import lifecycle_cmds  # noqa: F401  (registers commands)
 from modreg.cli import plugin_cmds  # noqa: F401  (registers commands)

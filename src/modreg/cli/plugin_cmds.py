@@ -25,14 +25,21 @@ PluginArg = Annotated[
 
 @plugin_app.command("list")
 def list_plugins(ctx: typer.Context, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
-    """List every plugin: source, version, models and status (verified without running plugin code)."""
+    """List plugins: source, version, models, status.
+
+    Registry plugins are verified without running their code; installed ones are read from their metadata.
+    """
     state = merge_state(ctx, registry=registry, json=json)
     render_plugins(state, api.plugin_list(registry=state.registry), batch=False)
 
 
 @plugin_app.command()
 def verify(ctx: typer.Context, name: PluginArg = None, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
-    """Verify plugins before use: manifest, policy, modreg version, signature, every file's sha256."""
+    """Verify plugins without running their code.
+
+    Checks the manifest, the registry's policy, the modreg version, the signature and every file's sha256;
+    every plugin is reported, and the exit code is 5 if any file does not match.
+    """
     state = merge_state(ctx, registry=registry, json=json)
     render_plugins(state, api.plugin_verify(name, registry=state.registry), batch=True)
 
@@ -46,7 +53,10 @@ def lock(
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Write the sha256 of every file of a plugin into its plugin.toml ([files]), keeping comments."""
+    """Write every file's sha256 into plugin.toml.
+
+    Only the [files] table changes; comments and layout are kept.
+    """
     state = merge_state(ctx, registry=registry, json=json)
     render_lock(state, api.plugin_lock(name, registry=state.registry, dry_run=dry_run, lock_timeout=lock_timeout))
 
@@ -59,7 +69,11 @@ def health(
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Try plugins in a child process: load, build each model, fit and forecast a small real series."""
+    """Try plugins in a child process with a timeout.
+
+    Loads each plugin, builds each model, fits and forecasts a small real series; a plugin that
+    does not finish in --timeout seconds is killed.
+    """
     state = merge_state(ctx, registry=registry, json=json)
     render_health(state, api.plugin_health(name, registry=state.registry, timeout=timeout))
 
@@ -81,7 +95,7 @@ def discover(
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """List the models registered by a package or plugins; --register adds entries for new ones."""
+    """Find models in plugins or a package; --register adds entries for new ones."""
     state = merge_state(ctx, registry=registry, json=json)
     result = api.discover(target, registry=state.registry, register=register, dry_run=dry_run, authors=author or (),
                           tags=tag or (), lock_timeout=lock_timeout)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modreg.plugins.base import MANIFEST_NAME, PluginError, PluginLoadError, PluginManifestError
+from modreg.plugins.base import MANIFEST_NAME, PluginError, PluginLoadError, PluginManifestError, PluginRefused
 from modreg.plugins.manifest import Manifest, read_manifest
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _load(folder: Path, config: RegistryConfig) -> LoadedPlugin:
     FINDER.add(package, folder, verified.sources)
     try:
         _run_modules(manifest, package, folder)
-        models = _check_registered(manifest, before)
+        models = _check_registered(manifest, before, config.allowed_capabilities)
     except PluginError:
         _undo(package, before)
         raise
@@ -158,7 +158,7 @@ def _undo(package: str, before: Snapshot) -> None:
     before.restore()
 
 
-def _check_registered(manifest: Manifest, before: Snapshot) -> tuple[str, ...]:
+def _check_registered(manifest: Manifest, before: Snapshot, allowed: tuple[str, ...]) -> tuple[str, ...]:
     replaced = before.replaced()
     if replaced:
         raise PluginLoadError(manifest.name, f"it replaced the runtime model `{replaced[0]}`, which was registered before.",
@@ -172,7 +172,7 @@ def _check_registered(manifest: Manifest, before: Snapshot) -> tuple[str, ...]:
                                   "register it.", path=manifest.path, line=line,
                                   hint=f"decorate the class with @register_model(\"{model.name}\", "
                                        f"category=\"{model.category}\", ...).")
-        _check_model_info(manifest, model, info, line)
+        _check_model_info(manifest, model, info, line, allowed)
     extra = sorted(set(added) - {model.name for model in manifest.models})
     if extra:
         raise PluginLoadError(manifest.name, f"it registered `{extra[0]}`, which {MANIFEST_NAME} does not declare.",
@@ -180,8 +180,14 @@ def _check_registered(manifest: Manifest, before: Snapshot) -> tuple[str, ...]:
     return tuple(model.name for model in manifest.models)
 
 
-def _check_model_info(manifest: Manifest, model: ManifestModel, info: ModelInfo, line: int | None) -> None:
+def _check_model_info(manifest: Manifest, model: ManifestModel, info: ModelInfo, line: int | None,
+                      allowed: tuple[str, ...]) -> None:
     agree = "make the manifest and @register_model agree."
+    refused = [c for c in info.capabilities if allowed and c not in allowed]
+    if refused:
+        raise PluginRefused(manifest.name, f"`{model.name}` registers the capability `{refused[0]}`, which modreg.toml "
+                            "does not allow.", path=manifest.path, line=line,
+                            hint=f"allowed: {', '.join(allowed)} ([plugins] allowed_capabilities).")
     if info.category != model.category:
         raise PluginLoadError(manifest.name, f"`{model.name}` is registered as category {info.category}, but "
                               f"{MANIFEST_NAME} says {model.category}.", path=manifest.path, line=line, hint=agree)
