@@ -109,7 +109,7 @@ def _render(state: State, result: Any) -> None:
     if state.json:
         emit_json(state, result.to_dict())
     else:
-        state.out.print(_table(result))
+        _print_table(state, _table(result))
         _render_notes(state, result)
     if result.quick:
         warn(state, f"--quick: every neural model trained for only {result.max_steps} steps; "
@@ -129,6 +129,22 @@ def _table(result: Any) -> Any:
     for rank, row in enumerate(result.models, 1):
         table.add_row(*_cells(rank, row, accuracy, coverage))
     return table
+
+
+def _print_table(state: State, table: Any) -> None:
+    """On a terminal as wide as it is; elsewhere (logs, CI, files) at the table's natural width."""
+    from rich.measure import Measurement
+
+    console = state.out
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.width
+    console.width = max(width, Measurement.get(console, console.options.update(width=1000), table).maximum)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def _headers(accuracy: list[tuple[str, str]]) -> list[str]:
