@@ -1,0 +1,76 @@
+"""Meta-tests over the CLI: every command and option has help, is in the README, and maps to
+one `modreg.api` function (and every public api function to a command)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import click
+import pytest
+import typer
+
+import modreg.api as api
+from modreg.cli import app
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+# api functions that serve the API only (no command of their own), with the reason.
+API_ONLY = {
+    "open_registry": "the registry root used by every other function",
+    "load_entries": "every descriptor as objects, for Python callers",
+    "get_entry": "one descriptor as an object, for Python callers",
+    "diff_git": "the `--git` form of `modreg diff`",
+}
+# CLI name -> api name where they differ (`list` is a Python builtin).
+API_NAME = {"list": "list_entries"}
+
+
+def _commands() -> dict[str, click.Command]:
+    root = typer.main.get_command(app)
+    assert isinstance(root, click.Group)
+    found: dict[str, click.Command] = {}
+    for name, command in root.commands.items():
+        if isinstance(command, click.Group):
+            for sub_name, sub in command.commands.items():
+                found[f"{name} {sub_name}"] = sub
+        else:
+            found[name] = command
+    return found
+
+
+COMMANDS = _commands()
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_and_parameter_has_help(name: str) -> None:
+    command = COMMANDS[name]
+    assert command.help and command.help.strip(), f"`modreg {name}` has no help text"
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help and param.help.strip(), f"`modreg {name}` option {param.opts} has no help"
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_is_in_the_readme(name: str) -> None:
+    assert re.search(rf"modreg (?:-r \S+ |--registry \S+ )?{re.escape(name)}\b", README), (
+        f"`modreg {name}` is not shown in README.md"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_an_api_function(name: str) -> None:
+    api_name = API_NAME.get(name, name.replace(" ", "_"))
+    assert callable(getattr(api, api_name, None)), f"`modreg {name}` has no modreg.api.{api_name}"
+
+
+def test_every_public_api_function_has_a_command() -> None:
+    commands = {API_NAME.get(n, n.replace(" ", "_")) for n in COMMANDS}
+    public = {
+        name
+        for name, value in vars(api).items()
+        if inspect.isfunction(value) and value.__module__ == api.__name__ and not name.startswith("_")
+    }
+    missing = sorted(public - commands - set(API_ONLY))
+    assert not missing, f"api functions without a command: {missing}"
