@@ -47,6 +47,7 @@ _modreg() {
             'models:--category'|'models:--capability') skip=1 ;;
             'run:--data'|'run:-d'|'run:--horizon'|'run:--param'|'run:-p'|'run:--template'|'run:--seed'|'run:--output'|'run:-o'|'run:--save'|'run:--load'|'run:--registry'|'run:-r') skip=1 ;;
             'templates:--registry'|'templates:-r') skip=1 ;;
+            'bench:--data'|'bench:-d'|'bench:--category'|'bench:--where'|'bench:-w'|'bench:--horizon'|'bench:--windows'|'bench:--step'|'bench:--season'|'bench:--max-steps'|'bench:--param'|'bench:-p'|'bench:--jobs'|'bench:-j'|'bench:--timeout'|'bench:--seed'|'bench:--output'|'bench:-o'|'bench:--executor'|'bench:--scheduler'|'bench:--registry'|'bench:-r') skip=1 ;;
             'search:--tag'|'search:--category'|'search:-c'|'search:--capability'|'search:--status'|'search:--author'|'search:--where'|'search:-w'|'search:--sort'|'search:--limit'|'search:-n'|'search:--registry'|'search:-r') skip=1 ;;
             'index:--lock-timeout'|'index:--registry'|'index:-r') skip=1 ;;
             'report:--lock-timeout'|'report:--registry'|'report:-r') skip=1 ;;
@@ -75,6 +76,7 @@ _modreg() {
             ':models') path='models' ;;
             ':run') path='run' ;;
             ':templates') path='templates' ;;
+            ':bench') path='bench' ;;
             ':search') path='search' ;;
             ':index') path='index' ;;
             ':report') path='report' ;;
@@ -142,6 +144,22 @@ _modreg() {
         'run:--load') _modreg_reply -f -- "$cur"; return ;;
         'run:--registry'|'run:-r') _modreg_reply -d -- "$cur"; return ;;
         'templates:--registry'|'templates:-r') _modreg_reply -d -- "$cur"; return ;;
+        'bench:--data'|'bench:-d') _modreg_reply -f -- "$cur"; return ;;
+        'bench:--category') COMPREPLY=(); return ;;
+        'bench:--where'|'bench:-w') COMPREPLY=(); return ;;
+        'bench:--horizon') COMPREPLY=(); return ;;
+        'bench:--windows') COMPREPLY=(); return ;;
+        'bench:--step') COMPREPLY=(); return ;;
+        'bench:--season') COMPREPLY=(); return ;;
+        'bench:--max-steps') COMPREPLY=(); return ;;
+        'bench:--param'|'bench:-p') COMPREPLY=(); return ;;
+        'bench:--jobs'|'bench:-j') COMPREPLY=(); return ;;
+        'bench:--timeout') COMPREPLY=(); return ;;
+        'bench:--seed') COMPREPLY=(); return ;;
+        'bench:--output'|'bench:-o') _modreg_reply -f -- "$cur"; return ;;
+        'bench:--executor') COMPREPLY=(); return ;;
+        'bench:--scheduler') COMPREPLY=(); return ;;
+        'bench:--registry'|'bench:-r') _modreg_reply -d -- "$cur"; return ;;
         'search:--tag') COMPREPLY=(); return ;;
         'search:--category'|'search:-c') COMPREPLY=(); return ;;
         'search:--capability') COMPREPLY=(); return ;;
@@ -203,6 +221,7 @@ _modreg() {
             'models') _modreg_reply -W '--category --capability --json --help -h' -- "$cur" ;;
             'run') _modreg_reply -W '--data -d --horizon --param -p --template --seed --output -o --save --load --registry -r --json --help -h' -- "$cur" ;;
             'templates') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
+            'bench') _modreg_reply -W '--data -d --all --category --where -w --horizon --windows --step --season --max-steps --param -p --quick --no-refit --refit --jobs -j --timeout --seed --record --dry-run --output -o --executor --scheduler --registry -r --json --help -h' -- "$cur" ;;
             'search') _modreg_reply -W '--tag --category -c --capability --status --author --where -w --sort --limit -n --registry -r --json --help -h' -- "$cur" ;;
             'index') _modreg_reply -W '--check --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'report') _modreg_reply -W '--check --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
@@ -226,7 +245,7 @@ _modreg() {
         return
     fi
     case "$path" in
-        '') _modreg_reply -W 'init validate schema register show list update models run templates search index report build stats version history diff deprecate archive restore delete audit discover plugin' -- "$cur" ;;
+        '') _modreg_reply -W 'init validate schema register show list update models run templates bench search index report build stats version history diff deprecate archive restore delete audit discover plugin' -- "$cur" ;;
         'schema') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'show') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;
         'update') _modreg_reply -W "$(_modreg_entries)" -- "$cur" ;;

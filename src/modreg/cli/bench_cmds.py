@@ -195,8 +195,9 @@ def _render_notes(state: State, result: Any) -> None:
                         markup=False, style="bold red")
         if error.get("hint"):
             state.err.print(f"hint: {error['hint']}", markup=False)
-    for item in result.skipped:
-        notice(state, f"skipped {item['target']}: {item['reason']}")
+    if result.skipped:
+        names = ", ".join(item["target"] for item in result.skipped)
+        notice(state, f"skipped {len(result.skipped)} selected entries without a [runtime] table: {names}")
     for mutation in result.recorded:
         if mutation.dry_run:
             state.out.print(mutation.diff, markup=False, highlight=False, end="")

@@ -20,7 +20,7 @@ FORMAT = 1
 LEADER_METRICS = ("mase", "smape", "rmse", "mae", "crps")  # lower is better, first present ranks
 TOP_TAGS = 20
 LEADERBOARD_SIZE = 10
-_NOT_METRICS = frozenset({"horizon"})
+_NOT_METRICS = frozenset({"horizon", "windows"})  # what was measured, not how well
 
 
 def build_statistics(entries: Iterable[Entry]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Parsing descriptor files for the cache, in worker processes when there are many.
 
 Per file a worker returns everything the cache stores: the sha256, the data as compact JSON,
-the data rendered as the canonical JSON fragment of `index/registry.json` (rendering in the
-workers spreads the cold index over the cores), the facets as columns, the text to rank, or
-the error that makes the file unreadable.
+the facets as columns, the facts, the text to rank, and the entry's parts of the index files
+rendered as canonical JSON fragments (rendering in the workers spreads a cold `modreg index`
+over the cores) -- or the error that makes the file unreadable.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Parsed(NamedTuple):
 
     sha256: str
     compact: str | None  # None: unreadable (see error)
-    pretty: str | None  # None: not renderable (NaN/inf; `modreg index` reports it)
+    fragments: tuple[tuple[str, str], ...]  # (memo key, text); none when NaN/inf (index reports it)
     facets: tuple[str, ...]  # name, version, category, status, summary, tags, capabilities, authors
     facts: str | None  # `outputs.entry.facts_of(data)` as compact JSON
     texts: tuple[str, ...]  # per ranking column
@@ -63,7 +63,7 @@ def _parse_chunk(paths: list[Path]) -> list[Parsed]:
 
 
 def _parse_one(path: Path) -> Parsed:
-    from modreg.outputs.canonical import NonFiniteNumber, dumps_compact, jsonable, render_fragment
+    from modreg.outputs.canonical import dumps_compact, jsonable
     from modreg.registry.files import read_document
 
     try:
@@ -71,12 +71,22 @@ def _parse_one(path: Path) -> Parsed:
         data = jsonable(doc.data)
         compact = dumps_compact(data)
     except (ModregError, OSError, TypeError, ValueError) as error:
-        return Parsed(sha256_of(path) or "", None, None, ("",) * 8, None, (), _error_json(error))
+        return Parsed(sha256_of(path) or "", None, (), ("",) * 8, None, (), _error_json(error))
+    return Parsed(doc.sha256, compact, _fragments(data, path, doc.sha256), *_columns(data, path.stem), None)
+
+
+def _fragments(data: Mapping[str, Any], path: Path, sha256: str) -> tuple[tuple[str, str], ...]:
+    """The entry's memoized parts of the index files, rendered (see `outputs.indexes`)."""
+    from modreg.outputs.canonical import NonFiniteNumber, render_fragment
+    from modreg.outputs.entry import DataEntry
+    from modreg.outputs.indexes import model_row, part_key, version_history
+
+    entry = DataEntry.of(f"models/{path.name}", data, sha256)
+    parts = (("data", data), ("row", model_row(entry)), ("versions", version_history(data)))
     try:
-        pretty: str | None = render_fragment(data)
+        return tuple((part_key(kind, sha256, entry.file) or "", render_fragment(value)) for kind, value in parts)
     except NonFiniteNumber:
-        pretty = None
-    return Parsed(doc.sha256, compact, pretty, *_columns(data, path.stem), None)
+        return ()
 
 
 def _columns(data: Mapping[str, Any], stem: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:

@@ -320,9 +320,7 @@ class RegistryCache:
         self.conn.executemany("DELETE FROM files WHERE id=?", [(row_id,) for row_id in ids])
 
     def _store(self, plan: Plan, results: list[Parsed], ids: dict[str, int], now: int) -> None:
-        """Write the rows, ranking text and data fragments of the files just parsed."""
-        from modreg.outputs.indexes import part_key
-
+        """Write the rows, ranking text and index fragments of the files just parsed."""
         next_id = max(ids.values(), default=0) + 1
         rows, texts, fragments, replaced = [], [], [], []
         for name, result in zip(plan.to_parse, results):
@@ -337,8 +335,7 @@ class RegistryCache:
             )
             if result.compact is not None:
                 texts.append((row_id, *result.texts))
-            if result.pretty is not None:
-                fragments.append((part_key("data", result.sha256, f"models/{name}"), result.pretty))
+            fragments.extend(result.fragments)
         self.conn.executemany("DELETE FROM search WHERE rowid=?", replaced)
         self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 17)})", rows)
         self.conn.executemany(f"INSERT INTO search (rowid, {', '.join(SEARCH_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", texts)

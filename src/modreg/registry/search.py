@@ -29,7 +29,8 @@ __all__ = ["CATEGORIES", "STATUSES", "Hit", "SearchQuery", "SearchResult", "know
 CATEGORIES = ("basic", "recurrent", "advanced", "transformer", "specialized", "custom")
 STATUSES = ("active", "deprecated", "archived")
 # What `modreg bench --record` writes under [performance] (DESIGN.md section 2).
-PERFORMANCE_FIELDS = ("dataset", "horizon", "mase", "smape", "fit_seconds", "windows_per_second", "measured")
+PERFORMANCE_FIELDS = ("dataset", "horizon", "windows", "mase", "smape", "mae", "rmse", "crps", "fit_seconds",
+                      "predict_seconds", "windows_per_second", "parameters", "measured", "modreg_version")
 _LIGHT_FIELDS = {"name", "version", "category", "status", "summary", "score"}
 
 

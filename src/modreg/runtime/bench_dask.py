@@ -24,17 +24,18 @@ from modreg.runtime.bench_tasks import BenchTask, OnResult, TaskResult, notified
 
 __all__ = ["connect", "run_on_dask"]
 
+_POLL_SECONDS = 0.05
 INSTALL_HINT = "install it with `pip install 'modreg[distributed]'` (dask[distributed] >= 2024.1)."
 
 
-def connect(scheduler: str) -> Any:
+def connect(scheduler: str, *, timeout: float = 10.0) -> Any:
     """A dask `Client` of the scheduler at `scheduler` (UsageError when dask is missing or it is unreachable)."""
     try:
         from distributed import Client
     except ImportError:
         raise UsageError("--executor dask needs dask.distributed, which is not installed.", hint=INSTALL_HINT) from None
     try:
-        return Client(scheduler, timeout="10s", set_as_default=False)
+        return Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise UsageError(f"modreg cannot reach the dask scheduler at {scheduler} ({error}).",
                          hint="check the address; start a cluster with `dask scheduler` and "
@@ -73,23 +74,24 @@ class _Submitter:
         self.running[future] = (index, deadline)
 
     def _wait(self) -> None:
-        from distributed import wait
-
-        deadlines = [d for _, d in self.running.values() if d is not None]
-        left = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-        try:
-            done = wait(list(self.running), timeout=left, return_when="FIRST_COMPLETED").done
-        except TimeoutError:
-            done = set()
+        """Poll until a task finishes or passes its deadline (the client need not be dask's default)."""
+        while True:
+            now = time.monotonic()
+            done = [f for f in self.running if f.done()]
+            expired = [f for f, (_, deadline) in self.running.items() if deadline is not None and now >= deadline]
+            if done or expired:
+                break
+            time.sleep(_POLL_SECONDS)
         for future in done:
             self._finish(future, self._result(future))
-        for future, (_, deadline) in list(self.running.items()):
-            if deadline is not None and time.monotonic() >= deadline:
+        for future in expired:
+            if future in self.running:
                 future.cancel()
-                task = self.tasks[self.running[future][0]]
-                self._finish(future, TaskResult.failed(
-                    task, "timeout", f"{task.key} did not finish within {self.timeout:g} s, so it was cancelled.",
-                    "raise --timeout, or lower max_steps (--max-steps / --quick)."))
+                self._finish(future, self._timed_out(self.tasks[self.running[future][0]]))
+
+    def _timed_out(self, task: BenchTask) -> TaskResult:
+        return TaskResult.failed(task, "timeout", f"{task.key} did not finish within {self.timeout:g} s, so it was cancelled.",
+                                 "raise --timeout, or lower max_steps (--max-steps / --quick).")
 
     def _result(self, future: Any) -> TaskResult:
         task = self.tasks[self.running[future][0]]

@@ -38,7 +38,9 @@ _BOUND = re.compile(r"-(lo|hi)-(\d+(?:\.\d+)?)$")
 class ModelScore:
     """One row of the benchmark: a target's figures, or why it failed.
 
-    `outcomes` keeps every window's actuals and forecasts for Python users (not in `to_dict`).
+    `params` are the parameters the model was built with: after a successful run every one of
+    them, defaults included (so that the JSON document reproduces the run). `outcomes` keeps
+    every window's actuals and forecasts for Python users (not in `to_dict`).
     """
 
     target: str
@@ -81,6 +83,7 @@ def score(row: ModelScore, results: Sequence[TaskResult], n_series: int) -> Mode
     outcomes = tuple(o for r in results for o in r.outcomes)
     row.outcomes, row.metrics = outcomes, accuracy(outcomes)
     row.timings = _timings(results, n_series * len(outcomes))
+    row.params = next((r.params for r in results if r.params is not None), row.params)  # every parameter, defaults too
     row.parameters = next((r.parameters for r in reversed(results) if r.parameters is not None), None)
     row.steps = next((r.steps for r in reversed(results) if r.steps is not None), None)
     return row

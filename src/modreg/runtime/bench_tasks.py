@@ -11,12 +11,13 @@ process, in a worker process, or on a dask worker. Tasks in one process run one 
 `run_tasks` runs a list of tasks and returns one `TaskResult` per task, in order:
 
 - `jobs=1` without a timeout: in this process, one after the other;
-- otherwise: `jobs` worker processes (started with `spawn`, so it works the same on every OS);
-  a task running longer than `timeout` seconds has its worker killed and is reported failed,
-  a worker that dies is reported failed, and the other tasks go on in fresh workers;
-- `executor="dask"`: submitted to an existing dask.distributed cluster (`scheduler`), at most as
-  many at a time as the cluster has threads; a task past its timeout is cancelled and reported
-  failed (dask cannot stop a task that is already running: its thread finishes it).
+- otherwise: `jobs` worker processes (`bench_pool`, started with `spawn`, so it works the same
+  on every OS); a task running longer than `timeout` seconds has its worker killed and is
+  reported failed, a worker that dies is reported failed, and the other tasks go on in fresh
+  workers;
+- `executor="dask"`: submitted to an existing dask.distributed cluster (`bench_dask`), at most
+  as many at a time as the cluster has threads; a task past its timeout is cancelled and
+  reported failed (dask cannot stop a task that is already running: its thread finishes it).
 
 Any exception inside a task (a broken model, bad data for that model) becomes a failed
 `TaskResult` naming the error; it never stops the other tasks.
@@ -30,7 +31,7 @@ import time
 import tracemalloc
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -164,9 +165,9 @@ class TaskResult:
     peak_memory: int = 0
     parameters: int | None = None
     steps: int | None = None
+    params: dict[str, Any] | None = None
     error: str | None = None
     hint: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -234,7 +235,7 @@ def _evaluate(task: BenchTask) -> dict[str, Any]:
     history_steps = getattr(getattr(model, "train_history", None), "steps", None)
     return {"key": task.key, "windows": task.windows, "outcomes": tuple(outcomes), "creation_seconds": tuple(creation),
             "fit_seconds": tuple(fits), "predict_seconds": tuple(predicts), "parameters": int(model.num_parameters()),
-            "steps": history_steps}
+            "steps": history_steps, "params": model.get_params()}
 
 
 def _future(data: SeriesFrame, offset: int, h: int) -> SeriesFrame | None:

@@ -12,7 +12,7 @@ from modreg.runtime import nn, rng
 from modreg.runtime.autograd import Tensor, no_grad
 from modreg.runtime.data import read_series_csv
 from modreg.runtime.models.base import WindowBatch
-from modreg.runtime.models.nbeats import NBEATS, Activation, seasonality_basis, trend_basis
+from modreg.runtime.models.nbeats import NBEATS, Activation, ThetaMLP, seasonality_basis, trend_basis
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 H, L = 12, 24
@@ -177,3 +177,23 @@ def test_deprecated_n_polynomials_sets_the_trend_degree() -> None:
 def test_bad_architectures_are_usage_errors(params: dict, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         NBEATS(**{"h": H, "input_size": L, **params})
+
+
+def test_the_first_two_layers_run_composed_with_the_same_values_and_gradients() -> None:
+    rng.seed(3)
+    mlp = ThetaMLP(6, 5, ((16, 16), (16, 16)), "ReLU", 0.0).to_dtype(np.float64)
+    x = Tensor(np.random.default_rng(4).normal(size=(40, 6)))  # a batch wider than the input: composed
+
+    def layer_by_layer() -> Tensor:
+        h = mlp.hidden[0](mlp.input(x))
+        return mlp.output(mlp.hidden[1](h.relu()).relu())
+
+    results = []
+    for run in (mlp, layer_by_layer):
+        mlp.zero_grad()
+        out = run(x) if run is mlp else run()
+        (out * out).sum().backward()
+        results.append((out.data, [p.grad.copy() for p in mlp.parameters()]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
+    for composed, plain in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(composed, plain, rtol=1e-8, atol=1e-12)

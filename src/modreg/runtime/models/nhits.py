@@ -41,6 +41,11 @@ def avg_pool_matrix(length: int, kernel: int) -> np.ndarray:
     for j in range(n_out):
         start, stop = j * kernel, min((j + 1) * kernel, length)
         matrix[start:stop, j] = 1.0 / (stop - start)
+    return _read_only(matrix)
+
+
+def _read_only(matrix: np.ndarray) -> np.ndarray:
+    matrix.setflags(write=False)  # cached and shared
     return matrix
 
 
@@ -64,6 +69,10 @@ def interpolation_matrix(n_knots: int, size: int, mode: str) -> np.ndarray:
     "linear" and "nearest" follow PyTorch's 1-D modes; "cubic" is its bicubic kernel (a = -0.75,
     border taps clamped) along the knots, which is what neuralforecast's bicubic call reduces to.
     """
+    return _read_only(_interpolation_weights(n_knots, size, mode))
+
+
+def _interpolation_weights(n_knots: int, size: int, mode: str) -> np.ndarray:
     scale, out = n_knots / size, np.arange(size)
     matrix = np.zeros((n_knots, size))
     if mode == "nearest":
