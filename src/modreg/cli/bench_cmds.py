@@ -123,7 +123,7 @@ def _table(result: Any) -> Any:
     coverage = sorted({name for row in result.models for name in row.metrics if name.startswith("coverage_")})
     accuracy = [(key, label) for key, label in _ACCURACY if any(key in row.metrics for row in result.models)]
     table = Table(title=_title(result), caption=_caption(result), header_style="bold")
-    for label in ["#", "model", *_headers(accuracy), *(f"cov{k[8:]}%" for k in coverage),
+    for label in ["#", "model", *_headers(accuracy), *(f"cov {k[9:]}%" for k in coverage),
                   *(label for _, label in _TIMINGS), "params"]:
         table.add_column(label, justify="left" if label == "model" else "right")
     for rank, row in enumerate(result.models, 1):
@@ -155,7 +155,7 @@ def _headers(accuracy: list[tuple[str, str]]) -> list[str]:
 
 
 def _cells(rank: int, row: Any, accuracy: list[tuple[str, str]], coverage: list[str]) -> list[str]:
-    name = f"{row.target} (ref)" if row.reference and row.source == "reference" or row.reference and "ref" not in row.target else row.target
+    name = f"{row.target} (ref)" if row.reference and not row.target.endswith("(reference)") else row.target
     if not row.ok:
         return ["-", name, row.status.upper()]
     cells = [str(rank), name]
