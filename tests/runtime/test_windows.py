@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from modreg.errors import UsageError
-from modreg.runtime import components
+from modreg.runtime import components, nn
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.scalers import get_scaler
 from modreg.runtime.windows import (
-    SeriesStore, WindowLayout, WindowSampler, predict_windows, prepare, static_array, temporal_arrays,
-    validation_windows,
+    SeriesStore, WindowLayout, WindowSampler, merge_duplicates, predict_windows, prepare, static_array,
+    temporal_arrays, validation_windows,
 )
+from modreg.runtime.losses import MQLoss
 
 LAYOUT = WindowLayout(input_size=4, h=3)
 
@@ -119,3 +120,33 @@ def test_scaler_components_name_the_data_scalers() -> None:
     assert set(components.entries("scaler")) == {"identity", "standard", "robust", "minmax", "minmax1", "invariant"}
     robust = components.build("scaler", {"type": "robust"})
     assert robust.to_config() == "robust" and robust.create().name == "robust"
+
+
+def _loss_and_grads(network: nn.Module, batch, target) -> tuple[float, list[np.ndarray]]:
+    network.zero_grad()
+    loss = MQLoss().train_loss(network(batch).reshape(batch.batch_size, LAYOUT.h, -1), target)
+    loss.backward()
+    return loss.item(), [p.grad.copy() for p in network.parameters()]
+
+
+def test_merging_duplicate_windows_keeps_the_loss_and_its_gradient() -> None:
+    store = SeriesStore(_series(9, 8), None, LAYOUT)  # 8 distinct windows, drawn 64 times
+    sampler = WindowSampler(store, batch_size=2, windows_batch_size=64, rng=np.random.default_rng(3))
+    batch, target = prepare(sampler.sample(), LAYOUT, get_scaler("robust"))
+    merged, weighted = merge_duplicates(batch, target)
+    assert merged.batch_size == len(np.unique(batch.insample_y.data, axis=0)) < 16
+    assert weighted.mask.sum() == target.mask.sum()  # the loss's denominator is unchanged
+    np.testing.assert_array_equal(merged.insample_y.data[0], batch.insample_y.data[0])  # first occurrences, in order
+    network = nn.Linear(LAYOUT.input_size, LAYOUT.h * 3)
+    full_loss, full_grads = _loss_and_grads(network, batch, target)
+    loss, grads = _loss_and_grads(network, merged, weighted)
+    assert loss == pytest.approx(full_loss, rel=1e-6)
+    for grad, full in zip(grads, full_grads, strict=True):
+        np.testing.assert_allclose(grad, full, rtol=1e-5, atol=1e-6)
+
+
+def test_merging_leaves_a_batch_of_distinct_windows_alone() -> None:
+    store = SeriesStore(_series(40), None, LAYOUT)
+    sampler = WindowSampler(store, batch_size=1, windows_batch_size=20, rng=np.random.default_rng(1))
+    batch, target = prepare(sampler.sample(), LAYOUT, get_scaler("identity"))
+    assert merge_duplicates(batch, target) == (batch, target)

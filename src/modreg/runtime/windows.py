@@ -12,6 +12,11 @@ DataLoader's shuffle), then samples `windows_batch_size` of their windows (with 
 only when there are fewer). Validation uses one window per series whose targets are the last
 `h` points; prediction uses the last `input_size` points (zero-padded in front when shorter).
 Windows are scaled one by one with statistics of their input part only (no leakage).
+
+Sampling with replacement draws the same window many times when a batch asks for more windows
+than the series have (1024 from AirPassengers' 97). `merge_duplicates` keeps one copy of each
+and weights its target mask by the count: for a network whose rows are independent that is
+the same loss and gradient at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ __all__ = [
     "Windows",
     "chunk_windows",
     "future_rows",
+    "merge_duplicates",
     "predict_windows",
     "prepare",
     "validation_windows",
@@ -116,7 +122,8 @@ class Target:
     Args:
         y: (B, h, 1) targets in the window's scaled units.
         y_raw: (B, h, 1) targets in data units.
-        mask: (B, h, 1) 1 where the target exists, 0 for padding past a series' end.
+        mask: (B, h, 1) 1 where the target exists, 0 for padding past a series' end; a loss
+            treats it as weights (after `merge_duplicates`, a window's count where it exists).
         scaling: the target's per-window scaling.
     """
 
@@ -300,6 +307,29 @@ def prepare(windows: Windows, layout: WindowLayout, scaler: Scaler) -> tuple[Win
         scaling=Scaling(scaler, shift[:, :, :1], scale[:, :, :1]),
     )
     return batch, target
+
+
+def merge_duplicates(batch: WindowBatch, target: Target) -> tuple[WindowBatch, Target]:
+    """One row per distinct window (first occurrences, in order), its target mask times its count.
+
+    Rows are compared by the bytes of everything a loss or network reads (inputs, masks,
+    targets and scaling), so only exact copies merge.
+    """
+    fields = [batch.insample_y, batch.insample_mask, batch.hist_exog, batch.futr_exog, batch.stat_exog]
+    arrays = [t.data for t in fields if t is not None]
+    arrays += [target.y, target.y_raw, target.mask, target.scaling.shift, target.scaling.scale]
+    size = len(target.y)
+    key = np.concatenate([np.ascontiguousarray(a).reshape(size, -1).view(np.uint8) for a in arrays], axis=1)
+    rows = np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1]))).ravel()
+    _, first, counts = np.unique(rows, return_index=True, return_counts=True)
+    if len(first) == size:
+        return batch, target
+    order = np.argsort(first)
+    first, counts = first[order], counts[order].astype(target.mask.dtype)
+    merged = WindowBatch(*(None if t is None else Tensor(t.data[first]) for t in fields))
+    scaling = Scaling(target.scaling.scaler, target.scaling.shift[first], target.scaling.scale[first])
+    weights = target.mask[first] * counts.reshape((-1,) + (1,) * (target.mask.ndim - 1))
+    return merged, Target(target.y[first], target.y_raw[first], weights, scaling)
 
 
 # ----- Scaler components -----

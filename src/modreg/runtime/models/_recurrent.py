@@ -123,6 +123,7 @@ class DirectNetwork(nn.Module):
                  decoder_hidden_size: int, decoder_layers: int, exclude_insample_y: bool) -> None:
         super().__init__()
         self.h, self.exclude_insample_y = h, exclude_insample_y
+        self.independent_rows = encoder.dropout == 0.0
         self.hist_encoder = encoder
         self.mlp_decoder = MLPDecoder(encoder.output_size + futr_size, n_outputs, decoder_hidden_size,
                                       decoder_layers)
@@ -163,6 +164,7 @@ class RolloutNetwork(nn.Module):
                  exclude_insample_y: bool) -> None:
         super().__init__()
         self.h, self.exclude_insample_y = h, exclude_insample_y
+        self.independent_rows = encoder.dropout == 0.0
         self.hist_encoder = encoder
         self.proj = proj
 

@@ -26,6 +26,8 @@ def series_decomposition(x: Tensor, kernel_size: int) -> tuple[Tensor, Tensor]:
 class _DLinearNetwork(nn.Module):
     """Linear_trend(trend) + Linear_season(x - trend), both input_size -> h * n_outputs."""
 
+    independent_rows = True
+
     def __init__(self, input_size: int, h: int, n_outputs: int, moving_avg_window: int) -> None:
         super().__init__()
         self.h, self.n_outputs, self.moving_avg_window = h, n_outputs, moving_avg_window

@@ -16,6 +16,8 @@ __all__ = ["MLP"]
 class _MLPNetwork(nn.Module):
     """Flatten [y | hist exog | futr exog | static] -> num_layers x (Linear + ReLU) -> Linear(h * n_outputs)."""
 
+    independent_rows = True
+
     def __init__(self, n_inputs: int, h: int, n_outputs: int, num_layers: int, hidden_size: int) -> None:
         super().__init__()
         self.h, self.n_outputs = h, n_outputs

@@ -16,6 +16,8 @@ __all__ = ["NLinear"]
 class _NLinearNetwork(nn.Module):
     """Linear(x - x_last) + x_last, input_size -> h * n_outputs."""
 
+    independent_rows = True
+
     def __init__(self, input_size: int, h: int, n_outputs: int) -> None:
         super().__init__()
         self.h, self.n_outputs = h, n_outputs

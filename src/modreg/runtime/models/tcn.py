@@ -38,6 +38,8 @@ class _TemporalConvolutionEncoder(nn.Module):
 class _TCNNetwork(nn.Module):
     """TCN encoder -> context adapter Linear(L -> h) over time -> MLP decoder per horizon step."""
 
+    independent_rows = True
+
     def __init__(self, *, n_inputs: int, h: int, input_size: int, futr_size: int, n_outputs: int,
                  kernel_size: int, dilations: tuple[int, ...], encoder_hidden_size: int, encoder_activation: str,
                  decoder_hidden_size: int, decoder_layers: int) -> None:

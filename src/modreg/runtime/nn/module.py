@@ -41,7 +41,13 @@ class Module:
     """Base class of every layer and network: subclasses set attributes in `__init__`.
 
     `__call__` runs `forward`. `training` is True until `eval()`.
+
+    A network sets `independent_rows = True` when, while training, each batch row's output
+    depends on that row alone (no dropout, no batch statistics, no mixing across rows): the
+    training loop then merges identical windows into one weighted row (`windows.merge_duplicates`).
     """
+
+    independent_rows: bool = False
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
