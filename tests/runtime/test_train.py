@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,7 @@ from modreg.runtime.losses import MAE, MSE
 from modreg.runtime.models.mlp import MLP
 from modreg.runtime.optim import AdamConfig, SGDConfig
 from modreg.runtime.scalers import get_scaler
-from modreg.runtime.train import EarlyStopping, TrainSettings, train
+from modreg.runtime.train import EarlyStopping, TrainSettings, blas_threads, train
 from modreg.runtime.windows import Scaling, Target, WindowBatch
 
 
@@ -99,3 +102,34 @@ def test_model_early_stopping_holds_out_the_last_h_points(air: SeriesFrame) -> N
     assert history.stopped_early and history.steps < 500
     assert [s for s, _ in history.val_loss] == list(range(1, history.steps + 1))
     assert model.predict().ds[0][0] == np.datetime64("1961-01-01")
+
+
+def test_training_runs_with_the_blas_threads_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, str]] = []
+
+    @contextlib.contextmanager
+    def threadpool_limits(limits: int, user_api: str):  # threadpoolctl's signature, recording the call
+        calls.append((limits, user_api))
+        yield
+
+    monkeypatch.setitem(sys.modules, "threadpoolctl", types.SimpleNamespace(threadpool_limits=threadpool_limits))
+    train(_Linear(4, 2), _sample(), MSE(), TrainSettings(2, 0.05, AdamConfig()))
+    assert calls == [(1, "blas")]  # one thread by default, for the whole loop
+    with blas_threads(None):
+        pass
+    assert calls == [(1, "blas")]  # None leaves the library alone
+
+
+def test_blas_threads_really_limits_numpys_blas() -> None:
+    from threadpoolctl import threadpool_info
+
+    with blas_threads(1):
+        blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_identical_windows_reach_a_row_independent_network_once() -> None:
+    network = _Linear(4, 2)  # `_sample` draws the same window 8 times
+    assert train(network, _sample(), MSE(), TrainSettings(3, 0.05, AdamConfig())).rows == 3 * 8
+    network.independent_rows = True
+    assert train(network, _sample(), MSE(), TrainSettings(3, 0.05, AdamConfig())).rows == 3

@@ -8,9 +8,10 @@ val_loss)` callback (the CLI's rich bar) sees every step.
 
 Two things make a step cheaper without changing what it computes:
 - BLAS runs single-threaded while training (`TrainSettings.threads`, honoured through
-  threadpoolctl when it is installed). The products here are small; OpenBLAS's second thread
-  spins and waits on a shared 2-core machine, measured 10 to 40 times slower for (128 x 128) @
-  (128 x 512), and no faster for (1024 x 512) @ (512 x 512).
+  threadpoolctl). The products here are small, and OpenBLAS's second
+  thread spins and waits on a busy 2-core machine: measured there 10 to 40 times slower for
+  (128 x 128) @ (128 x 512) and (1024 x 24) @ (24 x 512), and slower even for
+  (1024 x 512) @ (512 x 512).
 - A network whose `independent_rows` is True (each row's output depends on that row only: no
   dropout, no batch statistics) sees every distinct window of a batch once, weighted by how often
   it was drawn (`windows.merge_duplicates`): the same loss and gradient, fewer rows.
@@ -62,6 +63,8 @@ class TrainHistory:
     """What happened during a fit."""
 
     steps: int = 0
+    rows: int = 0
+    """Batch rows the network processed in all steps (fewer than drawn when windows merged)."""
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[tuple[int, float]] = field(default_factory=list)
     stopped_early: bool = False
@@ -104,8 +107,8 @@ def train(
     network.train()
     with blas_threads(settings.threads):
         for step in range(1, settings.max_steps + 1):
-            value = _step(network, sample, loss, optimizer, settings.gradient_clip_val, step)
-            history.steps, val = step, None
+            value, rows = _step(network, sample, loss, optimizer, settings.gradient_clip_val, step)
+            history.steps, history.rows, val = step, history.rows + rows, None
             history.train_loss.append(value)
             if scheduler is not None:
                 scheduler.step()
@@ -123,7 +126,8 @@ def train(
 
 
 def _step(network: Module, sample: Callable[[], tuple[WindowBatch, Target]], loss: Loss, optimizer: object,
-          clip: float | None, step: int) -> float:
+          clip: float | None, step: int) -> tuple[float, int]:
+    """One optimizer step: (the training loss, the batch rows the network processed)."""
     batch, target = sample()
     if getattr(network, "independent_rows", False):
         batch, target = merge_duplicates(batch, target)
@@ -139,17 +143,15 @@ def _step(network: Module, sample: Callable[[], tuple[WindowBatch, Target]], los
     if clip is not None:
         clip_grad_norm(network.parameters(), clip)
     optimizer.step()  # type: ignore[attr-defined]
-    return number
+    return number, batch.batch_size
 
 
 @contextlib.contextmanager
 def blas_threads(threads: int | None) -> Iterator[None]:
-    """Limit the BLAS thread pool to `threads` inside the block (no-op for None or without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if threads is None or threadpool_limits is None:
+    """Limit the BLAS thread pool to `threads` inside the block (no-op for None)."""
+    from threadpoolctl import threadpool_limits
+
+    if threads is None:
         yield
         return
     with threadpool_limits(limits=threads, user_api="blas"):

@@ -44,7 +44,7 @@ from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.data import SeriesFrame, require_length
 from modreg.runtime.frequency import Frequency
 from modreg.runtime.serialize import SavedModel, read_model_file, write_model_file
-from modreg.runtime.train import ProgressFn, TrainHistory, TrainSettings, train
+from modreg.runtime.train import ProgressFn, TrainHistory, TrainSettings, blas_threads, train
 from modreg.runtime.models.forecast import Forecast
 from modreg.runtime.windows import (
     SeriesStore, WindowBatch, WindowLayout, WindowSampler, Windows, chunk_windows, future_rows, predict_windows,
@@ -380,7 +380,7 @@ class WindowForecaster(Forecaster):
         batch, target = prepare(windows, layout, self.scaler_type.create())
         assert self.network is not None
         self.network.eval()
-        with no_grad():
+        with no_grad(), blas_threads(1):
             mapped = self.loss.domain_map(self.network(batch)).data
         return self.loss.forecast(mapped, target.scaling)
 

@@ -365,7 +365,9 @@ class NBEATS(WindowForecaster):
                     blocks.append(_NBEATSBlock(self.input_size, self._basis(stack_type), self.mlp_units,
                                                self.activation, self.dropout_prob_theta))
                 order.append(len(blocks) - 1)
-        return _NBEATSNetwork(self.h, blocks, tuple(order))
+        network = _NBEATSNetwork(self.h, blocks, tuple(order))
+        network.independent_rows = self.dropout_prob_theta == 0  # repeated windows are merged in training
+        return network
 
     def _basis(self, stack_type: str) -> _IdentityBasis | _FixedBasis:
         n_outputs = self.loss.outputsize_multiplier

@@ -253,7 +253,9 @@ class NHITS(WindowForecaster):
         blocks = []
         for stack, count in enumerate(self.n_blocks):
             blocks.extend(self._block(stack) for _ in range(count))
-        return _NHITSNetwork(blocks, self.exclude_insample_y)
+        network = _NHITSNetwork(blocks, self.exclude_insample_y)
+        network.independent_rows = self.dropout_prob_theta == 0  # repeated windows are merged in training
+        return network
 
     def _block(self, stack: int) -> _NHITSBlock:
         kernel, n_outputs = self.n_pool_kernel_size[stack], self.loss.outputsize_multiplier
