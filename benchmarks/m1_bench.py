@@ -20,6 +20,15 @@ takes minutes, not hours. SeasonalNaive (the reference) and Naive have nothing t
 
     python benchmarks/m1_bench.py [--steps 500] [--models NBEATS NHITS ...] [--groups yearly monthly]
                                   [--jobs 1] [--timeout S] [--output m1_results.json]
+
+One run (500 steps, --jobs 1, 2 shared CPUs, about 26 minutes): sMAPE (relative to SeasonalNaive)
+
+    model          yearly        quarterly     monthly       all          all MASE
+    NHITS          16.29 (0.73)  16.08 (0.85)  15.82 (0.91)  15.89 (0.89)  1.633 (0.77)
+    NBEATS         16.27 (0.73)  16.27 (0.86)  16.10 (0.93)  16.14 (0.90)  1.631 (0.77)
+    MLP            17.38 (0.77)  16.06 (0.85)  16.36 (0.95)  16.41 (0.92)  1.692 (0.80)
+    SeasonalNaive  22.43         18.94         17.30         17.90         2.116
+    Naive          22.43 (1.00)  18.38 (0.97)  19.22 (1.11)  19.37 (1.08)  2.185 (1.03)
 """
 
 from __future__ import annotations
