@@ -48,6 +48,7 @@ def generate(root: Path, size: int) -> list[str]:
     init_registry(root)
     shutil.copy(EXAMPLE / "modreg.toml", root / "modreg.toml")
     shutil.copytree(EXAMPLE / "templates", root / "templates", dirs_exist_ok=True)
+    shutil.copytree(EXAMPLE / "plugins", root / "plugins", dirs_exist_ok=True)  # SeasonalETS's model
     examples = load_examples()
     names = [f"{examples[i % len(examples)][0]['name']}-f{i // len(examples):04d}" for i in range(size)]
     present = set(names)
