@@ -23,6 +23,10 @@ or made by other code (`code_fingerprint`: the cache's format, the parser, the o
 builders, the Python version) is deleted and rebuilt without a word; one that cannot be
 written (read-only folder, locked too long) is replaced by an in-memory one for this process.
 Readers run concurrently (WAL journal); writers take SQLite's write lock in turn.
+
+`modreg index` and `report` also keep here a digest of each file they generated, with a digest
+of the descriptors (`content_digest`) it was made from, so a run where nothing changed hashes
+the files on disk instead of building them again.
 """
 
 from __future__ import annotations
@@ -444,6 +448,39 @@ class RegistryCache:
             raise ValueError(f"the cache lost models/{name} while it was in use")
         return row[0]
 
+    # ----- digests of the generated files -----
+
+    def content_digest(self) -> str:
+        """A hash of every stored (file, sha256): the outputs are a function of it (and of
+        the code, which the cache's fingerprint covers)."""
+        return self._guarded(self._content_digest)
+
+    def _content_digest(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for name, sha256 in self.conn.execute("SELECT file, sha256 FROM files ORDER BY file"):
+            digest.update(f"{name}\0{sha256}\n".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def output_digests(self, kinds: str, content: str) -> dict[str, str] | None:
+        """`{path: blake2b of its text}` stored for the outputs of `kinds` made from `content`
+        (a `content_digest`), or None when none were."""
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key=?", (f"outputs:{kinds}",)).fetchone()
+            stored = json.loads(row[0]) if row is not None else None
+        except (sqlite3.Error, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("content") != content or not isinstance(stored.get("files"), dict):
+            return None
+        return stored["files"]
+
+    def save_output_digests(self, kinds: str, content: str, files: dict[str, str]) -> None:
+        """Remember the digests of the outputs of `kinds` made from `content`."""
+        value = json.dumps({"content": content, "files": files}, sort_keys=True)
+        try:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"outputs:{kinds}", value))
+        except sqlite3.Error:  # a cache that cannot keep them is slower, not wrong
+            pass
+
     # ----- rendered fragments for `modreg index` -----
 
     def fragments(self) -> FragmentMemo:
@@ -569,7 +606,7 @@ def _schema(backend: str) -> list[str]:
             data TEXT,
             error TEXT
         )""",
-        "CREATE TABLE fragments (key TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE fragments (key TEXT PRIMARY KEY, text TEXT NOT NULL)",
         search,
     ]
 

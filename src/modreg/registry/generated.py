@@ -5,10 +5,14 @@ file and re-renders one entry), builds the outputs with the pure functions of
 `modreg.outputs`, and then either compares them with the files on disk (`check=True`: writes
 nothing, reports each stale file) or writes the ones whose bytes differ, atomically and
 under the registry lock. Unchanged files are not touched, so their mtimes stay put.
+
+The cache keeps a digest of each output with a digest of the descriptors it was made from: when
+neither the descriptors nor the files on disk changed since, nothing is built at all.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +65,14 @@ def read_entries(cache: RegistryCache, *, strict: bool) -> tuple[list[CachedEntr
     Raises:
         CheckFailed: with `strict`, when a descriptor cannot be read (outputs would omit it).
     """
+    problems = _refresh_strict(cache) if strict else cache.refresh().problems
+    return cache.select().entries, problems
+
+
+def _refresh_strict(cache: RegistryCache) -> list[Problem]:
+    """Refresh the cache; CheckFailed when a descriptor cannot be read."""
     refresh = cache.refresh()
-    if strict and refresh.problems:
+    if refresh.problems:
         first, count = refresh.problems[0], len(refresh.problems)
         raise CheckFailed(
             f"{count} descriptor file{'s' * (count != 1)} cannot be read, so the outputs would leave "
@@ -72,7 +82,7 @@ def read_entries(cache: RegistryCache, *, strict: bool) -> tuple[list[CachedEntr
             line=first.line,
             col=first.col,
         )
-    return cache.select().entries, refresh.problems
+    return refresh.problems
 
 
 def build_outputs(
@@ -126,20 +136,47 @@ def generate(
     kinds = tuple(kinds)
     if check:
         outputs = _build(paths, kinds)
+        if isinstance(outputs, list):
+            return OutputsResult(command, True, unchanged=outputs, problems=problems or [])
         stale = [path for path, text in outputs.items() if _current(paths, path) != text]
         fresh = [path for path in outputs if path not in stale]
         return OutputsResult(command, True, unchanged=fresh, stale=stale, problems=problems or [])
     with registry_lock(paths, lock_timeout):
         outputs = _build(paths, kinds)
-        written = _write_changed(paths, outputs)
+        written = _write_changed(paths, outputs) if isinstance(outputs, dict) else []
     unchanged = [path for path in outputs if path not in written]
     return OutputsResult(command, False, written=written, unchanged=unchanged, problems=problems or [])
 
 
-def _build(paths: RegistryPaths, kinds: tuple[str, ...]) -> dict[str, str]:
+def _build(paths: RegistryPaths, kinds: tuple[str, ...]) -> dict[str, str] | list[str]:
+    """The outputs' texts; or only their paths, when the cache knows that the files on disk
+    are exactly what these descriptors give (the same content digest, the same file digests)."""
     with RegistryCache(paths) as cache:
-        entries, _ = read_entries(cache, strict=True)
-        return build_outputs(entries, kinds, cache, root=paths.root)
+        _refresh_strict(cache)
+        name, content = "+".join(kinds), cache.content_digest()
+        fresh = _fresh_paths(paths, cache.output_digests(name, content))
+        if fresh is not None:
+            return fresh
+        outputs = build_outputs(cache.select().entries, kinds, cache, root=paths.root)
+        cache.save_output_digests(name, content, {path: _digest(text.encode("utf-8")) for path, text in outputs.items()})
+        return outputs
+
+
+def _fresh_paths(paths: RegistryPaths, digests: Mapping[str, str] | None) -> list[str] | None:
+    """The paths of `digests` when every file on disk has its digest; else None."""
+    if not digests:
+        return None
+    for relative, digest in digests.items():
+        try:
+            if _digest((paths.root / relative).read_bytes()) != digest:
+                return None
+        except OSError:
+            return None
+    return list(digests)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
