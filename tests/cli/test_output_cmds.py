@@ -164,6 +164,20 @@ def test_index_writes_once_then_nothing(reg: Path) -> None:
     assert {path: path.stat().st_mtime_ns for path in (reg / "index").iterdir()} == mtimes
 
 
+def test_index_builds_nothing_when_neither_descriptors_nor_outputs_changed(reg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.registry import generated
+
+    assert invoke(reg, "index").exit_code == 0
+    calls: list[int] = []
+    real = generated.build_outputs
+    monkeypatch.setattr(generated, "build_outputs", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    assert invoke(reg, "index").exit_code == 0 and invoke(reg, "index", "--check").exit_code == 0
+    assert calls == []  # the stored digests matched the files on disk
+    (reg / "index" / "model_index.json").write_text("{}\n", encoding="utf-8")
+    result = invoke(reg, "index")
+    assert result.exit_code == 0 and "wrote index/model_index.json" in result.stderr and calls == [1]
+
+
 def test_check_fails_after_a_hand_edit_and_passes_after_index(reg: Path) -> None:
     assert invoke(reg, "build").exit_code == 0
     assert invoke(reg, "index", "--check").exit_code == 0

@@ -70,6 +70,13 @@ def memo_key(compact: str) -> str:
 
 def jsonable(value: Any) -> Any:
     """`value` with dates/times as ISO text, tuples as lists and keys as strings."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {key if type(key) is str else _key_text(key): jsonable(item) for key, item in value.items()}
+    if kind is list:
+        return [jsonable(item) for item in value]
     if isinstance(value, Mapping):
         return {_key_text(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

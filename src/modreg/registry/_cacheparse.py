@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from modreg.errors import ModregError, Problem
+
+if TYPE_CHECKING:
+    from modreg.outputs.entry import DataEntry
 
 __all__ = ["SEP", "Parsed", "parse_files", "problem_of", "sha256_of"]
 
@@ -72,16 +74,18 @@ def _parse_one(path: Path) -> Parsed:
         compact = dumps_compact(data)
     except (ModregError, OSError, TypeError, ValueError) as error:
         return Parsed(sha256_of(path) or "", None, (), ("",) * 8, None, (), _error_json(error))
-    return Parsed(doc.sha256, compact, _fragments(data, path, doc.sha256), *_columns(data, path.stem), None)
+    from modreg.outputs.entry import DataEntry
+
+    entry = DataEntry.of(f"models/{path.name}", data, doc.sha256)
+    return Parsed(doc.sha256, compact, _fragments(entry), *_columns(entry), None)
 
 
-def _fragments(data: Mapping[str, Any], path: Path, sha256: str) -> tuple[tuple[str, str], ...]:
+def _fragments(entry: DataEntry) -> tuple[tuple[str, str], ...]:
     """The entry's memoized parts of the index files, rendered (see `outputs.indexes`)."""
     from modreg.outputs.canonical import NonFiniteNumber, render_fragment
-    from modreg.outputs.entry import DataEntry
     from modreg.outputs.indexes import model_row, part_key, version_history
 
-    entry = DataEntry.of(f"models/{path.name}", data, sha256)
+    data, sha256 = entry.data, entry.sha256
     parts = (("data", data), ("row", model_row(entry)), ("versions", version_history(data)))
     try:
         return tuple((part_key(kind, sha256, entry.file) or "", render_fragment(value)) for kind, value in parts)
@@ -89,15 +93,15 @@ def _fragments(data: Mapping[str, Any], path: Path, sha256: str) -> tuple[tuple[
         return ()
 
 
-def _columns(data: Mapping[str, Any], stem: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+def _columns(entry: DataEntry) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
     """The stored facets (lists joined), the facts as JSON, and the text of each ranking column."""
     from modreg.outputs.canonical import dumps_compact
-    from modreg.outputs.entry import facets, facts_of, text
+    from modreg.outputs.entry import text
 
-    found = facets(data, stem)
-    stored = (*found[:5], *(SEP.join(values) for values in found[5:]))
-    texts = (found.name, found.summary, text(data, "description"), " ".join(found.tags), " ".join(found.capabilities))
-    return stored, dumps_compact(facts_of(data)), texts
+    e = entry
+    stored = (e.name, e.version, e.category, e.status, e.summary, SEP.join(e.tags), SEP.join(e.capabilities), SEP.join(e.authors))
+    texts = (e.name, e.summary, text(e.data, "description"), " ".join(e.tags), " ".join(e.capabilities))
+    return stored, dumps_compact(e.facts), texts
 
 
 def _error_json(error: Exception) -> str:

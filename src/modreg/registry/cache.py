@@ -518,6 +518,14 @@ class FragmentMemo(MutableMapping[str, str]):
         self.used.add(key)
         return value
 
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """`memo[key]` or `default`, without the exception `Mapping.get` goes through on a miss."""
+        value = self.stored.get(key)
+        if value is None:
+            return default
+        self.used.add(key)
+        return value
+
     def __setitem__(self, key: str, value: str) -> None:
         self.stored[key] = value
         self.used.add(key)
