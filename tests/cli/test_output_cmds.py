@@ -82,7 +82,8 @@ def test_search_prints_a_ranked_table(reg: Path) -> None:
     result = invoke(reg, "search", "lstm")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "score" in lines[1] and "Beta" in lines[3] and "Gamma" in lines[4]
+    assert lines[0].split() == ["name", "version", "category", "status", "score", "summary"]
+    assert lines[1].startswith("Beta ") and lines[2].startswith("Gamma ")
     assert result.stderr == ""
 
 

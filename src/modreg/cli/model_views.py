@@ -7,13 +7,12 @@ and exits with the failures' code.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from modreg.cli.console import State
-from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.render import emit_json, notice, print_columns, warn
 from modreg.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -85,22 +84,9 @@ def render_listing(state: State, listing: Listing) -> None:
         emit_json(state, listing)
     elif listing.models:
         rows = [(r.name, r.version, r.category, r.status, r.summary) for r in listing.models]
-        _print_columns(state, ("name", "version", "category", "status", "summary"), rows)
+        print_columns(state, ("name", "version", "category", "status", "summary"), rows)
     else:
         notice(state, "No models match.")
-
-
-def _print_columns(state: State, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """Aligned plain columns, the last one cut to a terminal's width (fast for 10,000 rows)."""
-    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header) - 1)]
-    room = max(state.out.width - sum(widths) - 2 * len(widths), 20) if state.out.is_terminal else sys.maxsize
-
-    def line(cells: tuple[str, ...]) -> str:
-        last = cells[-1] if len(cells[-1]) <= room else cells[-1][: room - 1] + "…"
-        return "  ".join([*(cell.ljust(width) for cell, width in zip(cells, widths)), last]).rstrip()
-
-    state.out.print(line(header), style="bold", markup=False, highlight=False)
-    state.out.print("\n".join(line(row) for row in rows), markup=False, highlight=False, soft_wrap=True)
 
 
 def render_entry(state: State, entry: Entry) -> None:

@@ -16,7 +16,7 @@ from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
 from modreg.cli.options import JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
-from modreg.cli.render import emit_json, notice, to_table, warn
+from modreg.cli.render import emit_json, notice, print_columns, to_table, warn
 from modreg.errors import CheckFailed, Problem
 
 if TYPE_CHECKING:
@@ -118,10 +118,19 @@ def render_search(state: State, result: SearchResult) -> None:
     if not result.hits:
         notice(state, "no matches")
         return
-    columns = ["name", "version", "category", "status", *(["score"] if result.query.text.strip() else []), "summary"]
-    state.out.print(to_table([hit.to_dict() for hit in result.hits], columns))
+    scored = bool(result.query.text.strip())
+    header = ("name", "version", "category", "status", *(("score",) if scored else ()), "summary")
+    rows = [tuple(_search_row(hit.to_dict(), scored)) for hit in result.hits]
+    print_columns(state, header, rows)
     if result.total > len(result.hits):
         notice(state, f"showing {len(result.hits)} of {result.total} matches; --limit 0 shows all")
+
+
+def _search_row(hit: dict, scored: bool) -> list[str]:
+    cells = [str(hit.get(key) or "") for key in ("name", "version", "category", "status")]
+    if scored:
+        cells.append(f"{hit.get('score') or 0:.3g}")
+    return [*cells, str(hit.get("summary") or "")]
 
 
 def render_outputs(state: State, result: OutputsResult, *, fix: str) -> None:
