@@ -149,9 +149,9 @@ def test_a_bad_sunset_date_is_a_usage_error(registry: Path) -> None:
 
 
 def test_deprecating_the_replacement_of_another_entry_is_refused(registry: Path) -> None:
-    with pytest.raises(UsageError, match="would break") as caught:
+    with pytest.raises(Conflict, match="would break") as caught:
         api.deprecate("Alpha", registry=registry, reason="x")
-    assert caught.value.exit_code == ExitCode.USAGE
+    assert caught.value.exit_code == ExitCode.CONFLICT
     assert _read(registry, "Alpha")["status"] == "active"
 
 

@@ -130,7 +130,7 @@ def test_problems_already_in_a_file_do_not_block_an_unrelated_change(paths: Regi
 
 
 def test_a_change_that_breaks_another_entry_is_refused(paths: RegistryPaths) -> None:
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(Conflict) as caught:  # another entry depends on what the change removes
         update_entry(paths, "Base", lambda d: {**d, "version": "2.0.0"}, command="version")
     assert "would break" in caught.value.message and "Child.yaml" in caught.value.message
     assert 'version = "1.0.0"' in (paths.models / "Base.toml").read_text(encoding="utf-8")
@@ -195,7 +195,7 @@ def test_delete_moves_the_file_to_the_trash(paths: RegistryPaths) -> None:
 
 
 def test_delete_of_an_entry_others_depend_on_is_refused(paths: RegistryPaths) -> None:
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(Conflict) as caught:
         with transaction(paths, "delete") as txn:
             txn.delete("Base")
     assert "dependency `Base`" in caught.value.message

@@ -133,6 +133,12 @@ def _refuse(item: Staged, problems: list[Problem]) -> None:
     else:
         location = {"path": item.path if item.old_text is not None else None}
         subject = f"`{item.name}` would not be valid" if item.old_text is None else "the change would leave this file invalid"
+    if elsewhere:  # another entry depends on what this change removes: a conflict, not a bad value
+        raise Conflict(
+            f"{subject}: {first.message}{more}; nothing was written.",
+            hint=f"change {first.path} first" + (f": {first.hint}" if first.hint else "."),
+            **location,
+        )
     raise UsageError(
         f"{subject}: {first.message}{more}; nothing was written.",
         hint=first.hint or "fix the values given, or edit the file by hand and run `modreg validate`.",
