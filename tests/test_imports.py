@@ -41,7 +41,8 @@ def _run(args: list[str]) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["list", "--json"], ["show", "NHITS"], ["update", "--help"]],
+    [["--help"], ["list", "--json"], ["show", "NHITS"], ["update", "--help"], ["search", "lstm"],
+     ["search", "--where", "version > 1.0"], ["stats"], ["history", "NHITS"], ["plugin", "list"]],
     ids=" ".join,
 )
 def test_registry_commands_import_neither_numpy_nor_jsonschema(args: list[str]) -> None:
