@@ -231,3 +231,20 @@ def test_schema_of_a_model_registered_at_run_time() -> None:
     finally:
         unregister_model("RuntimeOnlyModel")
     assert invoke("schema", "RuntimeOnlyModel").exit_code == 3
+
+
+def test_run_takes_future_exogenous_values_from_futr(tmp_path: Path) -> None:
+    rows = (ROOT / "tests" / "data" / "us_change.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "hist.csv").write_text("\n".join(rows[:-8]) + "\n", encoding="utf-8")
+    future = ["unique_id,ds,income"] + [",".join(r.split(",")[:2] + [r.split(",")[3]]) for r in rows[-8:]]
+    (tmp_path / "fut.csv").write_text("\n".join(future) + "\n", encoding="utf-8")
+    args = ["run", "NHITS", "--data", str(tmp_path / "hist.csv"), "--horizon", "8", "--param", "input_size=16",
+            "--param", "max_steps=3", "--param", 'futr_exog_list=["income"]']
+    without = runner.invoke(app, args)
+    assert without.exit_code == 2 and "--futr" in without.stderr
+    result = runner.invoke(app, [*args, "--futr", str(tmp_path / "fut.csv")])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "unique_id,ds,NHITS" and len(lines) == 9
+    assert lines[1].startswith("US_consumption,2014-10-01,")
+

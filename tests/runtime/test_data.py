@@ -17,6 +17,7 @@ from modreg.errors import NotFound, UsageError
 from modreg.runtime.data import (
     SeriesFrame,
     forecasts_to_csv,
+    read_future_csv,
     read_series_csv,
     require_length,
     write_forecasts_csv,
@@ -329,3 +330,19 @@ def test_forecasts_round_trip_through_the_reader(ids: list[str], name: str, h: i
     assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(frame.ds, stamps))
     np.testing.assert_allclose(np.stack(frame.y), values["NHITS"], rtol=1e-9)
     np.testing.assert_allclose(np.stack(frame.exog["NHITS-hi-90"]), values["NHITS-hi-90"], rtol=1e-9)
+
+
+def test_future_values_need_no_target_column(tmp_path: Path) -> None:
+    path = tmp_path / "future.csv"
+    path.write_text("unique_id,ds,income\nA,2020-01-01,1.5\nA,2020-02-01,2.5\n", encoding="utf-8")
+    frame = read_future_csv(path)
+    assert frame.ids == ("A",) and frame.exog_names == ("income",)
+    np.testing.assert_array_equal(frame.exog["income"][0], [1.5, 2.5])
+
+
+def test_future_values_keep_the_row_precise_errors(tmp_path: Path) -> None:
+    path = tmp_path / "future.csv"
+    path.write_text("unique_id,ds,income\nA,2020-01-01,1.5\nA,2020-02-01,x\n", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        read_future_csv(path)
+    assert caught.value.line == 3 and "income" in caught.value.message

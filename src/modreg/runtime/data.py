@@ -242,6 +242,22 @@ def read_series_csv(
     return _build_frame(path, layout, body)
 
 
+def read_future_csv(path: str | Path, *, target_col: str = "y") -> SeriesFrame:
+    """Read the future values of exogenous columns: `unique_id,ds,<columns>` for the horizon.
+
+    The same layouts and checks as `read_series_csv`; the target column may be left out (it is
+    not known in the future), in which case it reads as zeros.
+    """
+    path = Path(path)
+    records = _read_records(path)
+    if len(records[0][1]) > 1 and target_col not in records[0][1]:
+        records = [(line, [*cells, target_col if i == 0 else "0"]) for i, (line, cells) in enumerate(records)]
+    layout = _find_layout(records[0], path, "unique_id", "ds", target_col)
+    if len(records) < 2:
+        raise UsageError("the future values file has a header but no rows.", hint=_LAYOUT_HINT, path=path)
+    return _build_frame(path, layout, records[1:])
+
+
 def _read_records(path: Path) -> list[tuple[int, list[str]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
 from modreg.plugins.loader import provide_model
-from modreg.runtime.data import read_series_csv, write_forecasts_csv
+from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
 from modreg.runtime.factory import create, get_model, list_models
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param, validate_params
@@ -87,6 +87,7 @@ def run(
     output: str | Path | None = None,
     save: str | Path | None = None,
     load: str | Path | None = None,
+    futr: str | Path | None = None,
     progress: RunProgress | None = None,
 ) -> RunResult:
     """Fit (or load) the target's model on `data` and forecast; see the module docstring.
@@ -99,13 +100,14 @@ def run(
     _check_options(params, template, seed, save, load)
     spec = resolve_target(target, registry)
     frame = read_series_csv(data)
+    future = read_future_csv(futr) if futr is not None else None
     if load is not None:
         model, used, fit_seconds, steps = _load(spec, load), {}, None, None
     else:
         used = _merged_params(spec, registry, template, params, horizon, seed)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
     started = time.perf_counter()
-    forecast = model.predict(frame, h=horizon if load is not None else None).renamed(spec.target)
+    forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     predict_seconds = time.perf_counter() - started
     if save is not None:
         model.save(save)

@@ -269,7 +269,8 @@ def future_rows(data: SeriesFrame, futr: SeriesFrame | None, layout: WindowLayou
     if futr is None:
         raise UsageError(f"{model} uses future exogenous columns ({', '.join(layout.futr)}), "
                          "so forecasting needs their values for the horizon.",
-                         hint="pass futr=SeriesFrame holding those columns for the h steps after the data.")
+                         hint="give their values for the h steps after the data: `modreg run --futr FILE.csv` "
+                              "(unique_id,ds,<columns>), or predict(..., futr=read_future_csv(...)).")
     lookup = dict(zip(futr.ids, range(futr.n_series)))
     rows = []
     for sid in data.ids:
