@@ -55,7 +55,7 @@ class TrainSettings:
     early_stop_patience_steps: int = -1
     gradient_clip_val: float | None = None
     threads: int | None = 1
-    """BLAS threads while training (None: the library's default); needs threadpoolctl."""
+    """BLAS threads while training (None: the library's default), set through threadpoolctl."""
 
 
 @dataclass
