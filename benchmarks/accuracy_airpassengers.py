@@ -31,7 +31,7 @@ from modreg.runtime import factory, nn
 from modreg.runtime.data import SeriesFrame, read_series_csv
 from modreg.runtime.metrics import mae, mase, smape
 from modreg.runtime.params import schema_for
-from modreg.runtime.train import TrainSettings, blas_threads
+from modreg.runtime.training.fit import TrainSettings, blas_threads
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "air_passengers.csv"
 H, INPUT_SIZE, TRAIN = 12, 24, 132

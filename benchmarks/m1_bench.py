@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from modreg.runtime.bench import BenchOptions, BenchResult, BenchTarget, evaluate, runtime_target
+from modreg.forecast.bench.harness import BenchOptions, BenchResult, BenchTarget, evaluate, runtime_target
 from modreg.runtime.data import SeriesFrame, read_series_csv
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from modreg.registry.descriptor import Descriptor
     from modreg.registry.templates import Template
     from modreg.registry.validate import ValidationReport
-    from modreg.runtime.bench import BenchProgress, BenchResult
-    from modreg.runtime.run import RunResult
+    from modreg.forecast.bench.harness import BenchProgress, BenchResult
+    from modreg.forecast.run import RunResult
     from modreg.plugins.base import PluginInfo
     from modreg.plugins.checksums import LockResult
     from modreg.plugins.discover import DiscoverResult
@@ -70,9 +70,9 @@ def run(target: str, *, data: str | Path, registry: str | Path | None = None, ho
 
     `params` are `key=value` strings (TOML values); `futr` is a CSV of the future exogenous
     values for the horizon (`unique_id,ds,<columns>`); `progress` is an optional
-    `modreg.runtime.run.RunProgress` (the CLI passes its progress bar).
+    `modreg.forecast.run.RunProgress` (the CLI passes its progress bar).
     """
-    from modreg.runtime.run import run as run_target
+    from modreg.forecast.run import run as run_target
 
     return run_target(target, data=data, registry=registry, horizon=horizon, params=params, template=template,
                       seed=seed, output=output, save=save, load=load, futr=futr, progress=progress)
@@ -105,7 +105,7 @@ def bench(
     progress: BenchProgress | None = None,
     today: dt.date | None = None,
 ) -> BenchResult:
-    """Benchmark models on a CSV with rolling-origin windows (`modreg bench`); see `modreg.runtime.bench`.
+    """Benchmark models on a CSV with rolling-origin windows (`modreg bench`); see `modreg.forecast.bench.harness`.
 
     Targets are entry or runtime model names, plus the entries `all_entries` / `category` /
     `where` select; `params` are `key=value` strings set on every model that has that key.
@@ -114,12 +114,12 @@ def bench(
     `result.recorded`); `output` writes the result as JSON.
     """
     from modreg.errors import UsageError
-    from modreg.runtime.bench import BenchOptions, run_bench
+    from modreg.forecast.bench.harness import BenchOptions, run_bench
 
     if dry_run and not record:
         raise UsageError("--dry-run applies only with --record.", hint="add --record to see the [performance] diffs.")
     if record:
-        from modreg.runtime.bench_record import check_recordable
+        from modreg.forecast.bench.record import check_recordable
 
         check_recordable(quick)
         open_registry(registry)  # fail before benchmarking when there is no registry to record in
@@ -129,7 +129,7 @@ def bench(
     selection = {"all": all_entries, "category": category, "where": where}
     result = run_bench(targets, data=data, options=options, registry=registry, select=selection, progress=progress)
     if record:
-        from modreg.runtime.bench_record import record_performance
+        from modreg.forecast.bench.record import record_performance
 
         result.recorded = record_performance(result, registry, today=today, dry_run=dry_run)
     if output is not None:
@@ -140,7 +140,7 @@ def bench(
 def _write_json(path: Path, document: Any) -> None:
     from modreg.errors import UsageError
     from modreg.outputs.canonical import dumps_canonical
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
 
     try:
         write_atomic(path, dumps_canonical(document))

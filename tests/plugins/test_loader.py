@@ -16,6 +16,7 @@ import pytest
 
 from modreg._version import __version__
 from modreg.errors import ExitCode, ModregError
+from modreg.forecast.resolve import provide_model, resolve_model
 from modreg.plugins import checksums, loader
 from modreg.plugins.base import PluginError, PluginIntegrityError, PluginLoadError, PluginRefused
 from modreg.registry.layout import RegistryPaths
@@ -267,16 +268,16 @@ def test_a_model_the_manifest_does_not_declare_is_refused(make_plugin: Callable[
 # ----- The hook for `modreg run` and the factory -----
 
 
-def test_the_factory_finds_a_plugin_model_of_the_working_registry(demo: DemoPlugin, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_resolver_finds_a_plugin_model_of_the_working_registry(demo: DemoPlugin, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(demo.registry)
-    assert get_model("DemoModel").name == "DemoModel" and demo.ran() == 1
+    assert resolve_model("DemoModel").name == "DemoModel" and demo.ran() == 1
 
 
 def test_provide_model_raises_the_plugin_error_for_a_refused_plugin(demo: DemoPlugin) -> None:
     (demo.folder / "extra.py").write_text("")
     with pytest.raises(PluginIntegrityError):
-        loader.provide_model("DemoModel", RegistryPaths(demo.registry))
-    assert loader.provide_model("NoSuchModel", RegistryPaths(demo.registry)) is False
+        provide_model("DemoModel", RegistryPaths(demo.registry))
+    assert provide_model("NoSuchModel", RegistryPaths(demo.registry)) is False
 
 
 def test_the_example_plugin_fits_air_passengers_well() -> None:
@@ -341,7 +342,7 @@ def test_an_installed_plugin_is_found_and_loaded_lazily(install_plugin: Callable
     found = installed_models()["EPModel"]
     assert (found.distribution, found.version, found.summary) == ("ep-epmodel", "1.2.0", "The EPModel plugin")
     assert plugin.package not in sys.modules  # reading the entry points imports nothing
-    forecast = create("EPModel", h=2).fit(read_series_csv(AIR)).predict()
+    forecast = resolve_model("EPModel").cls(h=2).fit(read_series_csv(AIR)).predict()
     assert forecast.point.shape == (1, 2) and plugin.package in sys.modules
 
 
@@ -351,7 +352,7 @@ def test_an_installed_plugin_is_listed_with_its_distribution(install_plugin: Cal
     install_plugin()
     [info] = [i for i in inspect_plugins(None) if i.source == "entry_point"]
     assert (info.name, info.location, info.models, info.status) == ("ep-epmodel", "ep-epmodel 1.2.0", ("EPModel",), "verified")
-    get_model("EPModel")
+    resolve_model("EPModel")
     assert [i.status for i in inspect_plugins(None, "ep-epmodel")] == ["loaded"]
 
 
@@ -361,7 +362,7 @@ def test_a_broken_installed_plugin_is_reported_and_breaks_nothing_else(install_p
 
     install_plugin("BadModel", extra="raise RuntimeError('broken install')")
     with pytest.raises(PluginLoadError, match="RuntimeError: broken install") as caught:
-        get_model("BadModel")
+        resolve_model("BadModel")
     assert caught.value.message.startswith("plugin `ep-badmodel`: importing the entry point BadModel")
     assert "BadModel" not in list_models() and is_registered("Naive")
     infos = {i.name: i for i in inspect_plugins(RegistryPaths(demo.registry))}

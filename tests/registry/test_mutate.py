@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from modreg.errors import Conflict, ExitCode, NotFound, UsageError
-from modreg.registry.atomic import TEMP_PREFIX
+from modreg._fs import TEMP_PREFIX
 from modreg.registry.audit import read_audit
 from modreg.registry.init import init_registry
 from modreg.registry.layout import RegistryPaths

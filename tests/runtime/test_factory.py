@@ -135,7 +135,7 @@ def test_discover_imports_a_package_so_its_models_register(tmp_path: Path, monke
 
 
 def test_get_and_set_params_go_through_the_signature() -> None:
-    from modreg.runtime.losses import HuberLoss
+    from modreg.runtime.training.losses import HuberLoss
 
     model = MLP(h=4, input_size=8, loss=HuberLoss(delta=0.5))
     params = model.get_params()

@@ -399,7 +399,7 @@ def render_all(app: Any) -> dict[str, str]:
 def write_all(folder: Path) -> list[Path]:
     """Write the three scripts into `folder`; return their paths."""
     from modreg.cli import app
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
 
     written = []
     for name, text in render_all(app).items():

@@ -109,7 +109,7 @@ def warn(state: State, message: str) -> None:
 class TrainingProgress:
     """A transient rich progress bar for training on stderr: step, loss, validation loss.
 
-    A context manager; `modreg.runtime.run` calls `start(total, description)` once, then the
+    A context manager; `modreg.forecast.run` calls `start(total, description)` once, then the
     object once per training step with (step, loss, val_loss). Commands create it only on a TTY.
     """
 

@@ -195,7 +195,7 @@ def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
 
 
 def _write(paths: RegistryPaths, path: Path, text: str, plugin: str, version: Any, count: int) -> None:
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
     from modreg.registry.audit import append_audit, make_entry
 
     write_atomic(path, text)

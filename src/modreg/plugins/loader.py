@@ -16,7 +16,7 @@
 each module the manifest names as `modreg_plugins.<plugin>.<module>`, and checks that the
 plugin registered exactly the models it declares; on any failure its modules and models are
 removed again. A plugin is loaded once per process; its failure is remembered.
-`provide_model` is the hook `modreg run` and the factory use for a model that is not built in.
+`registry_provider` tells which plugin folder declares a model; `modreg.forecast.resolve` uses it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from modreg.registry.config import RegistryConfig
     from modreg.registry.layout import RegistryPaths
 
-__all__ = ["LoadedPlugin", "VerifiedPlugin", "load_plugin", "load_result", "plugin_folders", "provide_model",
+__all__ = ["LoadedPlugin", "VerifiedPlugin", "load_plugin", "load_result", "plugin_folders", 
            "registry_provider", "verify_plugin"]
 
 _LOCK = threading.RLock()
@@ -223,45 +223,3 @@ def registry_provider(paths: RegistryPaths, config: RegistryConfig, model: str) 
         if any(isinstance(m, dict) and m.get("name") == model for m in models):
             return folder
     return None
-
-
-def provide_model(model: str, paths: RegistryPaths | None = None) -> bool:
-    """Make the runtime model `model` available: built in, or load the plugin providing it.
-
-    Registry plugins of `paths` (default: the registry found from $MODREG_REGISTRY or the
-    working directory, if any) come first, then installed entry points. False when nothing
-    provides it.
-
-    Raises:
-        PluginError: the providing plugin is refused or broken.
-    """
-    from modreg.runtime.factory import is_registered
-
-    if is_registered(model):
-        return True
-    paths = paths if paths is not None else _ambient_registry()
-    if paths is not None:
-        from modreg.registry.config import load_config
-
-        config = load_config(paths)
-        folder = registry_provider(paths, config, model)
-        if folder is not None:
-            load_plugin(folder, config)
-            return True
-    from modreg.plugins.entrypoints import installed_models, load_installed
-
-    installed = installed_models().get(model)
-    if installed is None:
-        return False
-    load_installed(installed)
-    return True
-
-
-def _ambient_registry() -> RegistryPaths | None:
-    from modreg.errors import NotFound
-    from modreg.registry.layout import find_root
-
-    try:
-        return find_root(None)
-    except NotFound:
-        return None

@@ -208,7 +208,7 @@ def _current(paths: RegistryPaths, relative: str) -> str | None:
 
 
 def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str]:
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
 
     written = []
     for relative, text in outputs.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from modreg.errors import Conflict
-from modreg.registry.atomic import write_atomic
+from modreg._fs import write_atomic
 from modreg.registry.layout import CONFIG_NAME, RegistryPaths
 
 DEFAULT_CONFIG = """\

@@ -197,7 +197,7 @@ def transaction(
 
     Nothing is written when the block raises, when a check fails, or under `dry_run`.
     """
-    from modreg.registry.atomic import sweep_temp_files
+    from modreg._fs import sweep_temp_files
 
     with registry_lock(paths, lock_timeout):
         sweep_temp_files(paths.models)
@@ -260,7 +260,7 @@ def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str
 
 
 def _write(item: Staged) -> None:
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
 
     if item.new_text is not None:
         write_atomic(item.path, item.new_text)

@@ -208,4 +208,6 @@ def _load_builtin_components() -> None:
     if _loaded:
         return
     _loaded = True
-    from modreg.runtime import losses, optim, windows  # noqa: F401
+    from modreg.runtime.training import losses  # noqa: F401
+    from modreg.runtime.training import optim  # noqa: F401
+    from modreg.runtime.training import windows  # noqa: F401

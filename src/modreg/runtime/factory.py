@@ -9,7 +9,7 @@ Duplicates raise unless `overwrite=True`; unknown names raise NotFound listing t
 ones with a "did you mean". Descriptors and saved models name a registered model, never an
 import path, so a descriptor edited in a pull request cannot make modreg import arbitrary code.
 The built-in models are imported on first use (`modreg.runtime.models`); plugins call
-`register_model` when the plugin loader imports them.
+`register_model` when `modreg.forecast.resolve` loads them (the runtime never looks for them).
 """
 
 from __future__ import annotations
@@ -156,16 +156,11 @@ def is_registered(name: str) -> bool:
 
 
 def get_model(name: str) -> ModelInfo:
-    """The registered model `name`, else the one a plugin provides (NotFound with a did-you-mean otherwise).
+    """The registered model `name` (NotFound with a did-you-mean otherwise).
 
-    Plugins are looked for in the registry of $MODREG_REGISTRY or the working directory and
-    among installed entry points (`modreg.plugins.loader.provide_model`); a refused plugin raises its PluginError.
+    Models from plugins are registered when their plugin loads (`modreg.forecast.resolve`).
     """
     _load_builtins()
-    if name not in MODELS:
-        from modreg.plugins.loader import provide_model
-
-        provide_model(name)
     return MODELS.get(name)
 
 

@@ -47,7 +47,7 @@ def render() -> str:
 
 def write(path: Path = SCHEMA_FILE) -> bool:
     """Rewrite the file when stale; True if it changed."""
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
 
     text = render()
     if path.is_file() and path.read_text(encoding="utf-8") == text:

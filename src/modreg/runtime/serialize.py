@@ -43,7 +43,7 @@ class SavedModel:
 def write_model_file(path: str | Path, saved: SavedModel) -> Path:
     """Write `saved` to `path` (atomically: a temporary file in the same folder, then replace)."""
     from modreg._version import __version__
-    from modreg.registry.atomic import write_atomic
+    from modreg._fs import write_atomic
 
     header = {"format": FORMAT_VERSION, "model": saved.model, "class": saved.class_name,
               "params": saved.params, "meta": saved.meta, "modreg_version": __version__}

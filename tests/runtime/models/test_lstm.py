@@ -6,7 +6,7 @@ import numpy as np
 
 from modreg.runtime import nn, rng
 from modreg.runtime.autograd import Tensor, no_grad
-from modreg.runtime.gradcheck import check_grads
+from modreg.runtime.autograd.gradcheck import check_grads
 from modreg.runtime.models.base import WindowBatch
 from modreg.runtime.models.lstm import LSTM, _LSTMEncoder
 

@@ -30,8 +30,8 @@ from modreg.runtime.data import SeriesFrame
 from modreg.runtime.models._decoder import MLPDecoder, encoder_input
 from modreg.runtime.models.base import WindowBatch, WindowForecaster
 from modreg.runtime.nn import init
-from modreg.runtime.train import ProgressFn
-from modreg.runtime.windows import WindowLayout
+from modreg.runtime.training.fit import ProgressFn
+from modreg.runtime.training.windows import WindowLayout
 
 if TYPE_CHECKING:
     from typing import Self

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from modreg.runtime.data import forecasts_to_csv
-from modreg.runtime.frequency import format_timestamps
+from modreg.runtime.data.frequency import format_timestamps
 
 __all__ = ["Forecast"]
 

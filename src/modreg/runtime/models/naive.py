@@ -17,7 +17,7 @@ from modreg.runtime.models.base import Forecast, Forecaster
 if TYPE_CHECKING:
     from typing import Self
 
-    from modreg.runtime.train import ProgressFn
+    from modreg.runtime.training.fit import ProgressFn
 
 __all__ = ["Naive", "SeasonalNaive"]
 

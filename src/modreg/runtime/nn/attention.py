@@ -9,9 +9,9 @@ import numpy as np
 from modreg.runtime.nn.dropout import Dropout
 from modreg.runtime.nn.linear import Linear
 from modreg.runtime.nn.module import Module
-from modreg.runtime.ops_math import where
-from modreg.runtime.ops_nn import dropout
-from modreg.runtime.tensor import Tensor
+from modreg.runtime.autograd.ops_math import where
+from modreg.runtime.autograd.ops_nn import dropout
+from modreg.runtime.autograd.tensor import Tensor
 
 __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from modreg.runtime.nn import init
 from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.ops_conv import conv1d, conv2d
-from modreg.runtime.ops_shape import pad
-from modreg.runtime.tensor import Tensor
+from modreg.runtime.autograd.ops_conv import conv1d, conv2d
+from modreg.runtime.autograd.ops_shape import pad
+from modreg.runtime.autograd.tensor import Tensor
 
 __all__ = ["CausalConv1d", "Conv1d", "Conv2d"]
 

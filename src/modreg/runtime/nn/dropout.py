@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from modreg.runtime.nn.module import Module
-from modreg.runtime.ops_nn import dropout
-from modreg.runtime.tensor import Tensor
+from modreg.runtime.autograd.ops_nn import dropout
+from modreg.runtime.autograd.tensor import Tensor
 
 __all__ = ["Dropout"]
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from modreg.runtime.nn import init
 from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.ops_shape import getitem
-from modreg.runtime.tensor import Tensor
+from modreg.runtime.autograd.ops_shape import getitem
+from modreg.runtime.autograd.tensor import Tensor
 
 __all__ = ["Embedding"]
 

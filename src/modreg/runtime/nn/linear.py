@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from modreg.runtime.nn import init
 from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.ops_math import linear
-from modreg.runtime.tensor import Tensor
+from modreg.runtime.autograd.ops_math import linear
+from modreg.runtime.autograd.tensor import Tensor
 
 __all__ = ["Identity", "Linear"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from modreg.errors import IntegrityError
-from modreg.runtime.tensor import Tensor
+from modreg.runtime.autograd.tensor import Tensor
 
 __all__ = ["LoadResult", "Module", "ModuleList", "Parameter", "Sequential"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.ops_nn import layer_norm
-from modreg.runtime.tensor import Tensor, no_grad
+from modreg.runtime.autograd.ops_nn import layer_norm
+from modreg.runtime.autograd.tensor import Tensor, no_grad
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "RevIN"]
 

@@ -1,0 +1,301 @@
+"""The logic behind `modreg run`: resolve a target, build or load a model, fit, forecast, save.
+
+TARGET is a registry entry (its `[runtime]` table says which runtime model, precision,
+parameters and template; a deprecated entry gives a warning; an entry without `[runtime]` is
+refused) or, when no entry has that name, a runtime model name. Parameters merge as
+template < entry `runtime.params` < `--param` / `--horizon` / `--seed`, each layer validated
+against the model's parameter schema (errors point at the descriptor's line).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from modreg.errors import NotFound, UsageError
+from modreg.forecast.resolve import provide_model
+from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
+from modreg.runtime.factory import create, get_model, list_models
+from modreg.runtime.models.base import Forecast, Forecaster
+from modreg.runtime.params import ParameterError, parse_cli_param, validate_params
+
+__all__ = ["RunProgress", "RunResult", "RunSpec", "merged_params", "resolve_target", "run"]
+
+
+class RunProgress(Protocol):
+    """What the CLI's progress bar implements: `start(total)` once, then one call per step."""
+
+    def start(self, total: int, description: str) -> None: ...
+
+    def __call__(self, step: int, loss: float, val_loss: float | None) -> None: ...
+
+
+@dataclass
+class RunSpec:
+    """What a target resolves to: the runtime model and its parameter layers."""
+
+    target: str
+    model: str
+    source: str  # "registry" or "runtime"
+    precision: str | None = None
+    template: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    doc: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """The outcome of one `modreg run`."""
+
+    target: str
+    model: str
+    source: str
+    params: dict[str, Any]
+    forecast: Forecast
+    fit_seconds: float | None
+    predict_seconds: float
+    steps: int | None
+    saved: str | None = None
+    loaded: str | None = None
+    output: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target, "model": self.model, "source": self.source, "params": self.params,
+            "fit_seconds": self.fit_seconds, "predict_seconds": self.predict_seconds, "steps": self.steps,
+            "saved": self.saved, "loaded": self.loaded, "output": self.output, "warnings": self.warnings,
+            "columns": list(self.forecast.columns), "forecasts": self.forecast.to_records(),
+        }
+
+
+def run(
+    target: str,
+    *,
+    data: str | Path,
+    registry: str | Path | None = None,
+    horizon: int | None = None,
+    params: Sequence[str] = (),
+    template: str | None = None,
+    seed: int | None = None,
+    output: str | Path | None = None,
+    save: str | Path | None = None,
+    load: str | Path | None = None,
+    futr: str | Path | None = None,
+    progress: RunProgress | None = None,
+) -> RunResult:
+    """Fit (or load) the target's model on `data` and forecast; see the module docstring.
+
+    Raises:
+        NotFound: no entry or runtime model named `target`, no data file, no template.
+        UsageError: bad parameters (located in the descriptor when they come from it), bad
+            data, an entry without `[runtime]`, or conflicting options.
+    """
+    _check_options(params, template, seed, save, load)
+    spec = resolve_target(target, registry)
+    frame = read_series_csv(data)
+    future = read_future_csv(futr) if futr is not None else None
+    if load is not None:
+        model, used, fit_seconds, steps = _load(spec, load), {}, None, None
+    else:
+        used = _merged_params(spec, registry, template, params, horizon, seed)
+        model, fit_seconds, steps = _fit(spec, used, frame, progress)
+    started = time.perf_counter()
+    forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
+    predict_seconds = time.perf_counter() - started
+    if save is not None:
+        model.save(save)
+    if output is not None:
+        write_forecasts_csv(forecast, Path(output))
+    return RunResult(spec.target, spec.model, spec.source, used or model.get_params(), forecast, fit_seconds,
+                     predict_seconds, steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices))
+
+
+def _text(path: str | Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _check_options(params: Sequence[str], template: str | None, seed: int | None, save: Any, load: Any) -> None:
+    if save is not None and load is not None:
+        raise UsageError("--save and --load cannot be used together.",
+                         hint="--load forecasts with a saved model; --save writes the model a run fits.")
+    if load is not None and (params or template or seed is not None):
+        option = "--param" if params else "--template" if template else "--seed"
+        raise UsageError(f"{option} has no effect with --load: a loaded model keeps the parameters it was fitted with.",
+                         hint="drop --load to fit a new model with these settings.")
+
+
+# ----- Resolving the target -----
+
+
+def resolve_target(target: str, registry: str | Path | None = None) -> RunSpec:
+    """The registry entry `target` (when a registry and such an entry exist), else the runtime model."""
+    paths = _registry_paths(registry)
+    entry = paths.descriptor_path(target) if paths is not None else None
+    if entry is not None:
+        return _entry_spec(target, entry, paths)
+    if provide_model(target, paths):  # built in, or from a plugin (loaded now)
+        return RunSpec(target=target, model=target, source="runtime")
+    raise NotFound(f"No registry entry or runtime model named `{target}`.", hint=_suggest(target, paths))
+
+
+def _registry_paths(registry: str | Path | None) -> Any:
+    from modreg.registry.layout import find_root
+
+    if registry is not None:
+        return find_root(registry)
+    try:
+        return find_root(None)
+    except NotFound:
+        return None
+
+
+def _suggest(target: str, paths: Any) -> str:
+    import difflib
+
+    names = set(list_models())
+    if paths is not None:
+        names |= {p.stem for p in paths.descriptor_files()}
+    close = difflib.get_close_matches(target, sorted(names), n=1)
+    mean = f"did you mean `{close[0]}`? " if close else ""
+    return f"{mean}run `modreg models` for runtime models, `modreg list` for registry entries."
+
+
+def _entry_spec(target: str, path: Path, paths: Any) -> RunSpec:
+    from modreg.registry.descriptor import load_descriptor
+
+    descriptor = load_descriptor(path)
+    runtime = descriptor.data.get("runtime")
+    if not isinstance(runtime, Mapping) or not isinstance(runtime.get("model"), str):
+        raise UsageError(f"The entry `{target}` has no [runtime] table, so modreg cannot run it.",
+                         hint="add [runtime] with model = \"...\" (see `modreg models`), or run a runtime model by name.",
+                         path=path)
+    spec = RunSpec(target=target, model=runtime["model"], source="registry", precision=runtime.get("precision"),
+                   template=runtime.get("template"), params=dict(runtime.get("params", {})), path=path,
+                   doc=descriptor.doc, warnings=_status_warnings(descriptor.data, target))
+    provide_model(spec.model, paths)  # loads the plugin that provides a model which is not built in
+    _check_model(spec)
+    return spec
+
+
+def _check_model(spec: RunSpec) -> None:
+    try:
+        get_model(spec.model)
+    except NotFound as error:
+        line = _line(spec, ("runtime", "model"))
+        raise NotFound(f"The entry `{spec.target}` names the runtime model `{spec.model}`, which does not exist.",
+                       hint=error.hint, path=spec.path, line=line) from None
+
+
+def _status_warnings(data: Mapping[str, Any], name: str) -> list[str]:
+    status = data.get("status", "active")
+    if status == "active":
+        return []
+    info = data.get("deprecation") or {}
+    text = f"`{name}` is {status}"
+    if info.get("reason"):
+        text += f": {info['reason']}"
+    if info.get("replacement"):
+        text += f"; use `{info['replacement']}` instead"
+    if info.get("sunset"):
+        text += f" (sunset {info['sunset']})"
+    return [text + "."]
+
+
+def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
+    if spec.doc is None:
+        return None
+    from modreg.registry.files import locate
+
+    return locate(spec.doc, json_path)[0]
+
+
+# ----- Parameters -----
+
+
+def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] = (),
+                  horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    """The parameters `run` builds `spec`'s model with: template < entry < `params`/`horizon`/`seed`, each validated."""
+    return _merged_params(spec, registry, None, params, horizon, seed)
+
+
+def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | None, params: Sequence[str],
+                   horizon: int | None, seed: int | None) -> dict[str, Any]:
+    layers = _template_layer(spec, registry, template or spec.template)
+    entry = dict(spec.params)
+    if spec.precision is not None and _accepts(spec.model, "precision"):
+        entry["precision"] = spec.precision
+    _validate_layer(spec, entry, from_entry=True)
+    cli = dict(parse_cli_param(text) for text in params)
+    cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
+    _validate_layer(spec, cli, from_entry=False)
+    return {**layers, **entry, **cli}
+
+
+def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:
+    if name is None:
+        return {}
+    from modreg.registry.templates import get_template
+
+    paths = _registry_paths(registry)
+    if paths is None:
+        raise NotFound(f"--template {name} needs a registry, and none was found.",
+                       hint="pass --registry PATH or set $MODREG_REGISTRY.")
+    found = get_template(paths, name)
+    if found.model is not None and found.model != spec.model:
+        raise UsageError(f"The template `{name}` is for {found.model}, not {spec.model}.", path=found.path)
+    layer = dict(found.params)
+    if found.precision is not None and _accepts(spec.model, "precision"):
+        layer["precision"] = found.precision
+    try:
+        validate_params(spec.model, layer, partial=True)
+    except ParameterError as error:
+        raise UsageError(f"In the template `{name}`: {error.message}", hint=error.hint, path=found.path) from None
+    return layer
+
+
+def _accepts(model: str, param: str) -> bool:
+    from modreg.runtime.params import schema_for
+
+    return param in schema_for(get_model(model).cls)["properties"]
+
+
+def _validate_layer(spec: RunSpec, layer: dict[str, Any], *, from_entry: bool) -> None:
+    try:
+        validate_params(spec.model, layer, partial=True)
+    except ParameterError as error:
+        if not from_entry or spec.path is None:
+            raise
+        line = _line(spec, ("runtime", "params", error.param))
+        raise UsageError(f"runtime.params of `{spec.target}`: {error.message}", hint=error.hint,
+                         path=spec.path, line=line) from None
+
+
+# ----- Fit or load -----
+
+
+def _fit(spec: RunSpec, params: dict[str, Any], frame: Any,
+         progress: RunProgress | None) -> tuple[Forecaster, float, int | None]:
+    model = create(spec.model, **params)
+    callback: Callable[[int, float, float | None], None] | None = None
+    if progress is not None:
+        progress.start(int(getattr(model, "max_steps", 0) or 0), f"fitting {spec.target}")
+        callback = progress
+    started = time.perf_counter()
+    model.fit(frame, progress=callback)
+    history = getattr(model, "train_history", None)
+    return model, time.perf_counter() - started, history.steps if history is not None else None
+
+
+def _load(spec: RunSpec, path: str | Path) -> Forecaster:
+    model = Forecaster.load(path)
+    if model.name != spec.model:
+        raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
+                         hint=f"run `modreg run {model.name} --load {path} ...`, or load a {spec.model} model.")
+    return model

@@ -1,0 +1,107 @@
+"""Convolutions by im2col: a strided window view of the padded input, then one batched matmul.
+
+`conv1d` supports stride, padding, dilation and groups with PyTorch's semantics (weights are
+cross-correlated, not flipped); `conv2d` covers stride 1 with zero padding. The backward pass
+scatters the column gradients back tap by tap (K vectorised adds, no Python loop over length).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from modreg.runtime.autograd.tensor import Tensor, register_op, result
+
+__all__ = ["conv1d", "conv2d"]
+
+
+def _columns(xp: np.ndarray, k: int, stride: int, dilation: int, length: int) -> np.ndarray:
+    """(B, C, Lp) -> view (B, C, L_out, K) of the receptive fields."""
+    span = dilation * (k - 1) + 1
+    return sliding_window_view(xp, span, axis=2)[:, :, : stride * (length - 1) + 1 : stride, ::dilation]
+
+
+def _scatter_taps(gcols: np.ndarray, lp: int, stride: int, dilation: int) -> np.ndarray:
+    """Adjoint of `_columns`: (B, C, L_out, K) -> (B, C, Lp)."""
+    b, c, length, k = gcols.shape
+    gxp = np.zeros((b, c, lp), dtype=gcols.dtype)
+    for tap in range(k):
+        start = tap * dilation
+        gxp[:, :, start : start + stride * (length - 1) + 1 : stride] += gcols[..., tap]
+    return gxp
+
+
+@register_op("conv1d")
+def conv1d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0,
+    dilation: int = 1, groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation: x (B, C_in, L), weight (C_out, C_in/groups, K), bias (C_out,).
+
+    `padding` zeros are added on both sides. Returns (B, C_out, L_out) with
+    L_out = (L + 2*padding - dilation*(K-1) - 1) // stride + 1.
+    """
+    b, c_in, _ = x.shape
+    c_out, c_group, k = weight.shape
+    xp = np.pad(x.data, ((0, 0), (0, 0), (padding, padding))) if padding else x.data
+    length = (xp.shape[2] - dilation * (k - 1) - 1) // stride + 1
+    if length < 1 or c_group * groups != c_in:
+        raise ValueError(f"conv1d cannot apply weight {weight.shape} to input {x.shape}")
+    # cols: (B, G, L_out, C_in/G * K); wmat: (G, C_in/G * K, C_out/G)
+    cols = _columns(xp, k, stride, dilation, length).reshape(b, groups, c_group, length, k)
+    cols = cols.transpose(0, 1, 3, 2, 4).reshape(b, groups, length, c_group * k)
+    wmat = weight.data.reshape(groups, c_out // groups, c_group * k)
+    out = np.matmul(cols, wmat.transpose(0, 2, 1)).transpose(0, 1, 3, 2).reshape(b, c_out, length)
+    if bias is not None:
+        out = out + bias.data[:, None]
+
+    def backward(g: np.ndarray) -> None:
+        g4 = g.reshape(b, groups, c_out // groups, length)  # (B, G, C_out/G, L_out)
+        if weight.requires_grad:
+            gw = np.einsum("bgol,bglk->gok", g4, cols, optimize=True)
+            weight.accumulate(gw.reshape(weight.shape), fresh=True)
+        if bias is not None and bias.requires_grad:
+            bias.accumulate(g.sum(axis=(0, 2)), fresh=True)
+        if x.requires_grad:
+            gcols = np.matmul(g4.transpose(0, 1, 3, 2), wmat)  # (B, G, L_out, C_in/G * K)
+            gcols = gcols.reshape(b, groups, length, c_group, k).transpose(0, 1, 3, 2, 4)
+            gxp = _scatter_taps(gcols.reshape(b, c_in, length, k), xp.shape[2], stride, dilation)
+            x.accumulate(gxp[:, :, padding : gxp.shape[2] - padding], fresh=True)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return result(out, parents, backward)
+
+
+@register_op("conv2d")
+def conv2d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, padding: int | tuple[int, int] = 0
+) -> Tensor:
+    """2-D cross-correlation with stride 1: x (B, C, H, W), weight (C_out, C, KH, KW)."""
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    b, c, _, _ = x.shape
+    c_out, _, kh, kw = weight.shape
+    xp = np.pad(x.data, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))  # (B, C, H_out, W_out, KH, KW)
+    h_out, w_out = windows.shape[2:4]
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(b * h_out * w_out, c * kh * kw)
+    wmat = weight.data.reshape(c_out, c * kh * kw)
+    out = (cols @ wmat.T).reshape(b, h_out, w_out, c_out).transpose(0, 3, 1, 2)
+    if bias is not None:
+        out = out + bias.data[:, None, None]
+
+    def backward(g: np.ndarray) -> None:
+        g2 = g.transpose(0, 2, 3, 1).reshape(-1, c_out)  # (B*H_out*W_out, C_out)
+        if weight.requires_grad:
+            weight.accumulate((g2.T @ cols).reshape(weight.shape), fresh=True)
+        if bias is not None and bias.requires_grad:
+            bias.accumulate(g.sum(axis=(0, 2, 3)), fresh=True)
+        if x.requires_grad:
+            gcols = (g2 @ wmat).reshape(b, h_out, w_out, c, kh, kw)
+            gxp = np.zeros(xp.shape, dtype=xp.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    gxp[:, :, i : i + h_out, j : j + w_out] += gcols[..., i, j].transpose(0, 3, 1, 2)
+            x.accumulate(gxp[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]], fresh=True)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return result(np.ascontiguousarray(out), parents, backward)

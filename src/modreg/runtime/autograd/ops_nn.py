@@ -1,0 +1,47 @@
+"""Fused neural-network ops with hand-written gradients: dropout and layer normalisation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from modreg.runtime import rng
+from modreg.runtime.autograd.tensor import Tensor, register_op, result
+
+__all__ = ["dropout", "layer_norm"]
+
+
+@register_op("dropout")
+def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
+    """Zero each element with probability `p` and scale the rest by 1/(1-p) (training only)."""
+    if not training or p == 0.0:
+        return x
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    keep = rng.generator().random(x.shape, dtype=x.dtype) >= p
+    mask = keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
+    return result(x.data * mask, (x,), lambda g: x.accumulate(g * mask, fresh=True))
+
+
+@register_op("layer_norm")
+def layer_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last axis, then scale by `weight` and shift by `bias` (each optional)."""
+    centred = x.data - x.data.mean(axis=-1, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.square(centred).mean(axis=-1, keepdims=True) + eps)
+    xhat = centred * rstd
+    out = xhat * weight.data if weight is not None else xhat.copy()
+    if bias is not None:
+        out += bias.data
+
+    def backward(g: np.ndarray) -> None:
+        lead = tuple(range(g.ndim - 1))
+        if weight is not None and weight.requires_grad:
+            weight.accumulate((g * xhat).sum(axis=lead), fresh=True)
+        if bias is not None and bias.requires_grad:
+            bias.accumulate(g.sum(axis=lead), fresh=True)
+        if x.requires_grad:
+            gx = g * weight.data if weight is not None else g
+            proj = (gx * xhat).mean(axis=-1, keepdims=True)
+            x.accumulate(rstd * (gx - gx.mean(axis=-1, keepdims=True) - xhat * proj), fresh=True)
+
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+    return result(out, parents, backward)
