@@ -209,5 +209,6 @@ def _load_builtin_components() -> None:
         return
     _loaded = True
     from modreg.runtime.training import losses  # noqa: F401
+    from modreg.runtime.training import distributions  # noqa: F401
     from modreg.runtime.training import optim  # noqa: F401
     from modreg.runtime.training import windows  # noqa: F401
