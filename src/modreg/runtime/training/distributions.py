@@ -291,14 +291,14 @@ class DistributionLoss(Loss):
 
     def forecast(self, mapped: np.ndarray, scaling: Scaling) -> np.ndarray:
         """(B, h, K) raw outputs -> (B, h, outputs): sample mean, quantiles (and parameters)."""
-        params = self._arrays(mapped, scaling)
+        params = self.parameters(mapped, scaling)
         shape = (self.num_samples, *params[0].shape[:2])
         draws = self.family.sample([p[..., 0] for p in params], shape, rng.generator())  # (S, B, h)
         return self.summarize(np.moveaxis(draws, 0, -1), params).astype(mapped.dtype, copy=False)
 
     def draw(self, output: np.ndarray, scaling: Scaling) -> np.ndarray:
         """One sample per row of (B, h, K) raw outputs: (B, h) in data units."""
-        params = [p[..., 0] for p in self._arrays(output, scaling)]
+        params = [p[..., 0] for p in self.parameters(output, scaling)]
         return self.family.sample(params, params[0].shape, rng.generator())
 
     def summarize(self, draws: np.ndarray, params: list[np.ndarray] | None = None) -> np.ndarray:
@@ -313,9 +313,10 @@ class DistributionLoss(Loss):
 
     def feedback(self, output: Tensor, scaling: Scaling) -> Tensor:
         """The distribution's mean, scaled like the window's inputs (neuralforecast's rollout input)."""
-        mean = self.family.mean(self._arrays(output.data, scaling))
+        mean = self.family.mean(self.parameters(output.data, scaling))
         return Tensor(scaling.scaler.transform(mean, scaling.shift, scaling.scale)[:, :, 0].astype(output.dtype))
 
-    def _arrays(self, output: np.ndarray, scaling: Scaling) -> list[np.ndarray]:
+    def parameters(self, output: np.ndarray, scaling: Scaling) -> list[np.ndarray]:
+        """(B, h, K) raw outputs -> the parameters in data units, float64 arrays (B, h, 1)."""
         with no_grad():
             return [p.data.astype(np.float64) for p in self.distribution_args(Tensor(output), scaling)]
