@@ -44,6 +44,17 @@ _State = tuple[Tensor, Tensor]  # (h, c), each (num_layers, B, H)
 Pick = Callable[[Tensor, Scaling], tuple[Tensor, "np.ndarray | None"]]
 
 
+class _LinearHead(nn.Module):
+    """neuralforecast's MLP with num_layers=1: one Linear, named `layers.0` as in its state dict."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(in_features, out_features))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.layers(x)
+
+
 class _DeepARNetwork(nn.Module):
     """LSTM over [y_t | futr_{t+1} | static] -> decoder -> K outputs per step (the next value's distribution).
 
@@ -63,7 +74,7 @@ class _DeepARNetwork(nn.Module):
         self.independent_rows = dropout == 0.0 or num_layers == 1
         self.hist_encoder = nn.LSTM(n_inputs, hidden_size, num_layers, dropout)
         if decoder_hidden_layers == 0:
-            self.decoder: nn.Module = nn.Sequential(nn.Linear(hidden_size, n_outputs))
+            self.decoder: nn.Module = _LinearHead(hidden_size, n_outputs)
         else:
             self.decoder = MLPDecoder(hidden_size, n_outputs, decoder_hidden_size, decoder_hidden_layers + 1)
 
