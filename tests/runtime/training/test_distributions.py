@@ -228,6 +228,24 @@ def test_a_fitted_model_gives_ordered_intervals_for_every_series(name: str) -> N
     np.testing.assert_array_equal(forecast.point, model.predict().point)  # sampling is seeded
 
 
+def test_a_recurrent_rollout_feeds_back_the_distribution_mean(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = read_series_csv(DATA / "air_passengers.csv")
+    model = factory.create("LSTM", h=6, input_size=12, recurrent=True, encoder_hidden_size=8, max_steps=2,
+                           scaler_type="robust", loss={"type": "distribution", "distribution": "Poisson"}).fit(frame)
+    fed: list[np.ndarray] = []
+    feedback = DistributionLoss.feedback
+
+    def recording(self: DistributionLoss, out: Tensor, scaling: Scaling) -> Tensor:
+        value = feedback(self, out, scaling)
+        fed.append(value.data)
+        return value
+
+    monkeypatch.setattr(DistributionLoss, "feedback", recording)
+    forecast = model.predict()
+    assert len(fed) == 5 and all(f.shape == (1, 1) for f in fed)  # h - 1 steps read the previous mean
+    assert forecast.values["LSTM-lo-90"].shape == (1, 6)
+
+
 def test_the_loss_is_a_component_table_on_the_command_line() -> None:
     key, value = parse_cli_param('loss={type="distribution", distribution="StudentT", level=[80, 90]}')
     model = factory.create("NHITS", h=12, input_size=24, **{key: value})
