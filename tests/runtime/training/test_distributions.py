@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -224,7 +225,7 @@ def test_a_fitted_model_gives_ordered_intervals_for_every_series(name: str) -> N
     model = factory.create("MLP", h=8, input_size=16, hidden_size=16, max_steps=20, loss=loss, scaler_type="robust")
     forecast = model.fit(frame).predict()
     values = [forecast.values[f"MLP{suffix}"] for suffix in ("-lo-90", "-lo-80", "-median", "-hi-80", "-hi-90")]
-    assert all((a <= b).all() for a, b in zip(values, values[1:])) and forecast.point.shape == (20, 8)
+    assert all((a <= b).all() for a, b in itertools.pairwise(values)) and forecast.point.shape == (20, 8)
     np.testing.assert_array_equal(forecast.point, model.predict().point)  # sampling is seeded
 
 
