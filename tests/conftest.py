@@ -49,6 +49,6 @@ def example_registry() -> Path:
 @pytest.fixture
 def empty_registry(tmp_path: Path) -> Path:
     """A freshly initialised registry in a temporary folder."""
-    from modreg.registry.init import init_registry
+    from modreg.registry.store.init import init_registry
 
     return init_registry(tmp_path / "reg").root

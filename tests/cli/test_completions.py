@@ -9,7 +9,7 @@ import pytest
 
 from modreg.cli import app
 from modreg.cli.completions import SCRIPTS, command_specs, render_all
-from modreg.registry.init import init_registry
+from modreg.registry.store.init import init_registry
 
 COMPLETIONS = Path(__file__).resolve().parents[2] / "completions"
 

@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from modreg import api
 from modreg.cli import app
 from modreg.errors import ExitCode
-from modreg.registry.audit import read_audit
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.validate import validate_registry
+from modreg.registry.store.audit import read_audit
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.checks.validate import validate_registry
 
 runner = CliRunner()
 TODAY = dt.date.today()

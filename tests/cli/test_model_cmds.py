@@ -13,10 +13,10 @@ import yaml
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.audit import read_audit
-from modreg.registry.init import init_registry
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.lock import registry_lock
+from modreg.registry.store.audit import read_audit
+from modreg.registry.store.init import init_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.lock import registry_lock
 
 runner = CliRunner()
 TODAY = dt.date.today().isoformat()

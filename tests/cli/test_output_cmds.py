@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.descriptor import dumps_toml, dumps_yaml
-from modreg.registry.init import init_registry
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.lock import registry_lock
+from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
+from modreg.registry.store.init import init_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.lock import registry_lock
 
 runner = CliRunner()
 OUTPUTS = (
@@ -166,7 +166,7 @@ def test_index_writes_once_then_nothing(reg: Path) -> None:
 
 
 def test_index_builds_nothing_when_neither_descriptors_nor_outputs_changed(reg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from modreg.registry import generated
+    from modreg.outputs import build as generated
 
     assert invoke(reg, "index").exit_code == 0
     calls: list[int] = []

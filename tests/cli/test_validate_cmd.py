@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.descriptor import dumps_toml, dumps_yaml
+from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
 
 runner = CliRunner()
 

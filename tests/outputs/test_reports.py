@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from modreg.outputs import entries_from_descriptors
-from modreg.outputs.entry import DataEntry
+from modreg.registry.store.facets import DataEntry
 from modreg.outputs.reports import REPORT_FILES, build_reports, github_anchors
-from modreg.registry.descriptor import load_all
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.descriptor import load_all
+from modreg.registry.store.layout import RegistryPaths
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "example"
 
@@ -107,8 +107,8 @@ def test_anchors_follow_github() -> None:
 def test_the_cache_gives_the_same_reports_as_the_files(example_registry: Path, tmp_path: Path) -> None:
     import shutil
 
-    from modreg.registry.cache import RegistryCache
-    from modreg.registry.generated import build_outputs, read_entries
+    from modreg.registry.search.cache import RegistryCache
+    from modreg.outputs.build import build_outputs, read_entries
 
     root = tmp_path / "copy"
     shutil.copytree(example_registry, root, ignore=shutil.ignore_patterns(".modreg"))

@@ -20,7 +20,7 @@ from modreg.plugins._registration import snapshot
 from modreg.plugins.finder import FINDER
 
 if TYPE_CHECKING:
-    from modreg.registry.config import RegistryConfig
+    from modreg.registry.store.config import RegistryConfig
 
 HELPERS = """\
 import numpy as np
@@ -107,13 +107,13 @@ class DemoPlugin:
 
     def lock(self) -> None:
         from modreg.plugins.checksums import lock_plugin
-        from modreg.registry.layout import RegistryPaths
+        from modreg.registry.store.layout import RegistryPaths
 
         lock_plugin(RegistryPaths(self.registry), self.folder)
 
     def config(self) -> RegistryConfig:
-        from modreg.registry.config import load_config
-        from modreg.registry.layout import RegistryPaths
+        from modreg.registry.store.config import load_config
+        from modreg.registry.store.layout import RegistryPaths
 
         return load_config(RegistryPaths(self.registry))
 

@@ -12,8 +12,8 @@ import pytest
 
 from modreg.errors import ExitCode, NotFound
 from modreg.plugins.discover import discover_models
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.validate import validate_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.checks.validate import validate_registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -19,7 +19,7 @@ from modreg.errors import ExitCode, ModregError
 from modreg.forecast.resolve import provide_model, resolve_model
 from modreg.plugins import checksums, loader
 from modreg.plugins.base import PluginError, PluginIntegrityError, PluginLoadError, PluginRefused
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.layout import RegistryPaths
 from modreg.runtime.data import read_series_csv
 from modreg.runtime.factory import create, find, get_model, is_registered, list_models
 
@@ -281,7 +281,7 @@ def test_provide_model_raises_the_plugin_error_for_a_refused_plugin(demo: DemoPl
 
 
 def test_the_example_plugin_fits_air_passengers_well() -> None:
-    from modreg.registry.config import load_config
+    from modreg.registry.store.config import load_config
 
     folder = EXAMPLE / "plugins" / "seasonal_ets"
     loader.load_plugin(folder, load_config(RegistryPaths(EXAMPLE)))
@@ -379,7 +379,7 @@ def test_an_entry_point_to_a_missing_module_is_refused_without_importing(install
 
 
 def test_validation_knows_installed_models(install_plugin: Callable[..., InstalledPlugin], empty_registry: Path) -> None:
-    from modreg.registry.validate import validate_registry
+    from modreg.registry.checks.validate import validate_registry
 
     install_plugin()
     (empty_registry / "models" / "Mean.toml").write_text(

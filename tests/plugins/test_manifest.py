@@ -98,8 +98,8 @@ def test_a_symlinked_manifest_is_refused(demo: DemoPlugin, tmp_path: Path) -> No
 
 
 def test_modreg_validate_checks_plugin_manifests(demo: DemoPlugin) -> None:
-    from modreg.registry.layout import RegistryPaths
-    from modreg.registry.validate import validate_registry
+    from modreg.registry.store.layout import RegistryPaths
+    from modreg.registry.checks.validate import validate_registry
 
     assert validate_registry(RegistryPaths(demo.registry)) == []
     _rewrite(demo, 'category = "custom"', 'category = "magic"')

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from modreg.errors import ExitCode, IntegrityError
-from modreg.registry.audit import append_audit, make_entry, read_audit, summarize_changes
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.audit import append_audit, make_entry, read_audit, summarize_changes
+from modreg.registry.store.layout import RegistryPaths
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from modreg.registry import _cacheplan
-from modreg.registry.cache import DB_NAME, RegistryCache
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.search import _cacheplan
+from modreg.registry.search.cache import DB_NAME, RegistryCache
+from modreg.registry.store.layout import RegistryPaths
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modreg.errors import UsageError
-from modreg.registry.descriptor import (
+from modreg.registry.store.descriptor import (
     CANONICAL_ORDER,
     Descriptor,
     canonical,
@@ -21,8 +21,8 @@ from modreg.registry.descriptor import (
     load_all,
     load_descriptor,
 )
-from modreg.registry.files import parse_text, read_document
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.files import parse_text, read_document
+from modreg.registry.store.layout import RegistryPaths
 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 _scalars = st.one_of(

@@ -10,7 +10,7 @@ import pytest
 
 from modreg import api
 from modreg.errors import NotFound, UsageError
-from modreg.registry.diff import Change, View, compare, diff_versions
+from modreg.registry.history.diff import Change, View, compare, diff_versions
 
 TODAY = dt.date(2026, 11, 20)
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modreg.errors import UsageError
-from modreg.registry.descriptor import CANONICAL_ORDER
-from modreg.registry.edits import Op, apply_changes, delete_path, diff_data, same, set_path
+from modreg.registry.store.descriptor import CANONICAL_ORDER
+from modreg.registry.store.edits import Op, apply_changes, delete_path, diff_data, same, set_path
 
 EXAMPLE_MODELS = Path(__file__).resolve().parents[2] / "registry.example" / "models"
 

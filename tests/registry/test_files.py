@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from modreg.errors import NotFound, UsageError
-from modreg.registry.files import (
+from modreg.registry.store.files import (
     MAX_BYTES,
     MAX_DEPTH,
     SourceDoc,

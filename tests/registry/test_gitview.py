@@ -12,7 +12,7 @@ import pytest
 
 from modreg import api
 from modreg.errors import NotFound, UsageError
-from modreg.registry.gitview import WORKING_TREE, EntryAt
+from modreg.registry.history.gitview import WORKING_TREE, EntryAt
 
 TODAY = dt.date(2026, 11, 20)
 EXAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "registry.example"

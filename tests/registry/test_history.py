@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from modreg import api
 from modreg.errors import Conflict, ExitCode, NotFound, UsageError
-from modreg.registry.history import artifact_record, bumped, next_version, read_history, snapshot
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.validate import validate_registry
-from modreg.registry.versions import Version
+from modreg.registry.history.history import artifact_record, bumped, next_version, read_history, snapshot
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.checks.validate import validate_registry
+from modreg.registry.history.versions import Version
 
 TODAY = dt.date(2026, 11, 20)
 _part = st.integers(min_value=0, max_value=500)

@@ -12,9 +12,9 @@ import pytest
 
 from modreg import api
 from modreg.errors import Conflict, ExitCode, NotFound, UsageError
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.lifecycle import TRANSITIONS, archived, check_transition, dependents, deprecated, restored
-from modreg.registry.validate import validate_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.history.lifecycle import TRANSITIONS, archived, check_transition, dependents, deprecated, restored
+from modreg.registry.checks.validate import validate_registry
 
 TODAY = dt.date(2026, 11, 20)
 NOTICE = {"reason": "superseded", "replacement": "Beta", "since": dt.date(2026, 10, 1)}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from modreg.errors import Conflict, ExitCode
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.lock import lock_holder, registry_lock
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.lock import lock_holder, registry_lock
 
 CONTEXT = multiprocessing.get_context("fork")
 

@@ -15,11 +15,11 @@ import pytest
 
 from modreg.errors import Conflict, ExitCode, NotFound, UsageError
 from modreg._fs import TEMP_PREFIX
-from modreg.registry.audit import read_audit
-from modreg.registry.init import init_registry
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.mutate import create_entry, run_batch, transaction, update_entry
-from modreg.registry.validate import validate_registry
+from modreg.registry.store.audit import read_audit
+from modreg.registry.store.init import init_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.transaction import create_entry, run_batch, transaction, update_entry
+from modreg.registry.checks.validate import validate_registry
 
 BASE_TOML = '''\
 # The base model.
@@ -228,8 +228,8 @@ def test_a_failed_write_leaves_the_old_file_whole(paths: RegistryPaths, monkeypa
 KILLED_WRITER = """
 import os, sys
 from pathlib import Path
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.mutate import update_entry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.transaction import update_entry
 
 os.replace = lambda *a: os._exit(9)   # killed after the temp file is written, before the rename
 update_entry(RegistryPaths(Path(sys.argv[1])), "Base", lambda d: {**d, "tags": ["killed"]}, command="update")

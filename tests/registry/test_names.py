@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modreg.errors import UsageError
-from modreg.registry.names import check_name, require_safe_name
+from modreg.registry.store.names import check_name, require_safe_name
 
 
 @pytest.mark.parametrize("name", ["NHITS", "my-model", "lstm.v2", "A", "x_1", "a" * 64, "Conv", "COM10", "NULL"])

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from modreg.errors import UsageError
-from modreg.registry.query import BoolOp, Comparison, Not, evaluate, fields_of, parse_where
+from modreg.registry.search.query import BoolOp, Comparison, Not, evaluate, fields_of, parse_where
 
 ENTRY = {
     "name": "NHITS",

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from modreg.errors import UsageError
-from modreg.registry._ranking import bm25_scores, query_terms, tokens
-from modreg.registry.cache import RegistryCache
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.search import SearchQuery, known_fields, search
+from modreg.registry.search._ranking import bm25_scores, query_terms, tokens
+from modreg.registry.search.cache import RegistryCache
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.search.engine import SearchQuery, known_fields, search
 
 FILLERS = ("DLinear", "NLinear", "PatchTST", "TCN", "DeepAR", "SeasonalNaive")
 

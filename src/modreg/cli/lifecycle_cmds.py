@@ -29,8 +29,8 @@ from modreg.cli.render import emit_json, warn
 from modreg.errors import UsageError
 
 if TYPE_CHECKING:
-    from modreg.registry.diff import EntryDiff
-    from modreg.registry.gitview import RegistryDiff
+    from modreg.registry.history.diff import EntryDiff
+    from modreg.registry.history.gitview import RegistryDiff
 
 NameArg = Annotated[str, typer.Argument(help="Name of the entry.", show_default=False)]
 

@@ -16,12 +16,12 @@ from modreg.cli.model_views import render_mutation
 from modreg.cli.render import emit_json, notice, warn
 
 if TYPE_CHECKING:
-    from modreg.registry.audit import AuditEntry
-    from modreg.registry.diff import Change, EntryDiff
-    from modreg.registry.gitview import RegistryDiff
-    from modreg.registry.history import History
-    from modreg.registry.lifecycle import Deletion
-    from modreg.registry.mutate import Mutation
+    from modreg.registry.store.audit import AuditEntry
+    from modreg.registry.history.diff import Change, EntryDiff
+    from modreg.registry.history.gitview import RegistryDiff
+    from modreg.registry.history.history import History
+    from modreg.registry.history.lifecycle import Deletion
+    from modreg.registry.store.transaction import Mutation
 
 __all__ = [
     "entry_diff_markdown",
@@ -51,7 +51,7 @@ def render_transition(state: State, mutation: Mutation, message: str) -> None:
 
 def render_deletion(state: State, deletion: Deletion) -> None:
     """Where the file went and how to bring it back; a warning per dependent left dangling."""
-    from modreg.registry.files import display_path
+    from modreg.registry.store.files import display_path
 
     mutation = deletion.mutation
     refers = "would refer" if mutation.dry_run else "now refers"

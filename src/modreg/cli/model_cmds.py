@@ -137,7 +137,7 @@ def update(
 
 def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
     """`KEY=VALUE` texts -> {KEY: value}; dotted keys nest, VALUE is read as a TOML value."""
-    from modreg.registry.edits import set_path
+    from modreg.registry.store.edits import set_path
 
     values: dict[str, Any] = {}
     for item in items:

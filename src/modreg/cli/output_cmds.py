@@ -20,8 +20,8 @@ from modreg.cli.render import emit_json, notice, print_columns, to_table, warn
 from modreg.errors import CheckFailed, Problem
 
 if TYPE_CHECKING:
-    from modreg.registry.generated import OutputsResult, Statistics
-    from modreg.registry.search import SearchResult
+    from modreg.outputs.build import OutputsResult, Statistics
+    from modreg.registry.search.engine import SearchResult
 
 CheckOpt = Annotated[
     bool, typer.Option("--check", help="Write nothing; exit 1 naming each file that is out of date (for CI).")

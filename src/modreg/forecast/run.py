@@ -146,7 +146,7 @@ def resolve_target(target: str, registry: str | Path | None = None) -> RunSpec:
 
 
 def _registry_paths(registry: str | Path | None) -> Any:
-    from modreg.registry.layout import find_root
+    from modreg.registry.store.layout import find_root
 
     if registry is not None:
         return find_root(registry)
@@ -168,7 +168,7 @@ def _suggest(target: str, paths: Any) -> str:
 
 
 def _entry_spec(target: str, path: Path, paths: Any) -> RunSpec:
-    from modreg.registry.descriptor import load_descriptor
+    from modreg.registry.store.descriptor import load_descriptor
 
     descriptor = load_descriptor(path)
     runtime = descriptor.data.get("runtime")
@@ -211,7 +211,7 @@ def _status_warnings(data: Mapping[str, Any], name: str) -> list[str]:
 def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
     if spec.doc is None:
         return None
-    from modreg.registry.files import locate
+    from modreg.registry.store.files import locate
 
     return locate(spec.doc, json_path)[0]
 
@@ -241,7 +241,7 @@ def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | N
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:
     if name is None:
         return {}
-    from modreg.registry.templates import get_template
+    from modreg.registry.store.templates import get_template
 
     paths = _registry_paths(registry)
     if paths is None:

@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modreg.outputs.entry import Entry, text
-from modreg.outputs.fields import STATUS_ORDER, ordered_keys, sorted_entries, table, unique_by_name
+from modreg.registry.store.facets import Entry, text
+from modreg.registry.store.fields import STATUS_ORDER, ordered_keys, sorted_entries, table, unique_by_name
 from modreg.outputs.indexes import version_history
 from modreg.outputs.stats import LEADER_METRICS, build_statistics
 

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from modreg.outputs.entry import Entry, text
-from modreg.outputs.fields import CATEGORY_ORDER, STATUS_ORDER, number, ordered_keys, sorted_entries, table
+from modreg.registry.store.facets import Entry, text
+from modreg.registry.store.fields import CATEGORY_ORDER, STATUS_ORDER, number, ordered_keys, sorted_entries, table
 
 __all__ = ["FORMAT", "LEADERBOARD_SIZE", "LEADER_METRICS", "TOP_TAGS", "build_statistics", "deprecations", "leaderboards"]
 

@@ -22,7 +22,7 @@ from modreg.plugins.base import MANIFEST_NAME, SIGNATURE_NAME, PluginIntegrityEr
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["LockResult", "lock_plugin", "plugin_files", "read_regular", "sha256_hex", "verify_files"]
 
@@ -167,8 +167,8 @@ def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lo
     Keeps the manifest's comments and layout (only `[files]` changes), holds the registry
     lock, writes atomically and appends to the audit log.
     """
-    from modreg.registry.config import load_config
-    from modreg.registry.lock import registry_lock
+    from modreg.registry.store.config import load_config
+    from modreg.registry.store.lock import registry_lock
 
     signed = load_config(paths).plugin_security == "signature"
     with registry_lock(paths, lock_timeout):
@@ -179,8 +179,8 @@ def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
     import difflib
 
     from modreg.plugins.manifest import MANIFEST_ORDER
-    from modreg.registry.edits import apply_changes
-    from modreg.registry.files import parse_text
+    from modreg.registry.store.edits import apply_changes
+    from modreg.registry.store.files import parse_text
 
     plugin, path = folder.name, folder / MANIFEST_NAME
     doc = parse_text(read_regular(path, plugin, MANIFEST_NAME).decode("utf-8"), path, "toml")
@@ -196,7 +196,7 @@ def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
 
 def _write(paths: RegistryPaths, path: Path, text: str, plugin: str, version: Any, count: int) -> None:
     from modreg._fs import write_atomic
-    from modreg.registry.audit import append_audit, make_entry
+    from modreg.registry.store.audit import append_audit, make_entry
 
     write_atomic(path, text)
     version = version if isinstance(version, str) else None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from modreg.errors import CheckFailed, ExitCode, ModregError
 
 if TYPE_CHECKING:
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["DEFAULT_TIMEOUT", "HealthReport", "ModelHealth", "check_health"]
 

@@ -373,9 +373,9 @@ def select_entries(registry: str | Path | None, *, all: bool = False, category: 
                    where: str | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """The registry entries the selection matches (every entry with `all`), sorted by name:
     those with a `[runtime]` table, and those skipped for lacking one."""
-    from modreg.registry.descriptor import load_descriptor
-    from modreg.registry.layout import find_root
-    from modreg.registry.search import SearchQuery, search
+    from modreg.registry.store.descriptor import load_descriptor
+    from modreg.registry.store.layout import find_root
+    from modreg.registry.search.engine import SearchQuery, search
 
     paths = find_root(registry)
     query = SearchQuery(categories=(category,) if category else (), where=where, sort="name")

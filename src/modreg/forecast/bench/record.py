@@ -42,8 +42,8 @@ def record_performance(result: BenchResult, registry: str | Path | None, *, toda
     rows = [row for row in result.models if row.ok and row.source == "registry"]
     if not rows:
         return []
-    from modreg.registry.layout import find_root
-    from modreg.registry.mutate import transaction
+    from modreg.registry.store.layout import find_root
+    from modreg.registry.store.transaction import transaction
 
     day = today or dt.date.today()
     with transaction(find_root(registry), "bench", dry_run=dry_run, lock_timeout=lock_timeout) as txn:

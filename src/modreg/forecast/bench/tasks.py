@@ -92,7 +92,7 @@ class ModelRef:
                 register_model(self.name, category=self.category, capabilities=self.capabilities)(found)
             return
         from modreg.forecast.resolve import provide_model
-        from modreg.registry.layout import find_root
+        from modreg.registry.store.layout import find_root
 
         if not provide_model(self.name, find_root(self.registry) if self.registry else None):
             raise NotFound(f"The runtime model `{self.name}` is not available in this worker.",

@@ -1,0 +1,60 @@
+"""Finding a registry, creating one, validating it, reading its descriptors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modreg.registry.store.layout import RegistryPaths, find_root
+
+if TYPE_CHECKING:
+
+    from modreg.errors import Problem
+    from modreg.registry.store.descriptor import Descriptor
+    from modreg.registry.checks.validate import ValidationReport
+
+__all__ = ['get_entry', 'init', 'load_entries', 'open_registry', 'validate']
+
+
+def open_registry(registry: str | Path | None = None) -> RegistryPaths:
+    """The registry at `registry`, $MODREG_REGISTRY, or the nearest one upwards."""
+    return find_root(registry)
+
+
+def init(path: str | Path = ".") -> RegistryPaths:
+    """Create an empty registry at `path` (`modreg init`)."""
+    from modreg.registry.store.init import init_registry
+
+    return init_registry(Path(path))
+
+
+def validate(
+    paths: Sequence[str | Path] = (),
+    *,
+    registry: str | Path | None = None,
+    strict: bool = False,
+) -> ValidationReport:
+    """Every problem of the registry, or of `paths` in it (`modreg validate`).
+
+    `paths` may be descriptor, template, plugin-manifest or config files, or folders; they
+    are checked against the whole registry. With `strict`, warnings count as errors.
+    """
+    from modreg.registry.checks.validate import check_registry
+
+    return check_registry(open_registry(registry), [Path(p) for p in paths] or None, strict=strict)
+
+
+def load_entries(registry: str | Path | None = None) -> tuple[list[Descriptor], list[Problem]]:
+    """Every descriptor of the registry, and a Problem per file that cannot be read."""
+    from modreg.registry.store.descriptor import load_all
+
+    return load_all(open_registry(registry))
+
+
+def get_entry(name: str, *, registry: str | Path | None = None) -> Descriptor:
+    """The descriptor of the entry `name`; NotFound suggests the closest name."""
+    from modreg.registry.store.descriptor import load_descriptor
+    from modreg.registry.store.entries import find_entry
+
+    return load_descriptor(find_entry(open_registry(registry), name))

@@ -1,0 +1,191 @@
+"""Version history: `modreg version` (a new version with a [[history]] entry) and `modreg history`.
+
+A bump appends one `[[history]]` entry for the new version: its date, the summary of what
+changed, the files attached to it (`--artifact`, path + sha256) and a snapshot of the entry's
+status, runtime, performance, dependencies and metadata, so that `modreg diff NAME A B`
+compares versions without git. The new version must be greater than the current one; the
+registry's `[history] max_history` keeps only the newest entries.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modreg.errors import Conflict, NotFound, UsageError
+from modreg.registry.history.lifecycle import check_transition
+from modreg.registry.history.versions import BUMP_PARTS, Version
+
+if TYPE_CHECKING:
+    from modreg.registry.store.layout import RegistryPaths
+
+__all__ = [
+    "SNAPSHOT_KEYS",
+    "History",
+    "HistoryItem",
+    "artifact_record",
+    "bumped",
+    "current_version",
+    "file_sha256",
+    "next_version",
+    "read_history",
+    "snapshot",
+]
+
+SNAPSHOT_KEYS = ("status", "runtime", "performance", "dependencies", "metadata")
+
+
+def current_version(data: dict[str, Any], name: str) -> Version:
+    """The entry's `version`, parsed; UsageError naming the entry when it is not semver."""
+    try:
+        return Version.parse(data.get("version"))  # type: ignore[arg-type]
+    except UsageError as error:
+        raise UsageError(f"`{name}` has no valid version: {error.message}", hint=error.hint) from None
+
+
+def next_version(current: Version, *, part: str | None, to: str | None) -> Version:
+    """`current` bumped by `part`, or the version `to`; it must be greater (Conflict otherwise)."""
+    if (part is None) == (to is None):
+        raise UsageError("Give exactly one of --bump major|minor|patch and --set X.Y.Z.", hint="e.g. `modreg version NHITS --bump minor -m \"...\"`.")
+    if part is not None and part not in BUMP_PARTS:
+        raise UsageError(f"--bump takes major, minor or patch, not `{part}`.")
+    new = current.bump(part) if part is not None else Version.parse(to)  # type: ignore[arg-type]
+    if new <= current:
+        raise Conflict(
+            f"The new version {new} is not greater than the current version {current}.",
+            hint=f"versions only go up: --set a version above {current}, or --bump patch ({current.bump('patch')}).",
+        )
+    return new
+
+
+def snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """What a version records of its entry, copied: every key of SNAPSHOT_KEYS, an absent
+    table as `{}`, so that a later diff knows it was absent rather than not recorded."""
+    recorded: dict[str, Any] = {"status": data.get("status", "active")}
+    for key in SNAPSHOT_KEYS[1:]:
+        recorded[key] = copy.deepcopy(data[key]) if isinstance(data.get(key), dict) else {}
+    return recorded
+
+
+def bumped(
+    data: dict[str, Any],
+    *,
+    name: str,
+    part: str | None,
+    to: str | None,
+    message: str,
+    today: dt.date,
+    artifacts: Sequence[dict[str, str]] = (),
+    max_history: int = 50,
+) -> dict[str, Any]:
+    """`data` at its next version: `version`, `updated`, a new [[history]] entry (oldest
+    trimmed beyond `max_history`). Given `artifacts` are recorded in that entry and become
+    the entry's [[artifacts]] (older versions' files stay recorded in their own entries)."""
+    check_transition("version", name, data)
+    if not message.strip():
+        raise UsageError("A new version needs a message: what changed.", hint='e.g. -m "input_size 24 -> 36".')
+    new_version = str(next_version(current_version(data, name), part=part, to=to))
+    item = _history_item(data, new_version, message.strip(), today, artifacts)
+    new = copy.deepcopy(data)
+    history = new.get("history", [])
+    if not isinstance(history, list):
+        raise UsageError(f"`{name}` has a `history` that is not a list of tables; nothing was written.", hint="fix it by hand (`modreg validate` shows where).")
+    new["history"] = [*history, item][-max(max_history, 1) :]
+    new["version"] = new_version
+    new["updated"] = today
+    if artifacts:
+        new["artifacts"] = [dict(a) for a in artifacts]
+    return new
+
+
+def _history_item(
+    data: dict[str, Any], version: str, summary: str, today: dt.date, artifacts: Sequence[dict[str, str]]
+) -> dict[str, Any]:
+    """One [[history]] entry, in the canonical key order (version, date, summary, artifacts, snapshot)."""
+    item: dict[str, Any] = {"version": version, "date": today, "summary": summary}
+    if artifacts:
+        item["artifacts"] = [dict(a) for a in artifacts]
+    item["snapshot"] = snapshot(data)
+    return item
+
+
+def artifact_record(paths: RegistryPaths, file: str | Path) -> dict[str, str]:
+    """`{"path": relative to the registry root, "sha256": ...}` for a file inside the registry.
+
+    Raises:
+        NotFound: the file does not exist.
+        UsageError: it is a folder, or outside the registry (its path would not mean the same
+            on another checkout).
+    """
+    path = Path(file).expanduser().resolve()
+    if not path.exists():
+        raise NotFound(f"The artifact {file} does not exist.", hint="write it first, e.g. with `modreg run NAME --save PATH`.", path=file)
+    if not path.is_file():
+        raise UsageError(f"The artifact {file} is not a file.", path=file)
+    root = paths.root.resolve()
+    if root not in path.parents:
+        raise UsageError(
+            f"The artifact {file} is outside the registry at {root}.",
+            hint="artifacts are recorded relative to the registry root; move it into the registry (e.g. artifacts/).",
+            path=file,
+        )
+    return {"path": path.relative_to(root).as_posix(), "sha256": file_sha256(path)}
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ----- Reading the history -----
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One recorded version of an entry."""
+
+    version: str
+    date: dt.date | None
+    summary: str
+    artifacts: list[dict[str, str]] = field(default_factory=list)
+    snapshot: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """An entry's versions, oldest first; `current` is its version now."""
+
+    name: str
+    current: str
+    items: list[HistoryItem]
+
+    @property
+    def has_current(self) -> bool:
+        """Whether the current version has a history entry (hand-written files may lack one)."""
+        return any(item.version == self.current for item in self.items)
+
+
+def read_history(name: str, data: dict[str, Any]) -> History:
+    """The history of an entry's descriptor data (entries that are not tables are skipped)."""
+    raw = data.get("history") if isinstance(data.get("history"), list) else []
+    items = [
+        HistoryItem(
+            version=str(item.get("version", "")),
+            date=item.get("date") if isinstance(item.get("date"), dt.date) else None,
+            summary=str(item.get("summary", "")),
+            artifacts=[a for a in item.get("artifacts", []) if isinstance(a, dict)] if isinstance(item.get("artifacts"), list) else [],
+            snapshot=item.get("snapshot") if isinstance(item.get("snapshot"), dict) else None,
+        )
+        for item in raw
+        if isinstance(item, dict)
+    ]
+    return History(name, str(data.get("version", "")), items)
