@@ -106,7 +106,7 @@ class DemoPlugin:
         return self.sentinel.read_text().count("ran") if self.sentinel.exists() else 0
 
     def lock(self) -> None:
-        from modreg.plugins.checksums import lock_plugin
+        from modreg.plugins.plugin_lock import lock_plugin
         from modreg.registry.store.layout import RegistryPaths
 
         lock_plugin(RegistryPaths(self.registry), self.folder)

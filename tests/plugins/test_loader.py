@@ -17,7 +17,7 @@ import pytest
 from modreg._version import __version__
 from modreg.errors import ExitCode, ModregError
 from modreg.forecast.resolve import provide_model, resolve_model
-from modreg.plugins import checksums, loader
+from modreg.plugins import checksums, loader, plugin_lock
 from modreg.plugins.base import PluginError, PluginIntegrityError, PluginLoadError, PluginRefused
 from modreg.registry.store.layout import RegistryPaths
 from modreg.runtime.data import read_series_csv
@@ -309,7 +309,7 @@ def test_signature_verifies_and_a_tampered_manifest_is_refused(demo: DemoPlugin,
     (demo.registry / "allowed_signers").write_text(f'demo@example.org namespaces="modreg-plugin" {public[0]} {public[1]}\n')
     demo.set_policy('security = "signature"\nallowed_signers = "allowed_signers"\n')
     config = demo.config()
-    assert checksums.lock_plugin(RegistryPaths(demo.registry), demo.folder).needs_signature
+    assert plugin_lock.lock_plugin(RegistryPaths(demo.registry), demo.folder).needs_signature
     with pytest.raises(PluginIntegrityError, match="plugin.toml.sig is missing"):
         loader.verify_plugin(demo.folder, config)
     subprocess.run([SSH_KEYGEN, "-Y", "sign", "-f", str(key), "-n", "modreg-plugin", str(demo.folder / "plugin.toml")],

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from modreg.plugins.base import PluginInfo
-    from modreg.plugins.checksums import LockResult
+    from modreg.plugins.plugin_lock import LockResult
     from modreg.plugins.discover import DiscoverResult
     from modreg.plugins.health import HealthReport
 
@@ -55,7 +55,7 @@ def plugin_verify(name: str | None = None, *, registry: str | Path | None = None
 def plugin_lock(name: str, *, registry: str | Path | None = None, dry_run: bool = False,
                 lock_timeout: float = 10.0) -> LockResult:
     """Write the sha256 of every file of the registry plugin `name` into its plugin.toml (`modreg plugin lock`)."""
-    from modreg.plugins.checksums import lock_plugin
+    from modreg.plugins.plugin_lock import lock_plugin
     from modreg.plugins.inventory import plugin_targets
 
     paths = open_registry(registry)

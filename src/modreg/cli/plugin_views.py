@@ -18,7 +18,7 @@ from modreg.cli.render import emit_json, notice, to_table, warn
 if TYPE_CHECKING:
     from modreg.errors import ModregError
     from modreg.plugins.base import PluginInfo
-    from modreg.plugins.checksums import LockResult
+    from modreg.plugins.plugin_lock import LockResult
     from modreg.plugins.discover import DiscoverResult
     from modreg.plugins.health import HealthReport
 

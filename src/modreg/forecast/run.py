@@ -18,9 +18,9 @@ from typing import Any, Protocol
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.resolve import provide_model
 from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
-from modreg.runtime.factory import create, get_model, list_models
+from modreg.runtime.factory import create, get_model, list_models, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
-from modreg.runtime.params import ParameterError, parse_cli_param, validate_params
+from modreg.runtime.params import ParameterError, parse_cli_param
 
 __all__ = ["RunProgress", "RunResult", "RunSpec", "merged_params", "resolve_target", "run"]
 

@@ -115,7 +115,7 @@ def parse_manifest(raw: bytes, folder: Path) -> Manifest:
 
 
 def _check(doc: Any, folder: Path) -> None:
-    from modreg.registry.checks.validate import schema_problems
+    from modreg.registry.checks._schemacheck import schema_problems
 
     problems = schema_problems("plugin", doc.data, doc, path=doc.path)
     if problems:

@@ -13,7 +13,8 @@ import pytest
 
 from modreg.errors import UsageError
 from modreg.runtime import factory
-from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult, run_task, run_tasks
+from modreg.forecast.bench.executors import run_tasks
+from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult, run_task
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.models.base import Forecast, Forecaster
 

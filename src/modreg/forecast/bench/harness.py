@@ -36,7 +36,8 @@ import numpy as np
 
 from modreg.errors import ModregError, UsageError
 from modreg.forecast.bench.score import ModelScore, relative_to, score
-from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult, run_tasks
+from modreg.forecast.bench.executors import run_tasks
+from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
 from modreg.runtime.data import SeriesFrame, read_series_csv
 from modreg.runtime.data.frequency import format_timestamps
 
@@ -178,7 +179,7 @@ def _shared_horizon(specs: Sequence[tuple[Any, dict[str, Any]]]) -> int:
 def _target(spec: Any, found: Any, registry: str | Path | None, horizon: int, options: BenchOptions) -> BenchTarget:
     if isinstance(found, ModregError):
         return BenchTarget(str(spec), str(spec), "runtime", {}, error=found)
-    from modreg.runtime.params import validate_params
+    from modreg.runtime.factory import validate_params
     from modreg.forecast.run import merged_params
 
     layer = [text for key, text in _param_layer(options) if _accepts(spec.model, key)]
@@ -201,7 +202,7 @@ def _param_layer(options: BenchOptions) -> list[tuple[str, str]]:
 
 def runtime_target(model: str, params: dict[str, Any], *, name: str | None = None) -> BenchTarget:
     """A target for a runtime model with explicit parameters (h included), validated; for scripts."""
-    from modreg.runtime.params import validate_params
+    from modreg.runtime.factory import validate_params
 
     return BenchTarget(name or model, model, "runtime", validate_params(model, params))
 

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from modreg.registry.store._statement import Statement
+
 if TYPE_CHECKING:
-    from modreg.registry.store.edits import Op, Statement
+    from modreg.registry.store.edits import Op
 
 _HEADER = re.compile(r"\[\[?\s*([A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')\s*[.\]]")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -218,8 +220,6 @@ def scan(lines: list[str]) -> list[Statement]:
 
 
 def _statement_at(stripped: str, number: int, comments_from: int | None, in_table: bool) -> Statement | None:
-    from modreg.registry.store.edits import Statement
-
     header = _HEADER.match(stripped) if stripped.startswith("[") else None
     key = None if header or in_table else _KEY.match(stripped)
     match = header or key

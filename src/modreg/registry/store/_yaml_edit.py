@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from modreg.registry.store._toml_edit import clamp_ends
 
+from modreg.registry.store._statement import Statement
+
 if TYPE_CHECKING:
-    from modreg.registry.store.edits import Op, Statement
+    from modreg.registry.store.edits import Op
 
 _TOP_KEY = re.compile(r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s#'"?:,\[\]{}&*!|>%@`-][^:#]*?))\s*:(?:\s|$)""")
 
@@ -254,8 +256,6 @@ def _guess_style(lines: list[str], fallback: Style) -> Style:
 
 def scan(lines: list[str]) -> list[Statement]:
     """The top-level keys of a block-mapping YAML document, with their comment blocks."""
-    from modreg.registry.store.edits import Statement
-
     found: list[Statement] = []
     comments_from: int | None = None
     for number, line in enumerate(lines):

@@ -61,7 +61,7 @@ class RegistryConfig:
 
 def check_config(paths: RegistryPaths) -> tuple[RegistryConfig, list[Problem]]:
     """The registry's config and its problems; defaults stand in for an unusable file."""
-    from modreg.registry.checks.validate import schema_problems
+    from modreg.registry.checks._schemacheck import schema_problems
 
     try:
         doc = read_document(paths.config)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from modreg.errors import UsageError
+from modreg.registry.store._statement import Statement
 
 __all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path"]
 
@@ -145,17 +146,6 @@ def _split(dotted: str) -> list[str]:
 
 
 # ----- Applying to a file -----
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One top-level entry of a file: its comment block, first line, and end (line indices)."""
-
-    key: str
-    lead: int
-    start: int
-    end: int
-    is_table: bool = False
 
 
 def apply_changes(text: str, fmt: str, old: Mapping[str, Any], new: Mapping[str, Any], order: Sequence[str]) -> str:
