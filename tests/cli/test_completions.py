@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from modreg.cli import app
-from modreg.cli.completions import SCRIPTS, command_specs, render_all
+from modreg.cli.completion import SCRIPTS, command_specs, render_all
 from modreg.registry.store.init import init_registry
 
 COMPLETIONS = Path(__file__).resolve().parents[2] / "completions"
@@ -22,7 +22,7 @@ def scripts() -> dict[str, str]:
 @pytest.mark.parametrize("name", sorted(SCRIPTS.values()))
 def test_committed_scripts_are_fresh(scripts: dict[str, str], name: str) -> None:
     committed = (COMPLETIONS / name).read_text(encoding="utf-8") if (COMPLETIONS / name).exists() else ""
-    assert committed == scripts[name], f"completions/{name} is stale: run `python -m modreg.cli.completions`"
+    assert committed == scripts[name], f"completions/{name} is stale: run `python -m modreg.cli.completion`"
 
 
 def test_every_command_and_option_is_in_every_script(scripts: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from modreg.cli import app
 from modreg.registry.checks import _schemacheck
 from modreg.registry.store.names import NAME_PATTERN
-from modreg.registry.history.versions import SEMVER_PATTERN
+from modreg.registry.store.versions import SEMVER_PATTERN
 
 runner = CliRunner()
 

@@ -20,7 +20,7 @@ from modreg.plugins._registration import snapshot
 from modreg.plugins.finder import FINDER
 
 if TYPE_CHECKING:
-    from modreg.registry.store.config import RegistryConfig
+    from modreg.registry.checks.config import RegistryConfig
 
 HELPERS = """\
 import numpy as np
@@ -112,7 +112,7 @@ class DemoPlugin:
         lock_plugin(RegistryPaths(self.registry), self.folder)
 
     def config(self) -> RegistryConfig:
-        from modreg.registry.store.config import load_config
+        from modreg.registry.checks.config import load_config
         from modreg.registry.store.layout import RegistryPaths
 
         return load_config(RegistryPaths(self.registry))

@@ -281,7 +281,7 @@ def test_provide_model_raises_the_plugin_error_for_a_refused_plugin(demo: DemoPl
 
 
 def test_the_example_plugin_fits_air_passengers_well() -> None:
-    from modreg.registry.store.config import load_config
+    from modreg.registry.checks.config import load_config
 
     folder = EXAMPLE / "plugins" / "seasonal_ets"
     loader.load_plugin(folder, load_config(RegistryPaths(EXAMPLE)))

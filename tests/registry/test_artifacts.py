@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from modreg import api
 from modreg.cli import app
 from modreg.errors import ExitCode
-from modreg.registry.history.artifacts import check_artifacts
+from modreg.registry.checks.artifacts import check_artifacts
 
 TODAY = dt.date(2026, 11, 20)
 runner = CliRunner()

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from modreg import api
 from modreg.errors import Conflict, ExitCode, NotFound, UsageError
-from modreg.registry.history.history import artifact_record, bumped, next_version, read_history, snapshot
+from modreg.registry.checks.artifacts import artifact_record
+from modreg.registry.history.history import bumped, next_version, read_history, snapshot
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.checks.validate import validate_registry
-from modreg.registry.history.versions import Version
+from modreg.registry.store.versions import Version
 
 TODAY = dt.date(2026, 11, 20)
 _part = st.integers(min_value=0, max_value=500)

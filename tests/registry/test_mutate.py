@@ -18,7 +18,7 @@ from modreg._fs import TEMP_PREFIX
 from modreg.registry.store.audit import read_audit
 from modreg.registry.store.init import init_registry
 from modreg.registry.store.layout import RegistryPaths
-from modreg.registry.store.transaction import create_entry, run_batch, transaction, update_entry
+from modreg.registry.mutation.transaction import create_entry, run_batch, transaction, update_entry
 from modreg.registry.checks.validate import validate_registry
 
 BASE_TOML = '''\
@@ -229,7 +229,7 @@ KILLED_WRITER = """
 import os, sys
 from pathlib import Path
 from modreg.registry.store.layout import RegistryPaths
-from modreg.registry.store.transaction import update_entry
+from modreg.registry.mutation.transaction import update_entry
 
 os.replace = lambda *a: os._exit(9)   # killed after the temp file is written, before the rename
 update_entry(RegistryPaths(Path(sys.argv[1])), "Base", lambda d: {**d, "tags": ["killed"]}, command="update")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from modreg.errors import NotFound, Problem
 from modreg.registry.checks import _schemacheck
 from modreg.registry.checks._fastschema import compile_fast
-from modreg.registry.store.config import RegistryConfig
+from modreg.registry.checks.config import RegistryConfig
 from modreg.registry.store.descriptor import dumps_toml
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.checks.validate import check_registry, validate_data, validate_registry

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from modreg.errors import UsageError
-from modreg.registry.history.versions import Version, VersionRange, parse_range, parse_version
+from modreg.registry.store.versions import Version, VersionRange, parse_range, parse_version
 
 _numbers = st.integers(min_value=0, max_value=10_000)
 _identifier = st.one_of(

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from modreg.registry.store.audit import AuditEntry
     from modreg.registry.history.lifecycle import Deletion
-    from modreg.registry.store.transaction import Mutation
+    from modreg.registry.mutation.transaction import Mutation
 
 __all__ = ['archive', 'audit', 'delete', 'deprecate', 'restore']
 
@@ -33,7 +33,7 @@ def deprecate(
     import datetime as dt
 
     from modreg.registry.history.lifecycle import check_replacement, deprecated, parse_date
-    from modreg.registry.store.transaction import transaction
+    from modreg.registry.mutation.transaction import transaction
 
     paths = open_registry(registry)
     day = today or dt.date.today()
@@ -55,7 +55,7 @@ def archive(
     import datetime as dt
 
     from modreg.registry.history.lifecycle import archived
-    from modreg.registry.store.transaction import update_entry
+    from modreg.registry.mutation.transaction import update_entry
 
     day = today or dt.date.today()
     return update_entry(open_registry(registry), name, lambda data: archived(data, name=name, today=day), command="archive", dry_run=dry_run, lock_timeout=lock_timeout)
@@ -68,7 +68,7 @@ def restore(
     import datetime as dt
 
     from modreg.registry.history.lifecycle import restored
-    from modreg.registry.store.transaction import update_entry
+    from modreg.registry.mutation.transaction import update_entry
 
     day = today or dt.date.today()
     return update_entry(open_registry(registry), name, lambda data: restored(data, name=name, today=day), command="restore", dry_run=dry_run, lock_timeout=lock_timeout)
@@ -82,9 +82,9 @@ def delete(
     Refused with a Conflict listing them when other entries depend on it or name it as their
     replacement, unless `force`.
     """
-    from modreg.registry.store.entries import find_entry
+    from modreg.registry.search.entries import find_entry
     from modreg.registry.history.lifecycle import Deletion, dependents, refuse_if_needed
-    from modreg.registry.store.transaction import transaction
+    from modreg.registry.mutation.transaction import transaction
 
     paths = open_registry(registry)
     with transaction(paths, "delete", dry_run=dry_run, lock_timeout=lock_timeout) as txn:

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Mapping
 
-    from modreg.registry.store.entries import Entry, Listing
+    from modreg.registry.search.entries import Entry, Listing
     from modreg.registry.history.diff import EntryDiff
     from modreg.registry.history.gitview import RegistryDiff
     from modreg.registry.history.history import History
     from modreg.registry.search.engine import SearchResult
-    from modreg.registry.store.transaction import BatchItem, Mutation
+    from modreg.registry.mutation.transaction import BatchItem, Mutation
 
 __all__ = ['diff', 'diff_git', 'history', 'list_entries', 'register', 'search', 'show', 'update', 'version']
 
@@ -50,8 +50,8 @@ def register(
     import datetime as dt
 
     from modreg.errors import UsageError
-    from modreg.registry.store.changes import adopt, new_entry
-    from modreg.registry.store.transaction import BatchItem, create_entry, run_batch
+    from modreg.registry.mutation.changes import adopt, new_entry
+    from modreg.registry.mutation.transaction import BatchItem, create_entry, run_batch
 
     paths = open_registry(registry)
     day = today or dt.date.today()
@@ -72,7 +72,7 @@ def register(
 def show(name: str, *, registry: str | Path | None = None, at: str | None = None) -> Entry:
     """One entry's descriptor (`modreg show`), or as it was at the git revision `at`;
     NotFound suggests the closest name."""
-    from modreg.registry.store.entries import load_entry
+    from modreg.registry.search.entries import load_entry
 
     if at is not None:
         from modreg.registry.history.gitview import show_at
@@ -89,7 +89,7 @@ def list_entries(
     tags: Sequence[str] = (),
 ) -> Listing:
     """The entries matching every filter given, sorted by name (`modreg list`)."""
-    from modreg.registry.store.entries import list_rows
+    from modreg.registry.search.entries import list_rows
 
     return list_rows(open_registry(registry), category=category, status=status, tags=tags)
 
@@ -120,8 +120,8 @@ def update(
     import datetime as dt
 
     from modreg.errors import UsageError
-    from modreg.registry.store.changes import Update
-    from modreg.registry.store.transaction import update_entry
+    from modreg.registry.mutation.changes import Update
+    from modreg.registry.mutation.transaction import update_entry
 
     change = Update(
         summary, description, tuple(add_tags), tuple(remove_tags), tuple(add_capabilities), tuple(remove_capabilities),
@@ -182,9 +182,10 @@ def version(
     """
     import datetime as dt
 
-    from modreg.registry.store.config import load_config
-    from modreg.registry.history.history import artifact_record, bumped
-    from modreg.registry.store.transaction import update_entry
+    from modreg.registry.checks.config import load_config
+    from modreg.registry.checks.artifacts import artifact_record
+    from modreg.registry.history.history import bumped
+    from modreg.registry.mutation.transaction import update_entry
 
     paths = open_registry(registry)
     day = today or dt.date.today()
@@ -199,7 +200,7 @@ def version(
 
 def history(name: str, *, registry: str | Path | None = None) -> History:
     """An entry's recorded versions, oldest first (`modreg history`)."""
-    from modreg.registry.store.entries import load_entry
+    from modreg.registry.search.entries import load_entry
     from modreg.registry.history.history import read_history
 
     entry = load_entry(open_registry(registry), name)
@@ -212,7 +213,7 @@ def diff(name: str, old: str, new: str = "current", *, registry: str | Path | No
     A version is one recorded in [[history]] (its snapshot), or `current`: the file as it is.
     """
     from modreg.registry.history.diff import diff_versions
-    from modreg.registry.store.entries import load_entry
+    from modreg.registry.search.entries import load_entry
 
     entry = load_entry(open_registry(registry), name)
     return diff_versions(entry.name, entry.data, old, new)

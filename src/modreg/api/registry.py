@@ -55,6 +55,6 @@ def load_entries(registry: str | Path | None = None) -> tuple[list[Descriptor], 
 def get_entry(name: str, *, registry: str | Path | None = None) -> Descriptor:
     """The descriptor of the entry `name`; NotFound suggests the closest name."""
     from modreg.registry.store.descriptor import load_descriptor
-    from modreg.registry.store.entries import find_entry
+    from modreg.registry.search.entries import find_entry
 
     return load_descriptor(find_entry(open_registry(registry), name))

@@ -11,7 +11,7 @@ from modreg.api.registry import open_registry
 if TYPE_CHECKING:
     import datetime as dt
 
-    from modreg.registry.store.templates import Template
+    from modreg.registry.checks.templates import Template
     from modreg.forecast.bench.harness import BenchProgress, BenchResult
     from modreg.forecast.run import RunResult
 
@@ -116,7 +116,7 @@ def _write_json(path: Path, document: Any) -> None:
 
 def templates(registry: str | Path | None = None) -> list[Template]:
     """The registry's runtime templates (`modreg templates`), sorted by name."""
-    from modreg.registry.store.templates import load_templates
+    from modreg.registry.checks.templates import load_templates
 
     return list(load_templates(open_registry(registry)).values())
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from modreg.registry.history.gitview import RegistryDiff
     from modreg.registry.history.history import History
     from modreg.registry.history.lifecycle import Deletion
-    from modreg.registry.store.transaction import Mutation
+    from modreg.registry.mutation.transaction import Mutation
 
 __all__ = [
     "entry_diff_markdown",

@@ -18,8 +18,8 @@ from modreg.errors import ExitCode
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from modreg.registry.store.entries import Entry, Listing
-    from modreg.registry.store.transaction import BatchItem, Mutation
+    from modreg.registry.search.entries import Entry, Listing
+    from modreg.registry.mutation.transaction import BatchItem, Mutation
 
 __all__ = ["render_batch", "render_entry", "render_listing", "render_mutation", "warn_if_deprecated"]
 

@@ -63,7 +63,7 @@ def resolve_model(model: str, paths: RegistryPaths | None = None) -> ModelInfo:
 
 def _load_registry_plugin(model: str, paths: RegistryPaths) -> bool:
     from modreg.plugins.loader import load_plugin, registry_provider
-    from modreg.registry.store.config import load_config
+    from modreg.registry.checks.config import load_config
 
     config = load_config(paths)
     folder = registry_provider(paths, config, model)

@@ -241,7 +241,7 @@ def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | N
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:
     if name is None:
         return {}
-    from modreg.registry.store.templates import get_template
+    from modreg.registry.checks.templates import get_template
 
     paths = _registry_paths(registry)
     if paths is None:

@@ -70,7 +70,7 @@ def _load(request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
         return [(name, {}) for name in load_distribution(request["distribution"])]
     from modreg.plugins.loader import load_plugin
-    from modreg.registry.store.config import load_config
+    from modreg.registry.checks.config import load_config
     from modreg.registry.store.layout import RegistryPaths
 
     loaded = load_plugin(Path(request["folder"]), load_config(RegistryPaths(Path(request["root"]))))

@@ -19,7 +19,7 @@ from modreg.plugins.base import PluginError, PluginInfo, PluginLoadError, Plugin
 if TYPE_CHECKING:
     from modreg.plugins.entrypoints import InstalledModel
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.store.config import RegistryConfig
+    from modreg.registry.checks.config import RegistryConfig
     from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["PluginTarget", "inspect_plugins", "plugin_targets"]
@@ -78,7 +78,7 @@ def _folders(paths: RegistryPaths | None) -> list[Path]:
 
 
 def _config(paths: RegistryPaths | None) -> RegistryConfig | None:
-    from modreg.registry.store.config import load_config
+    from modreg.registry.checks.config import load_config
 
     return None if paths is None else load_config(paths)
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from modreg.plugins._registration import Snapshot
     from modreg.plugins.manifest import ManifestModel
     from modreg.runtime.factory import ModelInfo
-    from modreg.registry.store.config import RegistryConfig
+    from modreg.registry.checks.config import RegistryConfig
     from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["LoadedPlugin", "VerifiedPlugin", "load_plugin", "load_result", "plugin_folders", 

@@ -44,7 +44,7 @@ def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lo
     Keeps the manifest's comments and layout (only `[files]` changes), holds the registry
     lock, writes atomically and appends to the audit log.
     """
-    from modreg.registry.store.config import load_config
+    from modreg.registry.checks.config import load_config
     from modreg.registry.store.lock import registry_lock
 
     signed = load_config(paths).plugin_security == "signature"

@@ -19,7 +19,7 @@ from modreg.plugins.base import PluginRefused
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.store.config import RegistryConfig
+    from modreg.registry.checks.config import RegistryConfig
 
 __all__ = ["allowed_signers", "check_policy", "check_runtime_version"]
 
@@ -35,7 +35,7 @@ def allowed_signers(config: RegistryConfig) -> Path | None:
 def check_runtime_version(manifest: Manifest) -> None:
     """PluginRefused when the plugin needs a newer modreg than this one."""
     from modreg._version import __version__
-    from modreg.registry.history.versions import Version
+    from modreg.registry.store.versions import Version
 
     needed = manifest.min_runtime_version
     if needed is not None and Version.parse(needed) > Version.parse(__version__):

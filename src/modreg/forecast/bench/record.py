@@ -43,7 +43,7 @@ def record_performance(result: BenchResult, registry: str | Path | None, *, toda
     if not rows:
         return []
     from modreg.registry.store.layout import find_root
-    from modreg.registry.store.transaction import transaction
+    from modreg.registry.mutation.transaction import transaction
 
     day = today or dt.date.today()
     with transaction(find_root(registry), "bench", dry_run=dry_run, lock_timeout=lock_timeout) as txn:

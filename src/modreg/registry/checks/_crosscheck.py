@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from modreg.errors import ModregError, Problem, UsageError
 from modreg.registry.checks._schemacheck import did_you_mean, json_path_text
 from modreg.registry.store.files import SourceDoc, display_path, locate, read_document
-from modreg.registry.history.versions import Version, VersionRange
+from modreg.registry.store.versions import Version, VersionRange
 
 if TYPE_CHECKING:
-    from modreg.registry.checks.validate import EntrySummary, ValidationContext
+    from modreg.registry.checks.context import EntrySummary, ValidationContext
 
 JsonPath = tuple[str | int, ...]
 

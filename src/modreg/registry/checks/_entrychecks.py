@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from modreg.errors import UsageError
 from modreg.registry.checks import _schemacheck
 from modreg.registry.checks._schemacheck import did_you_mean, params_problems
-from modreg.registry.history.versions import Version, VersionRange
+from modreg.registry.store.versions import Version, VersionRange
 
 if TYPE_CHECKING:
     from modreg.registry.checks.validate import _FileChecker

@@ -12,15 +12,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from modreg.errors import ModregError, NotFound, Problem
 from modreg.registry.checks import _schemacheck
-from modreg.registry.checks.model_sources import external_models
+from modreg.registry.checks.context import EntrySummary, ValidationContext, build_context, context_for, plugin_manifests
 from modreg.registry.checks._schemacheck import did_you_mean, load_schema, schema_problems
-from modreg.registry.store.config import RegistryConfig, check_config
+from modreg.registry.checks.config import RegistryConfig, check_config
 from modreg.registry.store.files import (
     SourceDoc,
     display_path,
@@ -34,8 +34,6 @@ from modreg.registry.store.names import check_name
 __all__ = [
     "ValidationReport",
     "check_registry",
-    "EntrySummary",
-    "ValidationContext",
     "validate_registry",
     "validate_data",
     "load_schema",
@@ -44,37 +42,6 @@ __all__ = [
 ]
 
 JsonPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class ValidationContext:
-    """What per-file checks need to know about the rest of the registry."""
-
-    config: RegistryConfig
-    plugin_models: dict[str, str] = field(default_factory=dict)  # runtime model -> plugin
-    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> template data
-
-    def is_known_model(self, model: str) -> bool:
-        known = model in _schemacheck.runtime_models() or model in self.plugin_models
-        return known or model in external_models()
-
-    def known_models(self) -> list[str]:
-        return sorted({*_schemacheck.runtime_models(), *self.plugin_models, *external_models()})
-
-
-class EntrySummary(NamedTuple):
-    """The facts about one descriptor that cross-file checks need (a tuple of strings: cheap
-    to send back from worker processes)."""
-
-    path: str
-    stem: str
-    selected: bool
-    name: str | None = None
-    version: str | None = None
-    status: str | None = None
-    replacement: str | None = None
-    sunset: str | None = None
-    dependencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,8 +81,8 @@ def validate_registry(paths: RegistryPaths, files: list[Path] | None = None, *, 
 def check_registry(paths: RegistryPaths, files: list[Path] | None = None, *, strict: bool = False) -> ValidationReport:
     """`validate_registry` with the count of files checked."""
     from modreg.registry.checks import _crosscheck
-    from modreg.registry._parallel import map_chunked
-    from modreg.registry.history.artifacts import check_artifacts
+    from modreg.registry.store._parallel import map_chunked
+    from modreg.registry.checks.artifacts import check_artifacts
 
     config, problems = check_config(paths)
     context, _ = build_context(paths, config)  # unreadable files are reported by their own check
@@ -158,7 +125,7 @@ def _jobs(
     the work they name."""
     root = RegistryPaths(paths.root.resolve())
     descriptors = _descriptor_files(root)
-    others = [str(p) for p in (*root.template_files(), *_plugin_manifests(root, config))]
+    others = [str(p) for p in (*root.template_files(), *plugin_manifests(root, config))]
     if files is None:
         jobs = [(p, "descriptor", True) for p in descriptors]
         return jobs + [(p, _kind(Path(p), root), True) for p in others], {*descriptors, *others}
@@ -221,48 +188,6 @@ def _kind(path: Path, paths: RegistryPaths) -> str:
     return "descriptor"
 
 
-def _plugin_manifests(paths: RegistryPaths, config: RegistryConfig) -> list[Path]:
-    found: list[Path] = []
-    for directory in config.plugin_directories:
-        folder = paths.root / directory
-        if folder.is_dir():
-            found.extend(sorted(folder.glob("*/plugin.toml")))
-    return found
-
-
-# ----- context -----
-
-
-def build_context(paths: RegistryPaths, config: RegistryConfig) -> tuple[ValidationContext, list[Problem]]:
-    """Plugin-provided runtime models and the templates, and a Problem per unreadable file
-    (which `validate_registry` reports when it checks that file itself)."""
-    problems: list[Problem] = []
-    plugin_models: dict[str, str] = {}
-    for manifest in _plugin_manifests(paths, config):
-        data = _read_quietly(manifest, problems)
-        for model in data.get("models", []) if isinstance(data.get("models"), list) else []:
-            if isinstance(model, dict) and isinstance(model.get("name"), str):
-                plugin_models.setdefault(model["name"], manifest.parent.name)
-    templates: dict[str, dict[str, Any]] = {}
-    for template in paths.template_files():
-        templates[template.stem] = _read_quietly(template, problems)
-    return ValidationContext(config, plugin_models, templates), problems
-
-
-def _read_quietly(path: Path, problems: list[Problem]) -> dict[str, Any]:
-    try:
-        return read_document(path).data
-    except ModregError as error:
-        problems.append(problem_from_error(error, path))
-        return {}
-
-
-def _context_for(config: RegistryConfig) -> ValidationContext:
-    if config.root is None:
-        return ValidationContext(config)
-    return build_context(RegistryPaths(config.root), config)[0]
-
-
 # ----- one file -----
 
 
@@ -318,7 +243,7 @@ def validate_data(
     numbers (None: every problem is at line 1). Cross-file facts (plugin models, templates)
     come from `context`, else from the registry at `config.root`.
     """
-    context = context or _context_for(config)
+    context = context or context_for(config)
     checker = _FileChecker(data, path, doc, context)
     return checker.run(kind)
 

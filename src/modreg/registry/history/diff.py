@@ -21,7 +21,7 @@ from typing import Any
 from modreg.errors import NotFound, UsageError
 from modreg.registry.store.edits import same
 from modreg.registry.history.history import SNAPSHOT_KEYS, read_history
-from modreg.registry.history.versions import Version
+from modreg.registry.store.versions import Version
 
 __all__ = ["CURRENT", "Change", "EntryDiff", "View", "compare", "current_view", "diff_versions", "version_view"]
 

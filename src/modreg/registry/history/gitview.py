@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from modreg.errors import ModregError, NotFound, Problem, UsageError
 from modreg.registry.history.diff import Change, View, compare
-from modreg.registry.store.entries import Entry
+from modreg.registry.search.entries import Entry
 from modreg.registry.store.layout import DESCRIPTOR_SUFFIXES
 
 if TYPE_CHECKING:

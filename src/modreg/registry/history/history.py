@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modreg.errors import Conflict, NotFound, UsageError
+from modreg.errors import Conflict, UsageError
 from modreg.registry.history.lifecycle import check_transition
-from modreg.registry.history.versions import BUMP_PARTS, Version
+from modreg.registry.store.versions import BUMP_PARTS, Version
 
 if TYPE_CHECKING:
-    from modreg.registry.store.layout import RegistryPaths
+    pass
 
 __all__ = [
     "SNAPSHOT_KEYS",
     "History",
     "HistoryItem",
-    "artifact_record",
     "bumped",
     "current_version",
-    "file_sha256",
     "next_version",
     "read_history",
     "snapshot",
@@ -112,38 +108,6 @@ def _history_item(
         item["artifacts"] = [dict(a) for a in artifacts]
     item["snapshot"] = snapshot(data)
     return item
-
-
-def artifact_record(paths: RegistryPaths, file: str | Path) -> dict[str, str]:
-    """`{"path": relative to the registry root, "sha256": ...}` for a file inside the registry.
-
-    Raises:
-        NotFound: the file does not exist.
-        UsageError: it is a folder, or outside the registry (its path would not mean the same
-            on another checkout).
-    """
-    path = Path(file).expanduser().resolve()
-    if not path.exists():
-        raise NotFound(f"The artifact {file} does not exist.", hint="write it first, e.g. with `modreg run NAME --save PATH`.", path=file)
-    if not path.is_file():
-        raise UsageError(f"The artifact {file} is not a file.", path=file)
-    root = paths.root.resolve()
-    if root not in path.parents:
-        raise UsageError(
-            f"The artifact {file} is outside the registry at {root}.",
-            hint="artifacts are recorded relative to the registry root; move it into the registry (e.g. artifacts/).",
-            path=file,
-        )
-    return {"path": path.relative_to(root).as_posix(), "sha256": file_sha256(path)}
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ----- Reading the history -----

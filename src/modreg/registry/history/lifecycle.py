@@ -18,7 +18,7 @@ from modreg.errors import Conflict, NotFound, UsageError
 
 if TYPE_CHECKING:
     from modreg.registry.store.layout import RegistryPaths
-    from modreg.registry.store.transaction import Mutation
+    from modreg.registry.mutation.transaction import Mutation
 
 __all__ = [
     "STATUSES",
@@ -148,7 +148,7 @@ def check_replacement(paths: RegistryPaths, name: str, replacement: str) -> str:
         NotFound: no such entry (with the closest name).
         Conflict: the replacement is not active.
     """
-    from modreg.registry.store.entries import find_entry
+    from modreg.registry.search.entries import find_entry
     from modreg.registry.store.files import read_document
 
     if replacement.casefold() == name.casefold():

@@ -46,7 +46,7 @@ def parse_files(paths: list[Path], fragments: FragmentRenderer | None = None) ->
     """One Parsed per path, in order (in processes when there are many)."""
     if not paths:
         return []
-    from modreg.registry._parallel import map_chunked
+    from modreg.registry.store._parallel import map_chunked
 
     return map_chunked(functools.partial(_parse_chunk, fragments=fragments), paths)
 

@@ -31,18 +31,16 @@ the files on disk instead of building them again.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import sqlite3
-import sys
 import time
-from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from modreg.errors import Problem
+from modreg.registry.search._cacheoutputs import OutputMemo
+from modreg.registry.search._cacheschema import FORMAT, code_fingerprint, has_fts5, has_meta, make_cache_folder, schema_statements
+from modreg.registry.search._cachetypes import CachedEntry, Filters, FragmentMemo, Refresh, Selection
 from modreg.registry.search._cacheparse import SEP, FragmentRenderer, Parsed, parse_files, problem_of
 from modreg.registry.search._cacheplan import RACY_NS, Plan, is_racy, listing_digest, scan
 from modreg.registry.search._ranking import SEARCH_COLUMNS, WEIGHTS, bm25_scores, fts_match, query_terms, tokens
@@ -62,7 +60,6 @@ __all__ = [
 
 T = TypeVar("T")
 DB_NAME = "cache.sqlite"
-_FORMAT = "1"
 _CORRUPT = (sqlite3.DatabaseError, ValueError)
 _ENTRY_COLUMNS = (
     "files.file, files.sha256, files.name, files.version, files.category, files.status, files.summary,"
@@ -70,106 +67,10 @@ _ENTRY_COLUMNS = (
 )
 
 
-# ----- what the cache hands out -----
-
-
-class CachedEntry:
-    """One readable descriptor: its facets and facts, and its data decoded on demand
-    (an `outputs.entry.Entry`)."""
-
-    __slots__ = (
-        "file", "sha256", "name", "version", "category", "status", "summary", "tags", "capabilities", "authors",
-        "_facts", "_compact", "_data", "_cache",
-    )
-
-    def __init__(self, row: tuple[Any, ...], cache: RegistryCache, compact: str | None = None) -> None:
-        name, self.sha256, self.name, self.version, self.category, self.status, self.summary = row[:7]
-        self.file = f"models/{name}"
-        self.tags, self.capabilities, self.authors = (tuple(value.split(SEP)) if value else () for value in row[7:10])
-        self._facts: str | dict[str, Any] = row[10]
-        self._compact = compact
-        self._data: dict[str, Any] | None = None
-        self._cache = cache
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        """`outputs.entry.facts_of(data)`, decoded on first use."""
-        if isinstance(self._facts, str):
-            self._facts = json.loads(self._facts)
-        return self._facts
-
-    @property
-    def compact(self) -> str:
-        """The data as compact JSON (`outputs.canonical.dumps_compact`)."""
-        if self._compact is None:
-            self._compact = self._cache.compact_data(self.file.removeprefix("models/"))
-        return self._compact
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The parsed descriptor (dates as ISO text)."""
-        return self._data if self._data is not None else self.decode()
-
-    def decode(self) -> dict[str, Any]:
-        """Decode the data JSON now (ValueError when it is not JSON)."""
-        self._data = json.loads(self.compact)
-        return self._data
-
-    def __repr__(self) -> str:
-        return f"CachedEntry({self.file!r})"
-
-
-@dataclass(frozen=True)
-class Refresh:
-    """What one refresh found."""
-
-    parsed: list[str]  # files (in models/) parsed by this refresh
-    problems: list[Problem]  # files that cannot be read
-    backend: str  # "fts5" | "python": how text is ranked
-    persistent: bool  # False: the cache could not be kept on disk this time
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Facet filters, applied in SQL (case-insensitive). Every tag, capability and author
-    given must hold (an author as a substring); categories and statuses are alternatives."""
-
-    categories: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    capabilities: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-
-    def sql(self) -> tuple[str, list[str]]:
-        """A WHERE clause over `files` and its parameters."""
-        clauses, params = ["files.error IS NULL"], []
-        for column, values in (("category", self.categories), ("status", self.statuses)):
-            if values:
-                clauses.append(f"lower(files.{column}) IN ({', '.join('?' * len(values))})")
-                params += [value.lower() for value in values]
-        for column, values in (("tags", self.tags), ("capabilities", self.capabilities)):
-            for value in values:
-                clauses.append(f"instr(lower(char(31) || files.{column} || char(31)), ?) > 0")
-                params.append(f"{SEP}{value.lower()}{SEP}")
-        for value in self.authors:
-            clauses.append("instr(lower(files.authors), ?) > 0")
-            params.append(value.lower())
-        return " AND ".join(clauses), params
-
-
-@dataclass
-class Selection:
-    """Entries a query selected; `scores` (by file) when it had text; `total` before a limit."""
-
-    entries: list[CachedEntry]
-    scores: dict[str, float] | None = None
-    total: int = 0
-
-
 # ----- the cache -----
 
 
-class RegistryCache:
+class RegistryCache(OutputMemo):
     """The cache of one registry; use it as a context manager.
 
     `fts` forces the ranking backend (None: FTS5 when this sqlite3 has it, False: Python);
@@ -210,7 +111,7 @@ class RegistryCache:
         return self._prepare(sqlite3.connect(":memory:", isolation_level=None))
 
     def _open_file(self) -> sqlite3.Connection:
-        _make_cache_folder(self.paths.cache)
+        make_cache_folder(self.paths.cache)
         conn = sqlite3.connect(self.db_path, timeout=5.0, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -222,18 +123,18 @@ class RegistryCache:
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """Use the schema as it is, or recreate it when it was made by other code or backend."""
-        wanted = "python" if self.fts is False or not _has_fts5(conn) else "fts5"
-        meta = {"format": _FORMAT, "backend": wanted, "code": code_fingerprint()}
+        wanted = "python" if self.fts is False or not has_fts5(conn) else "fts5"
+        meta = {"format": FORMAT, "backend": wanted, "code": code_fingerprint()}
         self.backend = wanted
-        if _has_meta(conn, meta):
+        if has_meta(conn, meta):
             return conn
         conn.execute("BEGIN IMMEDIATE")
-        if _has_meta(conn, meta):  # another process made it while this one waited
+        if has_meta(conn, meta):  # another process made it while this one waited
             conn.execute("COMMIT")
             return conn
         for name in ("meta", "files", "fragments", "search"):
             conn.execute(f"DROP TABLE IF EXISTS {name}")
-        for statement in _schema(wanted):
+        for statement in schema_statements(wanted):
             conn.execute(statement)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         conn.execute("COMMIT")
@@ -449,181 +350,3 @@ class RegistryCache:
         if row is None or row[0] is None:
             raise ValueError(f"the cache lost models/{name} while it was in use")
         return row[0]
-
-    # ----- digests of the generated files -----
-
-    def content_digest(self) -> str:
-        """A hash of every stored (file, sha256): the outputs are a function of it (and of
-        the code, which the cache's fingerprint covers)."""
-        return self._guarded(self._content_digest)
-
-    def _content_digest(self) -> str:
-        digest = hashlib.blake2b(digest_size=16)
-        for name, sha256 in self.conn.execute("SELECT file, sha256 FROM files ORDER BY file"):
-            digest.update(f"{name}\0{sha256}\n".encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()
-
-    def output_digests(self, kinds: str, content: str) -> dict[str, str] | None:
-        """`{path: blake2b of its text}` stored for the outputs of `kinds` made from `content`
-        (a `content_digest`), or None when none were."""
-        try:
-            row = self.conn.execute("SELECT value FROM meta WHERE key=?", (f"outputs:{kinds}",)).fetchone()
-            stored = json.loads(row[0]) if row is not None else None
-        except (sqlite3.Error, ValueError):
-            return None
-        if not isinstance(stored, dict) or stored.get("content") != content or not isinstance(stored.get("files"), dict):
-            return None
-        return stored["files"]
-
-    def save_output_digests(self, kinds: str, content: str, files: dict[str, str]) -> None:
-        """Remember the digests of the outputs of `kinds` made from `content`."""
-        value = json.dumps({"content": content, "files": files}, sort_keys=True)
-        try:
-            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"outputs:{kinds}", value))
-        except sqlite3.Error:  # a cache that cannot keep them is slower, not wrong
-            pass
-
-    # ----- rendered fragments for `modreg index` -----
-
-    def fragments(self) -> FragmentMemo:
-        """The stored JSON fragments, as a memo for `dumps_canonical`."""
-        try:
-            return FragmentMemo(dict(self.conn.execute("SELECT key, text FROM fragments")))
-        except sqlite3.Error:
-            return FragmentMemo({})
-
-    def save_fragments(self, memo: FragmentMemo) -> None:
-        """Keep the fragments this run used or made; drop the others."""
-        unused = memo.unused()
-        if not (memo.added or unused):
-            return
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.executemany("DELETE FROM fragments WHERE key=?", ((key,) for key in unused))
-            self.conn.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", memo.added.items())
-            self.conn.execute("COMMIT")
-        except sqlite3.Error:  # a cache that cannot keep fragments is slower, not wrong
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-
-
-class FragmentMemo(MutableMapping[str, str]):
-    """A memo that remembers which keys were read and which were added."""
-
-    def __init__(self, stored: dict[str, str]) -> None:
-        self.stored = stored
-        self.used: set[str] = set()
-        self.added: dict[str, str] = {}
-
-    def __getitem__(self, key: str) -> str:
-        value = self.stored[key]
-        self.used.add(key)
-        return value
-
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        """`memo[key]` or `default`, without the exception `Mapping.get` goes through on a miss."""
-        value = self.stored.get(key)
-        if value is None:
-            return default
-        self.used.add(key)
-        return value
-
-    def __setitem__(self, key: str, value: str) -> None:
-        self.stored[key] = value
-        self.used.add(key)
-        self.added[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.stored[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.stored
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.stored)
-
-    def __len__(self) -> int:
-        return len(self.stored)
-
-    def unused(self) -> list[str]:
-        return [key for key in self.stored if key not in self.used]
-
-
-# ----- schema -----
-
-# The code that decides what the cache holds (parsed data and errors, facets, ranking text,
-# rendered fragments): when any of it changes, the cache starts afresh.
-_FINGERPRINTED = (
-    "registry/search/cache.py",
-    "registry/search/_cacheparse.py",
-    "registry/search/_cacheplan.py",
-    "registry/search/_ranking.py",
-    "registry/store/files.py",
-    "registry/store/_yamlread.py",
-    "registry/history/versions.py",
-    "outputs/*.py",
-)
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """A hash of the code that fills the cache, and of the Python version."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.blake2b(f"{_FORMAT} {sys.version}".encode("utf-8"), digest_size=16)
-    for pattern in _FINGERPRINTED:
-        for path in sorted(package.glob(pattern)) or [package / pattern]:
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                digest.update(f"missing {pattern}".encode("utf-8"))
-    return digest.hexdigest()
-
-
-def _has_meta(conn: sqlite3.Connection, meta: dict[str, str]) -> bool:
-    """Whether the database was made with this `meta` (format, backend, code)."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
-        return False
-    stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    return all(stored.get(key) == value for key, value in meta.items())
-
-
-def _has_fts5(conn: sqlite3.Connection) -> bool:
-    try:
-        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
-        conn.execute("DROP TABLE temp.fts5_probe")
-        return True
-    except sqlite3.OperationalError:
-        return False
-
-
-def _schema(backend: str) -> list[str]:
-    if backend == "fts5":
-        search = f"CREATE VIRTUAL TABLE search USING fts5({', '.join(SEARCH_COLUMNS)})"
-    else:
-        search = f"CREATE TABLE search (rowid INTEGER PRIMARY KEY, {', '.join(c + ' TEXT' for c in SEARCH_COLUMNS)})"
-    return [
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        """CREATE TABLE files (
-            id INTEGER PRIMARY KEY,
-            file TEXT NOT NULL UNIQUE,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            racy INTEGER NOT NULL,
-            sha256 TEXT NOT NULL,
-            name TEXT, version TEXT, category TEXT, status TEXT, summary TEXT,
-            tags TEXT, capabilities TEXT, authors TEXT,
-            facts TEXT,
-            data TEXT,
-            error TEXT
-        )""",
-        "CREATE TABLE fragments (key TEXT PRIMARY KEY, text TEXT NOT NULL)",
-        search,
-    ]
-
-
-def _make_cache_folder(folder: Path) -> None:
-    """Create `.modreg/` with a `.gitignore` of its own, so no registry ever commits it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# modreg's local cache: never commit it\n*\n", encoding="utf-8")

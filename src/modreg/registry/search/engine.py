@@ -269,7 +269,7 @@ def _paths(value: Any, prefix: str = "", depth: int = 0) -> Iterable[str]:
 
 def _matches(expression: Any, entry: CachedEntry) -> bool:
     from modreg.registry.search.query import evaluate
-    from modreg.registry.history.versions import parse_version
+    from modreg.registry.store.versions import parse_version
 
     return evaluate(expression, entry.data, parse_version=parse_version)
 
@@ -304,7 +304,7 @@ def _sort_value(entry: CachedEntry, name: str, scores: dict[str, float] | None) 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
     """Numbers, then versions, then other text, then lists and tables: each in its own order."""
-    from modreg.registry.history.versions import parse_version
+    from modreg.registry.store.versions import parse_version
 
     if isinstance(value, (bool, int, float)):
         return (0, value)

@@ -65,7 +65,7 @@ def ordered_keys(counts: Iterable[str], preferred: tuple[str, ...]) -> list[str]
 
 def version_sort_key(version: Any, position: int) -> tuple[int, Any, int]:
     """Semantic versions in order; anything unparsable after them, in written order."""
-    from modreg.registry.history.versions import parse_version
+    from modreg.registry.store.versions import parse_version
 
     try:
         return (0, parse_version(version), position)

@@ -344,7 +344,7 @@ def _scan_flow(content: str, state: _FlowState) -> int:
 
 def read_documents(paths: list[Path]) -> list[SourceDoc | ModregError]:
     """Read many files (in processes when there are many): a SourceDoc or the error, per path."""
-    from modreg.registry._parallel import map_chunked
+    from modreg.registry.store._parallel import map_chunked
 
     return map_chunked(_read_chunk, paths)
 

@@ -18,8 +18,8 @@ from modreg.registry.store.layout import RegistryPaths
 
 if TYPE_CHECKING:
     from modreg.registry.store.files import SourceDoc
-    from modreg.registry.store.transaction import Staged
-    from modreg.registry.checks.validate import ValidationContext
+    from modreg.registry.mutation.transaction import Staged
+    from modreg.registry.checks.context import ValidationContext
 
 __all__ = ["check_unchanged", "validate_staged"]
 
@@ -40,8 +40,8 @@ def check_unchanged(item: Staged) -> None:
 
 def validate_staged(paths: RegistryPaths, staged: list[Staged]) -> None:
     """Refuse a change that adds a problem to a file or breaks a rule across files."""
-    from modreg.registry.store.config import load_config
-    from modreg.registry.checks.validate import build_context
+    from modreg.registry.checks.config import load_config
+    from modreg.registry.checks.context import build_context
 
     config = load_config(paths)
     context, _ = build_context(paths, config)

@@ -19,7 +19,7 @@ from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from modreg.registry.store.layout import RegistryPaths
-    from modreg.registry.store.transaction import Mutation
+    from modreg.registry.mutation.transaction import Mutation
 
 __all__ = ["Update", "adopt", "adopted", "new_entry"]
 
@@ -140,7 +140,7 @@ def adopt(
     from modreg.registry.store.descriptor import CANONICAL_ORDER
     from modreg.registry.store.edits import apply_changes
     from modreg.registry.store.files import read_document
-    from modreg.registry.store.transaction import create_entry
+    from modreg.registry.mutation.transaction import create_entry
 
     if source.resolve().parent == paths.models.resolve():
         raise Conflict(

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modreg.errors import ModregError, UsageError
-from modreg.registry.store.entries import find_entry, require_free_name
+from modreg.registry.search.entries import find_entry, require_free_name
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.store.lock import DEFAULT_TIMEOUT, registry_lock
 
@@ -165,7 +165,7 @@ class Transaction:
 
     def commit(self) -> list[Mutation]:
         """Validate, check nothing changed on disk, then write (or only diff) every change."""
-        from modreg.registry.store.transaction_checks import check_unchanged, validate_staged
+        from modreg.registry.mutation.checks import check_unchanged, validate_staged
 
         validate_staged(self.paths, self.staged)
         for item in self.staged:

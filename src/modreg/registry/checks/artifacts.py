@@ -16,16 +16,17 @@ descriptor plus the hashing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modreg.errors import ModregError, Problem
+from modreg.errors import ModregError, NotFound, Problem, UsageError
 from modreg.registry.store.files import SourceDoc, display_path, locate, read_document
-from modreg.registry.history.history import file_sha256
+from modreg.registry.store.layout import RegistryPaths
 
-__all__ = ["ArtifactCheck", "check_artifacts"]
+__all__ = ["ArtifactCheck", "artifact_record", "check_artifacts", "file_sha256"]
 
 JsonPath = tuple[str | int, ...]
 
@@ -120,3 +121,35 @@ def _add(
     if broken:
         result.broken.append(problem)
         result.broken_files.add(broken)
+
+
+def artifact_record(paths: RegistryPaths, file: str | Path) -> dict[str, str]:
+    """`{"path": relative to the registry root, "sha256": ...}` for a file inside the registry.
+
+    Raises:
+        NotFound: the file does not exist.
+        UsageError: it is a folder, or outside the registry (its path would not mean the same
+            on another checkout).
+    """
+    path = Path(file).expanduser().resolve()
+    if not path.exists():
+        raise NotFound(f"The artifact {file} does not exist.", hint="write it first, e.g. with `modreg run NAME --save PATH`.", path=file)
+    if not path.is_file():
+        raise UsageError(f"The artifact {file} is not a file.", path=file)
+    root = paths.root.resolve()
+    if root not in path.parents:
+        raise UsageError(
+            f"The artifact {file} is outside the registry at {root}.",
+            hint="artifacts are recorded relative to the registry root; move it into the registry (e.g. artifacts/).",
+            path=file,
+        )
+    return {"path": path.relative_to(root).as_posix(), "sha256": file_sha256(path)}
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
