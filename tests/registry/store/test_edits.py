@@ -18,7 +18,7 @@ from modreg.errors import UsageError
 from modreg.registry.store.descriptor import CANONICAL_ORDER
 from modreg.registry.store.edits import Op, apply_changes, delete_path, diff_data, same, set_path
 
-EXAMPLE_MODELS = Path(__file__).resolve().parents[2] / "registry.example" / "models"
+EXAMPLE_MODELS = Path(__file__).resolve().parents[3] / "registry.example" / "models"
 
 HAND_TOML = '''\
 # NHITS, written by hand.

@@ -15,7 +15,7 @@ from modreg.errors import NotFound, UsageError
 from modreg.registry.history.gitview import WORKING_TREE, EntryAt
 
 TODAY = dt.date(2026, 11, 20)
-EXAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "registry.example"
+EXAMPLE_REGISTRY = Path(__file__).resolve().parents[3] / "registry.example"
 
 
 GIT_ENV = {
