@@ -33,6 +33,11 @@ authors = ["Team <team@example.org>"]
 tags = ["mlp"]
 created = 2026-01-01
 updated = 2026-01-01
+
+[[history]]
+version = "1.0.0"
+date = 2026-01-01
+summary = "first version"
 '''
 
 CHILD_YAML = '''\
@@ -46,6 +51,10 @@ summary: A child model
 authors: ["Team <team@example.org>"]
 dependencies:
   Base: ">=1.0,<2"
+history:
+  - version: "0.3.0"
+    date: 2026-01-01
+    summary: first version
 '''
 
 
