@@ -1,0 +1,43 @@
+"""Checks that must fail do fail (issue 15, point 4): the cache never makes `--check` wrong."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modreg.cli import app
+from modreg.errors import ExitCode
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[2] / "registry.example"
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "registry"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".modreg"))
+    return target
+
+
+def _modreg(registry: Path, *args: str) -> tuple[int, str, str]:
+    done = runner.invoke(app, ["--registry", str(registry), *args])
+    return done.exit_code, done.stdout, done.stderr
+
+
+def test_a_same_size_edit_with_its_old_mtime_put_back_is_stale(example_copy: Path) -> None:
+    assert _modreg(example_copy, "build")[0] == 0
+    assert _modreg(example_copy, "build", "--check")[0] == 0  # the cache now knows every file
+    file = example_copy / "models" / "NHITS.toml"
+    stat = file.stat()
+    text = file.read_text()
+    edited = text.replace('summary = "Neural', 'summary = "Nexral', 1)
+    assert len(edited) == len(text) and edited != text
+    file.write_text(edited)
+    os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as `cp -p`, `rsync -t` or a checkout can
+    code, out, err = _modreg(example_copy, "build", "--check")
+    assert code == ExitCode.CHECK_FAILED, out + err
+    assert "stale" in (out + err)
