@@ -41,3 +41,13 @@ def test_a_same_size_edit_with_its_old_mtime_put_back_is_stale(example_copy: Pat
     code, out, err = _modreg(example_copy, "build", "--check")
     assert code == ExitCode.CHECK_FAILED, out + err
     assert "stale" in (out + err)
+
+
+def test_a_tampered_plugin_file_fails_validate_and_build_check(example_copy: Path) -> None:
+    source = example_copy / "plugins" / "seasonal_ets" / "_smoothing.py"
+    source.write_text(source.read_text() + "# a change nobody reviewed\n")
+    code, out, err = _modreg(example_copy, "validate")
+    assert code == ExitCode.INTEGRITY, out + err
+    assert "_smoothing.py does not match its sha256" in out
+    code, out, err = _modreg(example_copy, "build", "--check")
+    assert code != 0 and "_smoothing.py" in out + err

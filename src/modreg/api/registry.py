@@ -42,7 +42,23 @@ def validate(
     """
     from modreg.registry.checks.validate import check_registry
 
-    return check_registry(open_registry(registry), [Path(p) for p in paths] or None, strict=strict)
+    root = open_registry(registry)
+    files = [Path(p) for p in paths] or None
+    return with_plugin_integrity(root, check_registry(root, files, strict=strict), files)
+
+
+def with_plugin_integrity(paths: RegistryPaths, report: ValidationReport, files: Sequence[Path] | None = None) -> ValidationReport:
+    """`report` plus a problem for every registry plugin whose files do not match their manifest's
+    sha256 (no plugin code runs), when the whole registry or a plugin's folder was checked."""
+    import dataclasses
+
+    from modreg.plugins.integrity import integrity_problems
+    from modreg.registry.checks.validate import sort_problems
+
+    problems = integrity_problems(paths, files)
+    if not problems:
+        return report
+    return dataclasses.replace(report, problems=sort_problems([*report.problems, *problems]), tampered=len(problems))
 
 
 def load_entries(registry: str | Path | None = None) -> tuple[list[Descriptor], list[Problem]]:

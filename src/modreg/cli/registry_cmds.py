@@ -63,6 +63,12 @@ def validate(
             "their sha256 (named above).",
             hint="restore the files, or record the new ones with `modreg version NAME --artifact PATH`.",
         )
+    if report.tampered:
+        raise IntegrityError(
+            f"validation failed: {report.tampered} plugin{'s' * (report.tampered != 1)} with files that do not match "
+            "their manifest's sha256 (named above).",
+            hint="restore the files, or review the change and run `modreg plugin lock NAME`.",
+        )
     if not report.ok:
         raise CheckFailed(
             f"validation failed: {report.errors} error{'s' * (report.errors != 1)} in "
