@@ -51,3 +51,15 @@ def test_a_tampered_plugin_file_fails_validate_and_build_check(example_copy: Pat
     assert "_smoothing.py does not match its sha256" in out
     code, out, err = _modreg(example_copy, "build", "--check")
     assert code != 0 and "_smoothing.py" in out + err
+
+
+def test_nan_and_infinity_are_refused_at_validate_with_their_line_and_never_crash_show(example_copy: Path) -> None:
+    file = example_copy / "models" / "Naive.toml"
+    lines = file.read_text().splitlines()
+    file.write_text("\n".join([*lines, "", "[performance]", "mase = nan", "smape = inf"]) + "\n")
+    code, out, _ = _modreg(example_copy, "validate")
+    assert code == ExitCode.CHECK_FAILED
+    assert f"Naive.toml:{len(lines) + 3}:1: error: `performance.mase` is nan" in out
+    assert f"Naive.toml:{len(lines) + 4}:1: error: `performance.smape` is inf" in out
+    code, out, err = _modreg(example_copy, "--json", "show", "Naive")
+    assert code == ExitCode.CHECK_FAILED and out == "" and "NaN or infinity" in err

@@ -16,6 +16,7 @@ from typing import Any
 from rich.table import Table
 
 from modreg.cli.console import State
+from modreg.errors import CheckFailed
 
 
 def _plain(value: Any) -> Any:
@@ -37,8 +38,16 @@ def _plain(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    """Canonical JSON: sorted keys, two-space indent, no NaN."""
-    return json.dumps(_plain(data), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    """Canonical JSON: sorted keys, two-space indent, no NaN.
+
+    Raises:
+        CheckFailed: the data holds NaN or infinity (a descriptor `modreg validate` refuses).
+    """
+    try:
+        return json.dumps(_plain(data), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise CheckFailed("The result holds NaN or infinity, which JSON cannot hold; nothing was printed.",
+                          hint="`modreg validate` names the file and line of each such value.") from None
 
 
 def to_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, title: str | None = None) -> Table:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import UsageError
@@ -208,3 +210,23 @@ def check_surprises(check: _FileChecker) -> None:
             f'write {shown} if that is meant, or quote it: "{literal}".',
             severity="warning",
         )
+
+
+def check_finite_numbers(check: _FileChecker) -> None:
+    """NaN and infinity are refused anywhere in a descriptor, at their line: no output, JSON
+    document or comparison can hold them (one rule for validate, build and show)."""
+    for at, value in _numbers(check.data, ()):
+        if not math.isfinite(value):
+            check.add(at, f"`{_schemacheck.json_path_text(at)}` is {value}, which JSON and the generated files cannot hold",
+                      "write a finite number, or leave the key out when there is no value.")
+
+
+def _numbers(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    if isinstance(value, float):
+        yield at, value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _numbers(child, (*at, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _numbers(child, (*at, index))

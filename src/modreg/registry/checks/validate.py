@@ -289,6 +289,7 @@ class _FileChecker:
         _entrychecks.check_dependency_ranges(self)
         _entrychecks.check_runtime(self)
         _entrychecks.check_surprises(self)
+        _entrychecks.check_finite_numbers(self)
 
     def _check_stem(self, key: str, what: str) -> None:
         name = self.data.get(key)
