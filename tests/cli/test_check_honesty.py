@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -63,3 +64,23 @@ def test_nan_and_infinity_are_refused_at_validate_with_their_line_and_never_cras
     assert f"Naive.toml:{len(lines) + 4}:1: error: `performance.smape` is inf" in out
     code, out, err = _modreg(example_copy, "--json", "show", "Naive")
     assert code == ExitCode.CHECK_FAILED and out == "" and "NaN or infinity" in err
+
+
+def test_register_reports_every_missing_field_at_once_in_text_and_json(empty_registry: Path) -> None:
+    (empty_registry / "modreg.toml").write_text((empty_registry / "modreg.toml").read_text().replace(
+        'required_fields = ["summary", "authors"]', 'required_fields = ["summary", "authors", "tags", "capabilities"]'))
+    code, _, err = _modreg(empty_registry, "register", "Delta", "--category", "basic")
+    assert code == ExitCode.USAGE
+    for field in ("summary", "authors", "tags", "capabilities"):
+        assert f"`{field}` is required by the registry's policy" in err
+    code, _, err = _modreg(empty_registry, "--json", "register", "Delta", "--category", "basic")
+    problems = json.loads(err)["error"]["problems"]
+    assert len(problems) == 4 and not (empty_registry / "models" / "Delta.toml").exists()
+
+
+@pytest.mark.parametrize(("option", "value", "suggestion"), [("--status", "archivd", "archived"), ("--category", "advnced", "advanced")])
+def test_list_and_search_refuse_an_unknown_filter_value_alike(example_copy: Path, option: str, value: str, suggestion: str) -> None:
+    for command in ("list", "search"):
+        code, out, err = _modreg(example_copy, command, option, value)
+        assert code == ExitCode.USAGE and out == "", command
+        assert "did you mean" in err
