@@ -84,3 +84,28 @@ def test_list_and_search_refuse_an_unknown_filter_value_alike(example_copy: Path
         code, out, err = _modreg(example_copy, command, option, value)
         assert code == ExitCode.USAGE and out == "", command
         assert "did you mean" in err
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.org",
+    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin",
+}
+
+
+def test_diff_git_with_an_unreadable_side_is_incomplete_and_says_so(example_copy: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=example_copy, env=GIT_ENV, check=True, capture_output=True)
+
+    git("init", "-q")
+    broken = example_copy / "models" / "Naive.toml"
+    good = broken.read_text()
+    broken.write_text(good.replace('name = "Naive"', 'name = "Naive" = broken'))
+    git("add", "-A")
+    git("commit", "-qm", "a broken descriptor")
+    broken.write_text(good)
+    code, out, err = _modreg(example_copy, "diff", "--git", "HEAD")
+    assert code == ExitCode.INTEGRITY
+    assert "Naive.toml" in err and "incomplete" in err and "No entries differ" not in out

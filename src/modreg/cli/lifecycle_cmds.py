@@ -26,7 +26,7 @@ from modreg.cli.lifecycle_views import (
 from modreg.cli.console import State
 from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, warn
-from modreg.errors import UsageError
+from modreg.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:
     from modreg.registry.history.diff import EntryDiff
@@ -100,6 +100,13 @@ def diff(
         emit_json(state, result)
     else:
         state.out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    unreadable = getattr(result, "unreadable", [])
+    if unreadable:
+        raise IntegrityError(
+            f"the comparison is incomplete: {len(unreadable)} descriptor{'s' * (len(unreadable) != 1)} could not be "
+            "read on one side (named above), so what differs there is unknown.",
+            hint="fix the file at that revision, or compare revisions where it parses.",
+        )
 
 
 def _diff_versions(state: State, args: list[str], fmt: DiffFormat) -> tuple[EntryDiff, str]:
