@@ -22,11 +22,25 @@ def open_registry(registry: str | Path | None = None) -> RegistryPaths:
     return find_root(registry)
 
 
-def init(path: str | Path = ".") -> RegistryPaths:
-    """Create an empty registry at `path` (`modreg init`)."""
-    from modreg.registry.store.init import init_registry
+def init(path: str | Path = ".", *, git_hooks: bool = False) -> RegistryPaths:
+    """Create an empty registry at `path` (`modreg init`).
 
-    return init_registry(Path(path))
+    With `git_hooks`, also install the git merge driver and post-merge hook that keep the
+    generated files fresh after merges (on an existing registry: only those).
+    """
+    from modreg.registry.store.git_setup import setup_git
+    from modreg.registry.store.init import GITATTRIBUTES, add_missing_lines, init_registry
+    from modreg.registry.store.layout import CONFIG_NAME
+
+    root = Path(path)
+    if git_hooks and (root / CONFIG_NAME).exists():
+        paths = RegistryPaths(root.resolve())
+        add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES)
+    else:
+        paths = init_registry(root)
+    if git_hooks:
+        setup_git(paths)
+    return paths
 
 
 def validate(
