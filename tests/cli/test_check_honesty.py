@@ -109,3 +109,38 @@ def test_diff_git_with_an_unreadable_side_is_incomplete_and_says_so(example_copy
     code, out, err = _modreg(example_copy, "diff", "--git", "HEAD")
     assert code == ExitCode.INTEGRITY
     assert "Naive.toml" in err and "incomplete" in err and "No entries differ" not in out
+
+
+def _limited_update(registry: Path, limit: int) -> tuple[int, str]:
+    """`modreg update` in a child process whose files may not grow past `limit` bytes."""
+    import subprocess
+    import sys
+
+    code = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+            "from modreg.cli import main; sys.argv = ['modreg', '--registry', sys.argv[1], 'update', 'Naive', '--tag', 'big']; main()")
+    done = subprocess.run([sys.executable, "-c", code, str(registry)], capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stderr
+
+
+def test_an_audit_line_that_cannot_be_written_whole_fails_the_command_and_changes_nothing(example_copy: Path) -> None:
+    log = example_copy / "audit.jsonl"
+    log.write_text("x" * 3000 + "\n")  # the log is near the limit; descriptors are smaller than it
+    descriptor = (example_copy / "models" / "Naive.toml").read_text()
+    code, err = _limited_update(example_copy, 3100)
+    assert code == ExitCode.USAGE and "cannot write the audit log" in err and "Traceback" not in err
+    assert log.read_text() == "x" * 3000 + "\n"
+    assert (example_copy / "models" / "Naive.toml").read_text() == descriptor
+
+
+def test_a_torn_last_audit_line_is_reported_with_its_number_and_the_rest_is_read(example_copy: Path) -> None:
+    assert _modreg(example_copy, "update", "Naive", "--tag", "one")[0] == 0
+    log = example_copy / "audit.jsonl"
+    log.write_text(log.read_text() + '{"time": "2026-')  # a write cut short
+    code, out, err = _modreg(example_copy, "audit")
+    assert code == 0 and "Naive" in out and "audit.jsonl:2:" in err
+    assert _modreg(example_copy, "update", "Naive", "--tag", "two")[0] == 0  # not glued to the torn line
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3 and '"two"' in lines[2]
+    code, out, err = _modreg(example_copy, "audit")
+    assert code == ExitCode.INTEGRITY and "audit.jsonl:2:" in err and out.count("Naive") == 2

@@ -192,4 +192,11 @@ def audit(
 ) -> None:
     """List the audit log: who changed what, when, with which command."""
     state = merge_state(ctx, registry=registry, json=json)
-    render_audit(state, api.audit(name, registry=state.registry), name)
+    log = api.audit(name, registry=state.registry)
+    render_audit(state, log, name)
+    for problem in log.problems:
+        warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
+    if log.problems and not log.torn_only:
+        raise IntegrityError(f"the audit log has {len(log.problems)} line{'s' * (len(log.problems) != 1)} that "
+                             "are not audit entries (named above); the others are listed.",
+                             hint="remove those lines: a write was cut short there, or a merge joined two lines.")

@@ -181,15 +181,19 @@ class Transaction:
         return self.results
 
     def _finish(self, item: Staged) -> Mutation:
-        from modreg.registry.store.audit import append_audit, make_entry, summarize_changes
+        from modreg.registry.store.audit import append_audit, make_entry, retract_audit, summarize_changes
 
         diff = _unified_diff(self.paths, item)
         changes = _changes(item, summarize_changes)
         version = (item.new_data or item.old_data).get("version")
         written = bool(diff) and not self.dry_run
-        if written:
-            _write(item)
-            append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
+        if written:  # the audit line first: a change the log cannot record is not made
+            before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
+            try:
+                _write(item)
+            except BaseException:
+                retract_audit(self.paths, before)
+                raise
         action = "create" if item.old_text is None else "delete" if item.new_text is None else "update"
         return Mutation(
             self.command, item.name, item.path, action, diff, changes, _text_or_none(version), written, self.dry_run, item.trash
@@ -281,15 +285,21 @@ def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str
 
 
 def _write(item: Staged) -> None:
+    """Write (or move away) one file; UsageError naming it when the disk refuses."""
     from modreg._fs import write_atomic
 
-    if item.new_text is not None:
-        write_atomic(item.path, item.new_text)
-    elif item.trash is not None:
-        item.trash.parent.mkdir(parents=True, exist_ok=True)
-        item.path.replace(item.trash)
-    else:
-        item.path.unlink()
+    try:
+        if item.new_text is not None:
+            write_atomic(item.path, item.new_text)
+        elif item.trash is not None:
+            item.trash.parent.mkdir(parents=True, exist_ok=True)
+            item.path.replace(item.trash)
+        else:
+            item.path.unlink()
+    except OSError as error:
+        raise UsageError(f"modreg cannot write {item.path} ({error.strerror or error}); it is unchanged.",
+                         hint="check the folder's permissions and free disk space, then run the command again.",
+                         path=item.path) from None
 
 
 def _trash_target(folder: Path, path: Path) -> Path:
