@@ -212,7 +212,7 @@ _modreg() {
     if [[ "$cur" == -* ]]; then
         case "$path" in
             '') _modreg_reply -W '--registry -r --json --quiet -q --verbose -v --no-color --version --help -h' -- "$cur" ;;
-            'init') _modreg_reply -W '--json --help -h' -- "$cur" ;;
+            'init') _modreg_reply -W '--git-hooks --json --help -h' -- "$cur" ;;
             'validate') _modreg_reply -W '--strict --format --registry -r --json --help -h' -- "$cur" ;;
             'schema') _modreg_reply -W '--help -h' -- "$cur" ;;
             'register') _modreg_reply -W '--from --category -c --summary --description --author --tag --capability --version --runtime-model --param --format --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;

@@ -85,6 +85,7 @@ complete -c modreg -n '__modreg_at_root' -l no-color -d 'No colours (also when $
 complete -c modreg -n '__modreg_at_root' -l version -d 'Print modreg'\''s version and exit.'
 complete -c modreg -n '__modreg_at_root' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is init' -F
+complete -c modreg -n '__modreg_path_is init' -l git-hooks -d 'Also install a git merge driver and post-merge hook that rebuild index/ and reports/ after every merge (on an existing registry: only that).'
 complete -c modreg -n '__modreg_path_is init' -l json -d 'Print one JSON document on stdout, nothing else.'
 complete -c modreg -n '__modreg_path_is init' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is validate' -F

@@ -227,7 +227,7 @@ def test_a_failed_write_leaves_the_old_file_whole(paths: RegistryPaths, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(UsageError, match="cannot write"):
         update_entry(paths, "Base", _add_tag("fast"), command="update")
     assert (paths.models / "Base.toml").read_bytes() == before
     assert not [p for p in paths.models.iterdir() if p.name.startswith(TEMP_PREFIX)]

@@ -96,7 +96,11 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
 
 
 def retract_audit(paths: RegistryPaths, size: int) -> None:
-    """Cut the log back to `size` bytes: the change its last line records was not made."""
+    """Cut the log back to `size` bytes (remove it when it was new): the change its last line
+    records was not made."""
+    if size == 0:
+        paths.audit_log.unlink(missing_ok=True)
+        return
     with open(paths.audit_log, "r+b") as handle:
         handle.truncate(size)
 
