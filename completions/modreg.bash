@@ -240,7 +240,7 @@ _modreg() {
             'plugin') _modreg_reply -W '--help -h' -- "$cur" ;;
             'plugin list') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
             'plugin verify') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
-            'plugin lock') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'plugin lock') _modreg_reply -W '--dry-run --schemas --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'plugin health') _modreg_reply -W '--timeout --registry -r --json --help -h' -- "$cur" ;;
         esac
         return

@@ -290,6 +290,7 @@ complete -c modreg -n '__modreg_path_is plugin verify' -l json -d 'Print one JSO
 complete -c modreg -n '__modreg_path_is plugin verify' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is plugin lock' -a '(__modreg_entries)'
 complete -c modreg -n '__modreg_path_is plugin lock' -l dry-run -d 'Print the unified diff of the change instead of writing.'
+complete -c modreg -n '__modreg_path_is plugin lock' -l schemas -d 'Also load the plugin in a child process (as `plugin health` does) and record its models'\'' parameter schemas in params.schema.json, so that validate checks runtime.params of its models.'
 complete -c modreg -n '__modreg_path_is plugin lock' -l lock-timeout -x -d 'Seconds to wait for another modreg holding the registry lock.'
 complete -c modreg -n '__modreg_path_is plugin lock' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'
 complete -c modreg -n '__modreg_path_is plugin lock' -l json -d 'Print one JSON document on stdout, nothing else.'

@@ -144,3 +144,15 @@ def test_a_torn_last_audit_line_is_reported_with_its_number_and_the_rest_is_read
     assert len(lines) == 3 and '"two"' in lines[2]
     code, out, err = _modreg(example_copy, "audit")
     assert code == ExitCode.INTEGRITY and "audit.jsonl:2:" in err and out.count("Naive") == 2
+
+
+def test_a_plugin_models_parameters_are_checked_at_register_and_validate(example_copy: Path) -> None:
+    code, _, err = _modreg(example_copy, "register", "ETS2", "--category", "basic", "--summary", "ets", "--author",
+                           "A <a@example.org>", "--runtime-model", "SeasonalETS", "--param", "h=-3", "--param", "bogus=1")
+    assert code == ExitCode.USAGE and "bogus" in err and "h" in err
+    assert not (example_copy / "models" / "ETS2.toml").exists()
+    (example_copy / "plugins" / "seasonal_ets" / "params.schema.json").unlink()  # an unlocked plugin: not checked
+    file = example_copy / "models" / "SeasonalETS.toml"
+    file.write_text(file.read_text().replace("[runtime.params]\n", "[runtime.params]\nbogus = 1\n", 1))
+    code, out, _ = _modreg(example_copy, "validate", "--strict", str(file))
+    assert code != 0 and "are not checked" in out and "plugin lock seasonal_ets --schemas" in out

@@ -193,6 +193,13 @@ def check_model_and_params(check: _FileChecker, model_at: tuple, model: str, par
     models = _schemacheck.runtime_models()
     if model in models and "params" in models[model] and params is not None:
         check.problems.extend(params_problems(model, params, check.doc, params_at, path=check.path))
+    elif model in context.plugin_schemas and params is not None:
+        schema = context.plugin_schemas[model]
+        check.problems.extend(_schemacheck.schema_params_problems(schema, params, check.doc, params_at, path=check.path))
+    elif model in context.plugin_models:
+        plugin = context.plugin_models[model]
+        check.add(model_at, f"the parameters of `{model}` are not checked: plugin `{plugin}` has no parameter schemas yet",
+                  f"run `modreg plugin lock {plugin} --schemas` (it writes them), then validate again.", severity="warning")
 
 
 def check_surprises(check: _FileChecker) -> None:
