@@ -83,7 +83,7 @@ def _write_param_schemas(paths: RegistryPaths, folder: Path) -> bool:
     target = folder / SCHEMA_NAME
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return False
-    write_atomic(target, text)
+    write_atomic(target, text, root=folder)
     return True
 
 
@@ -110,6 +110,6 @@ def _write(paths: RegistryPaths, path: Path, text: str, plugin: str, version: An
     from modreg._fs import write_atomic
     from modreg.registry.store.audit import append_audit, make_entry
 
-    write_atomic(path, text)
+    write_atomic(path, text, root=paths.root)
     version = version if isinstance(version, str) else None
     append_audit(paths, make_entry("plugin lock", plugin, {"files": f"{count} files locked"}, version))

@@ -1,0 +1,85 @@
+"""A cloned registry's symlinks never make modreg write outside it (issue 16, point 1)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modreg.cli import app
+from modreg.errors import ExitCode
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[2] / "registry.example"
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Path:
+    target = tmp_path / "clone"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".modreg"))
+    return target
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("keep me\n")
+    return folder
+
+
+def _modreg(registry: Path, *args: str) -> tuple[int, str]:
+    done = runner.invoke(app, ["--registry", str(registry), *args])
+    return done.exit_code, done.stderr
+
+
+def _untouched(outside: Path) -> bool:
+    return sorted(p.name for p in outside.iterdir()) == ["precious.txt"] and (outside / "precious.txt").read_text() == "keep me\n"
+
+
+def test_a_linked_lock_file_is_refused(clone: Path, outside: Path) -> None:
+    (clone / ".modreg").mkdir()
+    (clone / ".modreg" / "lock").symlink_to(outside / "precious.txt")
+    code, err = _modreg(clone, "update", "Naive", "--tag", "x")
+    assert code == ExitCode.INTEGRITY and "symbolic link" in err and _untouched(outside)
+
+
+def test_a_linked_audit_log_is_refused(clone: Path, outside: Path) -> None:
+    (clone / "audit.jsonl").symlink_to(outside / "precious.txt")
+    code, err = _modreg(clone, "update", "Naive", "--tag", "x")
+    assert code == ExitCode.INTEGRITY and "audit.jsonl" in err and _untouched(outside)
+    assert "tags = [" in (clone / "models" / "Naive.toml").read_text() and '"x"' not in (clone / "models" / "Naive.toml").read_text()
+
+
+def test_a_linked_index_folder_is_refused(clone: Path, outside: Path) -> None:
+    shutil.rmtree(clone / "index")
+    (clone / "index").symlink_to(outside, target_is_directory=True)
+    code, err = _modreg(clone, "build")
+    assert code == ExitCode.INTEGRITY and "index" in err and _untouched(outside)
+
+
+def test_a_linked_cache_database_is_refused(clone: Path, outside: Path) -> None:
+    (clone / ".modreg").mkdir()
+    (clone / ".modreg" / "cache.sqlite").symlink_to(outside / "precious.txt")
+    code, err = _modreg(clone, "search", "lstm")
+    assert code == ExitCode.INTEGRITY and "cache.sqlite" in err and _untouched(outside)
+
+
+def test_a_linked_trash_folder_is_refused(clone: Path, outside: Path) -> None:
+    (clone / ".modreg").mkdir()
+    (clone / ".modreg" / "trash").symlink_to(outside, target_is_directory=True)
+    code, err = _modreg(clone, "delete", "Naive", "--force")
+    assert code == ExitCode.INTEGRITY and _untouched(outside)
+    assert (clone / "models" / "Naive.toml").exists()
+
+
+def test_a_linked_descriptor_is_neither_shown_nor_published(clone: Path, outside: Path) -> None:
+    (outside / "Evil.toml").write_text((clone / "models" / "Naive.toml").read_text().replace('"Naive"', '"Evil"'))
+    (clone / "models" / "Evil.toml").symlink_to(outside / "Evil.toml")
+    code, _ = _modreg(clone, "show", "Evil")
+    assert code != 0
+    code, err = _modreg(clone, "validate")
+    assert code != 0
+    assert "Evil" not in (clone / "index" / "registry.json").read_text()
