@@ -25,14 +25,15 @@ _START_LOCK = threading.Lock()
 
 
 def safe_sys_path(exclude: Iterable[str | Path] = ()) -> list[str]:
-    """`sys.path` without empty or relative entries, the working folder, and anything inside `exclude`."""
+    """`sys.path` without empty or relative entries, the working folder and the `exclude` folders
+    themselves (their subfolders, e.g. a virtual environment's site-packages, stay)."""
     banned = [Path(os.path.abspath(p)) for p in (os.getcwd(), *exclude)]
     kept = []
     for entry in sys.path:
         if not entry or not os.path.isabs(entry):
             continue
         path = Path(os.path.abspath(entry))
-        if any(path == folder or folder in path.parents for folder in banned):
+        if any(path == folder for folder in banned):
             continue
         kept.append(entry)
     return kept

@@ -83,3 +83,23 @@ def test_a_linked_descriptor_is_neither_shown_nor_published(clone: Path, outside
     code, err = _modreg(clone, "validate")
     assert code != 0
     assert "Evil" not in (clone / "index" / "registry.json").read_text()
+
+
+def test_a_template_name_never_leaves_templates(clone: Path, outside: Path) -> None:
+    (outside / "evil.toml").write_text('name = "evil"\nsummary = "x"\n[params]\nh = 1\n')
+    code, err = _modreg(clone, "run", "Naive", "--data", str(clone / "data" / "air_passengers.csv"),
+                        "--template", "../../outside/evil")
+    assert code == ExitCode.NOT_FOUND and "No template named" in err
+
+
+def test_an_absolute_artifact_path_is_refused_at_validate(clone: Path) -> None:
+    (clone / "artifacts").mkdir()
+    weights = clone / "artifacts" / "w.npz"
+    weights.write_bytes(b"w")
+    import hashlib
+
+    digest = hashlib.sha256(b"w").hexdigest()
+    file = clone / "models" / "Naive.toml"
+    file.write_text(file.read_text() + f'\n[[artifacts]]\npath = "{weights}"\nsha256 = "{digest}"\n')
+    done = runner.invoke(app, ["--registry", str(clone), "validate"])
+    assert done.exit_code != 0 and "is absolute" in done.stdout
