@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from modreg.cli.console import State
+from modreg.cli.console import State, escape_controls
 from modreg.cli.model_views import render_mutation
 from modreg.cli.render import emit_json, notice, warn
 
@@ -100,6 +100,7 @@ def render_audit(state: State, entries: list[AuditEntry], name: str | None) -> N
 
 def _print_columns(state: State, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """Plain aligned columns (the last one free-running), easy to read and to grep."""
+    rows = [tuple(escape_controls(cell, newlines=True) for cell in row) for row in rows]
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header) - 1)]
 
     def line(cells: tuple[str, ...]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.table import Table
 
-from modreg.cli.console import State
+from modreg.cli.console import State, escape_controls
 from modreg.errors import CheckFailed
 
 
@@ -61,6 +61,10 @@ def to_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, title
 
 
 def _cell(value: Any) -> str:
+    return escape_controls(_cell_text(value), newlines=True)
+
+
+def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
@@ -78,7 +82,8 @@ def emit_json(state: State, data: Any) -> None:
 def github_annotation(level: str, path: str, line: int, col: int, message: str) -> str:
     """`::error file=F,line=L,col=C::message`, escaped as GitHub's workflow commands require."""
     escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{level} file={path},line={line},col={col}::{escaped}"
+    where = path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
+    return f"::{level} file={where},line={line},col={col}::{escaped}"
 
 
 def render_problems(state: State, report: Any, fmt: str) -> None:
@@ -149,6 +154,7 @@ class TrainingProgress:
 
 def print_columns(state: State, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """Aligned plain columns, the last one cut to a terminal's width (fast for 10,000 rows)."""
+    rows = [tuple(escape_controls(cell, newlines=True) for cell in row) for row in rows]
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header) - 1)]
     room = max(state.out.width - sum(widths) - 2 * len(widths), 20) if state.out.is_terminal else sys.maxsize
 

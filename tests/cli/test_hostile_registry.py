@@ -1,4 +1,4 @@
-"""A cloned registry's symlinks never make modreg write outside it (issue 16, point 1)."""
+"""A hostile cloned registry: links, paths, escapes and names never reach outside it (issue 16)."""
 
 from __future__ import annotations
 
@@ -103,3 +103,25 @@ def test_an_absolute_artifact_path_is_refused_at_validate(clone: Path) -> None:
     file.write_text(file.read_text() + f'\n[[artifacts]]\npath = "{weights}"\nsha256 = "{digest}"\n')
     done = runner.invoke(app, ["--registry", str(clone), "validate"])
     assert done.exit_code != 0 and "is absolute" in done.stdout
+
+
+def test_control_characters_never_reach_the_terminal_and_are_refused_at_validate(clone: Path) -> None:
+    file = clone / "models" / "Naive.toml"
+    text = file.read_text()
+    start = text.index("summary = ")
+    end = text.index("\n", start)
+    file.write_text(text[:start] + 'summary = "fine\\u001b]52;c;aGk=\\u0007 tail\\nForged  9.9.9  basic  active  row"' + text[end:])
+    done = runner.invoke(app, ["--registry", str(clone), "list"])
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert not any(line.startswith("Forged") for line in done.stdout.splitlines())
+    done = runner.invoke(app, ["--registry", str(clone), "show", "Naive"])
+    assert "\x1b" not in done.stdout
+    done = runner.invoke(app, ["--registry", str(clone), "validate"])
+    assert done.exit_code != 0 and "control character" in done.stdout
+
+
+def test_github_annotations_escape_the_file_name() -> None:
+    from modreg.cli.render import github_annotation
+
+    line = github_annotation("error", "models/a\n::stop-commands::x.toml", 1, 1, "bad")
+    assert "\n" not in line and line.count("::") == 2
