@@ -9,9 +9,13 @@ from modreg.runtime.models import mlp  # noqa: F401
 from modreg.runtime.models import dlinear  # noqa: F401
 from modreg.runtime.models import nlinear  # noqa: F401
 from modreg.runtime.models import nbeats  # noqa: F401
+from modreg.runtime.models import nbeatsx  # noqa: F401
 from modreg.runtime.models import nhits  # noqa: F401
+from modreg.runtime.models import tide  # noqa: F401
 from modreg.runtime.models import rnn  # noqa: F401
 from modreg.runtime.models import lstm  # noqa: F401
 from modreg.runtime.models import gru  # noqa: F401
 from modreg.runtime.models import tcn  # noqa: F401
+from modreg.runtime.models import bitcn  # noqa: F401
+from modreg.runtime.models import deepnpts  # noqa: F401
 from modreg.runtime.models import naive  # noqa: F401
