@@ -248,3 +248,16 @@ def test_run_takes_future_exogenous_values_from_futr(tmp_path: Path) -> None:
     assert lines[0] == "unique_id,ds,NHITS" and len(lines) == 9
     assert lines[1].startswith("US_consumption,2014-10-01,")
 
+
+
+def test_run_joins_static_exogenous_values_from_static() -> None:
+    data, static = ROOT / "tests" / "data" / "visnights.csv", ROOT / "tests" / "data" / "visnights_static.csv"
+    args = ["run", "NBEATSx", "--data", data, "--static", static, "--horizon", "4", "--param", "input_size=8",
+            "--param", "max_steps=2", "--param", "mlp_units=[[8, 8]]", "--param", 'stat_exog_list=["metro", "coastal"]']
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    assert len(_rows(result.stdout)) == 20 * 4
+    misnamed = invoke(*args[:-1], 'stat_exog_list=["Metro"]')
+    assert misnamed.exit_code == 2
+    assert "visnights_static.csv: stat_exog_list names 'Metro'" in misnamed.stderr
+    assert "columns found: metro, coastal" in misnamed.stderr
