@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from modreg.errors import UsageError
-from modreg.runtime.data.csv_reader import _check_header, _parse_floats, _read_records, _Rows
+from modreg.runtime.data.csv_reader import (
+    _check_header,
+    _parse_floats,
+    _read_records,
+    _Rows,
+)
 from modreg.runtime.data.frame import SeriesFrame
 
 __all__ = ["StaticValues", "attach_static", "read_static_csv"]

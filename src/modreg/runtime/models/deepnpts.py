@@ -9,6 +9,7 @@ with these weights to get a distribution).
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from modreg.errors import UsageError
@@ -45,7 +46,7 @@ class _DeepNPTSNetwork(nn.Module):
         super().__init__()
         self.h = h
         sizes = [n_inputs] + [hidden_size] * n_layers
-        self.layers = nn.ModuleList([_DeepNPTSLayer(a, b, batch_norm, dropout) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.layers = nn.ModuleList([_DeepNPTSLayer(a, b, batch_norm, dropout) for a, b in pairwise(sizes)])
         self.output = nn.Linear(hidden_size, input_size * h)
 
     def forward(self, batch: WindowBatch) -> Tensor:

@@ -18,7 +18,12 @@ from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
 from modreg.runtime.models.nbeats import (
-    ActivationName, ThetaMLP, _FixedBasis, _IdentityBasis, seasonality_basis, trend_basis,
+    ActivationName,
+    ThetaMLP,
+    _FixedBasis,
+    _IdentityBasis,
+    seasonality_basis,
+    trend_basis,
 )
 
 __all__ = ["NBEATSx"]
