@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from modreg.runtime import rng
-from modreg.runtime.autograd import Tensor, no_grad
+from modreg.runtime.autograd import Tensor, conv1d, no_grad
 from modreg.runtime.data import SeriesFrame, read_series_csv
 from modreg.runtime.models.base import WindowBatch
-from modreg.runtime.models.bitcn import BiTCN, tcn_layers
+from modreg.runtime.models.bitcn import BiTCN, _OneSidedConv1d, tcn_layers
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 H, L = 12, 48
@@ -49,19 +49,29 @@ def test_enough_dilated_layers_cover_the_window_and_the_horizon() -> None:
     assert _network().output_lin.in_features == 16
 
 
+@pytest.mark.parametrize(("mode", "sides"), [("backward", (4, 0)), ("forward", (0, 4))])
+def test_one_sided_convolution_is_conv1d_over_the_input_padded_on_one_side(mode: str, sides: tuple[int, int]) -> None:
+    rng.seed(0)
+    conv = _OneSidedConv1d(3, 5, 2, dilation=4, mode=mode)
+    x = np.random.default_rng(1).normal(size=(2, 3, 20)).astype(np.float32)  # (B, C, T)
+    expected = conv1d(Tensor(np.pad(x, ((0, 0), (0, 0), sides))), conv.weight, conv.bias, dilation=4).data
+    with no_grad():
+        np.testing.assert_allclose(conv(Tensor(x.transpose(0, 2, 1))).data, expected.transpose(0, 2, 1), rtol=1e-5,
+                                   atol=1e-6)
+
+
 def test_the_backward_tcn_looks_back_and_the_forward_tcn_looks_ahead(vic: SeriesFrame) -> None:
     network = _network(futr_exog_list=FUTR)
-    x = np.random.default_rng(0).normal(size=(2, 16, L + H))
+    x = np.random.default_rng(0).normal(size=(2, L + H, 16))  # (B, T, hidden): channel-last
     moved = x.copy()
-    moved[:, :, 30] += 1.0
+    moved[:, 30] += 1.0
     for tcn, unchanged in ((network.net_bwd, slice(0, 30)), (network.net_fwd, slice(31, None))):
         before, after = _encoded(tcn, x), _encoded(tcn, moved)
-        np.testing.assert_array_equal(before[:, :, unchanged], after[:, :, unchanged])
-        assert not np.allclose(before[:, :, 30], after[:, :, 30])
+        np.testing.assert_array_equal(before[:, unchanged], after[:, unchanged])
+        assert not np.allclose(before[:, 30], after[:, 30])
     first = x.copy()
-    first[:, :, 0] += 1.0  # the receptive field spans the window: the last step sees the first
-    assert not np.allclose(_encoded(network.net_bwd, x[:, :, :L])[:, :, -1],
-                           _encoded(network.net_bwd, first[:, :, :L])[:, :, -1])
+    first[:, 0] += 1.0  # the receptive field spans the window: the last step sees the first
+    assert not np.allclose(_encoded(network.net_bwd, x[:, :L])[:, -1], _encoded(network.net_bwd, first[:, :L])[:, -1])
 
 
 def test_future_covariates_reach_the_horizon_through_the_forward_tcn(vic: SeriesFrame) -> None:

@@ -14,7 +14,7 @@ import math
 from typing import Any, ClassVar
 
 from modreg.runtime import nn
-from modreg.runtime.autograd import Tensor, concat, conv1d, pad
+from modreg.runtime.autograd import Tensor, concat, linear, pad
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
@@ -30,18 +30,34 @@ def tcn_layers(length: int, kernel_size: int = _KERNEL_SIZE) -> int:
 
 
 # ----- Blocks -----
-class _DirectionalConv1d(nn.Conv1d):
-    """Conv1d padded on one side only: "backward" sees steps <= t, "forward" steps >= t."""
+def _shift(x: Tensor, offset: int) -> Tensor:
+    """(B, T, C) -> y with y[:, t] = x[:, t + offset], zeros where t + offset falls outside [0, T)."""
+    if offset < 0:
+        return pad(x[:, :offset], ((0, 0), (-offset, 0), (0, 0)))
+    return pad(x[:, offset:], ((0, 0), (0, offset), (0, 0))) if offset else x
+
+
+class _OneSidedConv1d(nn.Conv1d):
+    """Dilated Conv1d over channel-last (B, T, C_in) inputs, zero-padded on one side only.
+
+    "backward" (left padding) makes step t read steps t - (K - 1 - k) * dilation, "forward"
+    (right padding) steps t + k * dilation, for the taps k = 0..K-1. The weights keep PyTorch's
+    (C_out, C_in, K) shape and initialisation; the taps run as one matrix product over the
+    shifted copies of the input stacked along the channels (no per-window loops).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1,
                  mode: str = "backward") -> None:
         super().__init__(in_channels, out_channels, kernel_size, dilation=dilation)
-        span = (kernel_size - 1) * dilation
-        self.sides = (span, 0) if mode == "backward" else (0, span)
+        reach = kernel_size - 1 if mode == "backward" else 0
+        self.offsets = tuple((k - reach) * dilation for k in range(kernel_size))
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, C_in, T) -> (B, C_out, T)
-        padded = pad(x, ((0, 0), (0, 0), self.sides)) if any(self.sides) else x
-        return conv1d(padded, self.weight, self.bias, dilation=self.dilation)
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, C_in) -> (B, T, C_out)
+        c_out, c_in, k = self.weight.shape
+        taps = [_shift(x, offset) for offset in self.offsets]
+        stacked = concat(taps, axis=2) if k > 1 else taps[0]  # (B, T, K * C_in), tap-major
+        weight = self.weight.transpose(0, 2, 1).reshape(c_out, k * c_in)  # (C_out, C_in, K) -> (C_out, K * C_in)
+        return linear(stacked, weight, self.bias)
 
 
 class _TCNCell(nn.Module):
@@ -49,14 +65,14 @@ class _TCNCell(nn.Module):
 
     def __init__(self, hidden_size: int, dilation: int, mode: str, dropout: float) -> None:
         super().__init__()
-        self.conv1 = _DirectionalConv1d(hidden_size, hidden_size, _KERNEL_SIZE, dilation, mode)
-        self.conv2 = _DirectionalConv1d(hidden_size, 2 * hidden_size, 1)
+        self.conv1 = _OneSidedConv1d(hidden_size, hidden_size, _KERNEL_SIZE, dilation, mode)
+        self.conv2 = _OneSidedConv1d(hidden_size, 2 * hidden_size, 1)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, hidden: Tensor) -> tuple[Tensor, Tensor]:  # (B, H, T) -> (B, H, T), (B, H, T)
-        both = self.conv2(self.drop(self.conv1(hidden).gelu()))  # (B, 2H, T)
-        size = hidden.shape[1]
-        return hidden + both[:, :size], both[:, size:]
+    def forward(self, hidden: Tensor) -> tuple[Tensor, Tensor]:  # (B, T, H) -> (B, T, H), (B, T, H)
+        both = self.conv2(self.drop(self.conv1(hidden).gelu()))  # (B, T, 2H)
+        size = hidden.shape[2]
+        return hidden + both[:, :, :size], both[:, :, size:]
 
 
 class _TCN(nn.Module):
@@ -66,7 +82,7 @@ class _TCN(nn.Module):
         super().__init__()
         self.cells = nn.ModuleList([_TCNCell(hidden_size, 2**i, mode, dropout) for i in range(n_layers)])
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, H, T) -> (B, H, T)
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, H) -> (B, T, H)
         outputs = []
         for cell in self.cells:
             x, out = cell(x)
@@ -75,7 +91,10 @@ class _TCN(nn.Module):
 
 
 class _BiTCNNetwork(nn.Module):
-    """Backward TCN over [y | hist | static | futr] (L steps), forward TCN over futr (L + h steps), dense heads."""
+    """Backward TCN over [y | hist | static | futr] (L steps), forward TCN over futr (L + h steps), dense heads.
+
+    Time series stay channel-last, (B, T, C), so every convolution tap is one matrix product.
+    """
 
     def __init__(self, *, h: int, input_size: int, sizes: tuple[int, int, int], n_outputs: int, hidden_size: int,
                  dropout: float, exclude_insample_y: bool) -> None:
@@ -106,15 +125,16 @@ class _BiTCNNetwork(nn.Module):
         futr = batch.futr_exog
         if futr is not None:
             parts.append(futr[:, :length])  # (B, L, F)
-            ahead = self.net_fwd(self.drop_futr(self.lin_futr(futr)).swapaxes(1, 2))  # (B, L + h, F) -> (B, H, L + h)
+            ahead = self.net_fwd(self.drop_futr(self.lin_futr(futr)))  # (B, L + h, F) -> (B, L + h, H)
         x = concat(parts, axis=2) if len(parts) > 1 else parts[0]  # (B, L, 1 + X + S + F)
-        x = self.net_bwd(self.drop_hist(self.lin_hist(x)).swapaxes(1, 2))  # (B, L, H) -> (B, H, L)
+        x = self.net_bwd(self.drop_hist(self.lin_hist(x)))  # (B, L, H)
         if futr is not None:
-            x = concat([x, ahead[:, :, :length]], axis=1)  # (B, 2H, L)
-        x = self.temporal_lin2(self.drop_temporal(self.temporal_lin1(x).gelu()))  # (B, C, L) -> (B, C, h)
+            x = concat([x, ahead[:, :length]], axis=2)  # (B, L, 2H)
+        x = self.temporal_lin1(x.swapaxes(1, 2))  # (B, C, L) -> (B, C, H): the window's steps to the horizon
+        x = self.temporal_lin2(self.drop_temporal(x.gelu())).swapaxes(1, 2)  # (B, C, h) -> (B, h, C)
         if futr is not None:
-            x = concat([x, ahead[:, :, length:]], axis=1)  # (B, 3H, h)
-        return self.output_lin(x.swapaxes(1, 2))  # (B, h, C) -> (B, h, n_outputs)
+            x = concat([x, ahead[:, length:]], axis=2)  # (B, h, 3H)
+        return self.output_lin(x)  # (B, h, n_outputs)
 
 
 @register_model("BiTCN", category="recurrent",
