@@ -261,3 +261,15 @@ def test_run_joins_static_exogenous_values_from_static() -> None:
     assert misnamed.exit_code == 2
     assert "visnights_static.csv: stat_exog_list names 'Metro'" in misnamed.stderr
     assert "columns found: metro, coastal" in misnamed.stderr
+
+
+def test_a_future_column_missing_from_futr_is_one_error(tmp_path: Path) -> None:
+    rows = (ROOT / "tests" / "data" / "us_change.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "hist.csv").write_text("\n".join(rows[:-8]) + "\n", encoding="utf-8")
+    future = ["unique_id,ds,income"] + [",".join(r.split(",")[:2] + [r.split(",")[3]]) for r in rows[-8:]]
+    (tmp_path / "fut.csv").write_text("\n".join(future) + "\n", encoding="utf-8")
+    result = invoke("run", "TiDE", "--data", tmp_path / "hist.csv", "--futr", tmp_path / "fut.csv", "--horizon", "8",
+                    "--param", "input_size=16", "--param", "max_steps=1", "--param", "hidden_size=8",
+                    "--param", 'futr_exog_list=["income", "production"]')
+    assert result.exit_code == 2
+    assert "fut.csv: the future values have no column 'production'" in result.stderr
