@@ -31,17 +31,17 @@ def models(*, category: str | None = None, capability: str | None = None) -> lis
 def run(target: str, *, data: str | Path, registry: str | Path | None = None, horizon: int | None = None,
         params: Sequence[str] = (), template: str | None = None, seed: int | None = None,
         output: str | Path | None = None, save: str | Path | None = None, load: str | Path | None = None,
-        futr: str | Path | None = None, progress: Any = None) -> RunResult:
+        futr: str | Path | None = None, static: str | Path | None = None, progress: Any = None) -> RunResult:
     """Fit (or --load) the model of a registry entry or runtime model on a CSV and forecast (`modreg run`).
 
     `params` are `key=value` strings (TOML values); `futr` is a CSV of the future exogenous
-    values for the horizon (`unique_id,ds,<columns>`); `progress` is an optional
+    values for the horizon (`unique_id,ds,<columns>`), `static` one of static values (`unique_id,<columns>`); `progress` is an optional
     `modreg.forecast.run.RunProgress` (the CLI passes its progress bar).
     """
     from modreg.forecast.run import run as run_target
 
     return run_target(target, data=data, registry=registry, horizon=horizon, params=params, template=template,
-                      seed=seed, output=output, save=save, load=load, futr=futr, progress=progress)
+                      seed=seed, output=output, save=save, load=load, futr=futr, static=static, progress=progress)
 
 
 def bench(

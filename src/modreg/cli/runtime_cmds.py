@@ -47,13 +47,15 @@ def run(
     save: Annotated[Optional[Path], typer.Option("--save", help="Save the fitted model to this .npz file.")] = None,
     load: Annotated[Optional[Path], typer.Option("--load", help="Forecast with a model saved by --save.")] = None,
     futr: Annotated[Optional[Path], typer.Option("--futr", help="CSV of the future exogenous values for the horizon: unique_id,ds,<columns>.")] = None,
+    static: Annotated[Optional[Path], typer.Option("--static", help="CSV of static exogenous values, one row per series: unique_id,<columns>.")] = None,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Fit a model on a CSV and forecast: CSV on stdout (a table on a terminal), or --output."""
     state = merge_state(ctx, registry=registry, json=json)
     options: dict[str, Any] = dict(data=data, registry=state.registry, horizon=horizon, params=param or [],
-                                   template=template, seed=seed, output=output, save=save, load=load, futr=futr)
+                                   template=template, seed=seed, output=output, save=save, load=load, futr=futr,
+                                   static=static)
     with _progress(state) as progress:
         result = api.run(target, progress=progress, **options)
     _render_run(state, result)

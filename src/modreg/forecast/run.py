@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.resolve import provide_model
 from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
+from modreg.runtime.data.static_csv import attach_static, read_static_csv
 from modreg.runtime.factory import create, get_model, list_models, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param
@@ -94,9 +95,13 @@ def run(
     save: str | Path | None = None,
     load: str | Path | None = None,
     futr: str | Path | None = None,
+    static: str | Path | None = None,
     progress: RunProgress | None = None,
 ) -> RunResult:
     """Fit (or load) the target's model on `data` and forecast; see the module docstring.
+
+    `futr` is a CSV of the future exogenous values for the horizon; `static` a CSV of static
+    exogenous values, `unique_id,<columns>`, joined to `data`'s series.
 
     Raises:
         NotFound: no entry or runtime model named `target`, no data file, no template.
@@ -106,11 +111,15 @@ def run(
     _check_options(params, template, seed, save, load)
     spec = resolve_target(target, registry)
     frame = read_series_csv(data)
+    if static is not None:
+        frame = attach_static(frame, read_static_csv(static))
     future = read_future_csv(futr) if futr is not None else None
     if load is not None:
         model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
+        _check_static(model.get_params(), frame, static)
     else:
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
+        _check_static(used, frame, static)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
@@ -126,6 +135,14 @@ def run(
 
 def _text(path: str | Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | None) -> None:
+    """With --static, a stat_exog_list column found in neither file is one error naming the static file."""
+    missing = [c for c in params.get("stat_exog_list") or () if c not in frame.exog]
+    if static is not None and missing:
+        raise UsageError(f"stat_exog_list names '{missing[0]}', which is a column of neither the static file "
+                         "nor the data.", hint=f"columns found: {', '.join(frame.exog) or '(none)'}", path=static)
 
 
 def _check_options(params: Sequence[str], template: str | None, seed: int | None, save: Any, load: Any) -> None:
