@@ -15,3 +15,4 @@ from modreg.runtime.models import lstm  # noqa: F401
 from modreg.runtime.models import gru  # noqa: F401
 from modreg.runtime.models import tcn  # noqa: F401
 from modreg.runtime.models import naive  # noqa: F401
+from modreg.runtime.models import tft  # noqa: F401

@@ -1,0 +1,123 @@
+"""Gating layers of the Temporal Fusion Transformer: `GLU`, the gated residual network `GRN`, and
+the `VariableSelectionNetwork` built from them.
+
+A GRN is Linear -> activation (ELU) -> Linear -> dropout -> GLU, added to its (projected) input
+and layer-normalised; an optional context vector enters the first Linear. The GLU lets the
+network switch a whole block off (gate near 0) and fall back on the skip connection. A
+variable selection network turns each input variable's embedding through its own GRN and
+mixes them with softmax weights that one joint GRN computes from all of them (and a context).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from modreg.runtime.autograd.ops_math import elu, gelu, relu, sigmoid, softplus, tanh, where
+from modreg.runtime.autograd.ops_nn import glu
+from modreg.runtime.autograd.ops_reduce import softmax
+from modreg.runtime.autograd.tensor import Tensor
+from modreg.runtime.nn.dropout import Dropout
+from modreg.runtime.nn.linear import Identity, Linear
+from modreg.runtime.nn.module import Module, ModuleList
+from modreg.runtime.nn.norm import LayerNorm
+
+__all__ = ["GLU", "GRN", "GRN_ACTIVATIONS", "VariableSelectionNetwork"]
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+GRN_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "ReLU": relu,
+    "Softplus": softplus,
+    "Tanh": tanh,
+    "SELU": lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE,
+    "LeakyReLU": lambda x: where(x.data > 0, x, x * 0.01),
+    "Sigmoid": sigmoid,
+    "ELU": elu,
+    "GELU": gelu,
+}
+"""neuralforecast's GRN activations by name (its "GLU" halves the width and cannot run there)."""
+
+
+class GLU(Module):
+    """Linear(hidden_size -> 2 * output_size), then value * sigmoid(gate) over the two halves.
+
+    Shapes: (..., hidden_size) -> (..., output_size).
+    """
+
+    def __init__(self, hidden_size: int, output_size: int) -> None:
+        super().__init__()
+        self.lin = Linear(hidden_size, output_size * 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return glu(self.lin(x))
+
+
+class GRN(Module):
+    """Gated residual network: LayerNorm(skip(a) + GLU(dropout(lin_i(act(lin_a(a) + lin_c(c)))))).
+
+    Args:
+        input_size: width of `a`.
+        hidden_size: width of the inner layers (and of the output when `output_size` is None).
+        output_size: width of the output; when set, the skip connection is Linear(input_size ->
+            output_size) (`out_proj`), and an output of width 1 is not normalised.
+        context_hidden_size: width of the optional context `c` (a bias-free `lin_c`), or None.
+        dropout: dropout before the GLU while training.
+        activation: a name of `GRN_ACTIVATIONS` (ELU by default).
+
+    forward(a (B, ..., input_size), c (B, context_hidden_size) | None) -> (B, ..., output_size);
+    the context is broadcast over the axes between the first and the last.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None,
+                 context_hidden_size: int | None = None, dropout: float = 0.0, activation: str = "ELU") -> None:
+        super().__init__()
+        if activation not in GRN_ACTIVATIONS:
+            raise ValueError(f"GRN activation must be one of {sorted(GRN_ACTIVATIONS)}, not {activation!r}")
+        self.layer_norm = Identity() if output_size == 1 else LayerNorm(output_size or hidden_size, eps=1e-3)
+        self.lin_a = Linear(input_size, hidden_size)
+        self.lin_c = Linear(context_hidden_size, hidden_size, bias=False) if context_hidden_size else None
+        self.lin_i = Linear(hidden_size, hidden_size)
+        self.glu = GLU(hidden_size, output_size or hidden_size)
+        self.dropout = Dropout(dropout)
+        self.out_proj = Linear(input_size, output_size) if output_size else None
+        self.activation = activation
+
+    def forward(self, a: Tensor, c: Tensor | None = None) -> Tensor:
+        x = self.lin_a(a)
+        if c is not None and self.lin_c is not None:
+            context = self.lin_c(c)  # (B, hidden) -> (B, 1, ..., hidden)
+            x = x + context.reshape(context.shape[:1] + (1,) * (a.ndim - 2) + context.shape[1:])
+        x = self.glu(self.dropout(self.lin_i(GRN_ACTIVATIONS[self.activation](x))))
+        skip = a if self.out_proj is None else self.out_proj(a)
+        return self.layer_norm(x + skip)
+
+
+class VariableSelectionNetwork(Module):
+    """Softmax-weighted mix of per-variable GRNs, the weights from a joint GRN over all variables.
+
+    Args:
+        hidden_size: width H of every variable's embedding and of the output.
+        num_inputs: number of variables V.
+        dropout: dropout of the per-variable GRNs.
+        grn_activation: activation of every GRN.
+
+    forward(x (B, ..., V, H), context (B, H) | None) -> (mixed (B, ..., H), weights (B, ..., V));
+    the weights of each position sum to 1.
+    """
+
+    def __init__(self, hidden_size: int, num_inputs: int, dropout: float, grn_activation: str) -> None:
+        super().__init__()
+        self.joint_grn = GRN(hidden_size * num_inputs, hidden_size, output_size=num_inputs,
+                             context_hidden_size=hidden_size, activation=grn_activation)
+        self.var_grns = ModuleList([GRN(hidden_size, hidden_size, dropout=dropout, activation=grn_activation)
+                                    for _ in range(num_inputs)])
+
+    def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        flat = x.reshape(x.shape[:-2] + (-1,))  # (B, ..., V, H) -> (B, ..., V * H)
+        weights = softmax(self.joint_grn(flat, context), axis=-1)  # (B, ..., V)
+        mixed = None
+        for i, grn in enumerate(self.var_grns):
+            term = grn(x[..., i, :]) * weights[..., i:i + 1]  # (B, ..., H)
+            mixed = term if mixed is None else mixed + term
+        assert mixed is not None
+        return mixed, weights
