@@ -16,3 +16,5 @@ from modreg.runtime.models import gru  # noqa: F401
 from modreg.runtime.models import tcn  # noqa: F401
 from modreg.runtime.models import naive  # noqa: F401
 from modreg.runtime.models import tft  # noqa: F401
+from modreg.runtime.models import patchtst  # noqa: F401
+from modreg.runtime.models import timesnet  # noqa: F401

@@ -31,7 +31,11 @@ _State = Any  # an LSTM's (h, c) pair or a GRU's h, each (n_rnn_layers, B, H)
 
 # ----- Blocks -----
 class _TFTEmbedding(nn.Module):
-    """One learned vector and bias per variable: value (..., V) -> value * vector + bias (..., V, H)."""
+    """One learned vector and bias per variable: a value v embeds as v * vector + bias (width H).
+
+    The variable selection networks take the embedding in this factored form, so the
+    (B, T, V, H) embeddings are never materialised (see `nn.GRN.forward_embedded`).
+    """
 
     def __init__(self, hidden_size: int, sizes: dict[str, int]) -> None:
         super().__init__()
@@ -40,11 +44,14 @@ class _TFTEmbedding(nn.Module):
             setattr(self, f"{kind}_embedding_vectors", nn.Parameter(init.xavier_normal((sizes[kind], hidden_size))))
             setattr(self, f"{kind}_embedding_bias", nn.Parameter(init.zeros((sizes[kind], hidden_size))))
 
-    def forward(self, kind: str, values: Tensor | None) -> Tensor | None:
-        if values is None or kind not in self.kinds:
-            return None
-        vectors, bias = getattr(self, f"{kind}_embedding_vectors"), getattr(self, f"{kind}_embedding_bias")
-        return values.unsqueeze(-1) * vectors + bias  # (..., V) -> (..., V, H)
+    def factors(self, *kinds: str) -> tuple[Tensor, Tensor]:
+        """(vectors, bias), each (V, H): the variables of `kinds` that exist, stacked in that order."""
+        present = [kind for kind in kinds if kind in self.kinds]
+        vectors = [getattr(self, f"{kind}_embedding_vectors") for kind in present]
+        bias = [getattr(self, f"{kind}_embedding_bias") for kind in present]
+        if len(present) == 1:
+            return vectors[0], bias[0]
+        return concat(vectors, axis=0), concat(bias, axis=0)
 
 
 class _StaticCovariateEncoder(nn.Module):
@@ -60,8 +67,8 @@ class _StaticCovariateEncoder(nn.Module):
         self.context_grns = nn.ModuleList([nn.GRN(hidden_size, hidden_size, dropout=dropout)
                                            for _ in range(n_contexts)])
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, _State, Tensor]:
-        ctx, weights = self.vsn(x)  # (B, S, H) -> (B, H), (B, S)
+    def forward(self, values: Tensor, factors: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, _State, Tensor]:
+        ctx, weights = self.vsn(values, *factors)  # (B, S) -> (B, H), (B, S)
         cs, ce = (grn(ctx) for grn in self.context_grns[:2])
         repeat = self.n_rnn_layers // self.n_states  # one shared state is repeated over the layers
         grns = list(self.context_grns)[2:]
@@ -87,11 +94,11 @@ class _TemporalCovariateEncoder(nn.Module):
         self.input_gate = nn.GLU(hidden_size, hidden_size)
         self.input_gate_ln = nn.LayerNorm(hidden_size, eps=1e-3)
 
-    def forward(self, historical: Tensor, future: Tensor, cs: Tensor | None,
-                state: _State | None) -> tuple[Tensor, Tensor, Tensor]:
-        historical_features, history_weights = self.history_vsn(historical, cs)  # (B, L, H), (B, L, V_h)
+    def forward(self, historical: tuple[Tensor, Tensor, Tensor], future: tuple[Tensor, Tensor, Tensor],
+                cs: Tensor | None, state: _State | None) -> tuple[Tensor, Tensor, Tensor]:
+        historical_features, history_weights = self.history_vsn(*historical, cs)  # (B, L, H), (B, L, V_h)
         history, state = self.history_encoder(historical_features, state)
-        future_features, future_weights = self.future_vsn(future, cs)  # (B, h, H), (B, h, V_f)
+        future_features, future_weights = self.future_vsn(*future, cs)  # (B, h, H), (B, h, V_f)
         ahead, _ = self.future_encoder(future_features, state)
         embedding = concat([historical_features, future_features], axis=1)  # (B, L + h, H)
         temporal = self.input_gate(concat([history, ahead], axis=1)) + embedding
@@ -100,7 +107,7 @@ class _TemporalCovariateEncoder(nn.Module):
 
 class _TemporalFusionDecoder(nn.Module):
     """Static enrichment, causal interpretable attention, gated skips and the position-wise GRN;
-    only the horizon's steps leave the decoder."""
+    only the horizon's steps leave the decoder (and only their attention queries are computed)."""
 
     def __init__(self, n_head: int, hidden_size: int, encoder_length: int, attn_dropout: float, dropout: float,
                  grn_activation: str) -> None:
@@ -117,9 +124,9 @@ class _TemporalFusionDecoder(nn.Module):
 
     def forward(self, temporal: Tensor, ce: Tensor | None) -> tuple[Tensor, Tensor]:
         enriched = self.enrichment_grn(temporal, ce)  # (B, L + h, H)
-        x, attention = self.attention(enriched, mask_future_timesteps=True)
         start = self.encoder_length  # keep the horizon: (B, L + h, H) -> (B, h, H)
-        x = self.attention_ln(self.attention_gate(x[:, start:]) + enriched[:, start:])
+        x, attention = self.attention(enriched, mask_future_timesteps=True, query_start=start)
+        x = self.attention_ln(self.attention_gate(x) + enriched[:, start:])
         x = self.positionwise_grn(x)
         return self.decoder_ln(self.decoder_gate(x) + temporal[:, start:]), attention
 
@@ -153,15 +160,13 @@ class _TFTNetwork(nn.Module):
         futr = batch.futr_exog
         if futr is None:  # the window's last value stands in as the one known input: (B, L + h, 1)
             futr = y[:, -1:].expand(len(y), self.input_size + self.h, 1)
-        known = self.embedding("futr_exog", futr)  # (B, L + h, F, H)
-        parts = [self.embedding("hist_exog", batch.hist_exog), known[:, :self.input_size], self.embedding("tgt", y)]
-        historical = concat([p for p in parts if p is not None], axis=2)  # (B, L, X + F + 1, H)
-        cs = ce = state = None  # no static covariates: zero contexts and a zero initial state
-        static_weights = None
+        parts = [p for p in (batch.hist_exog, futr[:, :self.input_size], y) if p is not None]
+        historical = (concat(parts, axis=2), *self.embedding.factors("hist_exog", "futr_exog", "tgt"))  # (B, L, V)
+        future = (futr[:, self.input_size:], *self.embedding.factors("futr_exog"))  # (B, h, F)
+        cs = ce = state = static_weights = None  # no static covariates: zero contexts and initial state
         if self.static_encoder is not None:
-            cs, ce, state, static_weights = self.static_encoder(self.embedding("stat_exog", batch.stat_exog))
-        temporal, history_weights, future_weights = self.temporal_encoder(historical, known[:, self.input_size:],
-                                                                          cs, state)
+            cs, ce, state, static_weights = self.static_encoder(batch.stat_exog, self.embedding.factors("stat_exog"))
+        temporal, history_weights, future_weights = self.temporal_encoder(historical, future, cs, state)
         decoded, attention = self.temporal_fusion_decoder(temporal, ce)
         if not self.training:
             weights = {"history_vsn_wgts": history_weights, "future_vsn_wgts": future_weights,
@@ -179,7 +184,7 @@ class TFT(WindowForecaster):
     embeddings (B, T, V, hidden) -> selected (B, T, hidden) -> LSTM over L steps, continued over
     h -> enrichment + causal attention over L + h steps -> (B, h, n_outputs). After `predict`,
     `network.interpretability` holds the variable-selection weights (history (B, L, X + F + 1),
-    future (B, h, F), static (B, S)) and the attention weights (B, n_head, L + h, L + h).
+    future (B, h, F), static (B, S)) and the horizon's attention weights (B, n_head, h, L + h).
 
     Args:
         tgt_size: number of target variables (neuralforecast's target is univariate: 1).

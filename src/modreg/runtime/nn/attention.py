@@ -18,6 +18,7 @@ from modreg.runtime.autograd.ops_math import where
 from modreg.runtime.autograd.ops_nn import dropout
 from modreg.runtime.autograd.tensor import Tensor
 from modreg.runtime.nn.module import Parameter
+from modreg.runtime.autograd.ops_math import linear
 
 __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
 __all__ += ["InterpretableMultiHeadAttention", "ResidualMultiHeadAttention"]
@@ -99,10 +100,11 @@ class InterpretableMultiHeadAttention(Module):
         attn_dropout: dropout on the attention weights while training.
         dropout: dropout on the output while training.
 
-    forward(x (B, T, hidden_size), mask_future_timesteps=True)
-        -> (out (B, T, hidden_size), attn_prob (B, n_head, T, T)). `qkv_linears` is
-        Linear(hidden -> (2 n_head + 1) d_head) and `out_proj` Linear(d_head -> hidden), both
-        bias-free, as neuralforecast's.
+    forward(x (B, T, hidden_size), mask_future_timesteps=True, query_start=0)
+        -> (out (B, T', hidden_size), attn_prob (B, n_head, T', T)) for the T' = T - query_start
+        queries from `query_start` on (the rows a caller keeps; the others are not computed).
+        `qkv_linears` is Linear(hidden -> (2 n_head + 1) d_head) and `out_proj` Linear(d_head ->
+        hidden), both bias-free, as neuralforecast's.
     """
 
     def __init__(self, n_head: int, hidden_size: int, attn_dropout: float = 0.0, dropout: float = 0.0) -> None:
@@ -115,18 +117,20 @@ class InterpretableMultiHeadAttention(Module):
         self.attn_dropout = Dropout(attn_dropout)
         self.out_dropout = Dropout(dropout)
 
-    def forward(self, x: Tensor, mask_future_timesteps: bool = True) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, mask_future_timesteps: bool = True, query_start: int = 0) -> tuple[Tensor, Tensor]:
         b, t, _ = x.shape
-        width = self.n_head * self.d_head
-        qkv = self.qkv_linears(x)  # (B, T, (2 n + 1) d)
-        q = qkv[..., :width].reshape(b, t, self.n_head, self.d_head).transpose(0, 2, 1, 3)  # (B, n, T, d)
-        k = qkv[..., width:2 * width].reshape(b, t, self.n_head, self.d_head).transpose(0, 2, 3, 1)  # (B, n, d, T)
-        v = qkv[..., 2 * width:]  # (B, T, d): shared by every head
-        scores = (q @ k) * (self.d_head**-0.5)  # (B, n, T, T)
+        n, d, width = self.n_head, self.d_head, self.n_head * self.d_head
+        weight = self.qkv_linears.weight  # rows: queries | keys | the shared values
+        q = linear(x[:, query_start:], weight[:width]).reshape(b, t - query_start, n, d).transpose(0, 2, 1, 3)
+        kv = linear(x, weight[width:])  # (B, T, n d + d)
+        k = kv[..., :width].reshape(b, t, n, d).transpose(0, 2, 3, 1)  # (B, n, d, T)
+        v = kv[..., width:]  # (B, T, d)
+        scores = (q @ k) * (d**-0.5)  # (B, n, T', T)
         if mask_future_timesteps:
-            scores = where(np.tril(np.ones((t, t), dtype=bool)), scores, float(np.finfo(scores.dtype).min))
+            allowed = np.tril(np.ones((t, t), dtype=bool))[query_start:]
+            scores = where(allowed, scores, float(np.finfo(scores.dtype).min))
         prob = self.attn_dropout(scores.softmax(axis=-1))
-        shared = prob.mean(axis=1) @ v  # mean over heads of prob_h @ v: (B, T, d)
+        shared = prob.mean(axis=1) @ v  # the mean over heads of prob_h @ v: (B, T', d)
         return self.out_dropout(self.out_proj(shared)), prob
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from modreg.runtime.autograd.ops_math import elu, gelu, relu, sigmoid, softplus, tanh, where
+from modreg.runtime.autograd.ops_math import elu, gelu, linear, relu, sigmoid, softplus, tanh, where
 from modreg.runtime.autograd.ops_nn import glu
 from modreg.runtime.autograd.ops_reduce import softmax
 from modreg.runtime.autograd.tensor import Tensor
@@ -66,6 +66,8 @@ class GRN(Module):
 
     forward(a (B, ..., input_size), c (B, context_hidden_size) | None) -> (B, ..., output_size);
     the context is broadcast over the axes between the first and the last.
+    `forward_embedded` computes the same function of embedded scalar variables without the
+    matmuls over the embedding.
     """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None,
@@ -83,17 +85,52 @@ class GRN(Module):
         self.activation = activation
 
     def forward(self, a: Tensor, c: Tensor | None = None) -> Tensor:
-        x = self.lin_a(a)
+        skip = a if self.out_proj is None else self.out_proj(a)
+        return self._gate(self.lin_a(a), skip, c)
+
+    def forward_embedded(self, values: Tensor, vectors: Tensor, bias: Tensor, c: Tensor | None = None) -> Tensor:
+        """`forward(a)` for a = the embedding values[..., v] * vectors[v] + bias[v], flattened over (V, H).
+
+        Each Linear reading `a` is affine in the V scalar values: W a + b = values @ (W_v vectors_v)_v
+        + (W bias + b), so it costs (V x out) per row instead of (V * H x out); the result and
+        every gradient are those of `forward` on the materialised embedding.
+
+        Args:
+            values: (B, ..., V) the variables' values. vectors, bias: (V, H) their embedding.
+            c: the context, as in `forward`.
+        """
+        x = _embedded_linear(self.lin_a, values, vectors, bias)
+        if self.out_proj is not None:
+            skip = _embedded_linear(self.out_proj, values, vectors, bias)
+        else:  # one variable: the skip is its embedding, (B, ..., 1) * (H,) + (H,)
+            skip = values * vectors.reshape(-1) + bias.reshape(-1)
+        return self._gate(x, skip, c)
+
+    def _gate(self, x: Tensor, skip: Tensor, c: Tensor | None) -> Tensor:
+        """Everything after lin_a: context, activation, lin_i, dropout, GLU, skip, LayerNorm."""
         if c is not None and self.lin_c is not None:
             context = self.lin_c(c)  # (B, hidden) -> (B, 1, ..., hidden)
-            x = x + context.reshape(context.shape[:1] + (1,) * (a.ndim - 2) + context.shape[1:])
+            x = x + context.reshape(context.shape[:1] + (1,) * (x.ndim - 2) + context.shape[1:])
         x = self.glu(self.dropout(self.lin_i(GRN_ACTIVATIONS[self.activation](x))))
-        skip = a if self.out_proj is None else self.out_proj(a)
         return self.layer_norm(x + skip)
+
+
+def _embedded_linear(layer: Linear, values: Tensor, vectors: Tensor, bias: Tensor) -> Tensor:
+    """layer(flatten(values[..., None] * vectors + bias)) as values @ A^T + c, A (out, V)."""
+    n_vars, width = vectors.shape
+    weight = layer.weight.reshape(layer.out_features, n_vars, width)  # (out, V * H) -> (out, V, H)
+    per_value = (weight * vectors).sum(axis=-1)  # (out, V)
+    offset = linear(bias.reshape(1, n_vars * width), layer.weight, layer.bias).reshape(-1)  # (out,)
+    if n_vars == 1:
+        return values * per_value.reshape(-1) + offset  # (B, ..., 1) * (out,)
+    return linear(values, per_value) + offset  # (B, ..., V) -> (B, ..., out)
 
 
 class VariableSelectionNetwork(Module):
     """Softmax-weighted mix of per-variable GRNs, the weights from a joint GRN over all variables.
+
+    The V variables are scalars with a learned embedding each (value * vector + bias, width H),
+    given in that factored form; the GRNs run through `GRN.forward_embedded`.
 
     Args:
         hidden_size: width H of every variable's embedding and of the output.
@@ -101,8 +138,8 @@ class VariableSelectionNetwork(Module):
         dropout: dropout of the per-variable GRNs.
         grn_activation: activation of every GRN.
 
-    forward(x (B, ..., V, H), context (B, H) | None) -> (mixed (B, ..., H), weights (B, ..., V));
-    the weights of each position sum to 1.
+    forward(values (B, ..., V), vectors (V, H), bias (V, H), context (B, H) | None)
+        -> (mixed (B, ..., H), weights (B, ..., V)); the weights of each position sum to 1.
     """
 
     def __init__(self, hidden_size: int, num_inputs: int, dropout: float, grn_activation: str) -> None:
@@ -112,12 +149,13 @@ class VariableSelectionNetwork(Module):
         self.var_grns = ModuleList([GRN(hidden_size, hidden_size, dropout=dropout, activation=grn_activation)
                                     for _ in range(num_inputs)])
 
-    def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        flat = x.reshape(x.shape[:-2] + (-1,))  # (B, ..., V, H) -> (B, ..., V * H)
-        weights = softmax(self.joint_grn(flat, context), axis=-1)  # (B, ..., V)
+    def forward(self, values: Tensor, vectors: Tensor, bias: Tensor,
+                context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        weights = softmax(self.joint_grn.forward_embedded(values, vectors, bias, context), axis=-1)  # (B, ..., V)
         mixed = None
         for i, grn in enumerate(self.var_grns):
-            term = grn(x[..., i, :]) * weights[..., i:i + 1]  # (B, ..., H)
+            selected = grn.forward_embedded(values[..., i:i + 1], vectors[i:i + 1], bias[i:i + 1])  # (B, ..., H)
+            term = selected * weights[..., i:i + 1]
             mixed = term if mixed is None else mixed + term
         assert mixed is not None
         return mixed, weights
