@@ -48,16 +48,18 @@ import pytorch_lightning as pl
 import neuralforecast.models as models
 from neuralforecast import NeuralForecast
 
-name, steps, data, train, h, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-torch.set_num_threads(2)
+name, steps, data, train, h, size, threads = (sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]),
+                                              int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
+torch.set_num_threads(threads)
 
-TIMES, STARTED = [], [0.0]  # module-level: NeuralForecast.fit deep-copies the model and its callbacks
+TIMES, CPU, STARTED = [], [], [0.0, 0.0]  # module-level: NeuralForecast.fit deep-copies its callbacks
 
 class Timer(pl.Callback):
     def on_train_batch_start(self, trainer, module, batch, index):
-        STARTED[0] = time.perf_counter()
+        STARTED[:] = [time.perf_counter(), time.process_time()]
     def on_train_batch_end(self, trainer, module, outputs, batch, index):
         TIMES.append(time.perf_counter() - STARTED[0])
+        CPU.append(time.process_time() - STARTED[1])
 
 frame = pd.read_csv(data, parse_dates=["ds"]).iloc[:train]
 model = getattr(models, name)(h=h, input_size=size, max_steps=steps, random_seed=1, callbacks=[Timer()],
@@ -65,7 +67,7 @@ model = getattr(models, name)(h=h, input_size=size, max_steps=steps, random_seed
                               enable_checkpointing=False, accelerator="cpu")
 started = time.perf_counter()
 NeuralForecast(models=[model], freq="MS").fit(frame)
-print(json.dumps({"steps": TIMES, "fit": time.perf_counter() - started, "version": __import__("neuralforecast").__version__}))
+print(json.dumps({"steps": TIMES, "cpu": CPU, "fit": time.perf_counter() - started, "version": __import__("neuralforecast").__version__}))
 """
 
 
@@ -74,25 +76,28 @@ def modreg_steps(name: str, steps: int) -> dict[str, Any]:
     frame = read_series_csv(DATA)
     frame = frame.slice_end(frame.lengths[0] - TRAIN)
     times: list[float] = []
-    last = [time.perf_counter()]
+    cpu: list[float] = []
+    last = [0.0, 0.0]
 
     def progress(step: int, loss: float, val: float | None) -> None:
-        now = time.perf_counter()
-        times.append(now - last[0])
-        last[0] = now
+        now = [time.perf_counter(), time.process_time()]
+        times.append(now[0] - last[0])
+        cpu.append(now[1] - last[1])
+        last[:] = now
 
     model = factory.create(name, h=H, input_size=INPUT_SIZE, max_steps=steps, random_seed=1)
     started = time.perf_counter()
-    last[0] = started
+    last[:] = [started, time.process_time()]
     model.fit(frame, progress=progress)
-    return {"steps": times, "fit": time.perf_counter() - started}
+    return {"steps": times, "cpu": cpu, "fit": time.perf_counter() - started}
 
 
-def neuralforecast_steps(name: str, steps: int, python: Path) -> dict[str, Any] | str:
+def neuralforecast_steps(name: str, steps: int, python: Path, threads: int = 2) -> dict[str, Any] | str:
     """Per-step seconds of neuralforecast's model, or why they could not be measured."""
     if not python.exists():
         return f"no {python}: create the venv as this script's docstring says"
-    command = [str(python), "-c", _NEURALFORECAST, name, str(steps), str(DATA), str(TRAIN), str(H), str(INPUT_SIZE)]
+    command = [str(python), "-c", _NEURALFORECAST, name, str(steps), str(DATA), str(TRAIN), str(H), str(INPUT_SIZE),
+               str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         return f"neuralforecast failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
@@ -110,25 +115,34 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3, help="first steps left out of the figures")
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
+    parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
     parser.add_argument("--no-neuralforecast", action="store_true")
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs; {args.steps} steps, "
-          f"median/mean seconds per step after {args.warmup}")
+    print(f"{args.steps} steps; per step after the first {args.warmup}: median / mean wall seconds, "
+          "median CPU seconds (all threads)")
     python = args.venv / "bin" / "python"
     for name in args.models:
+        print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         ours = modreg_steps(name, args.steps)
-        median, mean = summary(ours["steps"], args.warmup)
-        print(f"{name:10s} modreg          {median:7.4f} / {mean:7.4f} s/step  (fit {ours['fit']:.1f} s)")
+        median = report(name, "modreg", ours, args.warmup, f"fit {ours['fit']:.1f} s")
         if args.no_neuralforecast:
             continue
-        theirs = neuralforecast_steps(name, args.steps, python)
+        theirs = neuralforecast_steps(name, args.steps, python, args.nf_threads)
         if isinstance(theirs, str):
             print(f"{name:10s} neuralforecast  skipped: {theirs}")
             continue
-        nf_median, nf_mean = summary(theirs["steps"], args.warmup)
-        print(f"{name:10s} neuralforecast  {nf_median:7.4f} / {nf_mean:7.4f} s/step  (fit {theirs['fit']:.1f} s, "
-              f"{theirs['version']}); modreg/neuralforecast median ratio {median / nf_median:.2f}")
-    sys.stdout.flush()
+        theirs_median = report(name, "neuralforecast", theirs, args.warmup,
+                               f"fit {theirs['fit']:.1f} s, {theirs['version']}, {args.nf_threads} torch threads")
+        print(f"{name:10s} modreg / neuralforecast (median wall): {median / theirs_median:.2f}")
+        sys.stdout.flush()
+
+
+def report(name: str, side: str, measured: dict[str, Any], warmup: int, note: str) -> float:
+    """Print one side's figures; return its median wall seconds per step."""
+    median, mean = summary(measured["steps"], warmup)
+    cpu, _ = summary(measured["cpu"], warmup)
+    print(f"{name:10s} {side:15s} {median:7.3f} / {mean:7.3f} s/step, CPU {cpu:7.3f} s/step  ({note})")
+    return median
 
 
 if __name__ == "__main__":

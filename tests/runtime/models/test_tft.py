@@ -146,3 +146,8 @@ def test_recurrent_encoder_types_and_layers(rnn_type: str) -> None:
                         stat_exog=Tensor(np.ones((3, 1), np.float32)))
     with no_grad():
         assert network.eval()(batch).shape == (3, 4, 1)
+
+
+def test_without_dropout_repeated_training_windows_are_merged() -> None:
+    assert TFT(h=4, input_size=8, dropout=0.0)._build_network().independent_rows
+    assert not TFT(h=4, input_size=8)._build_network().independent_rows  # dropout 0.1 by default

@@ -242,9 +242,11 @@ class TFT(WindowForecaster):
     def _build_network(self) -> nn.Module:
         sizes = {"stat_exog": self.stat_exog_size, "futr_exog": max(self.futr_exog_size, 1),
                  "hist_exog": self.hist_exog_size, "tgt": self.tgt_size}
-        return _TFTNetwork(
+        network = _TFTNetwork(
             input_size=self.input_size, h=self.h, sizes=sizes, hidden_size=self.hidden_size, n_head=self.n_head,
             attn_dropout=self.attn_dropout, grn_activation=self.grn_activation, n_rnn_layers=self.n_rnn_layers,
             rnn_type=self.rnn_type, one_rnn_initial_state=self.one_rnn_initial_state, dropout=self.dropout,
             n_outputs=self.loss.outputsize_multiplier,
         )
+        network.independent_rows = self.dropout == 0 and self.attn_dropout == 0  # repeated windows merge in training
+        return network
