@@ -137,6 +137,10 @@ CASES: dict[str, list[Case]] = {
         (lambda xw, h, w: ag.rnn_scan(xw, h, w), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
         (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
     ],
+    # ----- Gating and amplitudes (TFT, TimesNet) -----
+    "elu": [(lambda a: ag.elu(a), [away_from_zero(3, 4)]), (lambda a: ag.elu(a, 1.7), [2 * away_from_zero(5)])],
+    "glu": [(lambda a: ag.glu(a), [randn(3, 2, 6)]), (lambda a: ag.glu(a, axis=0), [randn(4, 3)])],
+    "complex_abs": [(lambda re, im: ag.complex_abs(re, im), [randn(3, 4), randn(3, 4)])],
 }
 
 _TOLERANCE: dict[str, dict[str, float]] = {"astype": {"eps": 1e-3, "rtol": 1e-3, "atol": 1e-4}}
