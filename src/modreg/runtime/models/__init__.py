@@ -15,3 +15,6 @@ from modreg.runtime.models import lstm  # noqa: F401
 from modreg.runtime.models import gru  # noqa: F401
 from modreg.runtime.models import tcn  # noqa: F401
 from modreg.runtime.models import naive  # noqa: F401
+from modreg.runtime.models import informer  # noqa: F401
+from modreg.runtime.models import autoformer  # noqa: F401
+from modreg.runtime.models import fedformer  # noqa: F401
