@@ -146,7 +146,6 @@ CASES: dict[str, list[Case]] = {
         (lambda a, v: ag.scatter(a, np.array([[2, 0], [1, 3]]), v, axis=1), [randn(2, 4, 3), randn(2, 2, 3)]),
         (lambda a, v: ag.scatter(a, np.array([[0], [2]]), v, axis=-1), [randn(2, 3), randn(2, 1)]),
     ],
-    "roll": [(lambda a: ag.roll(a, 2, axis=1), [randn(2, 5, 3)]), (lambda a: ag.roll(a, -3, axis=-1), [randn(4, 7)])],
     "cumsum": [(lambda a: ag.cumsum(a, axis=1), [randn(2, 5, 3)]), (lambda a: ag.cumsum(a, axis=0), [randn(4)])],
     # ----- Complex -----
     "complex_matmul": [

@@ -1,10 +1,10 @@
-"""Index ops along one axis: gather and scatter of slices by per-row indices, roll, cumulative sum.
+"""Index ops along one axis: gather and scatter of slices by per-row indices, and the cumulative sum.
 
 `gather` and `scatter` address whole slices: with `axis=k`, `index` has the shape of the
 leading axes `a.shape[:k]` plus one axis of K positions, and every trailing axis is carried
 along. They run as one fancy-index over the array viewed as rows (P * N, R), which is what
-makes top-u query selection (Informer's ProbSparse attention) and per-window time-delay
-gathers (Autoformer) cheap: no Python loop over the batch, no dense one-hot products.
+makes the top-u query selection of Informer's ProbSparse attention cheap: no Python loop over
+the batch, no dense one-hot products.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
-__all__ = ["cumsum", "gather", "roll", "scatter"]
+__all__ = ["cumsum", "gather", "scatter"]
 
 
 def _rows(shape: tuple[int, ...], index: np.ndarray, axis: int) -> tuple[np.ndarray, int]:
@@ -85,14 +85,7 @@ def scatter(a: Tensor, index: np.ndarray, values: Tensor, axis: int) -> Tensor:
     return result(out.reshape(a.shape), (a, values), backward)
 
 
-# ----- Shifts and running sums -----
-@register_op("roll")
-def roll(a: Tensor, shift: int, axis: int) -> Tensor:
-    """np.roll: elements move `shift` places along `axis`, wrapping around."""
-    shift = int(shift)
-    return result(np.roll(a.data, shift, axis), (a,), lambda g: a.accumulate(np.roll(g, -shift, axis), fresh=True))
-
-
+# ----- Running sums -----
 @register_op("cumsum")
 def cumsum(a: Tensor, axis: int) -> Tensor:
     """Running sum along `axis`; the gradient is the reversed running sum of the gradient."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from modreg.errors import UsageError
 from modreg.runtime import nn
-from modreg.runtime.autograd import Tensor, concat, gather, irfft, rfft, roll
+from modreg.runtime.autograd import Tensor, concat, irfft, rfft
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models._decomposition import DecompositionTransformer
@@ -37,6 +37,23 @@ def _mean_correlation(q: Tensor, k: Tensor) -> Tensor:
     return irfft(re, im, n=q.shape[1], axis=1)
 
 
+def _aggregate(values: Tensor, weights: Tensor, delays: np.ndarray) -> Tensor:
+    """Time-delay aggregation: out[b, t] = sum_i weights[b, i] * values[b, (t + delays[b, i]) % L].
+
+    values (B, L, C), weights and delays (B, k). The sum of rolled copies is a circular
+    cross-correlation of the values with the kernel sum_i w_i delta(t - d_i), so it is computed
+    as irfft(rfft(values) * conj(kernel spectrum)): two FFTs and a few half-length products
+    instead of k full-size rolls, products and sums.
+    """
+    length = values.shape[1]
+    angle = (-2.0 * np.pi / length) * delays[..., None] * np.arange(length // 2 + 1)  # (B, k, F)
+    w = weights.unsqueeze(1)  # (B, 1, k)
+    k_re = (w @ np.cos(angle).astype(values.dtype)).swapaxes(1, 2)  # (B, F, 1): the kernel's spectrum
+    k_im = (w @ np.sin(angle).astype(values.dtype)).swapaxes(1, 2)
+    v_re, v_im = rfft(values, axis=1)  # (B, F, C)
+    return irfft(v_re * k_re + v_im * k_im, v_im * k_re - v_re * k_im, n=length, axis=1)
+
+
 class _AutoCorrelation(nn.Module):
     """Period-based dependencies (FFT autocorrelation) and time-delay aggregation of the values.
 
@@ -54,35 +71,15 @@ class _AutoCorrelation(nn.Module):
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         b, length, heads, width = q.shape
-        k, v = _fit_length(k, length), _fit_length(v, length)
         flat = (b, length, heads * width)  # (B, L, H, E) -> (B, L, C)
-        corr = _mean_correlation(q.reshape(flat), k.reshape(flat))  # (B, L)
+        corr = _mean_correlation(q.reshape(flat), _fit_length(k, length).reshape(flat))  # (B, L)
         top_k = min(max(int(self.factor * math.log(length)), 1), length)  # at least one delay, at most L
-        values = v.reshape(flat)
-        aggregate = self._training_aggregate if self.training else self._inference_aggregate
-        return aggregate(values, corr, top_k).reshape(q.shape)
-
-    @staticmethod
-    def _training_aggregate(values: Tensor, corr: Tensor, top_k: int) -> Tensor:
-        delays = np.argsort(-corr.data.mean(axis=0), kind="stable")[:top_k]  # shared by the batch
-        weights = corr[:, delays].softmax(axis=-1)  # (B, k)
-        out = None
-        for i, delay in enumerate(delays):
-            term = roll(values, -int(delay), axis=1) * weights[:, i:i + 1].unsqueeze(-1)
-            out = term if out is None else out + term
-        return out  # type: ignore[return-value]
-
-    @staticmethod
-    def _inference_aggregate(values: Tensor, corr: Tensor, top_k: int) -> Tensor:
-        delays = np.argsort(-corr.data, axis=-1, kind="stable")[:, :top_k]  # (B, k), each window's own
-        weights = gather(corr, delays, axis=1).softmax(axis=-1)
-        steps = np.arange(values.shape[1])
-        out = None
-        for i in range(top_k):
-            shifted = gather(values, (steps + delays[:, i:i + 1]) % values.shape[1], axis=1)  # v[(t + d) % L]
-            term = shifted * weights[:, i:i + 1].unsqueeze(-1)
-            out = term if out is None else out + term
-        return out  # type: ignore[return-value]
+        if self.training:  # the batch's delays
+            delays = np.broadcast_to(np.argsort(-corr.data.mean(axis=0), kind="stable")[:top_k], (b, top_k))
+        else:  # each window's own
+            delays = np.argsort(-corr.data, axis=-1, kind="stable")[:, :top_k]
+        weights = corr[np.arange(b)[:, None], delays].softmax(axis=-1)  # (B, k)
+        return _aggregate(_fit_length(v, length).reshape(flat), weights, delays).reshape(q.shape)
 
 
 def _fit_length(x: Tensor, length: int) -> Tensor:
