@@ -1,5 +1,6 @@
 """Checks of the pieces Informer, Autoformer and FEDformer share: the embeddings (circular value
-convolution, sinusoidal positions, future exogenous marks) and the seasonal layer norm."""
+convolution, sinusoidal positions, future exogenous marks), the seasonal layer norm, and the real
+Fourier transforms (DFT matrices or FFT)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from modreg.runtime import factory, rng
 from modreg.runtime.autograd import Tensor, no_grad
+from modreg.runtime.autograd.gradcheck import check_grads
 from modreg.runtime.data import SeriesFrame, read_series_csv
+from modreg.runtime.models import _fourier
 from modreg.runtime.models._decomposition import SeasonalLayerNorm
 from modreg.runtime.models._transformer import DataEmbedding, positional_table
 
@@ -42,6 +45,37 @@ def test_data_embedding_sums_circular_convolution_positions_and_marks() -> None:
 def test_seasonal_layer_norm_leaves_zero_mean_over_time() -> None:
     out = SeasonalLayerNorm(4)(Tensor(_R.standard_normal((2, 6, 4)))).data
     np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-6)
+
+
+@pytest.fixture(params=["dft", "fft"])
+def transform(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with DFT matrices and again with the FFT ops."""
+    if request.param == "fft":
+        monkeypatch.setattr(_fourier, "DFT_MAX", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("n", [10, 9])
+def test_spectrum_and_signal_are_rfft_and_irfft_at_chosen_bins(transform: str, n: int) -> None:
+    x = _R.standard_normal((2, n, 3))
+    re, im = _fourier.spectrum(Tensor(x), axis=1)
+    np.testing.assert_allclose(re.data + 1j * im.data, np.fft.rfft(x, axis=1), atol=1e-12)
+    bins = np.array([0, 2, 3])
+    re, im = _fourier.spectrum(Tensor(x.swapaxes(1, 2)), axis=-1, bins=bins)
+    np.testing.assert_allclose(re.data + 1j * im.data, np.fft.rfft(x.swapaxes(1, 2))[..., bins], atol=1e-12)
+    z = _R.standard_normal((2, 3, 3)) + 1j * _R.standard_normal((2, 3, 3))
+    full = np.zeros((2, 3, n // 2 + 1), dtype=complex)
+    full[..., bins] = z
+    out = _fourier.signal(Tensor(z.real), Tensor(z.imag), n, axis=-1, bins=bins)
+    np.testing.assert_allclose(out.data, np.fft.irfft(full, n=n), atol=1e-12)
+
+
+def test_transforms_have_correct_gradients(transform: str) -> None:
+    def roundtrip(x: Tensor) -> Tensor:
+        re, im = _fourier.spectrum(x, axis=1, bins=np.array([1, 3]))
+        return _fourier.signal(re * re, im, 8, axis=1, bins=np.array([0, 2]))
+
+    check_grads(roundtrip, [_R.standard_normal((2, 8, 3))])
 
 
 @pytest.mark.parametrize("name", ["Informer", "Autoformer", "FEDformer"])

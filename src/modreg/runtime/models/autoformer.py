@@ -13,10 +13,11 @@ import numpy as np
 
 from modreg.errors import UsageError
 from modreg.runtime import nn
-from modreg.runtime.autograd import Tensor, concat, irfft, rfft
+from modreg.runtime.autograd import Tensor, concat
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models._decomposition import DecompositionTransformer
+from modreg.runtime.models._fourier import signal, spectrum
 from modreg.runtime.models._transformer import AttentionLayer, decoder_start_length
 from modreg.runtime.models.base import Precision, WindowForecaster
 
@@ -27,14 +28,15 @@ def _mean_correlation(q: Tensor, k: Tensor) -> Tensor:
     """Circular cross-correlation of q and k over time, averaged over channels: (B, L, C) x2 -> (B, L).
 
     out[b, tau] = mean_c sum_t q[b, (t + tau) % L, c] * k[b, t, c], computed as
-    irfft(mean_c(rfft(q) * conj(rfft(k)))): the inverse transform is linear, so averaging the
-    cross-spectrum first equals averaging neuralforecast's per-channel correlations.
+    irfft(mean_c(rfft(q) * conj(rfft(k)))) (`_fourier`: FFT, or a DFT matrix for short windows):
+    the inverse transform is linear, so averaging the cross-spectrum first equals averaging
+    neuralforecast's per-channel correlations.
     """
-    q_re, q_im = rfft(q, axis=1)  # (B, L // 2 + 1, C)
-    k_re, k_im = rfft(k, axis=1)
+    q_re, q_im = spectrum(q, axis=1)  # (B, L // 2 + 1, C)
+    k_re, k_im = spectrum(k, axis=1)
     re = (q_re * k_re + q_im * k_im).mean(axis=-1)  # (B, L // 2 + 1)
     im = (q_im * k_re - q_re * k_im).mean(axis=-1)
-    return irfft(re, im, n=q.shape[1], axis=1)
+    return signal(re, im, n=q.shape[1], axis=1)
 
 
 def _aggregate(values: Tensor, weights: Tensor, delays: np.ndarray) -> Tensor:
@@ -42,16 +44,16 @@ def _aggregate(values: Tensor, weights: Tensor, delays: np.ndarray) -> Tensor:
 
     values (B, L, C), weights and delays (B, k). The sum of rolled copies is a circular
     cross-correlation of the values with the kernel sum_i w_i delta(t - d_i), so it is computed
-    as irfft(rfft(values) * conj(kernel spectrum)): two FFTs and a few half-length products
-    instead of k full-size rolls, products and sums.
+    as irfft(rfft(values) * conj(kernel spectrum)): two transforms and a few half-length
+    products instead of k full-size rolls, products and sums.
     """
     length = values.shape[1]
     angle = (-2.0 * np.pi / length) * delays[..., None] * np.arange(length // 2 + 1)  # (B, k, F)
     w = weights.unsqueeze(1)  # (B, 1, k)
     k_re = (w @ np.cos(angle).astype(values.dtype)).swapaxes(1, 2)  # (B, F, 1): the kernel's spectrum
     k_im = (w @ np.sin(angle).astype(values.dtype)).swapaxes(1, 2)
-    v_re, v_im = rfft(values, axis=1)  # (B, F, C)
-    return irfft(v_re * k_re + v_im * k_im, v_im * k_re - v_re * k_im, n=length, axis=1)
+    v_re, v_im = spectrum(values, axis=1)  # (B, F, C)
+    return signal(v_re * k_re + v_im * k_im, v_im * k_re - v_re * k_im, n=length, axis=1)
 
 
 class _AutoCorrelation(nn.Module):

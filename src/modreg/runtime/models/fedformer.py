@@ -12,10 +12,11 @@ import numpy as np
 
 from modreg.errors import UsageError
 from modreg.runtime import nn, rng
-from modreg.runtime.autograd import Tensor, complex_matmul, complex_tanh, irfft, rfft
+from modreg.runtime.autograd import Tensor, complex_matmul, complex_tanh
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models._decomposition import DecompositionTransformer
+from modreg.runtime.models._fourier import signal, spectrum
 from modreg.runtime.models._transformer import AttentionLayer, decoder_start_length
 from modreg.runtime.models.base import Precision, WindowForecaster
 
@@ -30,13 +31,6 @@ def _frequency_modes(seq_len: int, modes: int, mode_select: str) -> np.ndarray:
     if mode_select == "random":
         return np.sort(rng.generator().permutation(seq_len // 2)[:count]).astype(np.int64)
     return np.arange(count, dtype=np.int64)
-
-
-def _selector(n_bins: int, index: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """(n_bins, M) one-hot columns: x @ S keeps the bins `index` of x; y @ S.T writes y's modes there."""
-    picker = np.zeros((n_bins, len(index)), dtype=dtype)
-    picker[index, np.arange(len(index))] = 1.0
-    return picker
 
 
 def _complex_weights(in_channels: int, out_channels: int, n_modes: int) -> nn.Parameter:
@@ -55,9 +49,7 @@ def _mix(x: ComplexPair, weights: Tensor) -> ComplexPair:
 
 def _modes(x: Tensor, index: np.ndarray) -> ComplexPair:
     """The Fourier coefficients of x (B, L, H, E) over time at the bins `index`: (B, H, E, M) pairs."""
-    re, im = rfft(x.transpose(0, 2, 3, 1), axis=-1)  # (B, H, E, L // 2 + 1)
-    picker = _selector(re.shape[-1], index, re.dtype)
-    return re @ picker, im @ picker
+    return spectrum(x.transpose(0, 2, 3, 1), axis=-1, bins=index)
 
 
 class _FourierBlock(nn.Module):
@@ -80,8 +72,7 @@ class _FourierBlock(nn.Module):
     def forward(self, q: Tensor, k: Tensor | None, v: Tensor | None) -> Tensor:
         length = q.shape[1]
         re, im = _mix(_modes(q, self.index), self.weights1)  # (B, H, O, M)
-        place = _selector(length // 2 + 1, np.arange(len(self.index)), re.dtype).T  # mode w -> bin w
-        return irfft(re @ place, im @ place, n=length)
+        return signal(re, im, n=length, bins=np.arange(len(self.index)))  # mode w -> bin w
 
 
 class _FourierCrossAttention(nn.Module):
@@ -110,8 +101,8 @@ class _FourierCrossAttention(nn.Module):
         qk = complex_tanh(*complex_matmul(xq[0].swapaxes(-1, -2), xq[1].swapaxes(-1, -2), *xk))  # (B, H, Mq, Mk)
         qkv = complex_matmul(*xk, qk[0].swapaxes(-1, -2), qk[1].swapaxes(-1, -2))  # (B, H, E, Mq)
         re, im = _mix(qkv, self.weights1)  # (B, H, O, Mq)
-        place = _selector(length // 2 + 1, self.index_q, re.dtype).T / (self.in_channels * self.out_channels)
-        return irfft(re @ place, im @ place, n=length)
+        scale = 1.0 / (self.in_channels * self.out_channels)
+        return signal(re * scale, im * scale, n=length, bins=self.index_q)
 
 
 class _FEDformerNetwork(DecompositionTransformer):
