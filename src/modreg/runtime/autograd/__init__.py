@@ -12,6 +12,8 @@ re-exported here:
 - `ops_pool`: max_pool1d, avg_pool1d, interpolate_linear.
 - `ops_fft`: rfft, irfft (complex values travel as a pair of real tensors), complex_abs.
 - `ops_recurrent`: fused LSTM/GRU/RNN recurrences (BPTT in one op).
+- `ops_index`: gather/scatter of slices by per-row indices, cumsum.
+- `ops_complex`: complex matmul and tanh on (real, imag) pairs.
 
 Every primitive is listed in `OPS`; `modreg.runtime.autograd.gradcheck.check_grads` checks any of them.
 """
@@ -33,6 +35,8 @@ from modreg.runtime.autograd.ops_fft import complex_abs
 from modreg.runtime.autograd.ops_math import elu
 from modreg.runtime.autograd.ops_nn import glu
 from modreg.runtime.autograd import ops_math as _ops_math, ops_reduce as _ops_reduce, ops_shape as _ops_shape
+from modreg.runtime.autograd.ops_complex import complex_matmul, complex_tanh
+from modreg.runtime.autograd.ops_index import cumsum, gather, scatter
 from modreg.runtime.autograd.tensor import (
     OPS, Tensor, as_tensor, bind_ops, is_grad_enabled, no_grad, register_op, result, unbroadcast,
 )
@@ -47,5 +51,7 @@ __all__ = [
     "tanh", "transpose", "unbroadcast", "var", "where",
     "complex_abs", "elu", "glu",
 ]
+
+__all__ += ["complex_matmul", "complex_tanh", "cumsum", "gather", "scatter"]
 
 bind_ops(_ops_math, _ops_reduce, _ops_shape)
