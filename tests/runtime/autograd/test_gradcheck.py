@@ -64,6 +64,8 @@ CASES: dict[str, list[Case]] = {
     "relu": [(lambda a: a.relu(), [away_from_zero(3, 4)])],
     "softplus": [(lambda a: a.softplus(), [3 * randn(3, 4)])],
     "gelu": [(lambda a: a.gelu(), [2 * randn(3, 4)])],
+    "lgamma": [(lambda a: ag.lgamma(a), [np.array([1e-3, 0.3, 1.0, 2.5, 7.9, 8.1, 40.0, 1e4])]),
+               (lambda a: ag.lgamma(a * a + 0.5), [randn(3, 4)])],
     "clip": [(lambda a: a.clip(-0.5, 0.5), [randn(4, 5)]), (lambda a: a.clip(None, 0.2), [randn(6)])],
     "astype": [(lambda a: a.astype(np.float32).astype(np.float64) * 2.0, [randn(5)])],
     # ----- Reductions -----

@@ -175,6 +175,19 @@ def test_erf_matches_math_erf_to_float32_accuracy() -> None:
     assert np.max(np.abs(ag.erf(grid) - exact)) < 1.5e-7
 
 
+def test_lgamma_matches_math_lgamma_and_its_gradient_is_digamma() -> None:
+    grid = np.concatenate([np.geomspace(1e-6, 1e8, 300), np.linspace(0.05, 20, 400)])
+    exact = np.array([math.lgamma(v) for v in grid])
+    assert np.max(np.abs(ag.lgamma(Tensor(grid)).data - exact) / np.maximum(1.0, np.abs(exact))) < 1e-12
+    from modreg.runtime.autograd.ops_special import digamma_array
+
+    euler_gamma, n = 0.5772156649015329, np.arange(1, 30)
+    harmonic = np.cumsum(1.0 / n)  # psi(n + 1) = H_n - gamma; psi(1/2) = -gamma - 2 ln 2
+    np.testing.assert_allclose(digamma_array(n + 1.0), harmonic - euler_gamma, rtol=1e-13)
+    np.testing.assert_allclose(digamma_array(np.array([0.5])), -euler_gamma - 2 * math.log(2), rtol=1e-13)
+    assert ag.lgamma(Tensor(np.ones(2, np.float32))).dtype == np.float32
+
+
 def test_gelu_is_the_exact_erf_form() -> None:
     grid = np.linspace(-4, 4, 81)
     exact = np.array([v * 0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in grid])

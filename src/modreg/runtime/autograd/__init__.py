@@ -14,6 +14,7 @@ re-exported here:
 - `ops_recurrent`: fused LSTM/GRU/RNN recurrences (BPTT in one op).
 - `ops_index`: gather/scatter of slices by per-row indices, cumsum.
 - `ops_complex`: complex matmul and tanh on (real, imag) pairs.
+- `ops_special`: lgamma (gradient digamma), for the distribution losses' likelihoods.
 
 Every primitive is listed in `OPS`; `modreg.runtime.autograd.gradcheck.check_grads` checks any of them.
 """
@@ -34,6 +35,7 @@ from modreg.runtime.autograd.ops_shape import concat, expand, flip, getitem, pad
 from modreg.runtime.autograd.ops_fft import complex_abs
 from modreg.runtime.autograd.ops_math import elu
 from modreg.runtime.autograd.ops_nn import glu
+from modreg.runtime.autograd.ops_special import lgamma
 from modreg.runtime.autograd import ops_math as _ops_math, ops_reduce as _ops_reduce, ops_shape as _ops_shape
 from modreg.runtime.autograd.ops_complex import complex_matmul, complex_tanh
 from modreg.runtime.autograd.ops_index import cumsum, gather, scatter
@@ -44,7 +46,7 @@ from modreg.runtime.autograd.tensor import (
 __all__ = [
     "OPS", "Tensor", "abs_", "add", "as_tensor", "astype", "avg_pool1d", "clip", "concat",
     "conv1d", "conv2d", "div", "dropout", "erf", "exp", "expand", "flip", "gelu", "getitem",
-    "gru_scan", "interpolate_linear", "irfft", "is_grad_enabled", "layer_norm", "linear", "log",
+    "gru_scan", "interpolate_linear", "irfft", "is_grad_enabled", "layer_norm", "lgamma", "linear", "log",
     "log_softmax", "logsumexp", "lstm_scan", "matmul", "max_", "max_pool1d", "maximum", "mean",
     "min_", "minimum", "mul", "neg", "no_grad", "pad", "power", "register_op", "relu", "reshape",
     "result", "rfft", "rnn_scan", "sigmoid", "softmax", "softplus", "sqrt", "stack", "sub", "sum_",
