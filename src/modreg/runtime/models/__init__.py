@@ -15,3 +15,7 @@ from modreg.runtime.models import lstm  # noqa: F401
 from modreg.runtime.models import gru  # noqa: F401
 from modreg.runtime.models import tcn  # noqa: F401
 from modreg.runtime.models import naive  # noqa: F401
+from modreg.runtime.models import mlpmultivariate  # noqa: F401
+from modreg.runtime.models import tsmixer  # noqa: F401
+from modreg.runtime.models import tsmixerx  # noqa: F401
+from modreg.runtime.models import itransformer  # noqa: F401
