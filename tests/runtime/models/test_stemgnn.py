@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from modreg.runtime import rng
+from modreg.errors import UsageError
+from modreg.runtime import factory, nn, rng
 from modreg.runtime.autograd import Tensor, irfft, no_grad, rfft
-from modreg.runtime.models.stemgnn import (
-    StemGNNNetwork, chebyshev_filters, full_spectrum, normalized_laplacian,
-)
+from modreg.runtime.models.stemgnn import StemGNN, chebyshev_filters, full_spectrum, normalized_laplacian
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 _R = np.random.default_rng(5)
 
 
-def _network(n_series: int = 3, input_size: int = 4, h: int = 2, multi_layer: int = 1, **kw) -> StemGNNNetwork:
+def _network(n_series: int = 3, input_size: int = 4, h: int = 2, multi_layer: int = 1, **params: Any) -> nn.Module:
     rng.seed(0)
-    params = {"n_outputs": 1, "n_stacks": 2, "dropout_rate": 0.5, "leaky_rate": 0.2, **kw}
-    return StemGNNNetwork(n_series, input_size, h, multi_layer=multi_layer, **params).to_dtype(np.float64)
+    model = StemGNN(h=h, input_size=input_size, n_series=n_series, multi_layer=multi_layer, **params)
+    return model._build_network().to_dtype(np.float64)
 
 
-def test_default_network_has_neuralforecasts_parameter_count() -> None:
-    assert _network(n_series=4, input_size=24, h=12, multi_layer=5).num_parameters() == 4_221_980
+def test_default_parameter_count_equals_neuralforecast() -> None:
+    assert StemGNN(h=12, input_size=24, n_series=4).num_parameters() == 4_221_980
+
+
+def test_only_two_stacks_are_supported() -> None:
+    with pytest.raises(UsageError, match="n_stacks"):
+        factory.create("StemGNN", h=12, input_size=24, n_stacks=3)
 
 
 def test_forecast_and_gradients_equal_neuralforecasts() -> None:
@@ -33,7 +38,7 @@ def test_forecast_and_gradients_equal_neuralforecasts() -> None:
     network = _network().eval()
     network.load_state_dict({k[6:]: ref[k] for k in ref.files if k.startswith("state/")}, strict=True)
     x = Tensor(ref["insample_y"], requires_grad=True)
-    out = network.forecast(x)
+    out = network.forecast(x)[..., 0]  # (B, h, N, 1) -> (B, h, N)
     np.testing.assert_allclose(out.data, ref["forecast"], rtol=1e-10, atol=1e-12)
     (out * ref["loss_weights"]).sum().backward()
     np.testing.assert_allclose(x.grad, ref["grad/insample_y"], rtol=1e-9, atol=1e-12)

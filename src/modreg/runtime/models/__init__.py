@@ -19,3 +19,4 @@ from modreg.runtime.models import mlpmultivariate  # noqa: F401
 from modreg.runtime.models import tsmixer  # noqa: F401
 from modreg.runtime.models import tsmixerx  # noqa: F401
 from modreg.runtime.models import itransformer  # noqa: F401
+from modreg.runtime.models import stemgnn  # noqa: F401

@@ -10,13 +10,19 @@ Chebyshev term is zero, as in the authors' code; the adjacency is the mean over 
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, Literal
+
 import numpy as np
 
 from modreg.runtime import nn
 from modreg.runtime.autograd import Tensor, concat, dropout, irfft, rfft, stack, where
+from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
+from modreg.runtime.factory import register_model
+from modreg.runtime.models.base import Precision
+from modreg.runtime.models.multivariate import MultivariateForecaster, PanelBatch
 from modreg.runtime.nn import init
 
-__all__ = ["StemGNNNetwork", "chebyshev_filters", "normalized_laplacian"]
+__all__ = ["StemGNN", "chebyshev_filters", "full_spectrum", "normalized_laplacian"]
 
 _CHEB_ORDERS = 4  # Chebyshev terms T0..T3, fixed in the reference
 
@@ -123,11 +129,10 @@ class _StockBlock(nn.Module):
         return forecast, (self.backcast(igfted) - self.backcast_short_cut(x)).sigmoid()
 
 
-class StemGNNNetwork(nn.Module):
-    """Latent correlation layer -> 2 blocks -> forecast head.
+class _StemGNNNetwork(nn.Module):
+    """Latent correlation layer -> 2 blocks -> the sum of their forecasts -> MLP head, per series.
 
-    Shapes: insample_y (B, L, N) -> forecast (B, h, n_outputs * N) (outputs outer, series inner,
-    as neuralforecast's final reshape).
+    Shapes: insample_y (B, L, N) -> (B, h, N, n_outputs).
     """
 
     def __init__(self, n_series: int, input_size: int, h: int, n_outputs: int, n_stacks: int,
@@ -155,14 +160,77 @@ class StemGNNNetwork(nn.Module):
         attention = self.self_graph_attention(hidden).mean(axis=0)  # (N, N)
         return chebyshev_filters(normalized_laplacian(attention)), (attention + attention.T) * 0.5
 
+    def forward(self, batch: PanelBatch) -> Tensor:
+        return self.forecast(batch.insample_y)
+
     def forecast(self, insample_y: Tensor) -> Tensor:
-        """insample_y (B, L, N) -> (B, h, n_outputs * N)."""
-        batch, _, nodes = insample_y.shape
+        """insample_y (B, L, N) -> (B, h, N, n_outputs)."""
+        size, _, nodes = insample_y.shape
         x = insample_y.transpose(0, 2, 1)  # (B, N, L)
         filters, _ = self.latent_correlation_layer(x)
         total = None
         for block in self.stock_block:
             forecast, x = block(x, filters)
             total = forecast if total is None else total + forecast
-        out = self.fc(total)  # (B, N, h * n_outputs)
-        return out.transpose(0, 2, 1).reshape(batch, self.h, self.n_outputs * nodes)
+        out = self.fc(total).reshape(size, nodes, self.h, self.n_outputs)  # (B, N, h * n_outputs) -> (B, N, h, Q)
+        return out.transpose(0, 2, 1, 3)  # (B, h, N, Q)
+
+
+@register_model("StemGNN", category="specialized", capabilities=("multivariate", "multi_step", "batch_processing"))
+class StemGNN(MultivariateForecaster):
+    """Spectral Temporal Graph Neural Network: a learned graph between the series, GFT and DFT.
+
+    The panel window (B, input_size, N) goes through a GRU over the series and self-attention;
+    the attention averaged over the batch is the adjacency (N, N), whose normalised Laplacian
+    gives 4 Chebyshev filters (the graph Fourier transform). Each of the two blocks filters its
+    input (B, N, L) with them, takes the DFT over the 4 filter orders, applies three GLU layers
+    to the real and to the imaginary parts (width 4 * multi_layer * L), the inverse DFT and a
+    learned graph convolution (4, multi_layer * L, multi_layer * L), and outputs a forecast; the
+    first block also outputs a backcast that is the second block's input. The forecasts' sum
+    passes an MLP (Linear(L, L), LeakyReLU, Linear(L, h * n_outputs)) per series: (B, h, N, n_outputs).
+
+    Args:
+        n_stacks: number of blocks; neuralforecast supports only 2.
+        multi_layer: width multiplier of the spectral GLU layers and the graph convolution.
+        dropout_rate: dropout on the attention (the learned adjacency) while training.
+        leaky_rate: negative slope of the LeakyReLU on the attention scores.
+
+    References:
+        Cao, D., Wang, Y., Duan, J., Zhang, C., Zhu, X., Huang, C., Tong, Y., Xu, B., Bai, J.,
+        Tong, J., Zhang, Q. (2020). "Spectral Temporal Graph Neural Network for Multivariate
+        Time-series Forecasting". NeurIPS 2020. https://arxiv.org/abs/2103.07719
+    """
+
+    EXOGENOUS_FUTR: ClassVar[bool] = False
+    EXOGENOUS_HIST: ClassVar[bool] = False
+    EXOGENOUS_STAT: ClassVar[bool] = False
+    param_bounds: ClassVar[dict[str, dict[str, Any]]] = {
+        "input_size": {"minimum": 1},
+        "multi_layer": {"minimum": 1},
+        "dropout_rate": {"minimum": 0, "exclusiveMaximum": 1},
+    }
+
+    def __init__(
+        self, h: int, input_size: int, n_series: int | None = None, n_stacks: Literal[2] = 2, multi_layer: int = 5,
+        dropout_rate: float = 0.5, leaky_rate: float = 0.2, loss: LossSpec = "mae", max_steps: int = 1000,
+        learning_rate: float = 1e-3, num_lr_decays: int = 3, early_stop_patience_steps: int = -1,
+        val_check_steps: int = 100, batch_size: int = 32, windows_batch_size: int = 32,
+        inference_windows_batch_size: int = 32, start_padding_enabled: bool = False, step_size: int = 1,
+        scaler_type: ScalerSpec = "robust", random_seed: int = 1, gradient_clip_val: float | None = None,
+        optimizer: OptimizerSpec = "adam", precision: Precision = "float32",
+    ) -> None:
+        super().__init__(
+            h=h, input_size=input_size, n_series=n_series, loss=loss, max_steps=max_steps,
+            learning_rate=learning_rate, num_lr_decays=num_lr_decays,
+            early_stop_patience_steps=early_stop_patience_steps, val_check_steps=val_check_steps,
+            batch_size=batch_size, windows_batch_size=windows_batch_size,
+            inference_windows_batch_size=inference_windows_batch_size, step_size=step_size,
+            start_padding_enabled=start_padding_enabled, scaler_type=scaler_type, random_seed=random_seed,
+            gradient_clip_val=gradient_clip_val, optimizer=optimizer, precision=precision,
+        )
+        self.n_stacks, self.multi_layer = n_stacks, multi_layer
+        self.dropout_rate, self.leaky_rate = dropout_rate, leaky_rate
+
+    def _build_network(self) -> nn.Module:
+        return _StemGNNNetwork(self.series_count, self.input_size, self.h, self.loss.outputsize_multiplier,
+                               self.n_stacks, self.multi_layer, self.dropout_rate, self.leaky_rate)
