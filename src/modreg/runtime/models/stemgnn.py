@@ -28,7 +28,7 @@ _CHEB_ORDERS = 4  # Chebyshev terms T0..T3, fixed in the reference
 
 
 # ----- Graph pieces -----
-def leaky_relu(x: Tensor, slope: float) -> Tensor:
+def _leaky_relu(x: Tensor, slope: float) -> Tensor:
     """max(x, 0) + slope * min(x, 0)."""
     return where(x.data > 0, x, x * slope)
 
@@ -69,7 +69,7 @@ class _LeakyReLU(nn.Module):
         self.slope = slope
 
     def forward(self, x: Tensor) -> Tensor:
-        return leaky_relu(x, self.slope)
+        return _leaky_relu(x, self.slope)
 
 
 # ----- Blocks -----
@@ -151,7 +151,7 @@ class _StemGNNNetwork(nn.Module):
         """GRU states (B, N, N) -> attention (B, N, N): softmax_j(leaky(key_i + query_j)), with dropout."""
         states = hidden.transpose(0, 2, 1)  # (B, hidden, series): the projections contract the series axis
         key, query = states @ self.weight_key, states @ self.weight_query  # (B, N, 1)
-        scores = leaky_relu(key + query.transpose(0, 2, 1), self.leaky_rate)  # (B, N, N)
+        scores = _leaky_relu(key + query.transpose(0, 2, 1), self.leaky_rate)  # (B, N, N)
         return dropout(scores.softmax(axis=2), self.dropout_rate, self.training)
 
     def latent_correlation_layer(self, x: Tensor) -> tuple[Tensor, Tensor]:
