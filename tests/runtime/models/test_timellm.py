@@ -59,6 +59,9 @@ def test_safetensors_reader_reads_the_wheels_file_and_a_handmade_one(tmp_path: P
     read = _minilm.read_safetensors(path)
     np.testing.assert_array_equal(read["a"], a)
     np.testing.assert_array_equal(read["b"], b)
+    path.write_bytes((5).to_bytes(8, "little") + b"not json")
+    with pytest.raises(UsageError, match="not a safetensors file"):
+        _minilm.read_safetensors(path)
 
 
 def test_wordpiece_matches_the_tokenizers_package(minilm: _minilm.MiniLM) -> None:

