@@ -12,6 +12,9 @@ series move together. Compared with `WindowForecaster`:
   needs exactly those series (in any order, the forecast follows the data's order);
 - each step samples `windows_batch_size` windows (default 32, neuralforecast's multivariate
   default) of the whole panel; `batch_size` has no effect since every step takes every series;
+- the series keep their order in every batch. (neuralforecast 3.3.0's training DataLoader
+  shuffles the series of each batch, so a network that reads series by position, such as
+  MLPMultivariate or TSMixer, sees them in a new order every epoch; modreg does not copy that.)
 - the network contract: `network(batch: PanelBatch) -> Tensor (B, h, N, n_outputs)`. Networks
   keep `independent_rows = False` (the static inputs are shared by all rows of a batch).
 
