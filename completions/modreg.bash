@@ -45,7 +45,7 @@ _modreg() {
             'list:--category'|'list:-c'|'list:--status'|'list:--tag'|'list:--registry'|'list:-r') skip=1 ;;
             'update:--summary'|'update:--description'|'update:--tag'|'update:--remove-tag'|'update:--capability'|'update:--remove-capability'|'update:--author'|'update:--remove-author'|'update:--set'|'update:--unset'|'update:--lock-timeout'|'update:--registry'|'update:-r') skip=1 ;;
             'models:--category'|'models:--capability') skip=1 ;;
-            'run:--data'|'run:-d'|'run:--horizon'|'run:--param'|'run:-p'|'run:--template'|'run:--seed'|'run:--output'|'run:-o'|'run:--save'|'run:--load'|'run:--futr'|'run:--registry'|'run:-r') skip=1 ;;
+            'run:--data'|'run:-d'|'run:--horizon'|'run:--param'|'run:-p'|'run:--template'|'run:--seed'|'run:--output'|'run:-o'|'run:--save'|'run:--load'|'run:--futr'|'run:--static'|'run:--registry'|'run:-r') skip=1 ;;
             'templates:--registry'|'templates:-r') skip=1 ;;
             'bench:--data'|'bench:-d'|'bench:--category'|'bench:--where'|'bench:-w'|'bench:--horizon'|'bench:--windows'|'bench:--step'|'bench:--season'|'bench:--max-steps'|'bench:--param'|'bench:-p'|'bench:--jobs'|'bench:-j'|'bench:--timeout'|'bench:--seed'|'bench:--output'|'bench:-o'|'bench:--executor'|'bench:--scheduler'|'bench:--registry'|'bench:-r') skip=1 ;;
             'search:--tag'|'search:--category'|'search:-c'|'search:--capability'|'search:--status'|'search:--author'|'search:--where'|'search:-w'|'search:--sort'|'search:--limit'|'search:-n'|'search:--registry'|'search:-r') skip=1 ;;
@@ -143,6 +143,7 @@ _modreg() {
         'run:--save') _modreg_reply -f -- "$cur"; return ;;
         'run:--load') _modreg_reply -f -- "$cur"; return ;;
         'run:--futr') _modreg_reply -f -- "$cur"; return ;;
+        'run:--static') _modreg_reply -f -- "$cur"; return ;;
         'run:--registry'|'run:-r') _modreg_reply -d -- "$cur"; return ;;
         'templates:--registry'|'templates:-r') _modreg_reply -d -- "$cur"; return ;;
         'bench:--data'|'bench:-d') _modreg_reply -f -- "$cur"; return ;;
@@ -220,7 +221,7 @@ _modreg() {
             'list') _modreg_reply -W '--category -c --status --tag --registry -r --json --help -h' -- "$cur" ;;
             'update') _modreg_reply -W '--summary --description --tag --remove-tag --capability --remove-capability --author --remove-author --set --unset --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'models') _modreg_reply -W '--category --capability --json --help -h' -- "$cur" ;;
-            'run') _modreg_reply -W '--data -d --horizon --param -p --template --seed --output -o --save --load --futr --registry -r --json --help -h' -- "$cur" ;;
+            'run') _modreg_reply -W '--data -d --horizon --param -p --template --seed --output -o --save --load --futr --static --registry -r --json --help -h' -- "$cur" ;;
             'templates') _modreg_reply -W '--registry -r --json --help -h' -- "$cur" ;;
             'bench') _modreg_reply -W '--data -d --all --category --where -w --horizon --windows --step --season --max-steps --param -p --quick --no-refit --refit --jobs -j --timeout --seed --record --dry-run --output -o --executor --scheduler --registry -r --json --help -h' -- "$cur" ;;
             'search') _modreg_reply -W '--tag --category -c --capability --status --author --where -w --sort --limit -n --registry -r --json --help -h' -- "$cur" ;;
