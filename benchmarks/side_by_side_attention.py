@@ -4,10 +4,12 @@ Both sides train the model's defaults (h=12, input_size=24, neuralforecast's bat
 dropout and scaler) on AirPassengers' first 132 months for `--steps` steps, seed 1, and time
 every optimisation step (modreg: the fit loop's progress callback; neuralforecast: a Lightning
 callback from batch start to batch end, so data loading is counted on its side too). Printed:
-the median and mean seconds per step after the first `--warmup` steps, and the ratio. modreg
-runs in this process (BLAS on one thread, as its fit loop sets); neuralforecast runs in a
-subprocess of the venv's Python with `torch.set_num_threads(2)`. Both sides share a 2-core
-machine with other work: read the load average printed in the header, and repeat.
+the median and mean wall seconds per step after the first `--warmup` steps, the median CPU
+seconds per step (process time, every thread: a figure less sensitive to other work on the
+machine), and the ratio of the wall medians. modreg runs in this process (BLAS on one thread,
+as its fit loop sets); neuralforecast runs in a subprocess of the venv's Python with
+`torch.set_num_threads(2)` (`--nf-threads`). Both sides share a 2-core machine with other
+work: read the load average printed before each model, and repeat.
 
 The neuralforecast side needs a separate virtual environment (never installed into modreg's):
 
@@ -18,6 +20,7 @@ The neuralforecast side needs a separate virtual environment (never installed in
 Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
 
     python benchmarks/side_by_side_attention.py [--models PatchTST TFT] [--steps 30] [--venv /work/nf-venv]
+        [--nf-threads 2] [--no-neuralforecast]
 """
 
 from __future__ import annotations
