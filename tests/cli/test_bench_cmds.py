@@ -178,7 +178,7 @@ def test_dask_executor_without_dask_gives_the_install_hint(monkeypatch: pytest.M
     result = invoke(*BASE, "Naive", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2
     assert "needs dask.distributed, which is not installed" in result.stderr
-    assert "pip install 'modreg[distributed]'" in result.stderr
+    assert "pip install 'modreg-forecast[distributed]'" in result.stderr
 
 
 def test_bench_needs_targets() -> None:
