@@ -4,7 +4,9 @@ TARGET is a registry entry (its `[runtime]` table says which runtime model, prec
 parameters and template; a deprecated entry gives a warning; an entry without `[runtime]` is
 refused) or, when no entry has that name, a runtime model name. Parameters merge as
 template < entry `runtime.params` < `--param` / `--horizon` / `--seed`, each layer validated
-against the model's parameter schema (errors point at the descriptor's line).
+against the model's parameter schema (errors point at the descriptor's line). The data is a
+CSV path or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model
+declares exogenous are read, the others are ignored with a notice.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.resolve import provide_model
-from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
+from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.runtime.data import SeriesFrame, write_forecasts_csv
 from modreg.runtime.factory import create, get_model, list_models, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param
@@ -65,6 +68,7 @@ class RunResult:
     output: str | None = None
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    history: SeriesFrame | None = field(default=None, repr=False)  # the data the model was fitted on (for plots)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,23 +78,38 @@ class RunResult:
             "columns": list(self.forecast.columns), "forecasts": self.forecast.to_records(),
         }
 
+    def to_pandas(self) -> Any:
+        """The forecasts as a pandas DataFrame: unique_id, ds, then a column per forecast column."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.forecast.to_records(), columns=["unique_id", "ds", *self.forecast.columns])
+        if self.history is not None and self.history.ds and self.history.ds[0].dtype.kind == "M":
+            frame["ds"] = pd.to_datetime(frame["ds"])
+        return frame
+
 
 def run(
     target: str,
     *,
-    data: str | Path,
+    data: str | Path | Any,
     registry: str | Path | None = None,
     horizon: int | None = None,
-    params: Sequence[str] = (),
+    params: Sequence[str] | Mapping[str, Any] = (),
     template: str | None = None,
     seed: int | None = None,
     output: str | Path | None = None,
     save: str | Path | None = None,
     load: str | Path | None = None,
-    futr: str | Path | None = None,
+    futr: str | Path | Any | None = None,
     progress: RunProgress | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
 ) -> RunResult:
     """Fit (or load) the target's model on `data` and forecast; see the module docstring.
+
+    `data` (and `futr`) is a CSV path or a pandas DataFrame whose series, time and target
+    columns are `id_col`, `time_col` and `target_col`; `params` are `key=value` strings or a dict.
 
     Raises:
         NotFound: no entry or runtime model named `target`, no data file, no template.
@@ -99,13 +118,15 @@ def run(
     """
     _check_options(params, template, seed, save, load)
     spec = resolve_target(target, registry)
-    frame = read_series_csv(data)
-    future = read_future_csv(futr) if futr is not None else None
+    source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
         model, used, fit_seconds, steps = _load(spec, load), {}, None, None
+        frame = source.read(declared_exog([model.get_params()]))
     else:
         used = _merged_params(spec, registry, template, params, horizon, seed)
+        frame = source.read(declared_exog([used]))
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
+    future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     predict_seconds = time.perf_counter() - started
@@ -114,14 +135,16 @@ def run(
     if output is not None:
         write_forecasts_csv(forecast, Path(output))
     return RunResult(spec.target, spec.model, spec.source, used or model.get_params(), forecast, fit_seconds,
-                     predict_seconds, steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices))
+                     predict_seconds, steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
+                     frame)
 
 
 def _text(path: str | Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _check_options(params: Sequence[str], template: str | None, seed: int | None, save: Any, load: Any) -> None:
+def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,
+                   load: Any) -> None:
     if save is not None and load is not None:
         raise UsageError("--save and --load cannot be used together.",
                          hint="--load forecasts with a saved model; --save writes the model a run fits.")
@@ -219,20 +242,21 @@ def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
 # ----- Parameters -----
 
 
-def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] = (),
+def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
                   horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
     """The parameters `run` builds `spec`'s model with: template < entry < `params`/`horizon`/`seed`, each validated."""
     return _merged_params(spec, registry, None, params, horizon, seed)
 
 
-def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | None, params: Sequence[str],
+def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | None,
+                   params: Sequence[str] | Mapping[str, Any],
                    horizon: int | None, seed: int | None) -> dict[str, Any]:
     layers = _template_layer(spec, registry, template or spec.template)
     entry = dict(spec.params)
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
     _validate_layer(spec, entry, from_entry=True)
-    cli = dict(parse_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
     return {**layers, **entry, **cli}
