@@ -52,9 +52,9 @@ class _Lines:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def _maybe(self, text: str, *, force: bool = False) -> None:
+    def _maybe(self, text: str) -> None:
         now = time.monotonic()
-        if force or now - self._last >= self._every:
+        if now - self._last >= self._every:
             self._last = now
             self._state.err.print(f"{text} ({now - self._started:.0f} s)", markup=False, highlight=False)
 
@@ -80,8 +80,7 @@ class BenchLines(_Lines):
     def __call__(self, target: str, ok: bool) -> None:
         self._done += 1
         self._running = ""
-        self._maybe(f"bench: {self._done}/{self._total} tasks done; {target} {'done' if ok else 'FAILED'}",
-                    force=self._done == self._total)
+        self._maybe(f"bench: {self._done}/{self._total} tasks done; {target} {'done' if ok else 'FAILED'}")
 
     def step(self, target: str, window: int, step: int, total: int) -> None:
         self._running = f"{target} window {window}: step {step}/{total or '?'}"
