@@ -42,10 +42,12 @@ def state_of(ctx: typer.Context) -> State:
     return root.obj
 
 
+_ARGV = "modreg.argv"
+
+
 def _wants_json(ctx: click.Context) -> bool:
     """--json given anywhere on the command line (also after the command, not yet parsed)."""
-    state = state_of(ctx)
-    return state.json or "--json" in ctx.args
+    return state_of(ctx).json or bool(ctx.params.get("json")) or "--json" in ctx.meta.get(_ARGV, ())
 
 
 def _usage_error(ctx: click.Context, error: click.UsageError) -> None:
@@ -62,6 +64,7 @@ class ModregGroup(TyperGroup):
     """A typer group that routes ModregError, usage errors under --json and Ctrl-C through the funnel."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta.setdefault(_ARGV, tuple(args))
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:

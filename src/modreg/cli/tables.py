@@ -3,6 +3,7 @@
 - `table`: on a terminal, aligned columns fitted to its width (a rich table where the command
   asks for one); anywhere else (a pipe, a file, CI) plain aligned columns that are never cut;
 - `tsv`: a header and one line per row, tab-separated (tabs and newlines in cells become spaces);
+  when a command prints several tables, each starts with `# title` and a blank line parts them;
 - `md`: a GitHub markdown table per table, its title as a heading;
 - `json`: the command's JSON document (as `--json`), which the command prints itself.
 
@@ -76,7 +77,7 @@ def print_tables(state: State, tables: Sequence[Table], fmt: TableFormat | None,
     blocks = []
     for table in tables:
         if chosen is TableFormat.tsv:
-            blocks.append(_tsv(table))
+            blocks.append(_tsv(table, titled=len(tables) > 1))
         elif chosen is TableFormat.md:
             blocks.append(_markdown(table))
         elif state.out.is_terminal and not cut_last:
@@ -84,11 +85,12 @@ def print_tables(state: State, tables: Sequence[Table], fmt: TableFormat | None,
         else:
             blocks.append(_columns(table, state.out.width - 1 if cut_last and state.out.is_terminal else None))
     if blocks:
-        state.out.print("\n\n".join(blocks), markup=False, highlight=False, soft_wrap=True)
+        typer.echo("\n\n".join(blocks))  # as it is: rich would expand the tabs of tsv
 
 
-def _tsv(table: Table) -> str:
-    lines = ["\t".join(table.columns), *("\t".join(_flat(c) for c in row) for row in table.rows)]
+def _tsv(table: Table, titled: bool) -> str:
+    lines = [f"# {table.title}"] if titled and table.title else []
+    lines += ["\t".join(table.columns), *("\t".join(_flat(c) for c in row) for row in table.rows)]
     return "\n".join(lines)
 
 
