@@ -53,12 +53,13 @@ def test_run_plot_svg_draws_the_first_four_series_of_a_panel(tmp_path: Path) -> 
 
 def test_run_plot_series_chooses_which_and_draws_intervals(tmp_path: Path) -> None:
     target = tmp_path / "two.svg"
-    result = invoke("run", "SeasonalETS", "--registry", Path(__file__).resolve().parents[2] / "registry.example",
-                    "--data", DATA / "visnights.csv", "--horizon", "4", "--plot", target,
-                    "--plot-series", "QLDMetro", "--plot-series", "NSWMetro")
+    result = invoke("run", "MLP", "--data", DATA / "visnights.csv", "--horizon", "4", "--param", "input_size=8",
+                    "--param", "max_steps=3", "--param", "hidden_size=8", "--param", 'loss={type="mqloss", level=[80, 90]}',
+                    "--plot", target, "--plot-series", "QLDMetro", "--plot-series", "NSWMetro")
     assert result.exit_code == 0, result.output
     ids = svg_ids(target)
-    assert sorted(i for i in ids if i.startswith("forecast-")) == ["forecast-NSWMetro", "forecast-QLDMetro"]
+    assert [i for i in ids if i.startswith("forecast-")] == ["forecast-QLDMetro", "forecast-NSWMetro"]
+    assert {"interval-QLDMetro-80", "interval-QLDMetro-90", "interval-NSWMetro-90"} <= set(ids)
 
 
 def test_an_unknown_plot_series_is_a_usage_error(tmp_path: Path) -> None:
