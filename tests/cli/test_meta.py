@@ -26,6 +26,7 @@ API_ONLY = {
     "load_entries": "every descriptor as objects, for Python callers",
     "get_entry": "one descriptor as an object, for Python callers",
     "diff_git": "the `--git` form of `modreg diff`",
+    "registry_roots": "which registry each file belongs to (validate and build take files of several)",
 }
 # CLI name -> api name where they differ (`list` is a Python builtin).
 API_NAME = {"list": "list_entries"}

@@ -18,7 +18,7 @@ from modreg.cli.console import State
 from modreg.cli.options import JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, notice, warn
 from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables, table_of
-from modreg.errors import CheckFailed, Problem
+from modreg.errors import CheckFailed, Problem, UsageError
 
 if TYPE_CHECKING:
     from modreg.outputs.build import OutputsResult, Statistics
@@ -76,6 +76,9 @@ def report(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeou
 @app.command()
 def build(
     ctx: typer.Context,
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Files in the registries to build (each registry found from its files, as pre-commit passes them; "
+             "default: the registry found as usual).", show_default=False)] = None,
     check: CheckOpt = False,
     strict: Annotated[bool, typer.Option("--strict", help="Validation warnings fail too.")] = False,
     lock_timeout: LockTimeoutOpt = 10.0,
@@ -84,9 +87,22 @@ def build(
 ) -> None:
     """Validate, then write the index and the reports: the one CI step (with --check)."""
     state = merge_state(ctx, registry=registry, json=json)
-    with working(state, "validating, indexing, writing reports"):
-        result = api.build(registry=state.registry, check=check, strict=strict, lock_timeout=lock_timeout)
-    render_outputs(state, result, fix="modreg build")
+    roots = [found.root for found in api.registry_roots(paths, registry=state.registry)] if paths else [state.registry]
+    if state.json and len(roots) > 1:
+        raise UsageError("--json builds one registry at a time, and these files belong to several.",
+                         hint="run `modreg build` once per registry, with --registry PATH.")
+    failures: list[CheckFailed] = []
+    for root in roots:
+        with working(state, "validating, indexing, writing reports"):
+            result = api.build(registry=root, check=check, strict=strict, lock_timeout=lock_timeout)
+        try:
+            render_outputs(state, result, fix=_build_command(root) if paths else "modreg build")
+        except CheckFailed as failure:
+            failures.append(failure)
+    if failures:
+        raise failures[-1] if len(failures) == 1 else CheckFailed(
+            f"{len(failures)} registries are not fresh: " + " ".join(f.message for f in failures),
+            hint=failures[-1].hint)
 
 
 @app.command()
@@ -94,6 +110,14 @@ def stats(ctx: typer.Context, fmt: FormatOpt = None, registry: RegistryOpt = Non
     """Registry statistics: models by category and status, top tags, deprecations, leaderboards."""
     state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
     render_stats(state, api.stats(registry=state.registry), fmt)
+
+
+def _build_command(root: Any) -> str:
+    """`modreg -r FOLDER build` for a registry found from files (its folder relative to here)."""
+    import os
+
+    folder = os.path.relpath(root)
+    return "modreg build" if folder == "." else f"modreg -r {folder} build"
 
 
 # ----- rendering -----
