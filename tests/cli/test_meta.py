@@ -27,6 +27,7 @@ API_ONLY = {
     "get_entry": "one descriptor as an object, for Python callers",
     "diff_git": "the `--git` form of `modreg diff`",
     "registry_roots": "which registry each file belongs to (validate and build take files of several)",
+    "generated": "the generated files' texts, written nowhere (what `modreg serve` shows)",
 }
 # CLI name -> api name where they differ (`list` is a Python builtin).
 API_NAME = {"list": "list_entries"}
