@@ -114,6 +114,7 @@ _modreg() {
             'delete:--lock-timeout'|'delete:--registry'|'delete:-r') skip=1 ;;
             'audit:--format'|'audit:--registry'|'audit:-r') skip=1 ;;
             'discover:--author'|'discover:--tag'|'discover:--format'|'discover:--lock-timeout'|'discover:--registry'|'discover:-r') skip=1 ;;
+            'serve:--host'|'serve:--port'|'serve:-p'|'serve:--registry'|'serve:-r') skip=1 ;;
             'plugin list:--format'|'plugin list:--registry'|'plugin list:-r') skip=1 ;;
             'plugin verify:--format'|'plugin verify:--registry'|'plugin verify:-r') skip=1 ;;
             'plugin lock:--lock-timeout'|'plugin lock:--registry'|'plugin lock:-r') skip=1 ;;
@@ -144,6 +145,7 @@ _modreg() {
             ':audit') path='audit' ;;
             ':discover') path='discover' ;;
             ':completion') path='completion' ;;
+            ':serve') path='serve' ;;
             ':plugin') path='plugin' ;;
             'plugin:list') path='plugin list' ;;
             'plugin:verify') path='plugin verify' ;;
@@ -276,6 +278,9 @@ _modreg() {
         'discover:--format') _modreg_complete choices 'table tsv md json'; return ;;
         'discover:--lock-timeout') _modreg_complete ''; return ;;
         'discover:--registry'|'discover:-r') _modreg_complete 'dir'; return ;;
+        'serve:--host') _modreg_complete ''; return ;;
+        'serve:--port'|'serve:-p') _modreg_complete ''; return ;;
+        'serve:--registry'|'serve:-r') _modreg_complete 'dir'; return ;;
         'plugin list:--format') _modreg_complete choices 'table tsv md json'; return ;;
         'plugin list:--registry'|'plugin list:-r') _modreg_complete 'dir'; return ;;
         'plugin verify:--format') _modreg_complete choices 'table tsv md json'; return ;;
@@ -315,6 +320,7 @@ _modreg() {
             'audit') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
             'discover') _modreg_reply -W '--register --author --tag --format --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'completion') _modreg_reply -W '--help -h' -- "$cur" ;;
+            'serve') _modreg_reply -W '--host --port -p --registry -r --help -h' -- "$cur" ;;
             'plugin') _modreg_reply -W '--help -h' -- "$cur" ;;
             'plugin list') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
             'plugin verify') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
@@ -324,7 +330,7 @@ _modreg() {
         return
     fi
     case "$path" in
-        '') _modreg_reply -W 'init validate schema register show list update models run templates bench search index report build stats version history diff deprecate archive restore delete audit discover completion plugin' -- "$cur"; return ;;
+        '') _modreg_reply -W 'init validate schema register show list update models run templates bench search index report build stats version history diff deprecate archive restore delete audit discover completion serve plugin' -- "$cur"; return ;;
         'init') kinds=(dir); choices='' ;;
         'validate') kinds=(file); choices='' ;;
         'schema') kinds=(schema); choices='' ;;
@@ -334,6 +340,7 @@ _modreg() {
         'run') kinds=(target); choices='' ;;
         'bench') kinds=(target); choices='' ;;
         'search') kinds=(file); choices='' ;;
+        'build') kinds=(file); choices='' ;;
         'version') kinds=(entry); choices='' ;;
         'history') kinds=(entry); choices='' ;;
         'diff') kinds=(entry version); choices='' ;;

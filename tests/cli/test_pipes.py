@@ -31,6 +31,8 @@ TABLE_COMMANDS = {
     "plugin-verify": ["plugin", "verify"],
     "discover": ["discover", "--dry-run"],
     "audit": ["audit"],
+    "bench": ["bench", "Naive", "--data", str(AIR), "--horizon", "6"],
+    "plugin-health": ["plugin", "health", "seasonal_ets"],
 }
 
 
