@@ -59,7 +59,7 @@ _modreg_versions() {  # the versions written in the descriptor of the entry $1, 
 _modreg_values() {  # the words of a value kind; $2: the command's first argument
     case "$1" in
         entry) _modreg_stems models '*.toml' '*.yaml' '*.yml' ;;
-        model) printf '%s\n' DLinear GRU LSTM MLP NBEATS NHITS NLinear Naive RNN SeasonalNaive TCN; _modreg_plugin_models ;;
+        model) printf '%s\n' DLinear GRU LSTM MLP MLPMultivariate NBEATS NHITS NLinear Naive RNN SeasonalNaive TCN TSMixer TSMixerx iTransformer; _modreg_plugin_models ;;
         target) { _modreg_values entry; _modreg_values model; } | sort -u ;;
         schema) printf '%s\n' descriptor config plugin template output.archive output.audit output.bench output.build output.delete output.deprecate output.diff output.diff-git output.discover output.error output.history output.index output.init output.list output.models output.plugin-health output.plugin-list output.plugin-lock output.plugin-verify output.register output.report output.restore output.run output.search output.show output.stats output.templates output.update output.validate output.version; _modreg_values model ;;
         plugin) _modreg_plugins ;;
@@ -294,7 +294,7 @@ _modreg() {
     if [[ "$cur" == -* ]]; then
         case "$path" in
             '') _modreg_reply -W '--registry -r --json --quiet -q --verbose -v --no-color --version --help -h' -- "$cur" ;;
-            'init') _modreg_reply -W '--json --help -h' -- "$cur" ;;
+            'init') _modreg_reply -W '--git-hooks --json --help -h' -- "$cur" ;;
             'validate') _modreg_reply -W '--strict --format --registry -r --json --help -h' -- "$cur" ;;
             'schema') _modreg_reply -W '--help -h' -- "$cur" ;;
             'register') _modreg_reply -W '--from --category -c --summary --description --author --tag --capability --version --runtime-model --param --format --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
@@ -324,7 +324,7 @@ _modreg() {
             'plugin') _modreg_reply -W '--help -h' -- "$cur" ;;
             'plugin list') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
             'plugin verify') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
-            'plugin lock') _modreg_reply -W '--dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
+            'plugin lock') _modreg_reply -W '--dry-run --schemas --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'plugin health') _modreg_reply -W '--timeout --format --registry -r --json --help -h' -- "$cur" ;;
         esac
         return

@@ -31,7 +31,7 @@ function __modreg_values --description 'the words of a value kind'
                 string replace -r '\.[^.]*$' '' (basename $file)
             end
         case model
-            printf '%s\n' DLinear GRU LSTM MLP NBEATS NHITS NLinear Naive RNN SeasonalNaive TCN
+            printf '%s\n' DLinear GRU LSTM MLP MLPMultivariate NBEATS NHITS NLinear Naive RNN SeasonalNaive TCN TSMixer TSMixerx iTransformer
             test -n "$root"; and awk '/^\[\[models\]\]/ { m = 1; next } /^\[/ { m = 0 } m && /^[ \t]*name[ \t]*=/ { sub(/^[^=]*=[ \t]*[\042\047]/, ""); sub(/[\042\047].*/, ""); print }' $root/plugins/*/plugin.toml 2>/dev/null
         case target
             __modreg_values entry; __modreg_values model
@@ -117,6 +117,7 @@ complete -c modreg -n '__modreg_at_root' -l no-color -d 'No colours (also when $
 complete -c modreg -n '__modreg_at_root' -l version -d 'Print modreg'\''s version and exit.'
 complete -c modreg -n '__modreg_at_root' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is init; and test (count (__modreg_words)) -ge 1' -a '(__fish_complete_directories)'
+complete -c modreg -n '__modreg_path_is init' -l git-hooks -d 'Also install a git merge driver and post-merge hook that rebuild index/ and reports/ after every merge (on an existing registry: only that).'
 complete -c modreg -n '__modreg_path_is init' -l json -d 'Print one JSON document on stdout, nothing else.'
 complete -c modreg -n '__modreg_path_is init' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is validate; and test (count (__modreg_words)) -ge 1' -F
@@ -243,18 +244,18 @@ complete -c modreg -n '__modreg_path_is search' -l format -x -a 'table tsv md js
 complete -c modreg -n '__modreg_path_is search' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'
 complete -c modreg -n '__modreg_path_is search' -l json -d 'Print one JSON document on stdout, nothing else.'
 complete -c modreg -n '__modreg_path_is search' -l help -s h -d 'Show this message and exit.'
-complete -c modreg -n '__modreg_path_is index' -l check -d 'Write nothing; exit 1 naming each file that is out of date (for CI).'
+complete -c modreg -n '__modreg_path_is index' -l check -d 'Write nothing under index/ or reports/ (only the git-ignored cache .modreg/ may be created or refreshed); hash every descriptor and exit 1 naming each file that is out of date (for CI).'
 complete -c modreg -n '__modreg_path_is index' -l lock-timeout -x -d 'Seconds to wait for another modreg holding the registry lock.'
 complete -c modreg -n '__modreg_path_is index' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'
 complete -c modreg -n '__modreg_path_is index' -l json -d 'Print one JSON document on stdout, nothing else.'
 complete -c modreg -n '__modreg_path_is index' -l help -s h -d 'Show this message and exit.'
-complete -c modreg -n '__modreg_path_is report' -l check -d 'Write nothing; exit 1 naming each file that is out of date (for CI).'
+complete -c modreg -n '__modreg_path_is report' -l check -d 'Write nothing under index/ or reports/ (only the git-ignored cache .modreg/ may be created or refreshed); hash every descriptor and exit 1 naming each file that is out of date (for CI).'
 complete -c modreg -n '__modreg_path_is report' -l lock-timeout -x -d 'Seconds to wait for another modreg holding the registry lock.'
 complete -c modreg -n '__modreg_path_is report' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'
 complete -c modreg -n '__modreg_path_is report' -l json -d 'Print one JSON document on stdout, nothing else.'
 complete -c modreg -n '__modreg_path_is report' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is build; and test (count (__modreg_words)) -ge 1' -F
-complete -c modreg -n '__modreg_path_is build' -l check -d 'Write nothing; exit 1 naming each file that is out of date (for CI).'
+complete -c modreg -n '__modreg_path_is build' -l check -d 'Write nothing under index/ or reports/ (only the git-ignored cache .modreg/ may be created or refreshed); hash every descriptor and exit 1 naming each file that is out of date (for CI).'
 complete -c modreg -n '__modreg_path_is build' -l strict -d 'Validation warnings fail too.'
 complete -c modreg -n '__modreg_path_is build' -l lock-timeout -x -d 'Seconds to wait for another modreg holding the registry lock.'
 complete -c modreg -n '__modreg_path_is build' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'
@@ -351,6 +352,7 @@ complete -c modreg -n '__modreg_path_is plugin verify' -l json -d 'Print one JSO
 complete -c modreg -n '__modreg_path_is plugin verify' -l help -s h -d 'Show this message and exit.'
 complete -c modreg -n '__modreg_path_is plugin lock; and test (count (__modreg_words)) -ge 2' -a '(__modreg_values plugin)'
 complete -c modreg -n '__modreg_path_is plugin lock' -l dry-run -d 'Print the unified diff of the change instead of writing.'
+complete -c modreg -n '__modreg_path_is plugin lock' -l schemas -d 'Also load the plugin in a child process (as `plugin health` does) and record its models'\'' parameter schemas in params.schema.json, so that validate checks runtime.params of its models.'
 complete -c modreg -n '__modreg_path_is plugin lock' -l lock-timeout -x -d 'Seconds to wait for another modreg holding the registry lock.'
 complete -c modreg -n '__modreg_path_is plugin lock' -l registry -s r -x -a '(__fish_complete_directories)' -d 'Registry root (default: $MODREG_REGISTRY, else the nearest modreg.toml upwards).'
 complete -c modreg -n '__modreg_path_is plugin lock' -l json -d 'Print one JSON document on stdout, nothing else.'

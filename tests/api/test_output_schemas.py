@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from modreg.api.contract import OUTPUT_KINDS, output_schema
 from modreg.cli import app
 
+pytestmark = pytest.mark.usefixtures("forget_plugins")  # commands here load the example plugin
 ROOT = Path(__file__).resolve().parents[2]
 AIR = "data/air_passengers.csv"
 runner = CliRunner()

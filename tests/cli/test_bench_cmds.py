@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -201,3 +202,23 @@ def _performance(registry: Path, name: str) -> dict[str, Any]:
     import tomllib
 
     return tomllib.loads((registry / "models" / f"{name}.toml").read_text())["performance"]
+
+
+def test_record_keeps_what_a_rerun_needs_and_leaderboards_rank_only_like_with_like(registry_copy: Path) -> None:
+    data = registry_copy / "data" / "air_passengers.csv"
+    options = ["bench", "--data", data, "--horizon", "12", "--registry", registry_copy, "--record"]
+    assert invoke(*options, "--windows", "2", "Naive", "SeasonalNaive").exit_code == 0
+    assert invoke(*options, "--windows", "2", "--max-steps", "3", "DLinear").exit_code == 0
+    table = _performance(registry_copy, "DLinear")
+    assert table["data_path"] == "data/air_passengers.csv"
+    assert table["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert (table["horizon"], table["windows"], table["step"], table["season"], table["refit"]) == (12, 2, 12, 12, True)
+    assert table["max_steps"] == 3 and isinstance(table["seed"], int) and "max_steps" not in _performance(registry_copy, "Naive")
+    found = invoke("search", "--registry", registry_copy, "--where", "performance.max_steps = 3", "--json")
+    assert [hit["name"] for hit in json.loads(found.stdout)["items"]] == ["DLinear"]
+    assert invoke("validate", "--registry", registry_copy).exit_code == 0
+    assert invoke("report", "--registry", registry_copy).exit_code == 0
+    summary = (registry_copy / "reports" / "registry_summary.md").read_text()
+    boards = summary.split("### air_passengers, horizon 12")[1:]
+    assert len(boards) == 2  # the 3-step DLinear is not ranked against the untrained baselines
+    assert sum("3 training steps" in board for board in boards) == 1

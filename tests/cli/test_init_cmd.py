@@ -53,4 +53,5 @@ def test_init_refuses_an_existing_registry_with_exit_4(tmp_path: Path) -> None:
 def test_init_json_prints_the_root(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path / "reg"), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"format": 1, "kind": "init", "root": str((tmp_path / "reg").resolve())}
+    assert json.loads(result.stdout) == {"format": 1, "kind": "init", "root": str((tmp_path / "reg").resolve()),
+                                         "created": True, "git_hooks": False}

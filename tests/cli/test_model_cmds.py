@@ -36,6 +36,11 @@ updated = 2026-01-01
 
 [metadata]
 paper = "https://example.org/alpha"   # the paper
+
+[[history]]
+version = "1.0.0"
+date = 2026-01-01
+summary = "first version"
 '''
 
 BETA = '''\

@@ -108,7 +108,7 @@ def test_lock_dry_run_prints_the_diff_then_lock_makes_verify_pass(registry: Path
     dry = invoke("--registry", registry, "plugin", "lock", "seasonal_ets", "--dry-run")
     assert dry.exit_code == 0 and '+"_smoothing.py" = ' in dry.stdout and manifest.read_text() == before
     done = invoke("--registry", registry, "plugin", "lock", "seasonal_ets")
-    assert done.exit_code == 0 and "locked 2 files of seasonal_ets" in done.stderr
+    assert done.exit_code == 0 and "locked 3 files of seasonal_ets" in done.stderr
     assert manifest.read_text().startswith("# The example plugin")
     assert invoke("--registry", registry, "plugin", "verify", "seasonal_ets").exit_code == 0
 

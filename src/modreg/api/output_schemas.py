@@ -96,7 +96,9 @@ def _bench() -> dict[str, Any]:
 
 def _run() -> dict[str, Any]:
     forecast = rec({"unique_id": STR, "ds": STR}, closed=False)
-    return _document("run", {"target": STR, "model": STR, "source": STR, "params": OBJ, "fit_seconds": opt(NUM),
+    resolved = {"type": "object", "additionalProperties": rec({"value": ANY, "source": STR})}
+    return _document("run", {"target": STR, "model": STR, "source": STR, "params": OBJ, "resolved": resolved,
+                             "fit_seconds": opt(NUM),
                              "predict_seconds": NUM, "steps": opt(INT), "saved": opt(STR), "loaded": opt(STR),
                              "output": opt(STR), "warnings": arr(STR), "columns": arr(STR), "items": arr(forecast)})
 
@@ -138,9 +140,9 @@ def _bare(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _BUILDERS: dict[str, Any] = {
-    "init": lambda: _document("init", {"root": STR}),
+    "init": lambda: _document("init", {"root": STR, "created": BOOL, "git_hooks": BOOL}),
     "validate": lambda: _document("validate", {"problems": arr(PROBLEM), "checked_files": INT, "ok": BOOL,
-                                               "broken_artifacts": INT}),
+                                               "broken_artifacts": INT, "tampered_plugins": INT}),
     "index": lambda: _outputs("index"), "report": lambda: _outputs("report"), "build": lambda: _outputs("build"),
     "stats": _stats,
     "show": lambda: _document("show", {"name": STR, "path": STR, "file_format": {"enum": ["toml", "yaml"]},

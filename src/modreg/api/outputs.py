@@ -36,11 +36,12 @@ def build(
     With validation errors nothing is compared or written and the result holds the problems;
     with `check` nothing is written and `stale` lists the files that differ.
     """
+    from modreg.api.registry import with_plugin_integrity
     from modreg.outputs.build import KINDS, OutputsResult, generate
     from modreg.registry.checks.validate import check_registry
 
     paths = open_registry(registry)
-    validation = check_registry(paths, strict=strict)
+    validation = with_plugin_integrity(paths, check_registry(paths, strict=strict))
     if not validation.ok:
         return OutputsResult("build", check, problems=validation.problems)
     return generate(paths, KINDS, command="build", check=check, lock_timeout=lock_timeout, problems=validation.problems)

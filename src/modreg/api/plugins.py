@@ -53,8 +53,9 @@ def plugin_verify(name: str | None = None, *, registry: str | Path | None = None
 
 
 def plugin_lock(name: str, *, registry: str | Path | None = None, dry_run: bool = False,
-                lock_timeout: float = 10.0) -> LockResult:
-    """Write the sha256 of every file of the registry plugin `name` into its plugin.toml (`modreg plugin lock`)."""
+                lock_timeout: float = 10.0, schemas: bool = False) -> LockResult:
+    """Write the sha256 of every file of the registry plugin `name` into its plugin.toml (`modreg plugin lock`);
+    with `schemas`, also record its models' parameter schemas (params.schema.json) for validation."""
     from modreg.plugins.plugin_lock import lock_plugin
     from modreg.plugins.inventory import plugin_targets
 
@@ -64,7 +65,7 @@ def plugin_lock(name: str, *, registry: str | Path | None = None, dry_run: bool 
         from modreg.plugins.base import PluginNotFound
 
         raise PluginNotFound(name, "it is an installed package, not a plugin folder of the registry, so it has no checksums to lock.")
-    return lock_plugin(paths, folders[0], dry_run=dry_run, lock_timeout=lock_timeout)
+    return lock_plugin(paths, folders[0], dry_run=dry_run, lock_timeout=lock_timeout, schemas=schemas)
 
 
 def plugin_health(name: str | None = None, *, registry: str | Path | None = None, timeout: float = 60.0) -> list[HealthReport]:

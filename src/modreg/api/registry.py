@@ -42,11 +42,25 @@ def registry_roots(paths: Sequence[str | Path], *, registry: str | Path | None =
     return groups
 
 
-def init(path: str | Path = ".") -> RegistryPaths:
-    """Create an empty registry at `path` (`modreg init`)."""
-    from modreg.registry.store.init import init_registry
+def init(path: str | Path = ".", *, git_hooks: bool = False) -> RegistryPaths:
+    """Create an empty registry at `path` (`modreg init`).
 
-    return init_registry(Path(path))
+    With `git_hooks`, also install the git merge driver and post-merge hook that keep the
+    generated files fresh after merges (on an existing registry: only those).
+    """
+    from modreg.registry.store.git_setup import setup_git
+    from modreg.registry.store.init import GITATTRIBUTES, add_missing_lines, init_registry
+    from modreg.registry.store.layout import CONFIG_NAME
+
+    root = Path(path)
+    if git_hooks and (root / CONFIG_NAME).exists():
+        paths = RegistryPaths(root.resolve())
+        add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES)
+    else:
+        paths = init_registry(root)
+    if git_hooks:
+        setup_git(paths)
+    return paths
 
 
 def validate(
@@ -65,12 +79,29 @@ def validate(
     from modreg.registry.checks.validate import ValidationReport, check_registry
 
     if not paths:
-        return check_registry(open_registry(registry), None, strict=strict)
-    reports = [check_registry(root, files, strict=strict) for root, files in registry_roots(paths, registry=registry).items()]
+        root = open_registry(registry)
+        return with_plugin_integrity(root, check_registry(root, None, strict=strict))
+    reports = [with_plugin_integrity(root, check_registry(root, files, strict=strict), files)
+               for root, files in registry_roots(paths, registry=registry).items()]
     if len(reports) == 1:
         return reports[0]
     problems = [problem for report in reports for problem in report.problems]
-    return ValidationReport(problems, sum(r.files for r in reports), sum(r.broken for r in reports))
+    return ValidationReport(problems, sum(r.files for r in reports), sum(r.broken for r in reports),
+                            sum(r.tampered for r in reports))
+
+
+def with_plugin_integrity(paths: RegistryPaths, report: ValidationReport, files: Sequence[Path] | None = None) -> ValidationReport:
+    """`report` plus a problem for every registry plugin whose files do not match their manifest's
+    sha256 (no plugin code runs), when the whole registry or a plugin's folder was checked."""
+    import dataclasses
+
+    from modreg.plugins.integrity import integrity_problems
+    from modreg.registry.checks.validate import sort_problems
+
+    problems = integrity_problems(paths, files)
+    if not problems:
+        return report
+    return dataclasses.replace(report, problems=sort_problems([*report.problems, *problems]), tampered=len(problems))
 
 
 def load_entries(registry: str | Path | None = None) -> tuple[list[Descriptor], list[Problem]]:

@@ -29,6 +29,10 @@ def report_error(error: ModregError, state: State) -> None:
 
         state.err.print(json.dumps(error_document(error.to_dict()), sort_keys=True), markup=False)
         return
+    for problem in error.problems:
+        state.err.print(f"{problem.path}:{problem.line}:{problem.col}: {problem.severity}: {problem.message}", markup=False)
+        if problem.hint:
+            state.err.print(f"    hint: {problem.hint}", markup=False)
     state.err.print(f"error: {error.location()}{error.message}", markup=False, style="bold red")
     if error.hint:
         state.err.print(f"hint: {error.hint}", markup=False)

@@ -27,7 +27,7 @@ from modreg.cli.console import State
 from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, warn
 from modreg.cli.tables import FormatOpt
-from modreg.errors import UsageError
+from modreg.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:
     from modreg.registry.history.diff import EntryDiff
@@ -101,6 +101,13 @@ def diff(
         emit_json(state, result, kind="diff-git" if git else "diff")
     else:
         state.out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    unreadable = getattr(result, "unreadable", [])
+    if unreadable:
+        raise IntegrityError(
+            f"the comparison is incomplete: {len(unreadable)} descriptor{'s' * (len(unreadable) != 1)} could not be "
+            "read on one side (named above), so what differs there is unknown.",
+            hint="fix the file at that revision, or compare revisions where it parses.",
+        )
 
 
 def _diff_versions(state: State, args: list[str], fmt: DiffFormat) -> tuple[EntryDiff, str]:
@@ -187,4 +194,11 @@ def audit(
 ) -> None:
     """List the audit log: who changed what, when, with which command."""
     state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
-    render_audit(state, api.audit(name, registry=state.registry), name, fmt)
+    log = api.audit(name, registry=state.registry)
+    render_audit(state, log, name, fmt)
+    for problem in log.problems:
+        warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
+    if log.problems and not log.torn_only:
+        raise IntegrityError(f"the audit log has {len(log.problems)} line{'s' * (len(log.problems) != 1)} that "
+                             "are not audit entries (named above); the others are listed.",
+                             hint="remove those lines: a write was cut short there, or a merge joined two lines.")

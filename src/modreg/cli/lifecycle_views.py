@@ -147,7 +147,8 @@ def _change_text(change: Change) -> str:
 def registry_diff_text(diff: RegistryDiff) -> str:
     """A summary line, then each entry with its changes indented below it."""
     if not diff.entries:
-        return f"No entries differ between {diff.old} and {diff.new}.\n"
+        readable = " readable" if diff.unreadable else ""
+        return f"No{readable} entries differ between {diff.old} and {diff.new}.\n"
     counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items())
     lines = [f"{diff.old} -> {diff.new}: {counts}"]
     for entry in diff.entries:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from modreg.registry.search.engine import SearchResult
 
 CheckOpt = Annotated[
-    bool, typer.Option("--check", help="Write nothing; exit 1 naming each file that is out of date (for CI).")
+    bool, typer.Option("--check", help="Write nothing under index/ or reports/ (only the git-ignored cache .modreg/ may be created or refreshed); hash every descriptor and exit 1 naming each file that is out of date (for CI).")
 ]
 Repeated = Optional[list[str]]
 

@@ -51,6 +51,7 @@ def lock(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The plugin's folder name under plugins/.", show_default=False)],
     dry_run: DryRunOpt = False,
+    schemas: Annotated[bool, typer.Option("--schemas", help="Also load the plugin in a child process (as `plugin health` does) and record its models' parameter schemas in params.schema.json, so that validate checks runtime.params of its models.")] = False,
     lock_timeout: LockTimeoutOpt = 10.0,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
@@ -60,7 +61,7 @@ def lock(
     Only the [files] table changes; comments and layout are kept.
     """
     state = merge_state(ctx, registry=registry, json=json)
-    render_lock(state, api.plugin_lock(name, registry=state.registry, dry_run=dry_run, lock_timeout=lock_timeout))
+    render_lock(state, api.plugin_lock(name, registry=state.registry, dry_run=dry_run, lock_timeout=lock_timeout, schemas=schemas))
 
 
 @plugin_app.command()

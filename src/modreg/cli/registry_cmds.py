@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -18,15 +20,19 @@ from modreg.errors import CheckFailed, IntegrityError
 def init(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="Folder for the new registry.")] = ".",
+    git_hooks: Annotated[bool, typer.Option("--git-hooks", help="Also install a git merge driver and post-merge hook that rebuild index/ and reports/ after every merge (on an existing registry: only that).")] = False,
     json: JsonOpt = False,
 ) -> None:
     """Create an empty registry: modreg.toml, models/, plugins/, templates/, git files."""
     state = merge_state(ctx, json=json)
-    paths = api.init(path)
+    existed = git_hooks and (Path(path) / "modreg.toml").exists()
+    paths = api.init(path, git_hooks=git_hooks)
     if state.json:
-        emit_json(state, {"root": paths.root})
+        emit_json(state, {"root": paths.root, "created": not existed, "git_hooks": git_hooks})
+    elif existed:
+        notice(state, f"Installed the git merge driver and post-merge hook for the registry in {paths.root}")
     else:
-        notice(state, f"Initialised an empty modreg registry in {paths.root}")
+        notice(state, f"Initialised an empty modreg registry in {paths.root}" + (" (with git hooks)" if git_hooks else ""))
 
 
 class ReportFormat(str, Enum):
@@ -62,6 +68,12 @@ def validate(
             f"validation failed: {report.broken} artifact{'s' * (report.broken != 1)} missing or not matching "
             "their sha256 (named above).",
             hint="restore the files, or record the new ones with `modreg version NAME --artifact PATH`.",
+        )
+    if report.tampered:
+        raise IntegrityError(
+            f"validation failed: {report.tampered} plugin{'s' * (report.tampered != 1)} with files that do not match "
+            "their manifest's sha256 (named above).",
+            hint="restore the files, or review the change and run `modreg plugin lock NAME`.",
         )
     if not report.ok:
         raise CheckFailed(

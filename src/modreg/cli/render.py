@@ -9,13 +9,22 @@ import json
 from typing import Any
 
 from modreg.cli.console import State
+from modreg.errors import CheckFailed
 
 
 def to_json(data: Any) -> str:
-    """Canonical JSON: sorted keys, two-space indent, no NaN."""
+    """Canonical JSON: sorted keys, two-space indent, no NaN.
+
+    Raises:
+        CheckFailed: the data holds NaN or infinity (a descriptor `modreg validate` refuses).
+    """
     from modreg.api.contract import plain
 
-    return json.dumps(plain(data), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    try:
+        return json.dumps(plain(data), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise CheckFailed("The result holds NaN or infinity, which JSON cannot hold; nothing was printed.",
+                          hint="`modreg validate` names the file and line of each such value.") from None
 
 
 def command_kind() -> str:

@@ -2,11 +2,15 @@
 
 TARGET is a registry entry (its `[runtime]` table says which runtime model, precision,
 parameters and template; a deprecated entry gives a warning; an entry without `[runtime]` is
-refused) or, when no entry has that name, a runtime model name. Parameters merge as
-template < entry `runtime.params` < `--param` / `--horizon` / `--seed`, each layer validated
-against the model's parameter schema (errors point at the descriptor's line). The data is a
-CSV path or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model
-declares exogenous are read, the others are ignored with a notice.
+refused) or, when no entry has that name, a runtime model name. Parameters merge so that what
+the user typed wins:
+
+    model defaults < the entry's own template < entry `runtime.params` < `--template` < `--param` / `--horizon` / `--seed`
+
+each layer validated against the model's parameter schema (errors point at the descriptor's
+line). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
+or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
+exogenous are read, the others are ignored with a notice.
 """
 
 from __future__ import annotations
@@ -68,11 +72,13 @@ class RunResult:
     output: str | None = None
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # parameter -> the layer it came from
     history: SeriesFrame | None = field(default=None, repr=False)  # the data the model was fitted on (for plots)
 
     def to_dict(self) -> dict[str, Any]:
+        resolved = {name: {"value": value, "source": self.sources.get(name, "default")} for name, value in self.params.items()}
         return {
-            "target": self.target, "model": self.model, "source": self.source, "params": self.params,
+            "target": self.target, "model": self.model, "source": self.source, "params": self.params, "resolved": resolved,
             "fit_seconds": self.fit_seconds, "predict_seconds": self.predict_seconds, "steps": self.steps,
             "saved": self.saved, "loaded": self.loaded, "output": self.output, "warnings": self.warnings,
             "columns": list(self.forecast.columns), "forecasts": self.forecast.to_records(),
@@ -120,10 +126,10 @@ def run(
     spec = resolve_target(target, registry)
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
-        model, used, fit_seconds, steps = _load(spec, load), {}, None, None
+        model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
         frame = source.read(declared_exog([model.get_params()]))
     else:
-        used = _merged_params(spec, registry, template, params, horizon, seed)
+        used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = source.read(declared_exog([used]))
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
     future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
@@ -134,9 +140,9 @@ def run(
         model.save(save)
     if output is not None:
         write_forecasts_csv(forecast, Path(output))
-    return RunResult(spec.target, spec.model, spec.source, used or model.get_params(), forecast, fit_seconds,
-                     predict_seconds, steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
-                     frame)
+    return RunResult(spec.target, spec.model, spec.source, model.get_params(), forecast, fit_seconds, predict_seconds,
+                     steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
+                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame)
 
 
 def _text(path: str | Path | None) -> str | None:
@@ -244,14 +250,14 @@ def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
 
 def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
                   horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
-    """The parameters `run` builds `spec`'s model with: template < entry < `params`/`horizon`/`seed`, each validated."""
-    return _merged_params(spec, registry, None, params, horizon, seed)
+    """The parameters `run` builds `spec`'s model with (see the module docstring), each validated."""
+    return _layered_params(spec, registry, None, params, horizon, seed)[0]
 
 
-def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | None,
-                   params: Sequence[str] | Mapping[str, Any],
-                   horizon: int | None, seed: int | None) -> dict[str, Any]:
-    layers = _template_layer(spec, registry, template or spec.template)
+def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | None,
+                    params: Sequence[str] | Mapping[str, Any], horizon: int | None,
+                    seed: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged parameters and, for each, the layer it came from (the last that set it)."""
     entry = dict(spec.params)
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
@@ -259,7 +265,18 @@ def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | N
     cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
-    return {**layers, **entry, **cli}
+    layers = [
+        (f"entry template {spec.template}", _template_layer(spec, registry, spec.template)),
+        ("entry", entry),
+        (f"template {template}", _template_layer(spec, registry, template)),
+        ("command line", cli),
+    ]
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        merged.update(layer)
+        sources.update(dict.fromkeys(layer, source))
+    return merged, sources
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:

@@ -70,9 +70,9 @@ def read_entries(cache: RegistryCache, *, strict: bool) -> tuple[list[CachedEntr
     return cache.select().entries, problems
 
 
-def _refresh_strict(cache: RegistryCache) -> list[Problem]:
-    """Refresh the cache; CheckFailed when a descriptor cannot be read."""
-    refresh = cache.refresh()
+def _refresh_strict(cache: RegistryCache, *, verify: bool = False) -> list[Problem]:
+    """Refresh the cache (hashing every file with `verify`); CheckFailed when a descriptor cannot be read."""
+    refresh = cache.refresh(verify=verify)
     if refresh.problems:
         first, count = refresh.problems[0], len(refresh.problems)
         raise CheckFailed(
@@ -136,7 +136,7 @@ def generate(
     """
     kinds = tuple(kinds)
     if check:
-        outputs = _build(paths, kinds)
+        outputs = _build(paths, kinds, verify=True)
         if isinstance(outputs, list):
             return OutputsResult(command, True, unchanged=outputs, problems=problems or [])
         stale = [path for path, text in outputs.items() if _current(paths, path) != text]
@@ -149,11 +149,12 @@ def generate(
     return OutputsResult(command, False, written=written, unchanged=unchanged, problems=problems or [])
 
 
-def _build(paths: RegistryPaths, kinds: tuple[str, ...]) -> dict[str, str] | list[str]:
+def _build(paths: RegistryPaths, kinds: tuple[str, ...], *, verify: bool = False) -> dict[str, str] | list[str]:
     """The outputs' texts; or only their paths, when the cache knows that the files on disk
-    are exactly what these descriptors give (the same content digest, the same file digests)."""
+    are exactly what these descriptors give (the same content digest, the same file digests).
+    With `verify` (a check) the descriptors are hashed, not trusted by their stat."""
     with RegistryCache(paths, fragments=entry_fragments) as cache:
-        _refresh_strict(cache)
+        _refresh_strict(cache, verify=verify)
         name, content = "+".join(kinds), cache.content_digest()
         fresh = _fresh_paths(paths, cache.output_digests(name, content))
         if fresh is not None:

@@ -292,7 +292,7 @@ def _leaderboards(statistics: Mapping[str, Any], anchors: Mapping[str, str]) -> 
         horizon = f", horizon {board['horizon']}" if board["horizon"] is not None else ""
         shown = len(board["ranking"])
         scope = f"The best {shown} of {board['entries']}, ranked" if board["entries"] > shown else "Ranked"
-        lines += [f"### {board['dataset']}{horizon}", "", f"{scope} by {board['metric']}, lower is better.", ""]
+        lines += [f"### {board['dataset']}{horizon}", "", f"{scope} by {board['metric']}, lower is better. {_setup_text(board)}", ""]
         metrics = _metric_columns(board)
         rows = [
             [row["rank"], _link(row["name"], anchors, "registry_report.md"), row["version"], row["status"]]
@@ -301,6 +301,20 @@ def _leaderboards(statistics: Mapping[str, Any], anchors: Mapping[str, str]) -> 
         ]
         lines += _table(["#", "Model", "Version", "Status", *metrics], rows, numeric_from=4)
     return lines
+
+
+def _setup_text(board: Mapping[str, Any]) -> str:
+    """How the board's figures were measured (only figures measured alike are ranked together)."""
+    setup = board.get("setup")
+    if setup is None:
+        return "These figures do not record their data or step budget (recorded by hand or by an older modreg)."
+    parts = [f"data sha256 `{setup['data_sha256'][:12]}`" if setup.get("data_sha256") else None,
+             f"{setup['windows']} window{'s' * (setup['windows'] != 1)}" if isinstance(setup.get("windows"), int) else None,
+             f"step {setup['step']}" if setup.get("step") is not None else None,
+             f"season {setup['season']}" if setup.get("season") is not None else None,
+             ("refit per window" if setup["refit"] else "fitted once") if setup.get("refit") is not None else None,
+             f"{setup['max_steps']} training steps" if setup.get("max_steps") is not None else None]
+    return "Measured alike: " + ", ".join(p for p in parts if p) + "."
 
 
 def _metric_columns(board: Mapping[str, Any]) -> list[str]:

@@ -82,7 +82,7 @@ def _check(target: Any, paths: RegistryPaths | None, timeout: float) -> HealthRe
     else:
         request.update(kind="entry_point", distribution=target.name)
     started = time.monotonic()
-    outcome = _run_child(request, timeout)
+    outcome = run_child(request, timeout)
     seconds = time.monotonic() - started
     if outcome is None:
         error = CheckFailed(f"plugin `{target.name}`: its health check did not finish within {timeout:g} s, so it was killed.",
@@ -91,7 +91,7 @@ def _check(target: Any, paths: RegistryPaths | None, timeout: float) -> HealthRe
     return _report(target, outcome, seconds)
 
 
-def _run_child(request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+def run_child(request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
     """The child's result (a dict), or None when it was killed at the timeout."""
     from modreg.plugins.health_child import MARKER
 

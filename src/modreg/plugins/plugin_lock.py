@@ -1,4 +1,11 @@
-"""`modreg plugin lock NAME`: write the sha256 of every plugin file into its `plugin.toml`."""
+"""`modreg plugin lock NAME`: write the sha256 of every plugin file into its `plugin.toml`.
+
+After a reviewed change a person locks the plugin; with `schemas` that is also when its models'
+parameter schemas are taken from their `__init__` signatures (the plugin is loaded in a child process with
+a timeout, as `plugin health` does) and written to `params.schema.json` in the plugin's folder, itself checksummed. Validation
+then checks a descriptor's `runtime.params` for a plugin model without running plugin code.
+Under `security = "signature"` the freshly changed manifest is unsigned, so no schema is taken.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modreg.plugins.base import MANIFEST_NAME
+from modreg.plugins.base import MANIFEST_NAME, SCHEMA_NAME
 from modreg.plugins.checksums import plugin_files, read_regular, sha256_hex
 
 if TYPE_CHECKING:
@@ -38,7 +45,8 @@ class LockResult:
                 "needs_signature": self.needs_signature}
 
 
-def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lock_timeout: float = 10.0) -> LockResult:
+def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lock_timeout: float = 10.0,
+                schemas: bool = False) -> LockResult:
     """Write the sha256 of every file into the `[files]` table of `folder/plugin.toml`.
 
     Keeps the manifest's comments and layout (only `[files]` changes), holds the registry
@@ -49,7 +57,34 @@ def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lo
 
     signed = load_config(paths).plugin_security == "signature"
     with registry_lock(paths, lock_timeout):
-        return replace(_lock(paths, folder, dry_run), needs_signature=signed)
+        result = _lock(paths, folder, dry_run)
+        if schemas and not dry_run and not signed and _write_param_schemas(paths, folder):
+            result = _lock(paths, folder, dry_run)  # the schema file is a plugin file: lock it too
+        return replace(result, needs_signature=signed)
+
+
+def _write_param_schemas(paths: RegistryPaths, folder: Path) -> bool:
+    """Load the (just locked) plugin in a child process, as `plugin health` does, and write its
+    models' parameter schemas; True when the file changed. A plugin that does not load keeps its
+    old schemas (`plugin health` says why)."""
+    import json
+    import sys
+
+    from modreg._fs import write_atomic
+    from modreg.plugins.health import DEFAULT_TIMEOUT, run_child
+
+    request = {"sys_path": [p for p in sys.path if p], "kind": "registry", "root": str(paths.root),
+               "folder": str(folder), "schemas_only": True}
+    outcome = run_child(request, DEFAULT_TIMEOUT)
+    if outcome is None or not outcome.get("ok") or not isinstance(outcome.get("schemas"), dict):
+        return False
+    models = {name: {"params": schema} for name, schema in sorted(outcome["schemas"].items())}
+    text = json.dumps({"models": models}, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    target = folder / SCHEMA_NAME
+    if target.is_file() and target.read_text(encoding="utf-8") == text:
+        return False
+    write_atomic(target, text)
+    return True
 
 
 def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:

@@ -250,4 +250,4 @@ def _load_builtins() -> None:
     global _builtins_loaded
     if not _builtins_loaded:
         _builtins_loaded = True
-        importlib.import_module(BUILTIN_PACKAGE)
+        discover(BUILTIN_PACKAGE)

@@ -50,7 +50,7 @@ def test_a_tampered_artifact_fails_validate_with_exit_5_naming_the_file(versione
     assert "1 artifact missing or not matching" in err
     report = api.validate(registry=versioned)
     assert report.broken == 1  # one file, recorded by the entry and by its 1.1.0 history entry
-    assert [p.json_path for p in report.problems] == ["artifacts[0].sha256", "history[1].artifacts[0].sha256"]
+    assert [p.json_path for p in report.problems] == ["artifacts[0].sha256", "history[2].artifacts[0].sha256"]
 
 
 def test_a_missing_artifact_fails_with_exit_5(versioned: Path) -> None:

@@ -75,7 +75,9 @@ def test_a_set_version_must_be_semver() -> None:
 def test_bumped_appends_a_history_entry_with_a_snapshot() -> None:
     new = bumped(_data(metadata={"paper": "p"}), name="Alpha", part="minor", to=None, message=" wider input ", today=TODAY)
     assert new["version"] == "1.3.0" and new["updated"] == TODAY
-    assert new["history"] == [
+    outgoing, *_ = new["history"]  # the hand-written 1.2.0 had no entry: recorded before the new one
+    assert outgoing["version"] == "1.2.0" and outgoing["snapshot"] == new["history"][1]["snapshot"]
+    assert new["history"][1:] == [
         {
             "version": "1.3.0",
             "date": TODAY,

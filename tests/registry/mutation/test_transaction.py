@@ -33,6 +33,11 @@ authors = ["Team <team@example.org>"]
 tags = ["mlp"]
 created = 2026-01-01
 updated = 2026-01-01
+
+[[history]]
+version = "1.0.0"
+date = 2026-01-01
+summary = "first version"
 '''
 
 CHILD_YAML = '''\
@@ -46,6 +51,10 @@ summary: A child model
 authors: ["Team <team@example.org>"]
 dependencies:
   Base: ">=1.0,<2"
+history:
+  - version: "0.3.0"
+    date: 2026-01-01
+    summary: first version
 '''
 
 
@@ -218,7 +227,7 @@ def test_a_failed_write_leaves_the_old_file_whole(paths: RegistryPaths, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(UsageError, match="cannot write"):
         update_entry(paths, "Base", _add_tag("fast"), command="update")
     assert (paths.models / "Base.toml").read_bytes() == before
     assert not [p for p in paths.models.iterdir() if p.name.startswith(TEMP_PREFIX)]

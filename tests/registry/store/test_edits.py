@@ -214,18 +214,20 @@ def test_toml_new_sub_table_and_new_array_of_tables() -> None:
     )
 
 
-def test_toml_history_snapshots_are_inline_tables() -> None:
-    text = 'name = "X"\n\n[[history]]\nversion = "1.0.0"\n'
+def test_toml_history_snapshots_are_multi_line_sub_tables() -> None:
+    text = 'name = "X"\n\n[[history]]\nversion = "1.0.0"\n\n[metadata]\npaper = "p"\n'
     snapshot = {"runtime": {"model": "MLP", "params": {"h": 12}}}
     out, _ = _edit(text, "toml", lambda d: d["history"].append({"version": "1.1.0", "snapshot": snapshot}))
-    assert 'snapshot = { runtime = { model = "MLP", params = { h = 12 } } }' in out
+    assert "[history.snapshot.runtime]\nmodel = \"MLP\"\n\n[history.snapshot.runtime.params]\nh = 12\n\n[metadata]" in out
+    assert max(len(line) for line in out.splitlines()) < 40
+    assert tomllib.loads(out)["history"][1] == {"version": "1.1.0", "snapshot": snapshot}
 
 
 def test_toml_appending_after_an_entry_that_ends_in_an_inline_table_keeps_a_blank_line() -> None:
     text = 'name = "X"\n\n[[history]]\nversion = "1.0.0"\nsnapshot = { runtime = { model = "MLP" } }\n'
     entry = {"version": "1.1.0", "snapshot": {"runtime": {"model": "MLP"}}}
     out, _ = _edit(text, "toml", lambda d: d["history"].append(entry))
-    assert out == text + '\n[[history]]\nversion = "1.1.0"\nsnapshot = { runtime = { model = "MLP" } }\n'
+    assert out == text + '\n[[history]]\nversion = "1.1.0"\n\n[history.snapshot.runtime]\nmodel = "MLP"\n'
 
 
 # ----- YAML -----

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import UsageError
@@ -191,6 +193,13 @@ def check_model_and_params(check: _FileChecker, model_at: tuple, model: str, par
     models = _schemacheck.runtime_models()
     if model in models and "params" in models[model] and params is not None:
         check.problems.extend(params_problems(model, params, check.doc, params_at, path=check.path))
+    elif model in context.plugin_schemas and params is not None:
+        schema = context.plugin_schemas[model]
+        check.problems.extend(_schemacheck.schema_params_problems(schema, params, check.doc, params_at, path=check.path))
+    elif model in context.plugin_models:
+        plugin = context.plugin_models[model]
+        check.add(model_at, f"the parameters of `{model}` are not checked: plugin `{plugin}` has no parameter schemas yet",
+                  f"run `modreg plugin lock {plugin} --schemas` (it writes them), then validate again.", severity="warning")
 
 
 def check_surprises(check: _FileChecker) -> None:
@@ -208,3 +217,23 @@ def check_surprises(check: _FileChecker) -> None:
             f'write {shown} if that is meant, or quote it: "{literal}".',
             severity="warning",
         )
+
+
+def check_finite_numbers(check: _FileChecker) -> None:
+    """NaN and infinity are refused anywhere in a descriptor, at their line: no output, JSON
+    document or comparison can hold them (one rule for validate, build and show)."""
+    for at, value in _numbers(check.data, ()):
+        if not math.isfinite(value):
+            check.add(at, f"`{_schemacheck.json_path_text(at)}` is {value}, which JSON and the generated files cannot hold",
+                      "write a finite number, or leave the key out when there is no value.")
+
+
+def _numbers(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    if isinstance(value, float):
+        yield at, value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _numbers(child, (*at, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _numbers(child, (*at, index))

@@ -165,6 +165,13 @@ def params_problems(model: str, params: Any, doc: SourceDoc | None, base: JsonPa
     return _problems(_params_validator(model), date_to_iso(params), doc, base, path)
 
 
+def schema_params_problems(schema: dict[str, Any], params: Any, doc: SourceDoc | None, base: JsonPath, *,
+                           path: Any = None) -> list[Problem]:
+    """Problems of `params` against a given parameter schema (a plugin model's)."""
+    validator = _compiled_params("", json.dumps(schema, sort_keys=True))
+    return _problems(validator, date_to_iso(params), doc, base, path)
+
+
 def _problems(validator: Any, instance: Any, doc: SourceDoc | None, base: JsonPath, path: Any) -> list[Problem]:
     if validator.is_valid(instance):
         return []

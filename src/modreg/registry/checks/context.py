@@ -20,7 +20,9 @@ from modreg.registry.store.files import (
 )
 from modreg.registry.store.layout import RegistryPaths
 
-__all__ = ["EntrySummary", "ValidationContext", "build_context", "context_for", "plugin_manifests"]
+__all__ = ["PLUGIN_SCHEMA_NAME", "EntrySummary", "ValidationContext", "build_context", "context_for", "plugin_manifests"]
+
+PLUGIN_SCHEMA_NAME = "params.schema.json"  # a plugin's models' parameter schemas, written by `plugin lock`
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ValidationContext:
     config: RegistryConfig
     plugin_models: dict[str, str] = field(default_factory=dict)  # runtime model -> plugin
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> template data
+    plugin_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugin model -> its params schema
 
     def is_known_model(self, model: str) -> bool:
         known = model in _schemacheck.runtime_models() or model in self.plugin_models
@@ -67,7 +70,27 @@ def build_context(paths: RegistryPaths, config: RegistryConfig) -> tuple[Validat
     templates: dict[str, dict[str, Any]] = {}
     for template in paths.template_files():
         templates[template.stem] = _read_quietly(template, problems)
-    return ValidationContext(config, plugin_models, templates), problems
+    schemas = {name: schema for manifest in plugin_manifests(paths, config)
+               for name, schema in _plugin_schemas(manifest.parent / PLUGIN_SCHEMA_NAME).items()}
+    return ValidationContext(config, plugin_models, templates, schemas), problems
+
+
+def _plugin_schemas(path: Path) -> dict[str, dict[str, Any]]:
+    """model -> params schema from a plugin's `params.schema.json` (none when absent or bad:
+    the plugin's checksums and `plugin verify` report a damaged file)."""
+    import json
+
+    try:
+        if path.is_symlink() or path.stat().st_size > 1_000_000:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    models = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(models, dict):
+        return {}
+    return {name: entry["params"] for name, entry in models.items()
+            if isinstance(entry, dict) and isinstance(entry.get("params"), dict)}
 
 
 def _read_quietly(path: Path, problems: list[Problem]) -> dict[str, Any]:

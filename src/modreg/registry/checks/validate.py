@@ -51,6 +51,7 @@ class ValidationReport:
     problems: list[Problem]
     files: int
     broken: int = 0  # artifact files missing or not matching their sha256: an integrity failure (exit 5)
+    tampered: int = 0  # plugin files not matching their manifest's sha256 (found by the plugin layer): exit 5
 
     @property
     def errors(self) -> int:
@@ -66,7 +67,8 @@ class ValidationReport:
         return self.errors == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"problems": [p.to_dict() for p in self.problems], "files": self.files, "ok": self.ok, "broken_artifacts": self.broken}
+        return {"problems": [p.to_dict() for p in self.problems], "files": self.files, "ok": self.ok, "broken_artifacts": self.broken,
+                "tampered_plugins": self.tampered}
 
 
 def validate_registry(paths: RegistryPaths, files: list[Path] | None = None, *, strict: bool = False) -> list[Problem]:
@@ -287,6 +289,7 @@ class _FileChecker:
         _entrychecks.check_dependency_ranges(self)
         _entrychecks.check_runtime(self)
         _entrychecks.check_surprises(self)
+        _entrychecks.check_finite_numbers(self)
 
     def _check_stem(self, key: str, what: str) -> None:
         name = self.data.get(key)

@@ -79,9 +79,11 @@ def current_view(data: Mapping[str, Any], label: str = CURRENT) -> View:
     return View(label, data)
 
 
-def version_view(name: str, data: Mapping[str, Any], version: str) -> View:
-    """The state of `version` of an entry: its history snapshot, or the descriptor itself for
-    `current` (and for the current version when history has no entry for it).
+def version_view(name: str, data: Mapping[str, Any], version: str,
+                 older: Mapping[str, Mapping[str, Any]] | None = None) -> View:
+    """The state of `version` of an entry: its history snapshot (the state it was cut with), the
+    descriptor itself for `current` (and for the current version when history lacks it), else
+    its state in `older` (states read from git, every key known).
 
     Raises:
         UsageError: `version` is not a semantic version.
@@ -96,7 +98,10 @@ def version_view(name: str, data: Mapping[str, Any], version: str) -> View:
             return _snapshot_view(item.version, item.snapshot)
     if _same_version(history.current, wanted):
         return View(history.current, data)
-    recorded = [item.version for item in history.items]
+    for label, state in (older or {}).items():
+        if _same_version(label, wanted):
+            return View(label, state)
+    recorded = [item.version for item in history.items] + [v for v in (older or {}) if v not in (i.version for i in history.items)]
     if history.current not in recorded:
         recorded.append(history.current)
     raise NotFound(
@@ -119,9 +124,10 @@ def _same_version(text: str, wanted: Version) -> bool:
         return False
 
 
-def diff_versions(name: str, data: Mapping[str, Any], old: str, new: str = CURRENT) -> EntryDiff:
+def diff_versions(name: str, data: Mapping[str, Any], old: str, new: str = CURRENT,
+                  older: Mapping[str, Mapping[str, Any]] | None = None) -> EntryDiff:
     """The differences between two versions of an entry (see `version_view`)."""
-    before, after = version_view(name, data, old), version_view(name, data, new)
+    before, after = version_view(name, data, old, older), version_view(name, data, new, older)
     return EntryDiff(name, before.label, after.label, compare(before, after))
 
 

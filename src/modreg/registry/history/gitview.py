@@ -180,7 +180,7 @@ def show_at(paths: RegistryPaths, name: str, revision: str) -> EntryAt:
             hint=f"did you mean `{close[0]}`?" if close else f"was it added later? `modreg diff --git {revision}` lists what changed since.",
         )
     relative, blob = found[stem]
-    data = _parse(repo.blobs([blob])[blob], revision, relative)
+    data = parse_blob(repo.blobs([blob])[blob], revision, relative)
     return EntryAt(stem, relative, _format(relative), data, revision=revision, commit=commit)
 
 
@@ -188,7 +188,7 @@ def _format(relative: str) -> str:
     return "toml" if relative.endswith(".toml") else "yaml"
 
 
-def _parse(raw: bytes, label: str, relative: str) -> dict[str, Any]:
+def parse_blob(raw: bytes, label: str, relative: str) -> dict[str, Any]:
     """Descriptor data from a blob; errors name `label:relative` (git's own notation)."""
     from modreg.registry.store.files import parse_text
 
@@ -250,7 +250,7 @@ def _read_side(
     problems = []
     for stem in wanted:
         try:
-            data[stem] = _parse(raw[stem], label, files[stem][0])
+            data[stem] = parse_blob(raw[stem], label, files[stem][0])
         except ModregError as error:
             problems.append(problem_from_error(error))
     return data, problems

@@ -1,22 +1,23 @@
 """Version history: `modreg version` (a new version with a [[history]] entry) and `modreg history`.
 
-A bump appends one `[[history]]` entry for the new version: its date, the summary of what
-changed, the files attached to it (`--artifact`, path + sha256) and a snapshot of the entry's
-status, runtime, performance, dependencies and metadata, so that `modreg diff NAME A B`
-compares versions without git. The new version must be greater than the current one; the
+A bump records the outgoing version when a hand edit left it out of `[[history]]` (its state
+now) and appends an entry for the new version: its date, the summary of
+what changed, the files attached to it (`--artifact`, path + sha256) and a snapshot of the
+entry's status, runtime, performance, dependencies and metadata, so that `modreg diff NAME A B`
+compares every version the entry has had without git (see `mutation/recorded.py`). The new version must be greater than the current one; the
 registry's `[history] max_history` keeps only the newest entries.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import Conflict, UsageError
 from modreg.registry.history.lifecycle import check_transition
+from modreg.registry.mutation.recorded import SNAPSHOT_KEYS, snapshot, with_current_version
 from modreg.registry.store.versions import BUMP_PARTS, Version
 
 if TYPE_CHECKING:
@@ -30,11 +31,9 @@ __all__ = [
     "current_version",
     "next_version",
     "read_history",
+    "with_git_versions",
     "snapshot",
 ]
-
-SNAPSHOT_KEYS = ("status", "runtime", "performance", "dependencies", "metadata")
-
 
 def current_version(data: dict[str, Any], name: str) -> Version:
     """The entry's `version`, parsed; UsageError naming the entry when it is not semver."""
@@ -59,15 +58,6 @@ def next_version(current: Version, *, part: str | None, to: str | None) -> Versi
     return new
 
 
-def snapshot(data: dict[str, Any]) -> dict[str, Any]:
-    """What a version records of its entry, copied: every key of SNAPSHOT_KEYS, an absent
-    table as `{}`, so that a later diff knows it was absent rather than not recorded."""
-    recorded: dict[str, Any] = {"status": data.get("status", "active")}
-    for key in SNAPSHOT_KEYS[1:]:
-        recorded[key] = copy.deepcopy(data[key]) if isinstance(data.get(key), dict) else {}
-    return recorded
-
-
 def bumped(
     data: dict[str, Any],
     *,
@@ -86,12 +76,11 @@ def bumped(
     if not message.strip():
         raise UsageError("A new version needs a message: what changed.", hint='e.g. -m "input_size 24 -> 36".')
     new_version = str(next_version(current_version(data, name), part=part, to=to))
-    item = _history_item(data, new_version, message.strip(), today, artifacts)
-    new = copy.deepcopy(data)
-    history = new.get("history", [])
-    if not isinstance(history, list):
+    if not isinstance(data.get("history", []), list):
         raise UsageError(f"`{name}` has a `history` that is not a list of tables; nothing was written.", hint="fix it by hand (`modreg validate` shows where).")
-    new["history"] = [*history, item][-max(max_history, 1) :]
+    new = with_current_version(data, today)  # the outgoing version, when a hand edit left it out
+    item = _history_item(data, new_version, message.strip(), today, artifacts)
+    new["history"] = [*new["history"], item][-max(max_history, 1) :]
     new["version"] = new_version
     new["updated"] = today
     if artifacts:
@@ -122,6 +111,7 @@ class HistoryItem:
     summary: str
     artifacts: list[dict[str, str]] = field(default_factory=list)
     snapshot: dict[str, Any] | None = None
+    source: str = "history"  # "history" ([[history]]) or "git:<commit>" (read from git)
 
 
 @dataclass(frozen=True)
@@ -153,3 +143,29 @@ def read_history(name: str, data: dict[str, Any]) -> History:
         if isinstance(item, dict)
     ]
     return History(name, str(data.get("version", "")), items)
+
+
+def with_git_versions(history: History, found: Mapping[str, Any]) -> History:
+    """`history` plus the versions git knows that [[history]] lacks (`GitVersion`s by version),
+    in version order; the current version is the descriptor, so it is never added."""
+    have = {item.version for item in history.items} | {history.current}
+    extra = [HistoryItem(v.version, _date(v.date), f"read from git (commit {v.commit[:12]}); not in [[history]]",
+                         snapshot={k: v.data[k] for k in SNAPSHOT_KEYS if k in v.data}, source=f"git:{v.commit}")
+             for v in found.values() if v.version not in have]
+    if not extra:
+        return history
+    return History(history.name, history.current, sorted([*history.items, *extra], key=_version_order))
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _version_order(item: HistoryItem) -> tuple[int, Any]:
+    try:
+        return (0, Version.parse(item.version))
+    except UsageError:
+        return (1, item.version)

@@ -122,7 +122,7 @@ def _refuse(item: Staged, problems: list[Problem]) -> None:
     if not problems:
         return
     first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    more = f" (and {len(problems) - 1} more, each listed above)" if len(problems) > 1 else ""
     elsewhere = Path(first.path).name != item.path.name
     if item.source is not None and not elsewhere:
         location: dict[str, Any] = {"path": item.source, "line": first.line, "col": first.col}
@@ -137,10 +137,12 @@ def _refuse(item: Staged, problems: list[Problem]) -> None:
         raise Conflict(
             f"{subject}: {first.message}{more}; nothing was written.",
             hint=f"change {first.path} first" + (f": {first.hint}" if first.hint else "."),
+            problems=problems if len(problems) > 1 else (),
             **location,
         )
     raise UsageError(
         f"{subject}: {first.message}{more}; nothing was written.",
         hint=first.hint or "fix the values given, or edit the file by hand and run `modreg validate`.",
+        problems=problems if len(problems) > 1 else (),
         **location,
     )

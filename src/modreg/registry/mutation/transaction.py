@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modreg.errors import ModregError, UsageError
+from modreg.registry.mutation.recorded import FIRST_SUMMARY, RECORDED_SUMMARY, find_item, with_current_version
 from modreg.registry.search.entries import find_entry, require_free_name
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.store.lock import DEFAULT_TIMEOUT, registry_lock
@@ -128,26 +129,32 @@ class Transaction:
         path = find_entry(self.paths, name)
         earlier = next((item for item in self.staged if item.path == path and item.new_data is not None), None)
         if earlier is not None:  # a second change to the same entry builds on the first
-            new = change(copy.deepcopy(earlier.new_data))
+            new = _recorded(earlier.new_data, change(copy.deepcopy(earlier.new_data)))
             earlier.new_text = apply_changes(earlier.new_text or "", earlier.fmt, earlier.new_data or {}, new, CANONICAL_ORDER)
             earlier.new_data = new
             return
         doc = read_document(path)
-        new = change(copy.deepcopy(doc.data))
+        new = _recorded(doc.data, change(copy.deepcopy(doc.data)))
         text = apply_changes(doc.text, doc.fmt, doc.data, new, CANONICAL_ORDER)
         self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, text, doc.sha256, doc.data, new))
 
     def create(self, data: dict[str, Any], fmt: str, *, text: str | None = None, source: Path | None = None) -> None:
         """Stage a new entry: `text` as given (adopted from `source`), else `data` in canonical order."""
-        from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
+        from modreg.registry.store.descriptor import CANONICAL_ORDER, dumps_toml, dumps_yaml
+        from modreg.registry.store.edits import apply_changes
 
         name = data.get("name")
         if not isinstance(name, str):
             raise UsageError("A descriptor needs a `name` (a string).", hint="add `name = \"...\"`, the same as the file's stem.", path=source)
         require_free_name(self.paths, name)
         suffix = source.suffix if source is not None else ".yaml" if fmt == "yaml" else ".toml"
+        first = FIRST_SUMMARY if not data.get("history") else RECORDED_SUMMARY
+        recorded = with_current_version(data, dt.date.today(), summary=first)  # the first version is in its history
         if text is None:
-            text = dumps_yaml(data) if fmt == "yaml" else dumps_toml(data)
+            text = dumps_yaml(recorded) if fmt == "yaml" else dumps_toml(recorded)
+        elif recorded is not data:
+            text = apply_changes(text, fmt, data, recorded, CANONICAL_ORDER)
+        data = recorded
         path = self.paths.models / f"{name}{suffix}"
         self.staged.append(Staged(name, path, fmt, None, text, None, {}, data, source=source))
 
@@ -174,15 +181,19 @@ class Transaction:
         return self.results
 
     def _finish(self, item: Staged) -> Mutation:
-        from modreg.registry.store.audit import append_audit, make_entry, summarize_changes
+        from modreg.registry.store.audit import append_audit, make_entry, retract_audit, summarize_changes
 
         diff = _unified_diff(self.paths, item)
         changes = _changes(item, summarize_changes)
         version = (item.new_data or item.old_data).get("version")
         written = bool(diff) and not self.dry_run
-        if written:
-            _write(item)
-            append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
+        if written:  # the audit line first: a change the log cannot record is not made
+            before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
+            try:
+                _write(item)
+            except BaseException:
+                retract_audit(self.paths, before)
+                raise
         action = "create" if item.old_text is None else "delete" if item.new_text is None else "update"
         return Mutation(
             self.command, item.name, item.path, action, diff, changes, _text_or_none(version), written, self.dry_run, item.trash
@@ -241,6 +252,20 @@ def create_entry(
 # ----- Output -----
 
 
+def _recorded(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new`, plus the version `old` had when a change did anything and that version was
+    missing from [[history]] (snapshotted as it was before the change)."""
+    from modreg.registry.store.edits import same
+
+    if same(old, new):
+        return new
+    before = with_current_version(old, dt.date.today())
+    history = new.get("history", [])
+    if before is not old and isinstance(history, list) and find_item(history, before["history"][-1]["version"]) is None:
+        new = {**new, "history": [*history, before["history"][-1]]}
+    return with_current_version(new, dt.date.today())
+
+
 def _unified_diff(paths: RegistryPaths, item: Staged) -> str:
     relative = item.path.relative_to(paths.root).as_posix()
     before = (item.old_text or "").splitlines(keepends=True)
@@ -260,15 +285,21 @@ def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str
 
 
 def _write(item: Staged) -> None:
+    """Write (or move away) one file; UsageError naming it when the disk refuses."""
     from modreg._fs import write_atomic
 
-    if item.new_text is not None:
-        write_atomic(item.path, item.new_text)
-    elif item.trash is not None:
-        item.trash.parent.mkdir(parents=True, exist_ok=True)
-        item.path.replace(item.trash)
-    else:
-        item.path.unlink()
+    try:
+        if item.new_text is not None:
+            write_atomic(item.path, item.new_text)
+        elif item.trash is not None:
+            item.trash.parent.mkdir(parents=True, exist_ok=True)
+            item.path.replace(item.trash)
+        else:
+            item.path.unlink()
+    except OSError as error:
+        raise UsageError(f"modreg cannot write {item.path} ({error.strerror or error}); it is unchanged.",
+                         hint="check the folder's permissions and free disk space, then run the command again.",
+                         path=item.path) from None
 
 
 def _trash_target(folder: Path, path: Path) -> Path:

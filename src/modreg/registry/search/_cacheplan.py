@@ -1,6 +1,8 @@
 """Planning a cache refresh: what changed in models/ since the cache last looked.
 
-`scan` lists the descriptor files with their size and mtime_ns; `Plan` compares that listing
+`scan` lists the descriptor files with their size and a stamp (mtime_ns, ctime_ns and inode:
+a same-size edit whose mtime was put back, as `git checkout`, `cp -p` or `rsync -t` can do,
+still changes the ctime, which no user can set); `Plan` compares that listing
 with the stored rows (hashing only files whose stat changed, or whose row is racy) and sorts
 every file into unchanged, touched (same bytes), renamed (same bytes, new name), to parse, or
 vanished. See `registry.cache` for the rules.
@@ -30,8 +32,9 @@ class Plan:
     """What a refresh must do, from the listing of models/ and the stored rows."""
 
     folder: Path
-    listing: dict[str, tuple[int, int]]  # file -> (size, mtime_ns)
-    rows: Mapping[str, tuple[int, int, int, str]]  # file -> (size, mtime_ns, racy, sha256)
+    listing: dict[str, tuple[int, str]]  # file -> (size, stamp)
+    rows: Mapping[str, tuple[int, str, int, str]]  # file -> (size, stamp, racy, sha256)
+    verify: bool = False  # hash every file, whatever its stat says (`--check`)
     touched: list[str] = field(default_factory=list)  # same content (or renamed): update the stat
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new), same content
     to_parse: list[str] = field(default_factory=list)
@@ -41,7 +44,7 @@ class Plan:
         gone = {self.rows[name][3]: name for name in sorted(self.rows.keys() - self.listing.keys())}
         for name, stat in sorted(self.listing.items()):
             row = self.rows.get(name)
-            if row is not None and (row[0], row[1]) == stat and not row[2]:
+            if row is not None and (row[0], row[1]) == stat and not row[2] and not self.verify:
                 continue
             if row is None and not gone:
                 self.to_parse.append(name)
@@ -57,9 +60,9 @@ class Plan:
         self.vanished = sorted(gone.values())
 
 
-def scan(folder: Path) -> dict[str, tuple[int, int]]:
-    """`{file name: (size, mtime_ns)}` of the descriptor files directly in `folder`."""
-    listing: dict[str, tuple[int, int]] = {}
+def scan(folder: Path) -> dict[str, tuple[int, str]]:
+    """`{file name: (size, stamp)}` of the descriptor files directly in `folder`."""
+    listing: dict[str, tuple[int, str]] = {}
     try:
         items = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -70,17 +73,19 @@ def scan(folder: Path) -> dict[str, tuple[int, int]]:
         try:
             if item.is_file():
                 stat = item.stat()
-                listing[item.name] = (stat.st_size, stat.st_mtime_ns)
+                listing[item.name] = (stat.st_size, f"{stat.st_mtime_ns}.{stat.st_ctime_ns}.{stat.st_ino}")
         except FileNotFoundError:
             continue
     return listing
 
 
-def listing_digest(listing: dict[str, tuple[int, int]]) -> str:
-    """A hash of every (file, size, mtime_ns): equal listings, equal digests."""
+def listing_digest(listing: dict[str, tuple[int, str]]) -> str:
+    """A hash of every (file, size, stamp): equal listings, equal digests."""
     text = "\n".join(f"{name}\0{size}\0{mtime}" for name, (size, mtime) in sorted(listing.items()))
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
-def is_racy(now: int, mtime_ns: int) -> int:
-    return int(now - mtime_ns < RACY_NS)
+def is_racy(now: int, stamp: str) -> int:
+    """1 when the file's newest time (mtime or ctime) is within RACY_NS of `now`."""
+    mtime, ctime = (int(part) for part in stamp.split(".")[:2])
+    return int(now - max(mtime, ctime) < RACY_NS)

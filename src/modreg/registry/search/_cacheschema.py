@@ -12,7 +12,7 @@ from modreg.registry.search._ranking import SEARCH_COLUMNS
 
 __all__ = ["FORMAT", "code_fingerprint", "has_fts5", "has_meta", "make_cache_folder", "schema_statements"]
 
-FORMAT = "1"
+FORMAT = "2"
 
 # The code that decides what the cache holds (parsed data and errors, facets, ranking text,
 # rendered fragments): when any of it changes, the cache starts afresh.
@@ -70,7 +70,7 @@ def schema_statements(backend: str) -> list[str]:
             id INTEGER PRIMARY KEY,
             file TEXT NOT NULL UNIQUE,
             size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
+            mtime_ns TEXT NOT NULL,  -- the stamp: mtime_ns.ctime_ns.inode
             racy INTEGER NOT NULL,
             sha256 TEXT NOT NULL,
             name TEXT, version TEXT, category TEXT, status TEXT, summary TEXT,

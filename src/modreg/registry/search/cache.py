@@ -8,11 +8,12 @@ fragments that `modreg index` reuses.
 
 `refresh()` makes it agree with the files, touching only what changed:
 
-- when the listing of models/ (names, sizes, mtimes) hashes to what was stored last time and
+- when the listing of models/ (names, sizes, stamps) hashes to what was stored last time and
   no row was racy then, nothing has changed and nothing more is read;
-- a file whose size and mtime_ns match its row is trusted, unless the row is *racy* (stored
-  within `RACY_NS` of the file's mtime, when a same-size edit in the same clock tick would
-  keep the mtime: git's "racily clean" problem); a racy row is re-hashed;
+- a file whose size and stamp (mtime_ns, ctime_ns, inode) match its row is trusted, unless the
+  row is *racy* (stored within `RACY_NS` of the file's newest time, when a same-size edit in the
+  same clock tick would keep it: git's "racily clean" problem); a racy row is re-hashed;
+- `refresh(verify=True)` (what `--check` uses) hashes every file: a check never trusts a stat;
 - a file whose stat changed is hashed; the same hash only updates the stat;
 - a new file whose hash is that of a vanished one is a rename: its row moves, unparsed;
 - anything else is parsed (in worker processes when there are many); rows of vanished files
@@ -156,9 +157,10 @@ class RegistryCache(OutputMemo):
 
     # ----- refreshing -----
 
-    def refresh(self) -> Refresh:
-        """Bring the cache up to date with models/ (see the module's docstring)."""
-        parsed = self._guarded(self._update)
+    def refresh(self, *, verify: bool = False) -> Refresh:
+        """Bring the cache up to date with models/ (see the module's docstring). With `verify`
+        every file is hashed whatever its stat says: a check must not trust a stat."""
+        parsed = self._guarded(lambda: self._update(verify))
         problems = self._guarded(self._problems)
         return Refresh(parsed, problems, self.backend, self.persistent)
 
@@ -185,14 +187,14 @@ class RegistryCache(OutputMemo):
         rows = self.conn.execute("SELECT file, error FROM files WHERE error IS NOT NULL ORDER BY file")
         return [problem_of(self.paths.models / name, error) for name, error in rows]
 
-    def _update(self) -> list[str]:
+    def _update(self, verify: bool = False) -> list[str]:
         listing = scan(self.paths.models)
         digest = listing_digest(listing)
-        if self.conn.execute("SELECT 1 FROM meta WHERE key='listing' AND value=?", (digest,)).fetchone():
+        if not verify and self.conn.execute("SELECT 1 FROM meta WHERE key='listing' AND value=?", (digest,)).fetchone():
             return []  # every file as when last stored, and no row was racy then
         rows = {row[0]: row[1:] for row in self.conn.execute("SELECT file, size, mtime_ns, racy, sha256 FROM files")}
         now = time.time_ns()
-        plan = Plan(self.paths.models, listing, rows)
+        plan = Plan(self.paths.models, listing, rows, verify=verify)
         results = parse_files([self.paths.models / name for name in plan.to_parse], self.fragment_renderer)
         self._write(plan, results, now, digest)
         return plan.to_parse

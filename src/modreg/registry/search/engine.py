@@ -23,12 +23,11 @@ from typing import Any
 from modreg.errors import Problem, UsageError
 from modreg.registry.search._ranking import intent_score, query_terms
 from modreg.registry.search.cache import CachedEntry, Filters, RegistryCache
+from modreg.registry.search.choices import CATEGORIES, STATUSES, check_choices
 from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["CATEGORIES", "STATUSES", "Hit", "SearchQuery", "SearchResult", "known_fields", "search"]
 
-CATEGORIES = ("basic", "recurrent", "advanced", "transformer", "specialized", "custom")
-STATUSES = ("active", "deprecated", "archived")
 # What `modreg bench --record` writes under [performance] (DESIGN.md section 2).
 PERFORMANCE_FIELDS = ("dataset", "horizon", "windows", "mase", "smape", "mae", "rmse", "crps", "fit_seconds",
                       "predict_seconds", "windows_per_second", "parameters", "measured", "modreg_version")
@@ -171,21 +170,13 @@ def _check(query: SearchQuery) -> Any:
     """The parsed `--where` expression (or None), after checking every option."""
     from modreg.registry.search.query import parse_where
 
-    _check_choices("category", query.categories, CATEGORIES)
-    _check_choices("status", query.statuses, STATUSES)
+    check_choices("category", query.categories, CATEGORIES)
+    check_choices("status", query.statuses, STATUSES)
     if query.limit is not None and query.limit < 0:
         raise UsageError(f"--limit must be 0 or more, not {query.limit}.", hint="--limit 0 shows every match.")
     if query.sort is not None and not query.sort.lstrip("-"):
         raise UsageError("--sort needs a field name.", hint="e.g. --sort name, --sort -performance.mase, --sort score.")
     return parse_where(query.where) if query.where is not None else None
-
-
-def _check_choices(option: str, given: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-    for value in given:
-        if value.casefold() not in allowed:
-            close = difflib.get_close_matches(value.casefold(), allowed, n=1, cutoff=0.5)
-            hint = f"did you mean `{close[0]}`? " if close else ""
-            raise UsageError(f"`{value}` is not a {option}.", hint=f"{hint}choose one of: {', '.join(allowed)}.")
 
 
 def _fields_read(expression: Any, sort: str | None) -> list[tuple[str, int]]:

@@ -122,7 +122,10 @@ def list_rows(
     are parsed.
     """
     from modreg.registry.search.cache import Filters, RegistryCache
+    from modreg.registry.search.choices import CATEGORIES, STATUSES, check_choices
 
+    check_choices("category", _one(category), CATEGORIES)
+    check_choices("status", _one(status), STATUSES)
     filters = Filters(categories=_one(category), statuses=_one(status), tags=tuple(tags))
     with RegistryCache(paths) as cache:
         refreshed = cache.refresh()

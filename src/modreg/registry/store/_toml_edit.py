@@ -2,8 +2,9 @@
 
 tomlkit re-renders an untouched document byte for byte, so changes made through it show up
 as exactly the changed lines. New values keep the style of the ones they replace (a
-multi-line string stays multi-line); new tables get a blank line on either side, and nested
-tables inside `[[array]]` entries are written inline, as `snapshot = { ... }` is.
+multi-line string stays multi-line); new tables get a blank line on either side, and tables
+nested in a new `[[array]]` entry are written as sub-tables (`[history.snapshot.runtime]`), one
+key per line, so that a later change to them diffs as the lines that changed.
 """
 
 from __future__ import annotations
@@ -66,13 +67,31 @@ def _append(target: Any, items: list[Any]) -> None:
             target.append(to_item(item, inline=True))
         return
     for item in items:
-        table = to_item(item, inline=False, in_array=True)
+        table = to_item(item, inline=False)
         last = target[-1] if len(target) else None
         if last is not None and not last.as_string().endswith("\n\n"):
-            _end_with_blank_line(last)
+            _end_with_blank_line(_innermost(last))
         elif last is not None:
-            _end_with_blank_line(table)
+            _end_with_blank_line(_innermost(table))
         target.append(table)
+
+
+def _innermost(table: Any) -> Any:
+    """The table whose lines come last in `table`'s text: its last sub-table, recursively."""
+    from tomlkit.items import Table
+
+    while True:
+        values = list(table.value.body)
+        last = next((item for _, item in reversed(values) if item is not None and not _is_whitespace(item)), None)
+        if not isinstance(last, Table):
+            return table
+        table = last
+
+
+def _is_whitespace(item: Any) -> bool:
+    from tomlkit.items import Comment, Whitespace
+
+    return isinstance(item, (Whitespace, Comment))
 
 
 def _end_with_blank_line(table: Any) -> None:
@@ -127,8 +146,8 @@ def _multiline(text: str, *, literal: bool = False) -> Any:
     return tomlkit.parse(f"v = {raw[:3]}\n{raw[3:]}")["v"]
 
 
-def to_item(value: Any, *, inline: bool, in_array: bool = False) -> Any:
-    """A tomlkit item for a plain value: tables (inline inside arrays), arrays, scalars."""
+def to_item(value: Any, *, inline: bool) -> Any:
+    """A tomlkit item for a plain value: tables (sub-tables unless `inline`), arrays, scalars."""
     import tomlkit
 
     if isinstance(value, Mapping) and inline:
@@ -136,7 +155,7 @@ def to_item(value: Any, *, inline: bool, in_array: bool = False) -> Any:
     if isinstance(value, Mapping):
         table = tomlkit.table()
         for key, child in value.items():
-            table[key] = to_item(child, inline=in_array)
+            table[key] = to_item(child, inline=False)
         return table
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value) and not inline:
         return _aot(value)
@@ -172,9 +191,9 @@ def _aot(value: list[Mapping[str, Any]]) -> Any:
 
     aot = tomlkit.aot()
     for index, entry in enumerate(value):
-        table = to_item(entry, inline=False, in_array=True)
+        table = to_item(entry, inline=False)
         if index < len(value) - 1:
-            table.add(tomlkit.nl())
+            _innermost(table).add(tomlkit.nl())
         aot.append(table)
     return aot
 

@@ -9,6 +9,7 @@ it describes what happened, not what the registry is.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import getpass
 import json
 import os
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modreg.errors import IntegrityError
+from modreg.errors import IntegrityError, Problem, UsageError
 from modreg.registry.store.layout import RegistryPaths
 
 _MAX_TEXT = 80
@@ -65,35 +66,99 @@ def make_entry(command: str, name: str, changes: dict[str, Any], version: str | 
     )
 
 
-def append_audit(paths: RegistryPaths, entry: AuditEntry) -> None:
-    """Append `entry` as one line; the caller holds the registry lock."""
+def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
+    """Append `entry` as one whole line and return the log's size before it (for `retract_audit`).
+
+    The caller holds the registry lock. A line that cannot be written whole (a full disk, a
+    file-size limit) is cut off again and the command fails: the log never keeps half a line,
+    and an older torn last line gets its newline first so the next entry is not glued to it.
+
+    Raises:
+        UsageError: the line could not be written (nothing of it is left in the log).
+    """
     line = json.dumps(entry.to_dict(), sort_keys=True, ensure_ascii=False, default=_json_default) + "\n"
-    fd = os.open(paths.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
+        fd = os.open(paths.audit_log, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise _unwritable(paths, error) from None
+    try:
+        start = os.fstat(fd).st_size
+        data = (b"\n" if start and _last_byte(fd, start) != b"\n" else b"") + line.encode("utf-8")
+        try:
+            _write_whole(fd, data)
+            os.fsync(fd)
+        except OSError as error:
+            os.ftruncate(fd, start)
+            raise _unwritable(paths, error) from None
+        return start
     finally:
         os.close(fd)
 
 
-def read_audit(paths: RegistryPaths, name: str | None = None) -> list[AuditEntry]:
+def retract_audit(paths: RegistryPaths, size: int) -> None:
+    """Cut the log back to `size` bytes (remove it when it was new): the change its last line
+    records was not made."""
+    if size == 0:
+        paths.audit_log.unlink(missing_ok=True)
+        return
+    with open(paths.audit_log, "r+b") as handle:
+        handle.truncate(size)
+
+
+def _write_whole(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "no space left for the audit line")
+        view = view[written:]
+
+
+def _last_byte(fd: int, size: int) -> bytes:
+    return os.pread(fd, 1, size - 1)
+
+
+def _unwritable(paths: RegistryPaths, error: OSError) -> UsageError:
+    return UsageError(f"modreg cannot write the audit log {paths.audit_log} ({error.strerror or error}); nothing was changed.",
+                      hint="free disk space or raise the file-size limit, then run the command again.", path=paths.audit_log)
+
+
+class AuditLog(list[AuditEntry]):
+    """The entries read, oldest first, and the lines that are not entries (`problems`)."""
+
+    def __init__(self, entries: list[AuditEntry], problems: list[Problem], lines: int) -> None:
+        super().__init__(entries)
+        self.problems = problems
+        self.lines = lines
+
+    @property
+    def torn_only(self) -> bool:
+        """True when the only bad line is the last one: a write cut short, not a corrupt log."""
+        return all(problem.line == self.lines for problem in self.problems)
+
+
+def read_audit(paths: RegistryPaths, name: str | None = None) -> AuditLog:
     """Every audit entry, oldest first; only those about `name` when given (any case).
 
-    Raises:
-        IntegrityError: a line is not a JSON audit entry (names the line).
+    A line that is not an audit entry (a write cut short, two lines a merge joined) becomes a
+    Problem naming its line, and reading goes on.
     """
     if not paths.audit_log.is_file():
-        return []
+        return AuditLog([], [], 0)
     wanted = name.casefold() if name is not None else None
-    entries = []
-    with paths.audit_log.open(encoding="utf-8") as handle:
+    entries, problems, number = [], [], 0
+    with paths.audit_log.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            entry = _parse_line(line, paths, number)
+            try:
+                entry = _parse_line(line, paths, number)
+            except IntegrityError as error:
+                problems.append(Problem(str(paths.audit_log), number, 1, error.message, hint=error.hint))
+                continue
             if wanted is None or entry.name.casefold() == wanted:
                 entries.append(entry)
-    return entries
+    return AuditLog(entries, problems, number)
 
 
 def _parse_line(line: str, paths: RegistryPaths, number: int) -> AuditEntry:
@@ -110,7 +175,7 @@ def _parse_line(line: str, paths: RegistryPaths, number: int) -> AuditEntry:
     except (ValueError, KeyError, TypeError) as error:
         raise IntegrityError(
             f"The audit log has a line that is not an audit entry ({error}).",
-            hint="fix or remove that line; a merge may have joined two lines.",
+            hint="remove that line: a write was cut short there, or a merge joined two lines.",
             path=paths.audit_log,
             line=number,
         ) from None

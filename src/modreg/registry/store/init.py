@@ -32,8 +32,8 @@ allowed_capabilities = []   # empty: any capability
 
 GITATTRIBUTES = """\
 audit.jsonl merge=union
-index/** linguist-generated=true
-reports/** linguist-generated=true
+index/** linguist-generated=true merge=modreg-generated
+reports/** linguist-generated=true merge=modreg-generated
 """
 
 GITIGNORE = """\
@@ -42,7 +42,11 @@ GITIGNORE = """\
 
 
 def init_registry(root: Path) -> RegistryPaths:
-    """Create a registry at `root`. Refuses (Conflict) when one is already there."""
+    """Create a registry at `root`. Refuses (Conflict) when one is already there.
+
+    A `.gitignore` or `.gitattributes` already in the folder keeps every line it has; only
+    modreg's missing lines are added.
+    """
     paths = RegistryPaths(root.resolve())
     if paths.config.exists():
         raise Conflict(
@@ -52,7 +56,23 @@ def init_registry(root: Path) -> RegistryPaths:
         )
     for folder in (paths.models, paths.plugins, paths.templates):
         folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(paths.root / ".gitattributes", GITATTRIBUTES)
-    write_atomic(paths.root / ".gitignore", GITIGNORE)
+    add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES)
+    add_missing_lines(paths.root / ".gitignore", GITIGNORE)
     write_atomic(paths.config, DEFAULT_CONFIG)
     return paths
+
+
+def add_missing_lines(path: Path, wanted: str) -> bool:
+    """Append to `path` the lines of `wanted` it lacks (compared without surrounding spaces);
+    create it when missing. True when the file changed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    have = {line.strip() for line in text.splitlines()}
+    missing = [line for line in wanted.splitlines() if line.strip() and line.strip() not in have]
+    if not missing and text:
+        return False
+    prefix = text if not text or text.endswith("\n") else text + "\n"
+    write_atomic(path, prefix + "".join(f"{line}\n" for line in missing))
+    return True

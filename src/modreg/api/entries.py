@@ -199,24 +199,38 @@ def version(
 
 
 def history(name: str, *, registry: str | Path | None = None) -> History:
-    """An entry's recorded versions, oldest first (`modreg history`)."""
+    """An entry's versions, oldest first (`modreg history`): its [[history]], plus versions that
+    only git remembers when the registry is a git repository."""
+    from modreg.registry.history.git_versions import versions_from_git
+    from modreg.registry.history.history import read_history, with_git_versions
     from modreg.registry.search.entries import load_entry
-    from modreg.registry.history.history import read_history
 
-    entry = load_entry(open_registry(registry), name)
-    return read_history(entry.name, entry.data)
+    paths = open_registry(registry)
+    entry = load_entry(paths, name)
+    recorded = read_history(entry.name, entry.data)
+    return with_git_versions(recorded, versions_from_git(paths, entry.path))
 
 
 def diff(name: str, old: str, new: str = "current", *, registry: str | Path | None = None) -> EntryDiff:
     """What differs between two versions of an entry (`modreg diff NAME A B`).
 
-    A version is one recorded in [[history]] (its snapshot), or `current`: the file as it is.
+    A version is the current one or `current` (the file as it is), one recorded in [[history]]
+    (its snapshot), or, in a git repository, one whose committed state git still has.
     """
+    from modreg.errors import NotFound
     from modreg.registry.history.diff import diff_versions
+    from modreg.registry.history.git_versions import versions_from_git
     from modreg.registry.search.entries import load_entry
 
-    entry = load_entry(open_registry(registry), name)
-    return diff_versions(entry.name, entry.data, old, new)
+    paths = open_registry(registry)
+    entry = load_entry(paths, name)
+    try:
+        return diff_versions(entry.name, entry.data, old, new)
+    except NotFound:
+        older = {v.version: v.data for v in versions_from_git(paths, entry.path).values()}
+        if not older:
+            raise
+        return diff_versions(entry.name, entry.data, old, new, older)
 
 
 def diff_git(revision: str, revision2: str | None = None, *, registry: str | Path | None = None) -> RegistryDiff:
