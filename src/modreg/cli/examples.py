@@ -15,7 +15,7 @@ _REG = "-r registry.example"
 _AIR = "registry.example/data/air_passengers.csv"
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "init": ("modreg init my-registry", "modreg init --json ."),
+    "init": ("modreg init my-registry", "modreg init my-registry --git-hooks --json"),
     "validate": (f"modreg {_REG} validate", f"modreg {_REG} validate --format github",
                  f"modreg {_REG} validate registry.example/models/NHITS.toml --strict"),
     "schema": ("modreg schema descriptor > descriptor.schema.json", "modreg schema NHITS", "modreg schema output.search"),
@@ -29,7 +29,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "models": ("modreg models", "modreg models --category recurrent", "modreg models --format json"),
     "run": (f"modreg {_REG} run NHITS --data {_AIR}",
             f"modreg run SeasonalNaive --data {_AIR} --horizon 12 --plot forecast.png",
-            f"modreg run Naive --data sales.csv --id-col store --time-col date --target-col sales --horizon 4"),
+            "modreg run Naive --data tests/data/us_change.csv --target-col income --horizon 4"),
     "templates": (f"modreg {_REG} templates", f"modreg {_REG} templates --format md"),
     "bench": (f"modreg {_REG} bench --all --data {_AIR} --windows 3 --quick",
               f"modreg bench Naive DLinear --data {_AIR} --horizon 12 --windows 3 --output cv.csv --plot bench.png",
