@@ -14,11 +14,16 @@ import tempfile
 import threading
 from pathlib import Path
 
+from modreg.errors import IntegrityError
+
 TEMP_PREFIX = ".modreg-tmp-"
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` atomically, creating parent folders as needed."""
+def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> None:
+    """Write `data` to `path` atomically, creating parent folders as needed. Inside a registry
+    (`root` given) no part of the path may be a symbolic link (`refuse_links`)."""
+    if root is not None:
+        refuse_links(root, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     mode = file_mode(path)
@@ -33,6 +38,28 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def refuse_links(root: Path, path: Path) -> None:
+    """IntegrityError when `path`, or any folder between `root` and it, is a symbolic link.
+
+    A registry arrives by `git clone`, and a committed symlink (`index/ -> /etc`, `audit.jsonl ->
+    ~/.bashrc`) would make modreg write where the registry's author chose. Nothing modreg writes
+    or opens for writing inside a registry may be a link.
+    """
+    root = Path(os.path.abspath(root))
+    target = Path(os.path.abspath(path))
+    try:
+        parts = target.relative_to(root).parts
+    except ValueError:
+        return  # not inside the registry (an output the user named): theirs to choose
+    current = root
+    for part in parts:
+        current = current / part
+        if os.path.islink(current):
+            raise IntegrityError(f"{current} is a symbolic link; modreg does not follow links inside a registry.",
+                                 hint="replace the link with a real file or folder (a cloned registry must not point outside itself).",
+                                 path=current)
 
 
 def file_mode(path: Path) -> int:

@@ -248,3 +248,28 @@ def test_run_takes_future_exogenous_values_from_futr(tmp_path: Path) -> None:
     assert lines[0] == "unique_id,ds,NHITS" and len(lines) == 9
     assert lines[1].startswith("US_consumption,2014-10-01,")
 
+
+
+def test_run_joins_static_exogenous_values_from_static() -> None:
+    data, static = ROOT / "tests" / "data" / "visnights.csv", ROOT / "tests" / "data" / "visnights_static.csv"
+    args = ["run", "NBEATSx", "--data", data, "--static", static, "--horizon", "4", "--param", "input_size=8",
+            "--param", "max_steps=2", "--param", "mlp_units=[[8, 8]]", "--param", 'stat_exog_list=["metro", "coastal"]']
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    assert len(_rows(result.stdout)) == 20 * 4
+    misnamed = invoke(*args[:-1], 'stat_exog_list=["Metro"]')
+    assert misnamed.exit_code == 2
+    assert "visnights_static.csv: stat_exog_list names 'Metro'" in misnamed.stderr
+    assert "columns found: metro, coastal" in misnamed.stderr
+
+
+def test_a_future_column_missing_from_futr_is_one_error(tmp_path: Path) -> None:
+    rows = (ROOT / "tests" / "data" / "us_change.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "hist.csv").write_text("\n".join(rows[:-8]) + "\n", encoding="utf-8")
+    future = ["unique_id,ds,income"] + [",".join(r.split(",")[:2] + [r.split(",")[3]]) for r in rows[-8:]]
+    (tmp_path / "fut.csv").write_text("\n".join(future) + "\n", encoding="utf-8")
+    result = invoke("run", "TiDE", "--data", tmp_path / "hist.csv", "--futr", tmp_path / "fut.csv", "--horizon", "8",
+                    "--param", "input_size=16", "--param", "max_steps=1", "--param", "hidden_size=8",
+                    "--param", 'futr_exog_list=["income", "production"]')
+    assert result.exit_code == 2
+    assert "fut.csv: the future values have no column 'production'" in result.stderr

@@ -115,3 +115,17 @@ def test_the_cache_gives_the_same_reports_as_the_files(example_registry: Path, t
     with RegistryCache(RegistryPaths(root)) as cache:
         entries, _ = read_entries(cache, strict=True)
         assert build_outputs(entries, ("report",), cache) == build_reports(_example_entries(root))
+
+
+def test_descriptor_text_cannot_forge_report_structure_or_html() -> None:
+    from modreg.outputs.reports import build_reports
+    from modreg.registry.store.facets import DataEntry
+
+    data = {"name": "Evil", "version": "1.0.0", "category": "basic", "status": "active",
+            "summary": "fine\x1b]52;c;aGk=\x07 <script>alert(1)</script>",
+            "description": "# Forged heading\n<img src=x onerror=alert(1)>\n\nplain *markdown* stays"}
+    report = build_reports([DataEntry.of("models/Evil.toml", data, "0" * 64)])["reports/registry_report.md"]
+    assert "\x1b" not in report and "\x07" not in report
+    assert "<script>" not in report and "<img" not in report and "&lt;script>" in report
+    assert "\n# Forged heading" not in report and "\\# Forged heading" in report
+    assert "plain *markdown* stays" in report

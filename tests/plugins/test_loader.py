@@ -351,7 +351,7 @@ def test_an_installed_plugin_is_listed_with_its_distribution(install_plugin: Cal
 
     install_plugin()
     [info] = [i for i in inspect_plugins(None) if i.source == "entry_point"]
-    assert (info.name, info.location, info.models, info.status) == ("ep-epmodel", "ep-epmodel 1.2.0", ("EPModel",), "verified")
+    assert (info.name, info.location, info.models, info.status) == ("ep-epmodel", "ep-epmodel 1.2.0", ("EPModel",), "installed (not verified)")
     resolve_model("EPModel")
     assert [i.status for i in inspect_plugins(None, "ep-epmodel")] == ["loaded"]
 
@@ -386,3 +386,12 @@ def test_validation_knows_installed_models(install_plugin: Callable[..., Install
         'schema_version = 1\nname = "Mean"\nversion = "1.0.0"\ncategory = "custom"\nstatus = "active"\n'
         'summary = "s"\nauthors = ["a"]\n\n[runtime]\nmodel = "EPModel"\n')
     assert validate_registry(RegistryPaths(empty_registry)) == []
+
+
+def test_an_installed_plugin_is_listed_as_not_verified_and_one_shadowing_a_builtin_is_refused(
+        install_plugin: Callable[..., InstalledPlugin]) -> None:
+    from modreg.plugins.inventory import inspect_plugins
+
+    install_plugin("NHITS")
+    [info] = [i for i in inspect_plugins(None) if i.source == "entry_point"]
+    assert info.status == "refused" and "built-in runtime model" in info.error.message

@@ -47,7 +47,8 @@ def emit_json(state: State, data: Any, *, kind: str | None = None) -> None:
 def github_annotation(level: str, path: str, line: int, col: int, message: str) -> str:
     """`::error file=F,line=L,col=C::message`, escaped as GitHub's workflow commands require."""
     escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{level} file={path},line={line},col={col}::{escaped}"
+    where = path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
+    return f"::{level} file={where},line={line},col={col}::{escaped}"
 
 
 def render_problems(state: State, report: Any, fmt: str) -> None:

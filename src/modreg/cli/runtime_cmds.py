@@ -60,6 +60,7 @@ def run(
     save: Annotated[Optional[Path], typer.Option("--save", help="Save the fitted model to this .npz file.")] = None,
     load: Annotated[Optional[Path], typer.Option("--load", help="Forecast with a model saved by --save.")] = None,
     futr: Annotated[Optional[Path], typer.Option("--futr", help="CSV of the future exogenous values for the horizon: unique_id,ds,<columns>.")] = None,
+    static: Annotated[Optional[Path], typer.Option("--static", help="CSV of static exogenous values, one row per series: unique_id,<columns>.")] = None,
     id_col: IdColOpt = "unique_id",
     time_col: TimeColOpt = "ds",
     target_col: TargetColOpt = "y",
@@ -77,7 +78,7 @@ def run(
     check_plot(plot)
     options: dict[str, Any] = dict(data=data, registry=state.registry, horizon=horizon, params=param or [],
                                    template=template, seed=seed, output=output, save=save, load=load, futr=futr,
-                                   id_col=id_col, time_col=time_col, target_col=target_col)
+                                   static=static, id_col=id_col, time_col=time_col, target_col=target_col)
     with run_progress(state) as progress:
         result = api.run(target, progress=progress, **options)
     _render_run(state, result, fmt)

@@ -7,7 +7,9 @@
 - `md`: a GitHub markdown table per table, its title as a heading;
 - `json`: the command's JSON document (as `--json`), which the command prints itself.
 
-A command builds `Table`s (title, columns, rows of text) and calls `print_tables`.
+A command builds `Table`s (title, columns, rows of text) and calls `print_tables`. Control
+characters and newlines in any cell are shown as escapes (`\x1b`, `\n`), so text from a
+descriptor can neither drive the terminal nor forge a row, in any format.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from modreg.cli.console import State
+from modreg.cli.console import State, escape_controls
 
 __all__ = ["FormatOpt", "Table", "TableFormat", "cell", "print_tables", "table_of"]
 
@@ -75,7 +77,7 @@ def print_tables(state: State, tables: Sequence[Table], fmt: TableFormat | None,
     column to a terminal's width (never off a terminal)."""
     chosen = fmt or TableFormat.table
     blocks = []
-    for table in tables:
+    for table in map(_escaped, tables):
         if chosen is TableFormat.tsv:
             blocks.append(_tsv(table, titled=len(tables) > 1))
         elif chosen is TableFormat.md:
@@ -86,6 +88,15 @@ def print_tables(state: State, tables: Sequence[Table], fmt: TableFormat | None,
             blocks.append(_columns(table, state.out.width - 1 if cut_last and state.out.is_terminal else None))
     if blocks:
         typer.echo("\n\n".join(blocks))  # as it is: rich would expand the tabs of tsv
+
+
+def _escaped(table: Table) -> Table:
+    def clean(text: str) -> str:
+        return escape_controls(text, newlines=True)
+
+    return Table([clean(c) for c in table.columns], [[clean(c) for c in row] for row in table.rows],
+                 clean(table.title) if table.title else None, clean(table.caption) if table.caption else None,
+                 frozenset(clean(c) for c in table.right))
 
 
 def _tsv(table: Table, titled: bool) -> str:

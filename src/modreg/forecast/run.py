@@ -25,6 +25,7 @@ from modreg.errors import NotFound, UsageError
 from modreg.forecast.resolve import provide_model
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.data import SeriesFrame, write_forecasts_csv
+from modreg.runtime.data.static_csv import attach_static, read_static_csv
 from modreg.runtime.factory import create, get_model, list_models, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param
@@ -107,6 +108,7 @@ def run(
     save: str | Path | None = None,
     load: str | Path | None = None,
     futr: str | Path | Any | None = None,
+    static: str | Path | None = None,
     progress: RunProgress | None = None,
     id_col: str = "unique_id",
     time_col: str = "ds",
@@ -116,6 +118,7 @@ def run(
 
     `data` (and `futr`) is a CSV path or a pandas DataFrame whose series, time and target
     columns are `id_col`, `time_col` and `target_col`; `params` are `key=value` strings or a dict.
+    `static` is a CSV of static exogenous values, `unique_id,<columns>`, joined to `data`'s series.
 
     Raises:
         NotFound: no entry or runtime model named `target`, no data file, no template.
@@ -127,10 +130,10 @@ def run(
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
         model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
-        frame = source.read(declared_exog([model.get_params()]))
+        frame = _read(source, model.get_params(), static)
     else:
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
-        frame = source.read(declared_exog([used]))
+        frame = _read(source, used, static)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
     future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
     started = time.perf_counter()
@@ -147,6 +150,23 @@ def run(
 
 def _text(path: str | Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+def _read(source: SeriesSource, params: Mapping[str, Any], static: str | Path | None) -> SeriesFrame:
+    """The data with the columns `params` declare exogenous, and the static file's joined to it."""
+    frame = source.read(declared_exog([params]))
+    if static is not None:
+        frame = attach_static(frame, read_static_csv(static))
+    _check_static(params, frame, static)
+    return frame
+
+
+def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | None) -> None:
+    """With --static, a stat_exog_list column found in neither file is one error naming the static file."""
+    missing = [c for c in params.get("stat_exog_list") or () if c not in frame.exog]
+    if static is not None and missing:
+        raise UsageError(f"stat_exog_list names '{missing[0]}', which is a column of neither the static file "
+                         "nor the data.", hint=f"columns found: {', '.join(frame.exog) or '(none)'}", path=static)
 
 
 def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,

@@ -215,7 +215,7 @@ def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str
     written = []
     for relative, text in outputs.items():
         if _current(paths, relative) != text:
-            write_atomic(paths.root / relative, text)
+            write_atomic(paths.root / relative, text, root=paths.root)
             written.append(relative)
     return written
 

@@ -78,7 +78,36 @@ def _cell(value: Any) -> str:
         return ", ".join(_cell(item) for item in value)
     if isinstance(value, Mapping):
         return ", ".join(f"{key}: {_cell(item)}" for key, item in value.items())
-    return " ".join(str(value).split()).replace("|", "\\|")
+    return _no_html(_printable(" ".join(str(value).split()))).replace("|", "\\|")
+
+
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def _printable(text: str) -> str:
+    """`text` without control characters (escape sequences cannot reach a reader's terminal)."""
+    return text.translate(_CONTROL)
+
+
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _no_html(text: str) -> str:
+    """HTML in a descriptor shows as text: a `<` that could open a tag, script or comment is
+    written `&lt;` (a `<2` in a version range stays as it is)."""
+    return _TAG_OPEN.sub("&lt;", text)
+
+
+def _prose(text: str) -> str:
+    """A description as markdown that cannot forge the report's structure: no HTML, and a line
+    that would open a heading, a horizontal rule or a setext underline is escaped."""
+    lines = []
+    for line in _no_html(_printable(text)).splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("#") or (stripped and set(stripped) <= set("=-*_ ") and len(stripped.replace(" ", "")) >= 3):
+            line = line[: len(line) - len(stripped)] + "\\" + stripped
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _code(values: list[str]) -> str:
@@ -130,7 +159,7 @@ def _model_section(entry: Entry, anchors: Mapping[str, str]) -> list[str]:
         lines += [f"*{_cell(entry.summary)}*", ""]
     lines += _table(["Field", "Value"], _facts(entry))
     if text(data, "description").strip():
-        lines += [text(data, "description").strip(), ""]
+        lines += [_prose(text(data, "description").strip()), ""]
     lines += _versions(data)
     lines += _performance(data)
     lines += _dependencies(data, anchors)

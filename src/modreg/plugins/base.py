@@ -111,7 +111,8 @@ class PluginInfo:
         summary: the manifest's summary, or the distribution's.
         authors: the manifest's authors (empty for installed plugins).
         status: "verified" (every check passed, no code ran), "loaded" (imported, models
-            registered), "installed" (an entry point not imported yet), "refused" (a check
+            registered), "installed (not verified)" (an entry point not imported yet: installed code is
+            trusted as installed, no checksum is checked), "refused" (a check
             failed before any code ran), "failed" (its code raised or broke the contract).
         error: why it is refused or failed.
     """

@@ -14,12 +14,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modreg._isolation import python_module_command, safe_sys_path
 from modreg.errors import CheckFailed, ExitCode, ModregError
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def check_health(paths: RegistryPaths | None, name: str | None = None, *,
 
 
 def _check(target: Any, paths: RegistryPaths | None, timeout: float) -> HealthReport:
-    request: dict[str, Any] = {"sys_path": [p for p in sys.path if p]}
+    request: dict[str, Any] = {"sys_path": safe_sys_path([paths.root] if paths is not None else [])}
     if target.source == "registry":
         assert paths is not None
         request.update(kind="registry", root=str(paths.root), folder=str(target.folder))
@@ -95,13 +96,14 @@ def run_child(request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
     """The child's result (a dict), or None when it was killed at the timeout."""
     from modreg.plugins.health_child import MARKER
 
-    child = subprocess.Popen([sys.executable, "-m", "modreg.plugins.health_child"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = child.communicate(json.dumps(request).encode("utf-8"), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(child)
-        return None
+    with tempfile.TemporaryDirectory(prefix="modreg-health-") as empty:
+        child = subprocess.Popen(python_module_command("modreg.plugins.health_child"), stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, cwd=empty)
+        try:
+            out, err = child.communicate(json.dumps(request).encode("utf-8"), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            return None
     for line in reversed(out.decode("utf-8", "replace").splitlines()):
         if line.startswith(MARKER):
             return json.loads(line[len(MARKER):])

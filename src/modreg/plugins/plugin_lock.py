@@ -68,12 +68,12 @@ def _write_param_schemas(paths: RegistryPaths, folder: Path) -> bool:
     models' parameter schemas; True when the file changed. A plugin that does not load keeps its
     old schemas (`plugin health` says why)."""
     import json
-    import sys
 
     from modreg._fs import write_atomic
+    from modreg._isolation import safe_sys_path
     from modreg.plugins.health import DEFAULT_TIMEOUT, run_child
 
-    request = {"sys_path": [p for p in sys.path if p], "kind": "registry", "root": str(paths.root),
+    request = {"sys_path": safe_sys_path([paths.root]), "kind": "registry", "root": str(paths.root),
                "folder": str(folder), "schemas_only": True}
     outcome = run_child(request, DEFAULT_TIMEOUT)
     if outcome is None or not outcome.get("ok") or not isinstance(outcome.get("schemas"), dict):
@@ -83,7 +83,7 @@ def _write_param_schemas(paths: RegistryPaths, folder: Path) -> bool:
     target = folder / SCHEMA_NAME
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return False
-    write_atomic(target, text)
+    write_atomic(target, text, root=folder)
     return True
 
 
@@ -110,6 +110,6 @@ def _write(paths: RegistryPaths, path: Path, text: str, plugin: str, version: An
     from modreg._fs import write_atomic
     from modreg.registry.store.audit import append_audit, make_entry
 
-    write_atomic(path, text)
+    write_atomic(path, text, root=paths.root)
     version = version if isinstance(version, str) else None
     append_audit(paths, make_entry("plugin lock", plugin, {"files": f"{count} files locked"}, version))

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from modreg.errors import ExitCode, IntegrityError
 from modreg.registry.store.audit import append_audit, make_entry, read_audit, summarize_changes
 from modreg.registry.store.layout import RegistryPaths
 
@@ -46,14 +45,14 @@ def test_no_log_yet_reads_as_empty(paths: RegistryPaths) -> None:
     assert read_audit(paths) == []
 
 
-def test_a_corrupt_line_is_an_integrity_error_naming_the_line(paths: RegistryPaths) -> None:
+def test_a_corrupt_line_is_a_problem_naming_the_line_and_the_rest_is_read(paths: RegistryPaths) -> None:
     append_audit(paths, make_entry("update", "NHITS", {}, None))
     with paths.audit_log.open("a", encoding="utf-8") as handle:
         handle.write('{"time": "x", "user"\n')
-    with pytest.raises(IntegrityError) as caught:
-        read_audit(paths)
-    assert caught.value.line == 2
-    assert caught.value.exit_code == ExitCode.INTEGRITY
+    append_audit(paths, make_entry("update", "LSTM", {}, None))
+    log = read_audit(paths)
+    assert [entry.name for entry in log] == ["NHITS", "LSTM"]
+    assert [problem.line for problem in log.problems] == [2] and not log.torn_only
 
 
 def _append_many(root: str, worker: int) -> None:

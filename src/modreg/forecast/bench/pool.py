@@ -29,9 +29,12 @@ class _Worker:
     """One spawned worker process and the pipe to it; `index` is the task it runs, if any."""
 
     def __init__(self, context: Any) -> None:
+        from modreg._isolation import isolated_start
+
         self.conn, child = context.Pipe()
         self.process = context.Process(target=serve, args=(child,), daemon=True, name="modreg-bench-worker")
-        self.process.start()
+        with isolated_start():  # the worker starts in an empty folder: nothing of the registry is importable
+            self.process.start()
         child.close()
         self.ready = False
         self.index: int | None = None

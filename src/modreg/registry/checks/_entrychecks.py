@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -237,3 +238,22 @@ def _numbers(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[tuple[str 
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from _numbers(child, (*at, index))
+
+
+_ONE_LINE = ("name", "version", "category", "status", "summary")
+_ONE_LINE_LISTS = ("tags", "capabilities", "authors")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_one_line_fields(check: _FileChecker) -> None:
+    """Fields shown on one line (in `list`, tables, reports) hold no newline or control character:
+    one could forge a row or drive a reader's terminal."""
+    data = check.data
+    found = [((key,), data.get(key)) for key in _ONE_LINE]
+    found += [((key, index), item) for key in _ONE_LINE_LISTS if isinstance(data.get(key), list)
+              for index, item in enumerate(data[key])]
+    for at, value in found:
+        if isinstance(value, str) and _CONTROL.search(value):
+            char = _CONTROL.search(value).group(0)  # type: ignore[union-attr]
+            check.add(at, f"`{_schemacheck.json_path_text(at)}` holds the control character {char!r}; one-line fields hold printable text only",
+                      "remove it (a newline belongs in `description`, which may span lines).")

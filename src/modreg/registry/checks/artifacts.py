@@ -89,6 +89,10 @@ def _check_one(
     relative, expected = record.get("path"), record.get("sha256")
     if not isinstance(relative, str) or not isinstance(expected, str):
         return  # the schema reports a malformed record
+    if Path(relative).is_absolute() or "\\" in relative:
+        _add(result, doc, (*at, "path"), f"artifact path `{relative}` is absolute, so it means nothing on another checkout",
+             "record it relative to the registry root, e.g. artifacts/NAME.npz.")
+        return
     target = (root / relative).resolve()
     if root.resolve() not in target.parents:
         _add(result, doc, (*at, "path"), f"artifact path `{relative}` leads outside the registry", "record a path inside the registry, relative to its root.")

@@ -63,11 +63,11 @@ def load_templates(paths: RegistryPaths) -> dict[str, Template]:
 
 
 def get_template(paths: RegistryPaths, name: str) -> Template:
-    """The template `name` (NotFound with the available names and a did-you-mean)."""
-    path = paths.templates / f"{name}.toml"
-    if path.is_file():
-        return load_template(path)
+    """The template `name` (NotFound with the available names and a did-you-mean). A name is a
+    file stem inside templates/, never a path: `../x` or `/etc/x` finds nothing."""
     names = [p.stem for p in paths.template_files()]
+    if name in names and not (paths.templates / f"{name}.toml").is_symlink():
+        return load_template(paths.templates / f"{name}.toml")
     close = difflib.get_close_matches(name, names, n=1)
     mean = f"did you mean `{close[0]}`? " if close else ""
     raise NotFound(f"No template named `{name}` in {paths.templates}.",

@@ -290,6 +290,7 @@ class _FileChecker:
         _entrychecks.check_runtime(self)
         _entrychecks.check_surprises(self)
         _entrychecks.check_finite_numbers(self)
+        _entrychecks.check_one_line_fields(self)
 
     def _check_stem(self, key: str, what: str) -> None:
         name = self.data.get(key)

@@ -190,7 +190,7 @@ class Transaction:
         if written:  # the audit line first: a change the log cannot record is not made
             before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
             try:
-                _write(item)
+                _write(item, self.paths.root)
             except BaseException:
                 retract_audit(self.paths, before)
                 raise
@@ -284,14 +284,16 @@ def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str
     return summarize(item.old_data, item.new_data or {})
 
 
-def _write(item: Staged) -> None:
+def _write(item: Staged, root: Path) -> None:
     """Write (or move away) one file; UsageError naming it when the disk refuses."""
-    from modreg._fs import write_atomic
+    from modreg._fs import refuse_links, write_atomic
 
     try:
         if item.new_text is not None:
-            write_atomic(item.path, item.new_text)
+            write_atomic(item.path, item.new_text, root=root)
         elif item.trash is not None:
+            refuse_links(root, item.path)
+            refuse_links(root, item.trash)
             item.trash.parent.mkdir(parents=True, exist_ok=True)
             item.path.replace(item.trash)
         else:

@@ -71,7 +71,7 @@ def scan(folder: Path) -> dict[str, tuple[int, str]]:
         if not item.name.endswith(DESCRIPTOR_SUFFIXES):
             continue
         try:
-            if item.is_file():
+            if item.is_file(follow_symlinks=False):  # a linked descriptor is refused when read
                 stat = item.stat()
                 listing[item.name] = (stat.st_size, f"{stat.st_mtime_ns}.{stat.st_ctime_ns}.{stat.st_ino}")
         except FileNotFoundError:

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from modreg._fs import refuse_links
 from modreg.errors import Problem
 from modreg.registry.search._cacheoutputs import OutputMemo
 from modreg.registry.search._cacheschema import FORMAT, code_fingerprint, has_fts5, has_meta, make_cache_folder, schema_statements
@@ -112,6 +113,9 @@ class RegistryCache(OutputMemo):
         return self._prepare(sqlite3.connect(":memory:", isolation_level=None))
 
     def _open_file(self) -> sqlite3.Connection:
+        refuse_links(self.paths.root, self.db_path)
+        for suffix in ("-wal", "-shm"):
+            refuse_links(self.paths.root, self.db_path.with_name(self.db_path.name + suffix))
         make_cache_folder(self.paths.cache)
         conn = sqlite3.connect(self.db_path, timeout=5.0, isolation_level=None)
         try:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from modreg._fs import refuse_links
 from modreg.errors import IntegrityError, Problem, UsageError
 from modreg.registry.store.layout import RegistryPaths
 
@@ -77,8 +78,9 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
         UsageError: the line could not be written (nothing of it is left in the log).
     """
     line = json.dumps(entry.to_dict(), sort_keys=True, ensure_ascii=False, default=_json_default) + "\n"
+    refuse_links(paths.root, paths.audit_log)
     try:
-        fd = os.open(paths.audit_log, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        fd = os.open(paths.audit_log, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
     except OSError as error:
         raise _unwritable(paths, error) from None
     try:
@@ -98,11 +100,15 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
 def retract_audit(paths: RegistryPaths, size: int) -> None:
     """Cut the log back to `size` bytes (remove it when it was new): the change its last line
     records was not made."""
+    refuse_links(paths.root, paths.audit_log)
     if size == 0:
         paths.audit_log.unlink(missing_ok=True)
         return
-    with open(paths.audit_log, "r+b") as handle:
-        handle.truncate(size)
+    fd = os.open(paths.audit_log, os.O_WRONLY | os.O_NOFOLLOW)
+    try:
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
 
 
 def _write_whole(fd: int, data: bytes) -> None:

@@ -13,6 +13,7 @@ only when a position is first asked for, since tomllib keeps none.
 from __future__ import annotations
 
 import hashlib
+import errno
 import os
 import re
 import tomllib
@@ -22,7 +23,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
-from modreg.errors import ModregError, NotFound, Problem, UsageError
+from modreg.errors import IntegrityError, ModregError, NotFound, Problem, UsageError
 from modreg.registry.store import _tomlmap
 
 __all__ = [
@@ -113,7 +114,7 @@ def read_document(path: Path) -> SourceDoc:
     """
     fmt = format_of(path)
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
             if len(raw) > MAX_BYTES:
                 raise _too_big(path, os.fstat(handle.fileno()).st_size)
@@ -121,6 +122,11 @@ def read_document(path: Path) -> SourceDoc:
         raise NotFound(f"{path} does not exist.", path=path) from None
     except IsADirectoryError:
         raise UsageError(f"{path} is a folder, not a file.", path=path) from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise IntegrityError(f"{path} is a symbolic link; modreg reads no descriptor through a link.",
+                                 hint="replace the link with the file itself.", path=path) from None
+        raise UsageError(f"{path} cannot be read ({error.strerror or error}).", path=path) from None
     return _parse(_decode(raw, path), path, fmt, hashlib.sha256(raw).hexdigest())
 
 

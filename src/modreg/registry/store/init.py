@@ -58,7 +58,7 @@ def init_registry(root: Path) -> RegistryPaths:
         folder.mkdir(parents=True, exist_ok=True)
     add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES)
     add_missing_lines(paths.root / ".gitignore", GITIGNORE)
-    write_atomic(paths.config, DEFAULT_CONFIG)
+    write_atomic(paths.config, DEFAULT_CONFIG, root=paths.root)
     return paths
 
 

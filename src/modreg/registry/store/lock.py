@@ -11,6 +11,7 @@ deadlock on itself.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from modreg._fs import refuse_links
 from modreg.errors import Conflict
 from modreg.registry.store.layout import RegistryPaths
 
@@ -75,8 +77,14 @@ def _read_pid(lock_path: Path) -> int | None:
 def _acquire(lock_path: Path, timeout: float) -> int:
     import fcntl
 
+    refuse_links(lock_path.parent.parent, lock_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            refuse_links(lock_path.parent.parent, lock_path)
+        raise
     deadline = time.monotonic() + max(timeout, 0.0)
     pause = _POLL_FIRST
     while True:

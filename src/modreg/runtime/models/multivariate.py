@@ -12,6 +12,9 @@ series move together. Compared with `WindowForecaster`:
   needs exactly those series (in any order, the forecast follows the data's order);
 - each step samples `windows_batch_size` windows (default 32, neuralforecast's multivariate
   default) of the whole panel; `batch_size` has no effect since every step takes every series;
+- the series keep their order in every batch. (neuralforecast 3.3.0's training DataLoader
+  shuffles the series of each batch, so a network that reads series by position, such as
+  MLPMultivariate or TSMixer, sees them in a new order every epoch; modreg does not copy that.)
 - the network contract: `network(batch: PanelBatch) -> Tensor (B, h, N, n_outputs)`. Networks
   keep `independent_rows = False` (the static inputs are shared by all rows of a batch).
 
@@ -50,10 +53,10 @@ class MultivariateForecaster(WindowForecaster):
 
     Args:
         n_series: number of series in the panel (None: taken from the training data).
-        exclude_insample_y: feed the network zeros instead of the target's past values (models with exogenous inputs only).
-        batch_size: series per step in neuralforecast; a multivariate model always takes every series, so it has no effect.
+        exclude_insample_y: zero the target's past values in the inputs (models with exogenous inputs only).
+        batch_size: no effect (kept for neuralforecast's signature): every step takes every series.
         windows_batch_size: number of panel windows sampled per training step.
-        inference_windows_batch_size: panel windows per forward pass when predicting (-1: all at once).
+        inference_windows_batch_size: no effect (neuralforecast's signature): prediction uses one panel window.
     """
 
     param_bounds: ClassVar[dict[str, dict[str, Any]]] = {
@@ -174,10 +177,11 @@ class MultivariateForecaster(WindowForecaster):
         position, known = {sid: i for i, sid in enumerate(data.ids)}, set(trained)
         missing = [sid for sid in trained if sid not in position]
         extra = [sid for sid in data.ids if sid not in known]
-        if missing or extra:
-            what = " and ".join([*(f"series '{extra[0]}' was not in the training data" for _ in extra[:1]),
-                                 *(f"series '{missing[0]}' is missing" for _ in missing[:1])])
-            raise UsageError(f"{self.name} forecasts the {len(trained)} series it was trained on, and {what}.",
+        problems = [f"series '{extra[0]}' was not in the training data"] if extra else []
+        problems += [f"series '{missing[0]}' is missing"] if missing else []
+        if problems:
+            raise UsageError(f"{self.name} forecasts the {len(trained)} series it was trained on, and "
+                             f"{' and '.join(problems)}.",
                              hint="give the same series as in training (any order), or fit the model on these.",
                              path=data.source)
         return np.array([position[sid] for sid in trained], dtype=np.int64)

@@ -134,7 +134,8 @@ class _TSMixerxNetwork(nn.Module):
             parts.append(self.feature_mixer_futr(batch.futr_exog[:, :, length:].transpose(0, 2, 1, 3)
                                                  .reshape(size, self.h, -1)))
         if self.feature_mixer_stat is not None:  # (N, S) -> (B, h, N * S), the same for every window and step
-            static = Tensor(np.broadcast_to(batch.stat_exog.data.reshape(1, 1, -1), (size, self.h, batch.stat_exog.size)))
+            flat = batch.stat_exog.data.reshape(1, 1, -1)
+            static = Tensor(np.broadcast_to(flat, (size, self.h, flat.shape[-1])))
             parts.append(self.feature_mixer_stat(static))
         x = self.first_mixing(concat(parts, axis=2) if len(parts) > 1 else x)  # (B, h, ff_dim)
         for layer in self.mixing_block:
