@@ -176,7 +176,7 @@ def test_diff_of_two_versions_in_each_format(registry: Path) -> None:
     assert out.startswith("### `Alpha` 1.0.1 → 1.0.2\n\n| field | 1.0.1 | 1.0.2 | change |\n")
     assert "| `runtime.params.input_size` | `24` | `36` | changed |" in out
     code, out, _ = invoke(registry, "diff", "Alpha", "1.0.1", "1.0.2", "--format", "json")
-    assert [c["path"] for c in json.loads(out)["changes"]] == ["version", "runtime.params.input_size", "performance.mase"]
+    assert [c["path"] for c in json.loads(out)["items"]] == ["version", "runtime.params.input_size", "performance.mase"]
 
 
 def test_diff_usage_errors(registry: Path) -> None:
@@ -245,7 +245,7 @@ def test_audit_lists_who_did_what(registry: Path) -> None:
     assert code == 0 and lines[0].split() == ["time", "user", "command", "name", "version", "changes"]
     assert "version: 1.0.0 -> 1.1.0" in lines[1] and " deprecate " in lines[2] and "status: active -> deprecated" in lines[2]
     code, out, _ = invoke(registry, "audit", "Beta", "--json")
-    [entry] = json.loads(out)
+    [entry] = json.loads(out)["items"]
     assert entry["command"] == "deprecate" and entry["changes"]["deprecation"]["new"]["reason"] == "old"
     code, _, err = invoke(registry, "audit", "Gamma")
     assert code == 0 and "No audit entries for Gamma." in err
@@ -283,7 +283,7 @@ def test_diff_git_against_the_working_tree(repo: Path) -> None:
     code, out, _ = invoke(repo, "diff", "--git", "HEAD", "--format", "md")
     assert "| `NHITS` | changed | 1.2.0 → 1.3.0 |" in out and "<details><summary><code>RNN</code> (archived)" in out
     code, out, _ = invoke(repo, "--json", "diff", "--git", "HEAD")
-    assert [e["kind"] for e in json.loads(out)["entries"]] == ["changed", "archived"]
+    assert [e["kind"] for e in json.loads(out)["items"]] == ["changed", "archived"]
 
 
 def test_git_commands_outside_a_repository(registry: Path) -> None:

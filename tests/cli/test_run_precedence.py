@@ -27,7 +27,7 @@ def test_a_template_given_on_the_command_line_wins_over_the_entry() -> None:
     result = _run("--template", "quarterly-8")
     assert result["resolved"]["h"] == {"value": 8, "source": "template quarterly-8"}
     assert result["resolved"]["input_size"] == {"value": 16, "source": "template quarterly-8"}
-    assert {row["ds"] for row in result["forecasts"] if row["unique_id"] == "NSWMetro"} == {
+    assert {row["ds"] for row in result["items"] if row["unique_id"] == "NSWMetro"} == {
         "2017-01-01", "2017-04-01", "2017-07-01", "2017-10-01", "2018-01-01", "2018-04-01", "2018-07-01", "2018-10-01"}
 
 

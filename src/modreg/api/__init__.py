@@ -4,10 +4,10 @@ Functions return dataclasses or plain dicts and raise `modreg.errors.ModregError
 print or exit. Heavy modules (numpy, jsonschema, the runtime) are imported inside the functions
 that need them, so that `import modreg.api` stays cheap.
 
-- `registry`: open_registry, init, validate, load_entries, get_entry
+- `registry`: open_registry, registry_roots, init, validate, load_entries, get_entry
 - `entries`: register, show, list_entries, search, update, version, history, diff, diff_git
 - `lifecycle`: deprecate, archive, restore, delete, audit
-- `outputs`: index, report, build, stats
+- `outputs`: index, report, build, stats, generated
 - `runtime`: models, schema, templates, run, bench
 - `plugins`: plugin_list, plugin_verify, plugin_lock, plugin_health, discover
 """
@@ -23,24 +23,24 @@ from modreg.registry.checks.model_sources import add_model_source
 if TYPE_CHECKING:
     from modreg.api.lifecycle import archive, audit, delete, deprecate, restore
     from modreg.api.entries import diff, diff_git, history, list_entries, register, search, show, update, version
-    from modreg.api.outputs import build, index, report, stats
+    from modreg.api.outputs import build, generated, index, report, stats
     from modreg.api.plugins import discover, plugin_health, plugin_list, plugin_lock, plugin_verify
-    from modreg.api.registry import get_entry, init, load_entries, open_registry, validate
+    from modreg.api.registry import get_entry, init, load_entries, open_registry, registry_roots, validate
     from modreg.api.runtime import bench, models, run, schema, templates
 
 __all__ = [
-    "archive", "audit", "bench", "build", "delete", "deprecate", "diff", "diff_git", "discover", "get_entry",
+    "archive", "audit", "bench", "build", "delete", "deprecate", "diff", "diff_git", "discover", "generated", "get_entry",
     "history", "index", "init", "list_entries", "load_entries", "models", "open_registry", "plugin_health",
-    "plugin_list", "plugin_lock", "plugin_verify", "register", "report", "restore", "run", "schema", "search",
+    "plugin_list", "plugin_lock", "plugin_verify", "register", "registry_roots", "report", "restore", "run", "schema", "search",
     "show", "stats", "templates", "update", "validate", "version",
 ]
 
 _AREAS = {
     "lifecycle": ("archive", "audit", "delete", "deprecate", "restore"),
     "entries": ("diff", "diff_git", "history", "list_entries", "register", "search", "show", "update", "version"),
-    "outputs": ("build", "index", "report", "stats"),
+    "outputs": ("build", "generated", "index", "report", "stats"),
     "plugins": ("discover", "plugin_health", "plugin_list", "plugin_lock", "plugin_verify"),
-    "registry": ("get_entry", "init", "load_entries", "open_registry", "validate"),
+    "registry": ("get_entry", "init", "load_entries", "open_registry", "registry_roots", "validate"),
     "runtime": ("bench", "models", "run", "schema", "templates"),
 }
 _MODULE_OF = {name: area for area, names in _AREAS.items() for name in names}

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from modreg.outputs.build import OutputsResult, Statistics
 
-__all__ = ['build', 'index', 'report', 'stats']
+__all__ = ['build', 'generated', 'index', 'report', 'stats']
 
 
 def index(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = 10.0) -> OutputsResult:
@@ -45,6 +45,19 @@ def build(
     if not validation.ok:
         return OutputsResult("build", check, problems=validation.problems)
     return generate(paths, KINDS, command="build", check=check, lock_timeout=lock_timeout, problems=validation.problems)
+
+
+def generated(*, registry: str | Path | None = None) -> dict[str, str]:
+    """`{relative path: text}` of index/*.json and reports/*.md as the descriptors on disk give
+    them now, written nowhere (what `modreg serve` shows; descriptors that cannot be read are left out)."""
+    from modreg.outputs.build import KINDS, build_outputs, read_entries
+    from modreg.outputs.indexes import entry_fragments
+    from modreg.registry.search.cache import RegistryCache
+
+    paths = open_registry(registry)
+    with RegistryCache(paths, fragments=entry_fragments) as cache:
+        entries, _ = read_entries(cache, strict=False)
+        return build_outputs(entries, KINDS, cache, root=paths.root)
 
 
 def stats(*, registry: str | Path | None = None) -> Statistics:

@@ -14,12 +14,32 @@ if TYPE_CHECKING:
     from modreg.registry.store.descriptor import Descriptor
     from modreg.registry.checks.validate import ValidationReport
 
-__all__ = ['get_entry', 'init', 'load_entries', 'open_registry', 'validate']
+__all__ = ['get_entry', 'init', 'load_entries', 'open_registry', 'registry_roots', 'validate']
 
 
 def open_registry(registry: str | Path | None = None) -> RegistryPaths:
     """The registry at `registry`, $MODREG_REGISTRY, or the nearest one upwards."""
     return find_root(registry)
+
+
+def registry_roots(paths: Sequence[str | Path], *, registry: str | Path | None = None) -> dict[RegistryPaths, list[Path]]:
+    """The registry of each path, the paths grouped by it (for hooks that get file names).
+
+    `registry` or $MODREG_REGISTRY, when set, is the one registry of every path; otherwise each
+    path belongs to the nearest folder above it holding modreg.toml (as git finds its root).
+    """
+    import os
+
+    from modreg.registry.store.layout import ENV_VAR
+
+    files = [Path(p) for p in paths]
+    if registry is not None or os.environ.get(ENV_VAR):
+        return {find_root(registry): files}
+    groups: dict[RegistryPaths, list[Path]] = {}
+    for path in files:
+        start = path if path.is_dir() else path.parent
+        groups.setdefault(find_root(None, cwd=start.resolve()), []).append(path)
+    return groups
 
 
 def init(path: str | Path = ".", *, git_hooks: bool = False) -> RegistryPaths:
@@ -52,13 +72,22 @@ def validate(
     """Every problem of the registry, or of `paths` in it (`modreg validate`).
 
     `paths` may be descriptor, template, plugin-manifest or config files, or folders; they
-    are checked against the whole registry. With `strict`, warnings count as errors.
+    are checked against the whole registry they belong to (without `registry` or
+    $MODREG_REGISTRY: the nearest modreg.toml above each, so files of several registries can
+    be given at once). With `strict`, warnings count as errors.
     """
-    from modreg.registry.checks.validate import check_registry
+    from modreg.registry.checks.validate import ValidationReport, check_registry
 
-    root = open_registry(registry)
-    files = [Path(p) for p in paths] or None
-    return with_plugin_integrity(root, check_registry(root, files, strict=strict), files)
+    if not paths:
+        root = open_registry(registry)
+        return with_plugin_integrity(root, check_registry(root, None, strict=strict))
+    reports = [with_plugin_integrity(root, check_registry(root, files, strict=strict), files)
+               for root, files in registry_roots(paths, registry=registry).items()]
+    if len(reports) == 1:
+        return reports[0]
+    problems = [problem for report in reports for problem in report.problems]
+    return ValidationReport(problems, sum(r.files for r in reports), sum(r.broken for r in reports),
+                            sum(r.tampered for r in reports))
 
 
 def with_plugin_integrity(paths: RegistryPaths, report: ValidationReport, files: Sequence[Path] | None = None) -> ValidationReport:

@@ -12,7 +12,7 @@ import typer
 from modreg import api
 from modreg.cli.app import app
 from modreg.cli.options import JsonOpt, RegistryOpt, merge_state
-from modreg.cli.render import emit_json, notice, render_problems
+from modreg.cli.render import emit_json, notice, render_problems, to_json
 from modreg.errors import CheckFailed, IntegrityError
 
 
@@ -86,8 +86,9 @@ def validate(
 @app.command()
 def schema(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="descriptor, config, plugin, template, or a runtime model such as NHITS.")],
+    name: Annotated[str, typer.Argument(
+        help="descriptor, config, plugin, template, a runtime model such as NHITS, or output.COMMAND (a --json document).")],
 ) -> None:
-    """Print a JSON Schema: a file format (for editors) or a runtime model's parameters."""
+    """Print a JSON Schema: a file format (for editors), a runtime model's parameters, or a command's --json output."""
     state = merge_state(ctx)
-    emit_json(state, api.schema(name))
+    state.out.print(to_json(api.schema(name)), markup=False, highlight=False, soft_wrap=True)

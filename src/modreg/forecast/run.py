@@ -8,7 +8,9 @@ the user typed wins:
     model defaults < the entry's own template < entry `runtime.params` < `--template` < `--param` / `--horizon` / `--seed`
 
 each layer validated against the model's parameter schema (errors point at the descriptor's
-line). `RunResult.sources` says which layer each parameter came from.
+line). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
+or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
+exogenous are read, the others are ignored with a notice.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.resolve import provide_model
-from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
+from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.runtime.data import SeriesFrame, write_forecasts_csv
 from modreg.runtime.data.static_csv import attach_static, read_static_csv
 from modreg.runtime.factory import create, get_model, list_models, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
@@ -71,6 +74,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # parameter -> the layer it came from
+    history: SeriesFrame | None = field(default=None, repr=False)  # the data the model was fitted on (for plots)
 
     def to_dict(self) -> dict[str, Any]:
         resolved = {name: {"value": value, "source": self.sources.get(name, "default")} for name, value in self.params.items()}
@@ -81,27 +85,40 @@ class RunResult:
             "columns": list(self.forecast.columns), "forecasts": self.forecast.to_records(),
         }
 
+    def to_pandas(self) -> Any:
+        """The forecasts as a pandas DataFrame: unique_id, ds, then a column per forecast column."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.forecast.to_records(), columns=["unique_id", "ds", *self.forecast.columns])
+        if self.history is not None and self.history.ds and self.history.ds[0].dtype.kind == "M":
+            frame["ds"] = pd.to_datetime(frame["ds"])
+        return frame
+
 
 def run(
     target: str,
     *,
-    data: str | Path,
+    data: str | Path | Any,
     registry: str | Path | None = None,
     horizon: int | None = None,
-    params: Sequence[str] = (),
+    params: Sequence[str] | Mapping[str, Any] = (),
     template: str | None = None,
     seed: int | None = None,
     output: str | Path | None = None,
     save: str | Path | None = None,
     load: str | Path | None = None,
-    futr: str | Path | None = None,
+    futr: str | Path | Any | None = None,
     static: str | Path | None = None,
     progress: RunProgress | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
 ) -> RunResult:
     """Fit (or load) the target's model on `data` and forecast; see the module docstring.
 
-    `futr` is a CSV of the future exogenous values for the horizon; `static` a CSV of static
-    exogenous values, `unique_id,<columns>`, joined to `data`'s series.
+    `data` (and `futr`) is a CSV path or a pandas DataFrame whose series, time and target
+    columns are `id_col`, `time_col` and `target_col`; `params` are `key=value` strings or a dict.
+    `static` is a CSV of static exogenous values, `unique_id,<columns>`, joined to `data`'s series.
 
     Raises:
         NotFound: no entry or runtime model named `target`, no data file, no template.
@@ -110,17 +127,15 @@ def run(
     """
     _check_options(params, template, seed, save, load)
     spec = resolve_target(target, registry)
-    frame = read_series_csv(data)
-    if static is not None:
-        frame = attach_static(frame, read_static_csv(static))
-    future = read_future_csv(futr) if futr is not None else None
+    source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
         model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
-        _check_static(model.get_params(), frame, static)
+        frame = _read(source, model.get_params(), static)
     else:
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
-        _check_static(used, frame, static)
+        frame = _read(source, used, static)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
+    future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     predict_seconds = time.perf_counter() - started
@@ -130,11 +145,20 @@ def run(
         write_forecasts_csv(forecast, Path(output))
     return RunResult(spec.target, spec.model, spec.source, model.get_params(), forecast, fit_seconds, predict_seconds,
                      steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
-                     sources if load is None else {name: "loaded" for name in model.get_params()})
+                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame)
 
 
 def _text(path: str | Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+def _read(source: SeriesSource, params: Mapping[str, Any], static: str | Path | None) -> SeriesFrame:
+    """The data with the columns `params` declare exogenous, and the static file's joined to it."""
+    frame = source.read(declared_exog([params]))
+    if static is not None:
+        frame = attach_static(frame, read_static_csv(static))
+    _check_static(params, frame, static)
+    return frame
 
 
 def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | None) -> None:
@@ -145,7 +169,8 @@ def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | No
                          "nor the data.", hint=f"columns found: {', '.join(frame.exog) or '(none)'}", path=static)
 
 
-def _check_options(params: Sequence[str], template: str | None, seed: int | None, save: Any, load: Any) -> None:
+def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,
+                   load: Any) -> None:
     if save is not None and load is not None:
         raise UsageError("--save and --load cannot be used together.",
                          hint="--load forecasts with a saved model; --save writes the model a run fits.")
@@ -243,20 +268,21 @@ def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
 # ----- Parameters -----
 
 
-def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] = (),
+def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
                   horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
     """The parameters `run` builds `spec`'s model with (see the module docstring), each validated."""
     return _layered_params(spec, registry, None, params, horizon, seed)[0]
 
 
-def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | None, params: Sequence[str],
-                    horizon: int | None, seed: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | None,
+                    params: Sequence[str] | Mapping[str, Any], horizon: int | None,
+                    seed: int | None) -> tuple[dict[str, Any], dict[str, str]]:
     """The merged parameters and, for each, the layer it came from (the last that set it)."""
     entry = dict(spec.params)
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
     _validate_layer(spec, entry, from_entry=True)
-    cli = dict(parse_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
     layers = [

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from modreg.cli.completion.spec import HEADER, CommandSpec, OptionSpec, quote
+from modreg.cli.completion.spec import (
+    HEADER,
+    PLUGIN_MODELS_AWK,
+    VERSIONS_SED,
+    CommandSpec,
+    OptionSpec,
+    builtin_models,
+    quote,
+    schema_words,
+)
 
 __all__ = ["render_fish"]
 
 _FISH_HELPERS = r"""
-function __modreg_entries
+function __modreg_root
     set -l tokens (commandline -opc)
     set -l dir
     for i in (seq (count $tokens))
@@ -25,9 +34,39 @@ function __modreg_entries
             set dir (string replace -r '/[^/]*$' '' $dir)
         end
     end
-    test -f "$dir/modreg.toml"; or return
-    for file in $dir/models/*.toml $dir/models/*.yaml $dir/models/*.yml
-        string replace -r '\.[^.]*$' '' (basename $file)
+    test -f "$dir/modreg.toml"; and echo $dir
+end
+
+function __modreg_values --description 'the words of a value kind'
+    set -l root (__modreg_root)
+    switch $argv[1]
+        case entry
+            test -n "$root"; or return
+            for file in $root/models/*.toml $root/models/*.yaml $root/models/*.yml
+                string replace -r '\.[^.]*$' '' (basename $file)
+            end
+        case model
+            printf '%s\n' __MODELS__
+            test -n "$root"; and __AWK__ $root/plugins/*/plugin.toml 2>/dev/null
+        case target
+            __modreg_values entry; __modreg_values model
+        case schema
+            printf '%s\n' __SCHEMAS__
+            __modreg_values model
+        case plugin
+            test -n "$root"; or return
+            for file in $root/plugins/*/plugin.toml
+                basename (dirname $file)
+            end
+        case template
+            test -n "$root"; or return
+            for file in $root/templates/*.toml
+                basename $file .toml
+            end
+        case version
+            set -l words (__modreg_words)
+            test -n "$root"; and __SED__ $root/models/$words[2].toml $root/models/$words[2].yaml $root/models/$words[2].yml 2>/dev/null
+            echo current
     end
 end
 
@@ -61,20 +100,41 @@ end
 def render_fish(specs: list[CommandSpec]) -> str:
     """A fish completion script (`complete -c modreg ...`)."""
     valued = sorted({name for spec in specs for option in spec.options if option.takes_value for name in option.names})
-    lines = [f"# fish completion for modreg. {HEADER}", "# Install: copy it to ~/.config/fish/completions/modreg.fish."]
-    lines += [f"set -g __modreg_valued {' '.join(valued)}", _FISH_HELPERS.strip("\n"), "", "complete -c modreg -f"]
+    helpers = _FISH_HELPERS.strip("\n").replace("__MODELS__", " ".join(builtin_models()))
+    helpers = helpers.replace("__SCHEMAS__", " ".join(schema_words()))
+    helpers = helpers.replace("__AWK__", PLUGIN_MODELS_AWK).replace("__SED__", VERSIONS_SED)
+    lines = [f"# fish completion for modreg. {HEADER}",
+             "# Install: `modreg completion fish > ~/.config/fish/completions/modreg.fish`."]
+    lines += [f"set -g __modreg_valued {' '.join(valued)}", helpers, "", "complete -c modreg -f"]
     for spec in specs:
         condition = _fish_condition(spec)
         for sub, text in spec.children:
             lines.append(f"complete -c modreg -n {quote(condition)} -a {quote(sub)} -d {quote(text)}")
-        if not spec.subcommands and spec.argument == "entry":
-            lines.append(f"complete -c modreg -n {quote(condition)} -a '(__modreg_entries)'")
-        elif not spec.subcommands and spec.argument == "file":
-            lines.append(f"complete -c modreg -n {quote(condition)} -F")
+        if not spec.subcommands:
+            lines += _fish_arguments(spec, condition)
         for option in spec.options:
             lines.append(_fish_option(condition, option))
     lines.append("")
     return "\n".join(lines)
+
+
+def _fish_arguments(spec: CommandSpec, condition: str) -> list[str]:
+    """One line per positional kind: the first kinds at their position, the last one after them."""
+    found = []
+    depth = len(spec.path)
+    for position, kind in enumerate(spec.arguments):
+        last = position == len(spec.arguments) - 1
+        test = f"test (count (__modreg_words)) -{'ge' if last else 'eq'} {depth + position}"
+        found.append(f"complete -c modreg -n {quote(condition + '; and ' + test)} {_fish_values(kind, spec.argument_choices)}")
+    return found
+
+
+def _fish_values(kind: str, choices: tuple[str, ...]) -> str:
+    if kind == "choices":
+        return f"-a {quote(' '.join(choices))}"
+    if kind in ("file", "dir"):
+        return "-F" if kind == "file" else "-a '(__fish_complete_directories)'"
+    return f"-a '(__modreg_values {kind})'" if kind else ""
 
 
 def _fish_condition(spec: CommandSpec) -> str:
@@ -91,15 +151,9 @@ def _fish_option(condition: str, option: OptionSpec) -> str:
     for name in option.names:
         parts.append(f"-l {name[2:]}" if name.startswith("--") else f"-s {name[1:]}")
     if option.takes_value:
-        if option.choices:
-            parts.append(f"-x -a {quote(' '.join(option.choices))}")
-        elif option.kind == "entry":
-            parts.append("-x -a '(__modreg_entries)'")
-        elif option.kind == "dir":
-            parts.append("-x -a '(__fish_complete_directories)'")
-        elif option.kind == "file":
+        if option.kind == "file" and not option.choices:
             parts.append("-r -F")
         else:
-            parts.append("-x")
+            parts.append(f"-x {_fish_values('choices' if option.choices else option.kind, option.choices)}".rstrip())
     parts.append(f"-d {quote(option.help)}")
     return " ".join(parts)

@@ -14,19 +14,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from modreg.errors import UsageError
 from modreg.forecast.bench.tasks import BenchTask, OnResult, TaskResult, notified, run_task
+
+OnTaskStep = Callable[[int, int, int, int], None]  # (task index, window, training step, steps in all)
 
 __all__ = ["run_tasks"]
 
 
 def run_tasks(tasks: Sequence[BenchTask], *, jobs: int = 1, timeout: float | None = None, executor: str = "local",
-              scheduler: str | None = None, on_result: OnResult | None = None) -> list[TaskResult]:
+              scheduler: str | None = None, on_result: OnResult | None = None,
+              on_step: OnTaskStep | None = None) -> list[TaskResult]:
     """Run every task (see the module docstring); one result per task, in order.
 
-    `on_result(index, result)` is called as each task finishes (for a progress bar).
+    `on_result(index, result)` is called as each task finishes (for a progress bar), and
+    `on_step(index, window, step, total)` after each training step in this process or a
+    worker process (not on dask).
 
     Raises:
         UsageError: bad jobs/timeout/executor options, or dask missing or unreachable.
@@ -38,10 +43,16 @@ def run_tasks(tasks: Sequence[BenchTask], *, jobs: int = 1, timeout: float | Non
 
         return run_on_dask(tasks, scheduler or "", timeout, notify)
     if jobs == 1 and timeout is None:
-        return [notified(i, run_task(task), notify) for i, task in enumerate(tasks)]
+        return [notified(i, run_task(task, _for_task(on_step, i)), notify) for i, task in enumerate(tasks)]
     from modreg.forecast.bench.pool import WorkerPool
 
-    return WorkerPool(jobs).run(tasks, timeout, notify)
+    return WorkerPool(jobs).run(tasks, timeout, notify, on_step)
+
+
+def _for_task(on_step: OnTaskStep | None, index: int) -> Callable[[int, int, int], None] | None:
+    if on_step is None:
+        return None
+    return lambda window, step, total: on_step(index, window, step, total)
 
 
 def _check_options(jobs: int, timeout: float | None, executor: str, scheduler: str | None) -> None:

@@ -9,7 +9,8 @@ process, in a worker process, or on a dask worker. Tasks in one process run one 
 (a lock), because the runtime's random generator and the memory tracing are process-wide.
 
 Any exception inside a task (a broken model, bad data for that model) becomes a failed
-`TaskResult` naming the error; it never stops the other tasks.
+`TaskResult` naming the error; it never stops the other tasks. `run_task(task, on_step)` calls
+`on_step(window, step, total)` after every training step, for progress inside a task.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from modreg.errors import ModregError, NotFound
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.metrics import mase_scale
 
-__all__ = ["BenchTask", "ModelRef", "OnResult", "TaskResult", "WindowOutcome", "notified", "run_task"]
+__all__ = ["BenchTask", "ModelRef", "OnResult", "OnStep", "TaskResult", "WindowOutcome", "notified", "run_task"]
 
 OnResult = Callable[[int, "TaskResult"], None]
+OnStep = Callable[[int, int, int], None]  # (window, training step, steps in all)
 _RUN_LOCK = threading.Lock()
 
 
@@ -170,11 +172,11 @@ class TaskResult:
 # ----- One task -----
 
 
-def run_task(task: BenchTask) -> TaskResult:
+def run_task(task: BenchTask, on_step: OnStep | None = None) -> TaskResult:
     """Evaluate `task` (see the module docstring); exceptions become a failed result."""
     with _RUN_LOCK:
         try:
-            return _measured(task)
+            return _measured(task, on_step)
         except ModregError as error:
             return TaskResult.failed(task, "failed", error.message, error.hint)
         except Exception as error:  # noqa: BLE001 - one broken model must not stop the benchmark
@@ -188,14 +190,14 @@ def _describe(error: BaseException) -> str:
     return f"{text} (at {frames[-1].filename}:{frames[-1].lineno})" if frames else text
 
 
-def _measured(task: BenchTask) -> TaskResult:
+def _measured(task: BenchTask, on_step: OnStep | None) -> TaskResult:
     task.model.ensure()
     tracing = tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start()
     tracemalloc.reset_peak()
     try:
-        result = _evaluate(task)
+        result = _evaluate(task, on_step)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         if not tracing:
@@ -203,7 +205,7 @@ def _measured(task: BenchTask) -> TaskResult:
     return TaskResult(**{**result, "peak_memory": peak})
 
 
-def _evaluate(task: BenchTask) -> dict[str, Any]:
+def _evaluate(task: BenchTask, on_step: OnStep | None = None) -> dict[str, Any]:
     from modreg.runtime.factory import create
 
     model: Any = None
@@ -215,7 +217,7 @@ def _evaluate(task: BenchTask) -> dict[str, Any]:
             model = create(task.model.name, **task.params)
             creation.append(time.perf_counter() - started)
             started = time.perf_counter()
-            model.fit(history)
+            model.fit(history, progress=_step_reporter(on_step, window, task.params))
             fits.append(time.perf_counter() - started)
         started = time.perf_counter()
         forecast = model.predict(history, h=task.h, futr=_future(task.data, offset, task.h))
@@ -225,6 +227,14 @@ def _evaluate(task: BenchTask) -> dict[str, Any]:
     return {"key": task.key, "windows": task.windows, "outcomes": tuple(outcomes), "creation_seconds": tuple(creation),
             "fit_seconds": tuple(fits), "predict_seconds": tuple(predicts), "parameters": int(model.num_parameters()),
             "steps": history_steps, "params": model.get_params()}
+
+
+def _step_reporter(on_step: OnStep | None, window: int, params: dict[str, Any]) -> Any:
+    """The `progress` callback of `fit` that reports (window, step, total) to `on_step`."""
+    if on_step is None:
+        return None
+    total = int(params.get("max_steps") or 0)
+    return lambda step, loss, val_loss: on_step(window, step, total)
 
 
 def _future(data: SeriesFrame, offset: int, h: int) -> SeriesFrame | None:

@@ -11,6 +11,14 @@ Every search term is three phrases: the word, the word as a prefix, and the word
 of the name (`"lstm" OR "lstm"* OR name : "lstm"*`). Exact words thus outrank longer words
 that begin with them, and a name that begins with the word (LSTMx for "lstm") gets the weight
 of a rare term, since few names share a beginning.
+
+BM25 alone ranks what people mean poorly in a registry: words such as "long" or "horizon"
+appear in more than half the entries, so their idf is floored and every hit scores alike.
+`intent_score` therefore weighs the fields people search by -- the name, the tags and the
+capabilities, their words split on `-` and `_` -- above the prose: each search word adds the
+weight of the best field it hits (an exact word more than a prefix), a tag or capability whose
+words all appear in the search in order (`long-horizon` for "long horizon") adds a phrase
+bonus, and BM25 over every column, squashed into [0, 1), only orders entries that tie on it.
 """
 
 from __future__ import annotations
@@ -19,11 +27,15 @@ import math
 import re
 import unicodedata
 
-__all__ = ["SEARCH_COLUMNS", "WEIGHTS", "bm25_scores", "fts_match", "query_terms", "tokens"]
+__all__ = ["FIELD_WEIGHTS", "SEARCH_COLUMNS", "WEIGHTS", "bm25_scores", "fts_match", "intent_score", "query_terms", "tokens"]
 
 SEARCH_COLUMNS = ("name", "summary", "description", "tags", "capabilities")
 WEIGHTS = (10.0, 3.0, 1.0, 4.0, 2.0)  # per SEARCH_COLUMNS: a name match weighs most
 _K1, _B = 1.2, 0.75  # FTS5's constants
+# `intent_score`: (exact word, prefix) weight of a search word found in each field.
+FIELD_WEIGHTS = {"name": (8.0, 6.0), "tags": (6.0, 3.0), "capabilities": (4.0, 2.0)}
+_PHRASE_BONUS = 3.0
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -81,3 +93,40 @@ def _frequency(phrase: tuple[str, bool, bool], columns: list[list[str]]) -> floa
 def _idf(count: int, hits: int) -> float:
     value = math.log((count - hits + 0.5) / (hits + 0.5))
     return value if value > 0.0 else 1e-6
+
+
+def intent_score(terms: list[str], name: str, tags: tuple[str, ...], capabilities: tuple[str, ...], text_score: float) -> float:
+    """The rank of an entry for the search words `terms` (see the module docstring).
+
+    `text_score` is the entry's BM25 score over every column (FTS5's or `bm25_scores`').
+    """
+    fields = {"name": [tokens(name), _camel_words(name)], "tags": [tokens(t) for t in tags], "capabilities": [tokens(c) for c in capabilities]}
+    folded = name.casefold()
+    total = 0.0
+    for term in terms:
+        best = FIELD_WEIGHTS["name"][1] if folded.startswith(term) else 0.0
+        for field, groups in fields.items():
+            exact, prefix = FIELD_WEIGHTS[field]
+            words = [word for group in groups for word in group]
+            if term in words:
+                best = max(best, exact)
+            elif any(word.startswith(term) for word in words):
+                best = max(best, prefix)
+        total += best
+    phrases = [group for field in ("tags", "capabilities") for group in fields[field] if len(group) > 1]
+    total += _PHRASE_BONUS * sum(1 for group in phrases if _contains(terms, group))
+    if len(terms) > 1 and "".join(terms) == folded:  # "seasonal naive" names SeasonalNaive
+        total += FIELD_WEIGHTS["name"][0]
+    squashed = text_score / (1.0 + text_score) if text_score > 0 else 0.0
+    return total + squashed
+
+
+def _camel_words(name: str) -> list[str]:
+    """The words of a CamelCase name, folded: SeasonalNaive -> seasonal, naive; TSMixer -> ts, mixer."""
+    return [word.lower() for word in _CAMEL.findall(name)]
+
+
+def _contains(terms: list[str], group: list[str]) -> bool:
+    """Whether the words of `group` appear in `terms` one after the other."""
+    width = len(group)
+    return any(terms[i:i + width] == group for i in range(len(terms) - width + 1))

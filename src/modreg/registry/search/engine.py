@@ -1,7 +1,7 @@
 """`modreg search`: BM25 text ranking, filters, `--where` expressions, sorting and a limit.
 
-Text is ranked over name, summary, description, tags and capabilities (name weighs most; see
-`_ranking.WEIGHTS`). Filters narrow the matches: every `--tag`, `--capability` and `--author`
+Text is ranked by what it says about the name, the tags and the capabilities first, and by
+BM25 over name, summary, description, tags and capabilities after (`_ranking.intent_score`). Filters narrow the matches: every `--tag`, `--capability` and `--author`
 given must hold (an author matches by case-insensitive substring, so `--author example.org`
 works), while several `--category` or `--status` values are alternatives. `--where` uses the
 grammar of `registry.query`, versions compared as semantic versions. A field that neither the
@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from modreg.errors import Problem, UsageError
+from modreg.registry.search._ranking import intent_score, query_terms
 from modreg.registry.search.cache import CachedEntry, Filters, RegistryCache
 from modreg.registry.search.choices import CATEGORIES, STATUSES, check_choices
 from modreg.registry.store.layout import RegistryPaths
@@ -124,7 +125,7 @@ def search(paths: RegistryPaths, query: SearchQuery, *, cache: RegistryCache | N
     cache = cache or RegistryCache(paths)
     try:
         refresh = cache.refresh()
-        if expression is None and query.sort is None:  # the cache ranks, orders and limits
+        if expression is None and query.sort is None and not query_terms(query.text):  # the cache orders and limits
             selection = cache.select(query.text, filters, ranked=True, limit=query.limit or None)
             entries, total, scores = selection.entries, selection.total, selection.scores
         else:
@@ -150,7 +151,16 @@ def _select_and_order(
     needs_data = expression is not None or any(name not in _LIGHT_FIELDS for name, _ in fields)
     selection = cache.select(query.text, filters, with_data=needs_data)
     matches = [entry for entry in selection.entries if expression is None or _matches(expression, entry)]
-    return _order(matches, selection.scores, query.sort), selection.scores
+    scores = _intent_scores(query.text, matches, selection.scores)
+    return _order(matches, scores, query.sort), scores
+
+
+def _intent_scores(text: str, entries: list[CachedEntry], scores: dict[str, float] | None) -> dict[str, float] | None:
+    """Each entry's rank for `text`: name, tags and capabilities above BM25 (`_ranking.intent_score`)."""
+    if scores is None:
+        return None
+    terms = query_terms(text)
+    return {e.file: intent_score(terms, e.name, e.tags, e.capabilities, scores[e.file]) for e in entries}
 
 
 # ----- checking the query -----
