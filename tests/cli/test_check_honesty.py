@@ -156,3 +156,15 @@ def test_a_plugin_models_parameters_are_checked_at_register_and_validate(example
     file.write_text(file.read_text().replace("[runtime.params]\n", "[runtime.params]\nbogus = 1\n", 1))
     code, out, _ = _modreg(example_copy, "validate", "--strict", str(file))
     assert code != 0 and "are not checked" in out and "plugin lock seasonal_ets --schemas" in out
+
+
+def test_run_load_refuses_a_recorded_artifact_that_changed(example_copy: Path) -> None:
+    data = str(example_copy / "data" / "air_passengers.csv")
+    saved = example_copy / "artifacts" / "naive.npz"
+    saved.parent.mkdir()
+    assert _modreg(example_copy, "run", "Naive", "--data", data, "--save", str(saved))[0] == 0
+    assert _modreg(example_copy, "version", "Naive", "--bump", "patch", "-m", "weights", "--artifact", str(saved))[0] == 0
+    assert _modreg(example_copy, "run", "Naive", "--data", data, "--load", str(saved))[0] == 0
+    saved.write_bytes(saved.read_bytes() + b"\0")
+    code, _, err = _modreg(example_copy, "run", "Naive", "--data", data, "--load", str(saved))
+    assert code == ExitCode.INTEGRITY and "does not match its sha256" in err

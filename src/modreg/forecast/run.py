@@ -355,6 +355,10 @@ def _fit(spec: RunSpec, params: dict[str, Any], frame: Any,
 
 
 def _load(spec: RunSpec, path: str | Path) -> Forecaster:
+    if spec.doc is not None and spec.path is not None:
+        from modreg.forecast.artifact_check import check_recorded_artifact
+
+        check_recorded_artifact(spec.doc.data, spec.path.parent.parent, Path(path))
     model = Forecaster.load(path)
     if model.name != spec.model:
         raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
