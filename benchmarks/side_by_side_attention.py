@@ -19,8 +19,13 @@ The neuralforecast side needs a separate virtual environment (never installed in
 
 Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
 
+`--parity` checks the ports instead of timing them: neuralforecast builds each default model
+(TFT also with static, historical and future exogenous inputs), runs a random batch forward in
+eval mode and backward from a fixed cotangent; modreg loads the same weights (renamed to its
+keys) and must give the same outputs and parameter gradients up to float32 rounding.
+
     python benchmarks/side_by_side_attention.py [--models PatchTST TFT] [--steps 30] [--venv /work/nf-venv]
-        [--nf-threads 2] [--no-neuralforecast]
+        [--nf-threads 2] [--no-neuralforecast] [--parity]
 """
 
 from __future__ import annotations
@@ -28,15 +33,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from modreg.runtime import factory
+from modreg.runtime.autograd import Tensor
 from modreg.runtime.data import read_series_csv
+from modreg.runtime.models.base import WindowBatch
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "air_passengers.csv"
 H, INPUT_SIZE, TRAIN = 12, 24, 132
@@ -72,6 +84,86 @@ started = time.perf_counter()
 NeuralForecast(models=[model], freq="MS").fit(frame)
 print(json.dumps({"steps": TIMES, "cpu": CPU, "fit": time.perf_counter() - started, "version": __import__("neuralforecast").__version__}))
 """
+
+
+_PARITY = r"""
+import logging, sys, warnings
+warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)
+import numpy as np
+import torch
+import neuralforecast.models as models
+
+torch.manual_seed(0)
+rand = np.random.default_rng(0)
+b, size, h = 5, 24, 12
+inputs = {"insample_y": rand.standard_normal((b, size, 1)), "stat_exog": rand.standard_normal((b, 2)),
+          "hist_exog": rand.standard_normal((b, size, 2)), "futr_exog": rand.standard_normal((b, size + h, 1))}
+inputs = {k: v.astype(np.float32) for k, v in inputs.items()}
+exog = dict(stat_exog_list=["s1", "s2"], hist_exog_list=["x1", "x2"], futr_exog_list=["f1"])
+out = {f"input:{k}": v for k, v in inputs.items()}
+for case in sys.argv[2:]:
+    name, with_exog = case.split(":")[0], case.endswith(":exog")
+    model = getattr(models, name)(h=h, input_size=size, **(exog if with_exog else {})).eval()
+    batch = {k: torch.tensor(v) if with_exog or k == "insample_y" else None for k, v in inputs.items()}
+    forecast = model(batch)
+    weights = torch.linspace(-1, 1, forecast.numel()).reshape(forecast.shape)
+    (forecast * weights).sum().backward()
+    out[f"{case}:forecast"] = forecast.detach().numpy()
+    out.update({f"{case}:weight:{k}": v.numpy() for k, v in model.state_dict().items()})
+    out.update({f"{case}:grad:{k}": p.grad.numpy() for k, p in model.named_parameters() if p.grad is not None})
+np.savez(sys.argv[1], **out)
+"""
+
+_RENAMES: dict[str, Callable[[str], str | None]] = {
+    "TFT": lambda k: None if k.endswith("_mask") else k.replace(".layer_norm.ln.", ".layer_norm."),
+    "PatchTST": lambda k: re.sub(r"norm_(attn|ffn)\.1\.", r"norm_\1.", k.replace("model.backbone.encoder.", "")
+                                 .replace("model.backbone.", "").replace("model.head.linear.", "head.")
+                                 .replace("sdp_attn.scale", "scale").replace("to_out.0.", "to_out.")
+                                 .replace("ff.0.", "ff.lin_in.").replace("ff.3.", "ff.lin_out.")),
+    "TimesNet": lambda k: None if k.endswith("position_embedding.pe") else (
+        k.replace("conv.2.", "conv.1.").replace("value_embedding.tokenConv.", "value_embedding.")
+        .replace("temporal_embedding.embed.", "temporal_embedding.")),
+}
+"""neuralforecast state-dict key -> modreg's (None: a buffer modreg computes instead of storing)."""
+
+
+def parity(cases: list[str], python: Path) -> None:
+    """Same weights, same batch: print the largest output and gradient differences per case."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "neuralforecast.npz"
+        done = subprocess.run([str(python), "-c", _PARITY, str(path), *cases], capture_output=True, text=True,
+                              check=False)
+        if done.returncode:
+            print(f"neuralforecast failed: {done.stderr.strip().splitlines()[-1:]}")
+            return
+        reference = dict(np.load(path))
+    exog = {"stat_exog_list": ("s1", "s2"), "hist_exog_list": ("x1", "x2"), "futr_exog_list": ("f1",)}
+    for case in cases:
+        name, with_exog = case.split(":")[0], case.endswith(":exog")
+        rename = _RENAMES[name]
+        model = factory.create(name, h=H, input_size=INPUT_SIZE, **(exog if with_exog else {}))
+        network = model._build_network()
+        weights = {rename(k.split(":weight:")[1]): v for k, v in reference.items() if k.startswith(f"{case}:weight:")}
+        network.load_state_dict({k: v for k, v in weights.items() if k is not None}, strict=True)
+        forecast = network.eval()(_parity_batch(reference, with_exog))
+        cotangent = np.linspace(-1, 1, forecast.size, dtype=np.float32).reshape(forecast.shape)
+        (forecast * Tensor(cotangent)).sum().backward()
+        theirs = reference[f"{case}:forecast"]
+        grads = dict(network.named_parameters())
+        pairs = [(grads[rename(k.split(":grad:")[1])].grad, v) for k, v in reference.items()
+                 if k.startswith(f"{case}:grad:")]
+        scale = max(float(np.abs(v).max()) for _, v in pairs)
+        worst = max(float(np.abs((0.0 if g is None else g) - v).max()) for g, v in pairs)
+        print(f"{case:14s} forecast max |diff| {np.abs(forecast.data - theirs).max():.1e} (mean |forecast| "
+              f"{np.abs(theirs).mean():.2f}); {len(pairs)} parameter gradients, max |diff| {worst:.1e} "
+              f"(largest gradient {scale:.1e})")
+
+
+def _parity_batch(reference: dict[str, np.ndarray], with_exog: bool) -> WindowBatch:
+    y = reference["input:insample_y"][..., 0]
+    extra = {k: Tensor(reference[f"input:{k}"]) for k in ("hist_exog", "futr_exog", "stat_exog")} if with_exog else {}
+    return WindowBatch(insample_y=Tensor(y), insample_mask=Tensor(np.ones_like(y)), **extra)
 
 
 def modreg_steps(name: str, steps: int) -> dict[str, Any]:
@@ -120,10 +212,18 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
     parser.add_argument("--no-neuralforecast", action="store_true")
+    parser.add_argument("--parity", action="store_true", help="compare outputs and gradients instead of times")
     args = parser.parse_args()
+    python = args.venv / "bin" / "python"
+    if args.parity:
+        if not python.exists():
+            print(f"no {python}: create the venv as this script's docstring says")
+            return
+        cases = [c for name in args.models for c in ([name, f"{name}:exog"] if name == "TFT" else [name])]
+        parity(cases, python)
+        return
     print(f"{args.steps} steps; per step after the first {args.warmup}: median / mean wall seconds, "
           "median CPU seconds (all threads)")
-    python = args.venv / "bin" / "python"
     for name in args.models:
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         ours = modreg_steps(name, args.steps)
