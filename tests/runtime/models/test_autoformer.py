@@ -61,7 +61,8 @@ def test_shorter_keys_are_zero_padded_and_longer_ones_truncated() -> None:
     block = _AutoCorrelation(factor=1).eval()
     for size in (7, 18):
         k, v = _R.standard_normal((2, size, 1, 2)), _R.standard_normal((2, size, 1, 2))
-        fitted = [np.concatenate([x, np.zeros((2, 12 - size, 1, 2))], axis=1) if size < 12 else x[:, :12] for x in (k, v)]
+        fitted = [np.concatenate([x, np.zeros((2, 12 - size, 1, 2))], axis=1) if size < 12 else x[:, :12]
+                  for x in (k, v)]
         with no_grad():
             got = block(Tensor(q), Tensor(k), Tensor(v)).data
             want = block(Tensor(q), Tensor(fitted[0]), Tensor(fitted[1])).data

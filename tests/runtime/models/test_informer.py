@@ -107,7 +107,8 @@ def test_decoder_reads_the_last_half_of_the_window_then_zeros(monkeypatch: pytes
     network = model._build_network().to_dtype(np.float64).eval()
     seen = []
     original = network.dec_embedding.forward
-    monkeypatch.setattr(network.dec_embedding, "forward", lambda x, mark=None: (seen.append(x.data), original(x, mark))[1])
+    monkeypatch.setattr(network.dec_embedding, "forward",
+                        lambda x, mark=None: (seen.append(x.data), original(x, mark))[1])
     y = np.arange(16.0).reshape(2, 8)
     with no_grad():
         out = network(WindowBatch(Tensor(y), Tensor(np.ones_like(y))))

@@ -86,7 +86,8 @@ def test_future_exogenous_marks_reach_the_forecast(name: str) -> None:
     model = factory.create(name, **small, futr_exog_list=("income",)).fit(train)
 
     def future(income: np.ndarray) -> SeriesFrame:
-        return SeriesFrame.from_arrays([data.y[0][-H:]], ids=data.ids, ds=[data.ds[0][n - H:]], exog={"income": [income]})
+        return SeriesFrame.from_arrays([data.y[0][-H:]], ids=data.ids, ds=[data.ds[0][n - H:]],
+                                       exog={"income": [income]})
 
     base = model.predict(futr=future(data.exog["income"][0][-H:])).point
     moved = model.predict(futr=future(data.exog["income"][0][-H:] + 5.0)).point

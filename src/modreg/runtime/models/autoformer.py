@@ -142,8 +142,8 @@ class Autoformer(WindowForecaster):
         self, h: int, input_size: int, futr_exog_list: tuple[str, ...] | None = None, exclude_insample_y: bool = False,
         decoder_input_size_multiplier: float = 0.5, hidden_size: int = 128, dropout: float = 0.05, factor: int = 3,
         n_head: int = 4, conv_hidden_size: int = 32, activation: Literal["gelu", "relu"] = "gelu",
-        encoder_layers: int = 2, decoder_layers: int = 1, MovingAvg_window: int = 25, loss: LossSpec = "mae",  # noqa: N803
-        max_steps: int = 5000, learning_rate: float = 1e-4, num_lr_decays: int = -1,
+        encoder_layers: int = 2, decoder_layers: int = 1, MovingAvg_window: int = 25,  # noqa: N803
+        loss: LossSpec = "mae", max_steps: int = 5000, learning_rate: float = 1e-4, num_lr_decays: int = -1,
         early_stop_patience_steps: int = -1, val_check_steps: int = 100, batch_size: int = 32,
         windows_batch_size: int = 1024, inference_windows_batch_size: int = 1024, start_padding_enabled: bool = False,
         step_size: int = 1, scaler_type: ScalerSpec = "identity", random_seed: int = 1,
@@ -165,7 +165,8 @@ class Autoformer(WindowForecaster):
         self.exclude_insample_y, self.decoder_input_size_multiplier = exclude_insample_y, decoder_input_size_multiplier
         self.hidden_size, self.dropout, self.factor, self.n_head = hidden_size, dropout, factor, n_head
         self.conv_hidden_size, self.activation = conv_hidden_size, activation
-        self.encoder_layers, self.decoder_layers, self.MovingAvg_window = encoder_layers, decoder_layers, MovingAvg_window
+        self.encoder_layers, self.decoder_layers = encoder_layers, decoder_layers
+        self.MovingAvg_window = MovingAvg_window
 
     def _build_network(self) -> nn.Module:
         def correlation() -> AttentionLayer:

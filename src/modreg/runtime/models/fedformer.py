@@ -168,8 +168,8 @@ class FEDformer(WindowForecaster):
         decoder_input_size_multiplier: float = 0.5, version: Literal["Fourier"] = "Fourier", modes: int = 64,
         mode_select: Literal["random", "low"] = "random", hidden_size: int = 128, dropout: float = 0.05,
         n_head: int = 8, conv_hidden_size: int = 32, activation: Literal["gelu", "relu"] = "gelu",
-        encoder_layers: int = 2, decoder_layers: int = 1, MovingAvg_window: int = 25, loss: LossSpec = "mae",  # noqa: N803
-        max_steps: int = 5000, learning_rate: float = 1e-4, num_lr_decays: int = -1,
+        encoder_layers: int = 2, decoder_layers: int = 1, MovingAvg_window: int = 25,  # noqa: N803
+        loss: LossSpec = "mae", max_steps: int = 5000, learning_rate: float = 1e-4, num_lr_decays: int = -1,
         early_stop_patience_steps: int = -1, val_check_steps: int = 100, batch_size: int = 32,
         windows_batch_size: int = 1024, inference_windows_batch_size: int = 1024, start_padding_enabled: bool = False,
         step_size: int = 1, scaler_type: ScalerSpec = "identity", random_seed: int = 1,
@@ -191,7 +191,8 @@ class FEDformer(WindowForecaster):
         self.decoder_input_size_multiplier, self.version = decoder_input_size_multiplier, version
         self.modes, self.mode_select, self.hidden_size, self.dropout = modes, mode_select, hidden_size, dropout
         self.n_head, self.conv_hidden_size, self.activation = n_head, conv_hidden_size, activation
-        self.encoder_layers, self.decoder_layers, self.MovingAvg_window = encoder_layers, decoder_layers, MovingAvg_window
+        self.encoder_layers, self.decoder_layers = encoder_layers, decoder_layers
+        self.MovingAvg_window = MovingAvg_window
 
     def _build_network(self) -> nn.Module:
         d, decoder_len = self.hidden_size, self.input_size // 2 + self.h
