@@ -174,7 +174,7 @@ def test_default_parameter_count_equals_neuralforecast_with_minilm() -> None:
 
 def test_one_step_trains_every_trainable_part_and_saves_no_backbone(windows: np.ndarray) -> None:
     rng.seed(0)
-    network = TimeLLM(h=H, input_size=L, dropout=0.0)._build_network()
+    network = TimeLLM(h=H, input_size=L, dropout=0.0, num_tokens=16)._build_network()
     batch = WindowBatch(insample_y=Tensor(windows[:2]), insample_mask=Tensor(np.ones_like(windows[:2])))
     forecast = network(batch)
     assert forecast.shape == (2, H, 1)
@@ -184,6 +184,20 @@ def test_one_step_trains_every_trainable_part_and_saves_no_backbone(windows: np.
     saved = network.state_dict()
     assert set(saved) == {name for name, _ in network.named_parameters()}
     assert sum(v.size for v in saved.values()) == network.num_parameters()  # the frozen 22.7M are not there
+
+
+def test_a_forecast_does_not_depend_on_the_other_windows_of_its_batch(windows: np.ndarray) -> None:
+    rng.seed(0)
+    network = TimeLLM(h=H, input_size=L, num_tokens=16)._build_network().eval()
+
+    def forecast(rows: np.ndarray) -> np.ndarray:
+        return network(WindowBatch(insample_y=Tensor(rows), insample_mask=Tensor(np.ones_like(rows)))).data
+
+    normalised = network.normalize_layers.norm(Tensor(windows[:4]).unsqueeze(-1)).data[..., 0]
+    _, mask = network._prompt_embeddings(normalised)
+    assert len(set(mask.sum(axis=1))) > 1, "prompts of different lengths: the batch is padded"
+    alone = np.concatenate([forecast(windows[i : i + 1]) for i in range(4)])
+    np.testing.assert_allclose(forecast(windows[:4]), alone, rtol=1e-5, atol=1e-5)
 
 
 def test_wrong_d_llm_and_probabilistic_losses_are_refused() -> None:
