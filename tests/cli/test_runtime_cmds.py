@@ -60,11 +60,11 @@ def test_models_lists_runtime_models() -> None:
     result = invoke("models")
     assert result.exit_code == 0, result.stderr
     assert "MLP" in result.stdout and "basic" in result.stdout
-    rows = json.loads(invoke("models", "--json").stdout)
+    rows = json.loads(invoke("models", "--json").stdout)["items"]
     mlp = next(r for r in rows if r["name"] == "MLP")
     assert mlp == {"name": "MLP", "category": "basic", "capabilities": ["multi_step", "batch_processing", "exogenous"],
                    "class": "modreg.runtime.models.mlp.MLP"}
-    assert json.loads(invoke("models", "--json", "--category", "transformer", "--capability", "exogenous").stdout) == [
+    assert json.loads(invoke("models", "--json", "--category", "transformer", "--capability", "exogenous").stdout)["items"] == [
         r for r in rows if r["category"] == "transformer" and "exogenous" in r["capabilities"]]
 
 
@@ -111,7 +111,7 @@ def test_json_output_and_output_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["model"] == "MLP" and doc["source"] == "runtime" and doc["steps"] == 3
-    assert doc["params"]["hidden_size"] == 16 and len(doc["forecasts"]) == 12 and doc["output"] == str(out)
+    assert doc["params"]["hidden_size"] == 16 and len(doc["items"]) == 12 and doc["output"] == str(out)
     assert _rows(out.read_text())[0]["ds"] == "1961-01-01"
     plain = invoke("run", "MLP", "--data", AIR, *SMALL_MLP, "--output", out)
     assert plain.stdout == "" and "wrote 12 forecasts" in plain.stderr
@@ -200,7 +200,7 @@ def test_entry_naming_an_unknown_runtime_model(tmp_path: Path, empty_registry: P
 def test_templates_lists_the_registry_templates(tmp_path: Path) -> None:
     result = invoke("templates", "--registry", EXAMPLE, "--json")
     assert result.exit_code == 0, result.stderr
-    found = {t["name"]: t for t in json.loads(result.stdout)}
+    found = {t["name"]: t for t in json.loads(result.stdout)["items"]}
     assert {"quick", "monthly-12", "long-horizon"} <= set(found)
     assert found["long-horizon"]["model"] == "NHITS" and found["monthly-12"]["params"] == {"h": 12, "input_size": 24}
     table = invoke("templates", "--registry", EXAMPLE)

@@ -175,6 +175,19 @@ def test_erf_matches_math_erf_to_float32_accuracy() -> None:
     assert np.max(np.abs(ag.erf(grid) - exact)) < 1.5e-7
 
 
+def test_lgamma_matches_math_lgamma_and_its_gradient_is_digamma() -> None:
+    grid = np.concatenate([np.geomspace(1e-6, 1e8, 300), np.linspace(0.05, 20, 400)])
+    exact = np.array([math.lgamma(v) for v in grid])
+    assert np.max(np.abs(ag.lgamma(Tensor(grid)).data - exact) / np.maximum(1.0, np.abs(exact))) < 1e-12
+    from modreg.runtime.autograd.ops_special import digamma_array
+
+    euler_gamma, n = 0.5772156649015329, np.arange(1, 30)
+    harmonic = np.cumsum(1.0 / n)  # psi(n + 1) = H_n - gamma; psi(1/2) = -gamma - 2 ln 2
+    np.testing.assert_allclose(digamma_array(n + 1.0), harmonic - euler_gamma, rtol=1e-13)
+    np.testing.assert_allclose(digamma_array(np.array([0.5])), -euler_gamma - 2 * math.log(2), rtol=1e-13)
+    assert ag.lgamma(Tensor(np.ones(2, np.float32))).dtype == np.float32
+
+
 def test_gelu_is_the_exact_erf_form() -> None:
     grid = np.linspace(-4, 4, 81)
     exact = np.array([v * 0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in grid])
@@ -286,3 +299,34 @@ def test_every_public_op_is_registered() -> None:
     assert {"conv1d", "rfft", "lstm_scan", "layer_norm", "getitem", "linear"} <= set(ag.OPS)
     with pytest.raises(ValueError, match="registered twice"):
         ag.register_op("add")(lambda: None)
+
+
+# ----- Index and complex ops -----
+def test_gather_and_scatter_address_slices_by_per_row_indices() -> None:
+    a = _R.standard_normal((2, 5, 3))
+    index = np.array([[4, 0], [2, 2]])
+    np.testing.assert_array_equal(ag.gather(Tensor(a), index, axis=1).data, np.take_along_axis(a, index[..., None], 1))
+    values = _R.standard_normal((2, 2, 3))
+    out = ag.scatter(Tensor(a), np.array([[4, 0], [1, 3]]), Tensor(values), axis=1).data
+    expected = a.copy()
+    expected[0, [4, 0]], expected[1, [1, 3]] = values[0], values[1]
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="distinct"):
+        ag.scatter(Tensor(a), index, Tensor(values), axis=1)
+    with pytest.raises(IndexError):
+        ag.gather(Tensor(a), np.array([[5], [0]]), axis=1)
+
+
+def test_cumsum_matches_numpy() -> None:
+    a = _R.standard_normal((3, 4))
+    np.testing.assert_array_equal(ag.cumsum(Tensor(a), axis=0).data, np.cumsum(a, axis=0))
+
+
+def test_complex_ops_match_numpy_complex_arithmetic_and_keep_float32() -> None:
+    a, b = _R.standard_normal((2, 3, 4)) + 1j * _R.standard_normal((2, 3, 4)), _R.standard_normal((4, 2)) + 0.5j
+    re, im = ag.complex_matmul(Tensor(a.real), Tensor(a.imag), Tensor(b.real), Tensor(b.imag))
+    np.testing.assert_allclose(re.data + 1j * im.data, a @ b)
+    re, im = ag.complex_tanh(Tensor(a.real), Tensor(a.imag))
+    np.testing.assert_allclose(re.data + 1j * im.data, np.tanh(a))
+    half = [Tensor(x.astype(np.float32)) for x in (a.real, a.imag)]
+    assert all(t.dtype == np.float32 for t in ag.complex_tanh(*half))

@@ -19,7 +19,9 @@ The three models differ only in the recurrent cell; everything else lives here:
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -31,7 +33,7 @@ from modreg.runtime.models._decoder import MLPDecoder, encoder_input
 from modreg.runtime.models.base import WindowBatch, WindowForecaster
 from modreg.runtime.nn import init
 from modreg.runtime.training.fit import ProgressFn
-from modreg.runtime.training.windows import WindowLayout
+from modreg.runtime.training.windows import Target, WindowLayout
 
 if TYPE_CHECKING:
     from typing import Self
@@ -150,8 +152,9 @@ class RolloutNetwork(nn.Module):
     Step t reads y_t, the historical exogenous of t + 1 (0 past the window), the static values
     and the future exogenous of t + 1, as neuralforecast shifts them. In training mode the
     output is the prediction after the last input point, (B, 1, K). In eval mode the encoder
-    rolls forward `h` steps from the window's final state, each step reading the mean of the
-    previous step's K outputs as its y: (B, h, K).
+    rolls forward `h` steps from the window's final state, each step reading `feedback` of the
+    previous step's K outputs as its y (default: their mean; a distribution loss gives its
+    mean): (B, h, K).
 
     Args:
         encoder: the recurrent encoder; its outputs are the predictions when `proj` is None.
@@ -168,12 +171,12 @@ class RolloutNetwork(nn.Module):
         self.hist_encoder = encoder
         self.proj = proj
 
-    def forward(self, batch: WindowBatch) -> Tensor:
+    def forward(self, batch: WindowBatch, feedback: Callable[[Tensor], Tensor] | None = None) -> Tensor:
         size = batch.insample_y.shape[1]
         out, state = self._step(self._window_input(batch, size), None)  # (B, T, K)
         if self.training:
             return out[:, -1:]  # (B, 1, K)
-        return self._rollout(batch, out[:, -1:], state, size)
+        return self._rollout(batch, out[:, -1:], state, size, feedback or (lambda o: o.mean(axis=2)))
 
     def _window_input(self, batch: WindowBatch, size: int) -> Tensor:
         y = batch.insample_y * 0.0 if self.exclude_insample_y else batch.insample_y
@@ -187,12 +190,13 @@ class RolloutNetwork(nn.Module):
         out, state = self.hist_encoder(x, state)
         return (out if self.proj is None else self.proj(out)), state
 
-    def _rollout(self, batch: WindowBatch, first: Tensor, state: list[State], size: int) -> Tensor:
+    def _rollout(self, batch: WindowBatch, first: Tensor, state: list[State], size: int,
+                 feedback: Callable[[Tensor], Tensor]) -> Tensor:
         outs = [first]
         hist = None if batch.hist_exog is None else batch.hist_exog[:, :1] * 0.0  # (B, 1, X) zeros
         for tau in range(1, self.h):
             futr = None if batch.futr_exog is None else batch.futr_exog[:, size + tau:size + tau + 1]  # (B, 1, F)
-            x = encoder_input(outs[-1].mean(axis=2), hist, batch.stat_exog, futr)  # (B, 1, C)
+            x = encoder_input(feedback(outs[-1]), hist, batch.stat_exog, futr)  # (B, 1, C)
             out, state = self._step(x, state)
             outs.append(out)
         return concat(outs, axis=1)  # (B, h, K)
@@ -268,6 +272,11 @@ class RecurrentForecaster(WindowForecaster):
         if self._fitting:
             return self._recurrent_layout(self.input_size, 1)
         return self._recurrent_layout(self._inference_size, self.h)
+
+    def _network_output(self, batch: WindowBatch, target: Target) -> Tensor:
+        if not self.recurrent:
+            return super()._network_output(batch, target)
+        return self.network(batch, feedback=functools.partial(self.loss.feedback, scaling=target.scaling))  # type: ignore[misc]
 
     def _validation(self, data: SeriesFrame, layout: WindowLayout) -> Any:
         if self.recurrent:  # validate the h-step rollout, as neuralforecast does

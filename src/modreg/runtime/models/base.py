@@ -38,8 +38,8 @@ from modreg.runtime.data import SeriesFrame, require_length
 from modreg.runtime.training.fit import ProgressFn, TrainHistory, TrainSettings, blas_threads, train
 from modreg.runtime.models.forecast import Forecast
 from modreg.runtime.training.windows import (
-    SeriesStore, WindowBatch, WindowLayout, WindowSampler, Windows, chunk_windows, future_rows, predict_windows,
-    prepare, static_array, temporal_arrays, validation_windows,
+    SeriesStore, Target, WindowBatch, WindowLayout, WindowSampler, Windows, chunk_windows, future_rows,
+    predict_windows, prepare, static_array, temporal_arrays, validation_windows,
 )
 
 from modreg.runtime.models.forecaster import Forecaster, Precision
@@ -47,7 +47,9 @@ from modreg.runtime.models.forecaster import Forecaster, Precision
 if TYPE_CHECKING:
     from typing import Self
 
+    from modreg.runtime.autograd import Tensor
     from modreg.runtime.nn import Module
+    from modreg.runtime.training.scalers import Scaler
 
 __all__ = ["Forecast", "Forecaster", "Precision", "WindowBatch", "WindowForecaster"]
 
@@ -161,10 +163,14 @@ class WindowForecaster(Forecaster):
         sampler = WindowSampler(store, batch_size=self.batch_size, windows_batch_size=self.windows_batch_size,
                                 rng=rng.generator())
         validate = self._validation(data, layout) if validating else None
-        self.train_history = train(self.network, lambda: prepare(sampler.sample(), layout, scaler), self.loss,
-                                   self._settings(), validate=validate, progress=progress)
+        self.train_history = train(self.network, lambda: self._training_batch(sampler.sample(), layout, scaler),
+                                   self.loss, self._settings(), validate=validate, progress=progress)
         self._remember(data)
         return self
+
+    def _training_batch(self, windows: Windows, layout: WindowLayout, scaler: Scaler) -> tuple[WindowBatch, Target]:
+        """A sampled training batch, scaled and split (DeepAR adds its teacher-forced inputs)."""
+        return prepare(windows, layout, scaler)
 
     def _layout(self) -> WindowLayout:
         return WindowLayout(self.input_size, self.h, self.hist_exog_list or (), self.futr_exog_list or (),
@@ -193,7 +199,7 @@ class WindowForecaster(Forecaster):
             with no_grad():
                 for part in parts:
                     batch, target = prepare(part, layout, self.scaler_type.create())
-                    losses.append(self.loss.valid_loss(self.network(batch), target))  # type: ignore[misc]
+                    losses.append(self.loss.valid_loss(self._network_output(batch, target), target))
             return float(np.average(losses, weights=[len(p.mask) for p in parts]))
 
         return validate
@@ -201,6 +207,7 @@ class WindowForecaster(Forecaster):
     # ----- Predict -----
 
     def _predict(self, data: SeriesFrame, h: int, futr: SeriesFrame | None) -> Forecast:
+        rng.seed(self.random_seed)  # sampling losses draw from it: every predict gives the same forecast
         layout = self._layout()
         future = future_rows(data, futr, layout, self.dtype, self.name) if layout.futr else None
         windows = predict_windows(temporal_arrays(data, layout, self.dtype), static_array(data, layout, self.dtype),
@@ -218,19 +225,25 @@ class WindowForecaster(Forecaster):
         assert self.network is not None
         self.network.eval()
         with no_grad(), blas_threads(1):
-            mapped = self.loss.domain_map(self.network(batch)).data
+            mapped = self.loss.domain_map(self._network_output(batch, target)).data
         return self.loss.forecast(mapped, target.scaling)
+
+    def _network_output(self, batch: WindowBatch, target: Target) -> Tensor:
+        """The network's (B, h, K) outputs for a batch outside training (recurrent rollouts need the target's scaling)."""
+        assert self.network is not None
+        return self.network(batch)
 
     # ----- State -----
 
     def num_parameters(self) -> int:
-        """Trainable scalars (builds the network without disturbing the random stream)."""
+        """Trainable scalars plus the loss's frozen ones, as neuralforecast counts (builds the
+        network without disturbing the random stream)."""
         if self.network is not None:
-            return self.network.num_parameters()
+            return self.network.num_parameters() + self.loss.frozen_parameters
         generator = rng.generator()
         state = generator.bit_generator.state
         try:
-            return self._build_network().num_parameters()
+            return self._build_network().num_parameters() + self.loss.frozen_parameters
         finally:
             generator.bit_generator.state = state
 

@@ -8,8 +8,9 @@ mask is empty, like neuralforecast's `_divide_no_nan`).
 A loss also says what a model outputs: `output_names` are the suffixes of the forecast columns
 (`""` -> `MLP`, `"-lo-90"` -> `MLP-lo-90`), and `forecast()` maps the network's scaled outputs
 back to data units. Losses are components: `loss = "mae"` or `loss = {type = "mqloss",
-level = [80, 90]}`. A distribution loss (DeepAR's StudentT, later) overrides `train_loss`,
-`valid_loss` and `forecast`, which the training loop and `predict` call.
+level = [80, 90]}`. The distribution losses (`distributions.py`) override `train_loss`,
+`valid_loss`, `forecast` and `feedback`, which the training loop, `predict` and recurrent
+rollouts call.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from modreg.runtime.components import Configurable, register_component
 if TYPE_CHECKING:
     from modreg.runtime.training.windows import Scaling, Target
 
-__all__ = ["MAE", "MSE", "RMSE", "HuberLoss", "Loss", "MQLoss", "QuantileLoss"]
+__all__ = ["MAE", "MSE", "RMSE", "HuberLoss", "Loss", "MQLoss", "QuantileLoss", "quantile_outputs"]
 
 
 class Loss(Configurable):
@@ -33,6 +34,9 @@ class Loss(Configurable):
     outputsize_multiplier: int = 1
     output_names: tuple[str, ...] = ("",)
     is_distribution_output: bool = False
+    frozen_parameters: int = 0
+    """Scalars neuralforecast keeps in the loss as a frozen nn.Parameter (the quantile levels of
+    MQLoss and DistributionLoss), which its parameter counts include."""
 
     def domain_map(self, y_hat: Tensor) -> Tensor:
         """Map raw network outputs (B, h, K) to the loss's domain (identity for point losses)."""
@@ -65,6 +69,11 @@ class Loss(Configurable):
     def forecast(self, mapped: np.ndarray, scaling: Scaling) -> np.ndarray:
         """(B, h, K) domain-mapped outputs -> forecasts in data units, one column per output name."""
         return scaling.inverse(mapped)
+
+    def feedback(self, output: Tensor, scaling: Scaling) -> Tensor:
+        """(B, 1, K) outputs of one step -> (B, 1), the scaled value a recurrent rollout feeds
+        back as its next input: the mean of the K outputs (neuralforecast's choice)."""
+        return output.mean(axis=2)
 
 
 @register_component("loss", "mae")
@@ -152,10 +161,10 @@ class MQLoss(Loss):
     def __init__(self, level: tuple[int, ...] = (80, 90), quantiles: tuple[float, ...] | None = None) -> None:
         self.level = tuple(level)
         self.quantiles = tuple(quantiles) if quantiles is not None else None
-        qs, names = _quantile_outputs(self.level, self.quantiles)
+        qs, names = quantile_outputs(self.level, self.quantiles)
         self._q = np.asarray(qs)
         self.output_names = names
-        self.outputsize_multiplier = len(names)
+        self.outputsize_multiplier = self.frozen_parameters = len(names)
 
     def _pointwise(self, y: np.ndarray, y_hat: Tensor) -> Tensor:
         error = y_hat - y
@@ -163,7 +172,7 @@ class MQLoss(Loss):
         return (-error).relu() * q + error.relu() * (1.0 - q)
 
 
-def _quantile_outputs(level: tuple[int, ...], quantiles: tuple[float, ...] | None) -> tuple[list[float], tuple[str, ...]]:
+def quantile_outputs(level: tuple[int, ...], quantiles: tuple[float, ...] | None) -> tuple[list[float], tuple[str, ...]]:
     """Quantiles and column suffixes: median first, then bounds sorted by quantile."""
     if quantiles is not None:
         return list(quantiles), tuple(_quantile_name(q) for q in quantiles)
