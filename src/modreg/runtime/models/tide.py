@@ -96,9 +96,12 @@ class TiDE(WindowForecaster):
     linear map of the window is added. Shapes: window (B, input_size) [+ hist (B, L, X),
     futr (B, L + h, F), static (B, S)] -> (B, h, n_outputs).
 
-    neuralforecast builds the historical projection whenever any temporal exogenous column is
-    set, even with no historical column (an unused block of 0 inputs); here it exists only with
-    historical columns, which changes nothing computed.
+    As in neuralforecast 3.3.0, with `layernorm` (the default) and a point loss the temporal
+    decoder ends in a LayerNorm over its single output, which always returns that norm's bias:
+    only the global skip and that bias then learn. `layernorm=False` trains the dense layers too.
+    neuralforecast also builds the historical projection whenever any temporal exogenous column
+    is set, even with no historical column (an unused block of 0 inputs); here it exists only
+    with historical columns, which changes nothing computed.
 
     Args:
         hidden_size: units of the dense encoder and decoder blocks.
