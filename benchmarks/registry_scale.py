@@ -30,7 +30,7 @@ EXAMPLE = ROOT / "registry.example"
 
 def load_examples() -> list[tuple[dict[str, Any], str]]:
     """(data, format) of every example descriptor, sorted by name."""
-    from modreg.registry.files import read_document
+    from modreg.registry.store.files import read_document
 
     examples = []
     for path in sorted((EXAMPLE / "models").iterdir()):
@@ -42,8 +42,8 @@ def load_examples() -> list[tuple[dict[str, Any], str]]:
 
 def generate(root: Path, size: int) -> list[str]:
     """A registry of `size` descriptors at `root`; returns the entry names."""
-    from modreg.registry.descriptor import dumps_toml, dumps_yaml
-    from modreg.registry.init import init_registry
+    from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
+    from modreg.registry.store.init import init_registry
 
     init_registry(root)
     shutil.copy(EXAMPLE / "modreg.toml", root / "modreg.toml")

@@ -196,7 +196,7 @@ def _edit_one(root: Path) -> None:
 
 
 def measure(root: Path, count: int) -> dict[str, float]:
-    from modreg.registry.cache import RACY_NS
+    from modreg.registry.search.cache import RACY_NS
 
     start = time.perf_counter()
     generate(root, count)
@@ -220,7 +220,7 @@ def measure(root: Path, count: int) -> dict[str, float]:
 def _fingerprint() -> str:
     """The cache's code fingerprint, read afresh (a change mid-run invalidates the figures)."""
     done = subprocess.run(
-        [sys.executable, "-c", "from modreg.registry.cache import code_fingerprint; print(code_fingerprint())"],
+        [sys.executable, "-c", "from modreg.registry.search.cache import code_fingerprint; print(code_fingerprint())"],
         capture_output=True, text=True, check=True,
     )
     return done.stdout.strip()

@@ -49,6 +49,22 @@ def example_registry() -> Path:
 @pytest.fixture
 def empty_registry(tmp_path: Path) -> Path:
     """A freshly initialised registry in a temporary folder."""
-    from modreg.registry.init import init_registry
+    from modreg.registry.store.init import init_registry
 
     return init_registry(tmp_path / "reg").root
+
+
+@pytest.fixture
+def forget_plugins():
+    """Undo what loading registry plugins into this process did (their models, modules, load results),
+    for tests whose commands load a plugin (`run`, `discover`, `schema`) next to tests that load it again."""
+    from modreg.plugins import loader
+    from modreg.plugins._registration import snapshot
+    from modreg.plugins.finder import FINDER
+
+    before, loaded = snapshot(), dict(loader._LOADED)
+    yield
+    before.restore()
+    loader._LOADED.clear()
+    loader._LOADED.update(loaded)
+    FINDER.remove("modreg_plugins.seasonal_ets")

@@ -1,24 +1,35 @@
 """Atomic file writes: a temp file in the same folder, fsync, then `os.replace`.
 
 A reader never sees a half-written file, and a crash leaves either the old bytes or the new.
-Orphaned temp files (a writer killed mid-write) carry a recognisable prefix and are swept.
+The file keeps the mode it had (a 644 descriptor stays 644); a new one gets the mode the umask
+gives any new file (666 less the umask), not the 600 of a temp file. Orphaned temp files (a
+writer killed mid-write) carry a recognisable prefix and are swept.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+import threading
 from pathlib import Path
+
+from modreg.errors import IntegrityError
 
 TEMP_PREFIX = ".modreg-tmp-"
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` atomically, creating parent folders as needed."""
+def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> None:
+    """Write `data` to `path` atomically, creating parent folders as needed. Inside a registry
+    (`root` given) no part of the path may be a symbolic link (`refuse_links`)."""
+    if root is not None:
+        refuse_links(root, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = file_mode(path)
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -27,6 +38,47 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def refuse_links(root: Path, path: Path) -> None:
+    """IntegrityError when `path`, or any folder between `root` and it, is a symbolic link.
+
+    A registry arrives by `git clone`, and a committed symlink (`index/ -> /etc`, `audit.jsonl ->
+    ~/.bashrc`) would make modreg write where the registry's author chose. Nothing modreg writes
+    or opens for writing inside a registry may be a link.
+    """
+    root = Path(os.path.abspath(root))
+    target = Path(os.path.abspath(path))
+    try:
+        parts = target.relative_to(root).parts
+    except ValueError:
+        return  # not inside the registry (an output the user named): theirs to choose
+    current = root
+    for part in parts:
+        current = current / part
+        if os.path.islink(current):
+            raise IntegrityError(f"{current} is a symbolic link; modreg does not follow links inside a registry.",
+                                 hint="replace the link with a real file or folder (a cloned registry must not point outside itself).",
+                                 path=current)
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits `path` has, or those a new file gets under the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def sweep_temp_files(folder: Path) -> list[Path]:

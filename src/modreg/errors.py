@@ -6,6 +6,8 @@ The CLI funnel (`modreg.cli.errors`) turns a ModregError into one stderr sentenc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -36,6 +38,7 @@ class ModregError(Exception):
         path: str | Path | None = None,
         line: int | None = None,
         col: int | None = None,
+        problems: Sequence[Problem] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -43,6 +46,7 @@ class ModregError(Exception):
         self.path = str(path) if path is not None else None
         self.line = line
         self.col = col
+        self.problems = tuple(problems)  # every finding behind the error, each at its line
 
     def location(self) -> str:
         """`file:line:col: ` prefix, or an empty string when the error has no file."""
@@ -56,13 +60,16 @@ class ModregError(Exception):
         return ":".join(parts) + ": "
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "code": int(self.exit_code),
             "message": self.message,
             "hint": self.hint,
             "path": self.path,
             "line": self.line,
         }
+        if self.problems:
+            found["problems"] = [problem.to_dict() for problem in self.problems]
+        return found
 
 
 class CheckFailed(ModregError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -61,12 +63,13 @@ def test_json_document_has_every_figure_and_the_environment() -> None:
     result = invoke(*BASE, "Naive", "--seed", "3", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert set(document) == {"format", "dataset", "data", "horizon", "step", "season", "refit", "quick", "max_steps",
-                             "windows", "reference", "models", "failed", "skipped", "recorded", "environment"}
+    assert set(document) == {"format", "kind", "dataset", "data", "horizon", "step", "season", "refit", "quick", "max_steps",
+                             "windows", "reference", "items", "failed", "skipped", "recorded", "environment", "notices"}
+    assert (document["format"], document["kind"]) == (1, "bench")
     assert (document["dataset"], document["horizon"], document["step"], document["season"]) == ("air_passengers", 12, 12, 12)
     assert [w["cutoff"] for w in document["windows"]] == ["1958-12-01", "1959-12-01"]
-    assert [m["target"] for m in document["models"]] == ["SeasonalNaive", "Naive"]  # sorted by MASE
-    naive = document["models"][1]
+    assert [m["target"] for m in document["items"]] == ["SeasonalNaive", "Naive"]  # sorted by MASE
+    naive = document["items"][1]
     assert set(naive["metrics"]) == {"mae", "rmse", "smape", "mase"} and naive["relative"]["mase"] > 1
     assert set(naive["timings"]) == {"creation_ms", "fit_seconds", "predict_seconds", "windows_per_second",
                                      "peak_memory_mb", "total_seconds"}
@@ -79,11 +82,12 @@ def test_json_document_has_every_figure_and_the_environment() -> None:
 def test_table_is_sorted_by_mase_and_marks_the_reference() -> None:
     result = invoke(*BASE, "Naive", "DLinear", "--param", "input_size=24", "--max-steps", "2")
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.startswith("│")]
-    names = [line.split("│")[2].strip() for line in lines]
+    rows = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines() if re.match(r"\d+ ", line)]
+    names = [row[1] for row in rows]
     assert names[0] == "SeasonalNaive (ref)" and set(names) == {"SeasonalNaive (ref)", "Naive", "DLinear"}
-    mase = [float(line.split("│")[3]) for line in lines]
+    mase = [float(row[2]) for row in rows]
     assert mase == sorted(mase)
+    assert "…" not in result.stdout  # off a terminal, nothing is cut
     assert "air_passengers: 1 series, h = 12, 2 windows (step 12), season 12" in result.stdout
     assert "max_steps = 2" in result.stdout
 
@@ -100,9 +104,9 @@ def test_a_failing_model_is_reported_and_the_others_finish(broken_model: str) ->
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["failed"] == [broken_model]
-    failed = next(m for m in document["models"] if m["target"] == broken_model)
+    failed = next(m for m in document["items"] if m["target"] == broken_model)
     assert failed["status"] == "failed" and "broken on purpose" in failed["error"]["message"]
-    assert all(m["status"] == "ok" for m in document["models"] if m["target"] != broken_model)
+    assert all(m["status"] == "ok" for m in document["items"] if m["target"] != broken_model)
     assert json.loads(result.stderr)["error"]["message"] == f"1 of 3 models failed: {broken_model}."
 
 
@@ -125,7 +129,9 @@ def test_output_writes_the_same_document(tmp_path: Path) -> None:
     result = invoke(*BASE, "Naive", "--output", target, "--json")
     assert result.exit_code == 0
     written = json.loads(target.read_text())
-    assert written == json.loads(result.stdout)
+    assert {key: value for key, value in written.items() if key not in ("forecasts", "forecast_columns")} == json.loads(result.stdout)
+    assert written["forecast_columns"] == ["unique_id", "ds", "cutoff", "y", "SeasonalNaive", "Naive"]
+    assert {row["cutoff"] for row in written["forecasts"]} == {"1958-12-01", "1959-12-01"} and len(written["forecasts"]) == 24
 
 
 def test_record_writes_performance_keeping_comments_and_is_searchable(registry_copy: Path) -> None:
@@ -147,7 +153,7 @@ def test_record_writes_performance_keeping_comments_and_is_searchable(registry_c
     assert {(a["command"], a["name"]) for a in audit} >= {("bench", "Naive"), ("bench", "SeasonalNaive")}
     assert invoke("validate", "--registry", registry_copy).exit_code == 0
     found = invoke("search", "--registry", registry_copy, "--where", "performance.mase < 5", "--json")
-    assert sorted(hit["name"] for hit in json.loads(found.stdout)["results"]) == ["Naive", "SeasonalNaive"]
+    assert sorted(hit["name"] for hit in json.loads(found.stdout)["items"]) == ["Naive", "SeasonalNaive"]
     assert invoke("report", "--registry", registry_copy).exit_code == 0
     summary = (registry_copy / "reports" / "registry_summary.md").read_text()
     assert "### air_passengers, horizon 12" in summary and "[SeasonalNaive](registry_report.md#seasonalnaive)" in summary
@@ -178,7 +184,7 @@ def test_dask_executor_without_dask_gives_the_install_hint(monkeypatch: pytest.M
     result = invoke(*BASE, "Naive", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2
     assert "needs dask.distributed, which is not installed" in result.stderr
-    assert "pip install 'modreg[distributed]'" in result.stderr
+    assert "pip install 'modreg-forecast[distributed]'" in result.stderr
 
 
 def test_bench_needs_targets() -> None:
@@ -196,3 +202,23 @@ def _performance(registry: Path, name: str) -> dict[str, Any]:
     import tomllib
 
     return tomllib.loads((registry / "models" / f"{name}.toml").read_text())["performance"]
+
+
+def test_record_keeps_what_a_rerun_needs_and_leaderboards_rank_only_like_with_like(registry_copy: Path) -> None:
+    data = registry_copy / "data" / "air_passengers.csv"
+    options = ["bench", "--data", data, "--horizon", "12", "--registry", registry_copy, "--record"]
+    assert invoke(*options, "--windows", "2", "Naive", "SeasonalNaive").exit_code == 0
+    assert invoke(*options, "--windows", "2", "--max-steps", "3", "DLinear").exit_code == 0
+    table = _performance(registry_copy, "DLinear")
+    assert table["data_path"] == "data/air_passengers.csv"
+    assert table["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert (table["horizon"], table["windows"], table["step"], table["season"], table["refit"]) == (12, 2, 12, 12, True)
+    assert table["max_steps"] == 3 and isinstance(table["seed"], int) and "max_steps" not in _performance(registry_copy, "Naive")
+    found = invoke("search", "--registry", registry_copy, "--where", "performance.max_steps = 3", "--json")
+    assert [hit["name"] for hit in json.loads(found.stdout)["items"]] == ["DLinear"]
+    assert invoke("validate", "--registry", registry_copy).exit_code == 0
+    assert invoke("report", "--registry", registry_copy).exit_code == 0
+    summary = (registry_copy / "reports" / "registry_summary.md").read_text()
+    boards = summary.split("### air_passengers, horizon 12")[1:]
+    assert len(boards) == 2  # the 3-step DLinear is not ranked against the untrained baselines
+    assert sum("3 training steps" in board for board in boards) == 1

@@ -37,7 +37,7 @@ def test_a_new_registry_validates_and_lists_clean(tmp_path: Path) -> None:
     validated = runner.invoke(app, ["--registry", str(root), "validate"])
     assert validated.exit_code == 0, validated.stdout + validated.stderr
     listed = runner.invoke(app, ["--registry", str(root), "list", "--json"])
-    assert json.loads(listed.stdout) == {"models": [], "unreadable": []}
+    assert json.loads(listed.stdout) == {"format": 1, "kind": "list", "items": [], "unreadable": []}
 
 
 def test_init_refuses_an_existing_registry_with_exit_4(tmp_path: Path) -> None:
@@ -53,4 +53,5 @@ def test_init_refuses_an_existing_registry_with_exit_4(tmp_path: Path) -> None:
 def test_init_json_prints_the_root(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path / "reg"), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"root": str((tmp_path / "reg").resolve())}
+    assert json.loads(result.stdout) == {"format": 1, "kind": "init", "root": str((tmp_path / "reg").resolve()),
+                                         "created": True, "git_hooks": False}

@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from modreg import api
 from modreg.cli import app
 from modreg.errors import ExitCode
-from modreg.registry.audit import read_audit
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.validate import validate_registry
+from modreg.registry.store.audit import read_audit
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.checks.validate import validate_registry
 
 runner = CliRunner()
 TODAY = dt.date.today()
@@ -158,8 +158,8 @@ def test_history_json(registry: Path) -> None:
     invoke(registry, "version", "Beta", "--bump", "major", "-m", "new head")
     code, out, _ = invoke(registry, "history", "Beta", "--json")
     history = json.loads(out)
-    assert code == 0 and history["current"] == "3.0.0" and [i["version"] for i in history["items"]] == ["3.0.0"]
-    assert history["items"][0]["snapshot"]["runtime"]["params"] == {"h": 12, "input_size": 24}
+    assert code == 0 and history["current"] == "3.0.0" and [i["version"] for i in history["items"]] == ["2.0.0", "3.0.0"]
+    assert history["items"][0]["snapshot"]["runtime"]["params"] == {"h": 12, "input_size": 24}  # 2.0.0 as it ended
 
 
 # ----- diff -----
@@ -176,7 +176,7 @@ def test_diff_of_two_versions_in_each_format(registry: Path) -> None:
     assert out.startswith("### `Alpha` 1.0.1 → 1.0.2\n\n| field | 1.0.1 | 1.0.2 | change |\n")
     assert "| `runtime.params.input_size` | `24` | `36` | changed |" in out
     code, out, _ = invoke(registry, "diff", "Alpha", "1.0.1", "1.0.2", "--format", "json")
-    assert [c["path"] for c in json.loads(out)["changes"]] == ["version", "runtime.params.input_size", "performance.mase"]
+    assert [c["path"] for c in json.loads(out)["items"]] == ["version", "runtime.params.input_size", "performance.mase"]
 
 
 def test_diff_usage_errors(registry: Path) -> None:
@@ -245,7 +245,7 @@ def test_audit_lists_who_did_what(registry: Path) -> None:
     assert code == 0 and lines[0].split() == ["time", "user", "command", "name", "version", "changes"]
     assert "version: 1.0.0 -> 1.1.0" in lines[1] and " deprecate " in lines[2] and "status: active -> deprecated" in lines[2]
     code, out, _ = invoke(registry, "audit", "Beta", "--json")
-    [entry] = json.loads(out)
+    [entry] = json.loads(out)["items"]
     assert entry["command"] == "deprecate" and entry["changes"]["deprecation"]["new"]["reason"] == "old"
     code, _, err = invoke(registry, "audit", "Gamma")
     assert code == 0 and "No audit entries for Gamma." in err
@@ -283,7 +283,7 @@ def test_diff_git_against_the_working_tree(repo: Path) -> None:
     code, out, _ = invoke(repo, "diff", "--git", "HEAD", "--format", "md")
     assert "| `NHITS` | changed | 1.2.0 → 1.3.0 |" in out and "<details><summary><code>RNN</code> (archived)" in out
     code, out, _ = invoke(repo, "--json", "diff", "--git", "HEAD")
-    assert [e["kind"] for e in json.loads(out)["entries"]] == ["changed", "archived"]
+    assert [e["kind"] for e in json.loads(out)["items"]] == ["changed", "archived"]
 
 
 def test_git_commands_outside_a_repository(registry: Path) -> None:
@@ -379,9 +379,10 @@ def test_fifty_processes_versioning_and_deprecating_lose_nothing(registry: Path)
     for name, indices in (("Alpha", range(1, 50, 2)), ("Beta", range(0, 50, 2))):
         versions = [i for i in indices if i % 5]
         history = api.history(name, registry=registry)
-        assert sorted(item.summary for item in history.items) == sorted(f"change {i}" for i in versions)
+        first, *made = history.items  # the hand-written starting version, recorded by the first change
+        assert sorted(item.summary for item in made) == sorted(f"change {i}" for i in versions)
         base = 1 if name == "Alpha" else 2
-        assert [item.version for item in history.items] == [f"{base}.0.{n}" for n in range(1, len(versions) + 1)]
+        assert [item.version for item in history.items] == [f"{base}.0.{n}" for n in range(0, len(versions) + 1)]
         assert history.current == history.items[-1].version
     assert len(read_audit(paths)) == 50
     assert {e.command for e in read_audit(paths)} == {"version", "deprecate"}

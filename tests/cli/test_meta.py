@@ -1,15 +1,19 @@
-"""Meta-tests over the CLI: every command and option has help, is in the README, and maps to
-one `modreg.api` function (and every public api function to a command)."""
+"""Meta-tests over the CLI: every command and option has help, every help ends with two or
+three real examples, every command is in the README and maps to one `modreg.api` function
+(and every public api function to a command)."""
 
 from __future__ import annotations
 
 import inspect
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import typer
+from typer.testing import CliRunner
 
 import modreg.api as api
 from modreg.cli import app
@@ -22,9 +26,16 @@ API_ONLY = {
     "load_entries": "every descriptor as objects, for Python callers",
     "get_entry": "one descriptor as an object, for Python callers",
     "diff_git": "the `--git` form of `modreg diff`",
+    "registry_roots": "which registry each file belongs to (validate and build take files of several)",
+    "generated": "the generated files' texts, written nowhere (what `modreg serve` shows)",
 }
 # CLI name -> api name where they differ (`list` is a Python builtin).
 API_NAME = {"list": "list_entries"}
+# Commands without an api function, with the reason.
+CLI_ONLY = {
+    "completion": "prints a shell script rendered from the CLI itself",
+    "serve": "a long-running HTTP server over the api functions, not a function returning data",
+}
 
 
 def _commands() -> dict[str, Any]:
@@ -60,6 +71,34 @@ def test_every_command_is_in_the_readme(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_help_ends_with_real_examples(name: str) -> None:
+    result = CliRunner().invoke(app, [*name.split(), "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = result.stdout.rstrip()
+    assert "Examples:" in text, f"`modreg {name} --help` has no examples"
+    lines = [line.strip() for line in text.rsplit("Examples:", 1)[1].strip().splitlines()]
+    assert 2 <= len(lines) <= 3, lines
+    for line in lines:
+        words = shlex.split(line.split(" > ")[0].removeprefix("source <(").rstrip(")"))
+        assert words[0] == "modreg", line
+        assert _resolve(words[1:]) == name, f"`{line}` does not run `modreg {name}`"
+
+
+def _resolve(args: list[str]) -> str:
+    """The command `args` run (after parsing every option and argument, as click would)."""
+    root = typer.main.get_command(app)
+    ctx = root.make_context("modreg", list(args))
+    group, rest, path = root, [*ctx._protected_args, *ctx.args], []
+    while True:
+        name, command, rest = group.resolve_command(ctx, rest)
+        ctx = command.make_context(name, rest, parent=ctx)
+        path.append(name)
+        if not isinstance(command, click.Group):
+            return " ".join(path)
+        group, rest = command, [*ctx._protected_args, *ctx.args]
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - set(CLI_ONLY)))
 def test_every_command_has_an_api_function(name: str) -> None:
     api_name = API_NAME.get(name, name.replace(" ", "_"))
     assert callable(getattr(api, api_name, None)), f"`modreg {name}` has no modreg.api.{api_name}"
@@ -67,10 +106,7 @@ def test_every_command_has_an_api_function(name: str) -> None:
 
 def test_every_public_api_function_has_a_command() -> None:
     commands = {API_NAME.get(n, n.replace(" ", "_")) for n in COMMANDS}
-    public = {
-        name
-        for name, value in vars(api).items()
-        if inspect.isfunction(value) and value.__module__ == api.__name__ and not name.startswith("_")
-    }
+    public = {name for name in api.__all__ if inspect.isfunction(getattr(api, name))}
+    assert len(public) >= 30
     missing = sorted(public - commands - set(API_ONLY))
     assert not missing, f"api functions without a command: {missing}"

@@ -13,10 +13,10 @@ import yaml
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.audit import read_audit
-from modreg.registry.init import init_registry
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.lock import registry_lock
+from modreg.registry.store.audit import read_audit
+from modreg.registry.store.init import init_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.lock import registry_lock
 
 runner = CliRunner()
 TODAY = dt.date.today().isoformat()
@@ -36,6 +36,11 @@ updated = 2026-01-01
 
 [metadata]
 paper = "https://example.org/alpha"   # the paper
+
+[[history]]
+version = "1.0.0"
+date = 2026-01-01
+summary = "first version"
 '''
 
 BETA = '''\
@@ -165,7 +170,7 @@ def test_register_from_files_processes_every_file_and_reports_each(reg: Path, tm
     missing = tmp_path / "Missing.toml"
     result = invoke(reg, "--json", "register", "--from", str(good), str(taken), str(invalid), str(missing))
     assert result.exit_code == 1  # different failures: 4 (taken), 2 (invalid), 3 (missing)
-    results = json.loads(result.stdout)["results"]
+    results = json.loads(result.stdout)["items"]
     assert [r["ok"] for r in results] == [True, False, False, False]
     assert [r["error"]["code"] for r in results[1:]] == [4, 2, 3]
     assert results[2]["error"]["line"] == 4  # the bad category, in the file given
@@ -205,7 +210,7 @@ def test_show_json_is_one_document_with_the_descriptor(reg: Path) -> None:
     result = invoke(reg, "show", "Beta", "--json")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert document["name"] == "Beta" and document["format"] == "yaml" and document["path"] == "models/Beta.yaml"
+    assert document["name"] == "Beta" and document["file_format"] == "yaml" and document["kind"] == "show" and document["path"] == "models/Beta.yaml"
     assert document["descriptor"]["tags"] == ["lstm"]
     assert document["descriptor"]["created"] == "2026-01-02"
 
@@ -254,7 +259,7 @@ def test_list_filters_and_json(reg: Path, args: list[str], names: list[str]) -> 
     result = invoke(reg, "list", "--json", *args)
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert [row["name"] for row in document["models"]] == names
+    assert [row["name"] for row in document["items"]] == names
     assert document["unreadable"] == []
 
 
@@ -262,7 +267,7 @@ def test_list_warns_about_unreadable_files_and_lists_the_rest(reg: Path) -> None
     (reg / "models" / "Broken.toml").write_text('name = "Broken"\nname = "twice"\n')
     result = invoke(reg, "list", "--json")
     assert result.exit_code == 0
-    assert [row["name"] for row in json.loads(result.stdout)["models"]] == ["Alpha", "Beta", "Old"]
+    assert [row["name"] for row in json.loads(result.stdout)["items"]] == ["Alpha", "Beta", "Old"]
     assert "Broken.toml:2" in result.stderr and "skipped" in result.stderr
 
 

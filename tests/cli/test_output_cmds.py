@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.descriptor import dumps_toml, dumps_yaml
-from modreg.registry.init import init_registry
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.lock import registry_lock
+from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
+from modreg.registry.store.init import init_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.lock import registry_lock
 
 runner = CliRunner()
 OUTPUTS = (
@@ -72,7 +72,7 @@ def invoke(reg: Path, *args: str):  # type: ignore[no-untyped-def]
 def found(reg: Path, *args: str) -> list[str]:
     result = invoke(reg, "--json", "search", *args)
     assert result.exit_code == 0, result.stderr
-    return [hit["name"] for hit in json.loads(result.stdout)["results"]]
+    return [hit["name"] for hit in json.loads(result.stdout)["items"]]
 
 
 # ----- search -----
@@ -91,8 +91,8 @@ def test_search_json_is_one_document(reg: Path) -> None:
     result = invoke(reg, "search", "--json", "--tag", "energy")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert document["total"] == 2 and [hit["name"] for hit in document["results"]] == ["Alpha", "Delta"]
-    assert document["results"][0]["file"] == "models/Alpha.toml" and document["results"][0]["score"] is None
+    assert document["total"] == 2 and [hit["name"] for hit in document["items"]] == ["Alpha", "Delta"]
+    assert document["items"][0]["file"] == "models/Alpha.toml" and document["items"][0]["score"] is None
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_index_writes_once_then_nothing(reg: Path) -> None:
 
 
 def test_index_builds_nothing_when_neither_descriptors_nor_outputs_changed(reg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from modreg.registry import generated
+    from modreg.outputs import build as generated
 
     assert invoke(reg, "index").exit_code == 0
     calls: list[int] = []
@@ -203,7 +203,7 @@ def test_build_check_names_every_stale_file_after_a_descriptor_edit(reg: Path) -
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["stale"] == ["index/registry.json", "index/model_index.json", "reports/registry_report.md"]
-    assert document["written"] == [] and document["ok"] is False
+    assert document["written_files"] == [] and document["ok"] is False
     assert "run `modreg build`" in json.loads(result.stderr)["error"]["hint"]
     assert invoke(reg, "build").exit_code == 0
     assert invoke(reg, "build", "--check").exit_code == 0
@@ -272,7 +272,9 @@ def test_stats_table_and_json(reg: Path) -> None:
     document = json.loads(invoke(reg, "--json", "stats").stdout)
     assert document["by_status"] == {"active": 4, "deprecated": 1}
     assert invoke(reg, "index").exit_code == 0
-    assert document == json.loads((reg / "index" / "registry_statistics.json").read_text(encoding="utf-8"))
+    committed = json.loads((reg / "index" / "registry_statistics.json").read_text(encoding="utf-8"))
+    assert (document.pop("format"), document.pop("kind")) == (1, "stats")
+    assert document == {key: value for key, value in committed.items() if key != "format"}
 
 
 # ----- the committed example registry -----

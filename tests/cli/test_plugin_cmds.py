@@ -66,7 +66,7 @@ def test_plugin_list_json_shows_source_models_and_status() -> None:
     result = invoke("--registry", EXAMPLE, "--json", "plugin", "list")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    [plugin] = [p for p in document["plugins"] if p["source"] == "registry"]
+    [plugin] = [p for p in document["items"] if p["source"] == "registry"]
     assert (plugin["name"], plugin["location"], plugin["models"], plugin["status"], plugin["version"]) == (
         "seasonal_ets", "plugins/seasonal_ets", ["SeasonalETS"], "verified", "1.0.0")
 
@@ -88,7 +88,7 @@ def test_verify_reports_every_plugin_and_exits_with_the_worst_code(registry: Pat
     _flip(registry)
     result = invoke("--registry", registry, "--json", "plugin", "verify")
     assert result.exit_code == 5
-    statuses = {p["name"]: (p["status"], p["error"]["code"]) for p in json.loads(result.stdout)["plugins"]}
+    statuses = {p["name"]: (p["status"], p["error"]["code"]) for p in json.loads(result.stdout)["items"]}
     assert statuses == {"seasonal_ets": ("refused", 5), "second": ("refused", 1)}
     assert "needs modreg 42.0.0 or newer" in result.stderr
 
@@ -108,7 +108,7 @@ def test_lock_dry_run_prints_the_diff_then_lock_makes_verify_pass(registry: Path
     dry = invoke("--registry", registry, "plugin", "lock", "seasonal_ets", "--dry-run")
     assert dry.exit_code == 0 and '+"_smoothing.py" = ' in dry.stdout and manifest.read_text() == before
     done = invoke("--registry", registry, "plugin", "lock", "seasonal_ets")
-    assert done.exit_code == 0 and "locked 2 files of seasonal_ets" in done.stderr
+    assert done.exit_code == 0 and "locked 3 files of seasonal_ets" in done.stderr
     assert manifest.read_text().startswith("# The example plugin")
     assert invoke("--registry", registry, "plugin", "verify", "seasonal_ets").exit_code == 0
 
@@ -119,7 +119,7 @@ def test_lock_dry_run_prints_the_diff_then_lock_makes_verify_pass(registry: Path
 def test_the_example_plugin_is_healthy() -> None:
     result = invoke("--registry", EXAMPLE, "--json", "plugin", "health", "seasonal_ets", "--timeout", "60")
     assert result.exit_code == 0, result.output
-    [report] = json.loads(result.stdout)["plugins"]
+    [report] = json.loads(result.stdout)["items"]
     assert report["status"] == "healthy" and report["models"][0]["name"] == "SeasonalETS"
 
 
@@ -157,7 +157,7 @@ def test_discover_registers_new_models_and_reports_existing_ones(registry: Path)
     assert "registered" in result.stdout and (registry / "models" / "SeasonalETS.toml").is_file()
     assert invoke("--registry", registry, "validate").exit_code == 0
     again = invoke("--registry", registry, "--json", "discover", "--register")
-    [model] = json.loads(again.stdout)["models"]
+    [model] = json.loads(again.stdout)["items"]
     assert again.exit_code == 0 and (model["status"], model["entry"]) == ("exists", "models/SeasonalETS.toml")
 
 

@@ -60,11 +60,11 @@ def test_models_lists_runtime_models() -> None:
     result = invoke("models")
     assert result.exit_code == 0, result.stderr
     assert "MLP" in result.stdout and "basic" in result.stdout
-    rows = json.loads(invoke("models", "--json").stdout)
+    rows = json.loads(invoke("models", "--json").stdout)["items"]
     mlp = next(r for r in rows if r["name"] == "MLP")
     assert mlp == {"name": "MLP", "category": "basic", "capabilities": ["multi_step", "batch_processing", "exogenous"],
                    "class": "modreg.runtime.models.mlp.MLP"}
-    assert json.loads(invoke("models", "--json", "--category", "transformer", "--capability", "exogenous").stdout) == [
+    assert json.loads(invoke("models", "--json", "--category", "transformer", "--capability", "exogenous").stdout)["items"] == [
         r for r in rows if r["category"] == "transformer" and "exogenous" in r["capabilities"]]
 
 
@@ -111,7 +111,7 @@ def test_json_output_and_output_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["model"] == "MLP" and doc["source"] == "runtime" and doc["steps"] == 3
-    assert doc["params"]["hidden_size"] == 16 and len(doc["forecasts"]) == 12 and doc["output"] == str(out)
+    assert doc["params"]["hidden_size"] == 16 and len(doc["items"]) == 12 and doc["output"] == str(out)
     assert _rows(out.read_text())[0]["ds"] == "1961-01-01"
     plain = invoke("run", "MLP", "--data", AIR, *SMALL_MLP, "--output", out)
     assert plain.stdout == "" and "wrote 12 forecasts" in plain.stderr
@@ -200,7 +200,7 @@ def test_entry_naming_an_unknown_runtime_model(tmp_path: Path, empty_registry: P
 def test_templates_lists_the_registry_templates(tmp_path: Path) -> None:
     result = invoke("templates", "--registry", EXAMPLE, "--json")
     assert result.exit_code == 0, result.stderr
-    found = {t["name"]: t for t in json.loads(result.stdout)}
+    found = {t["name"]: t for t in json.loads(result.stdout)["items"]}
     assert {"quick", "monthly-12", "long-horizon"} <= set(found)
     assert found["long-horizon"]["model"] == "NHITS" and found["monthly-12"]["params"] == {"h": 12, "input_size": 24}
     table = invoke("templates", "--registry", EXAMPLE)
@@ -248,3 +248,28 @@ def test_run_takes_future_exogenous_values_from_futr(tmp_path: Path) -> None:
     assert lines[0] == "unique_id,ds,NHITS" and len(lines) == 9
     assert lines[1].startswith("US_consumption,2014-10-01,")
 
+
+
+def test_run_joins_static_exogenous_values_from_static() -> None:
+    data, static = ROOT / "tests" / "data" / "visnights.csv", ROOT / "tests" / "data" / "visnights_static.csv"
+    args = ["run", "NBEATSx", "--data", data, "--static", static, "--horizon", "4", "--param", "input_size=8",
+            "--param", "max_steps=2", "--param", "mlp_units=[[8, 8]]", "--param", 'stat_exog_list=["metro", "coastal"]']
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    assert len(_rows(result.stdout)) == 20 * 4
+    misnamed = invoke(*args[:-1], 'stat_exog_list=["Metro"]')
+    assert misnamed.exit_code == 2
+    assert "visnights_static.csv: stat_exog_list names 'Metro'" in misnamed.stderr
+    assert "columns found: metro, coastal" in misnamed.stderr
+
+
+def test_a_future_column_missing_from_futr_is_one_error(tmp_path: Path) -> None:
+    rows = (ROOT / "tests" / "data" / "us_change.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "hist.csv").write_text("\n".join(rows[:-8]) + "\n", encoding="utf-8")
+    future = ["unique_id,ds,income"] + [",".join(r.split(",")[:2] + [r.split(",")[3]]) for r in rows[-8:]]
+    (tmp_path / "fut.csv").write_text("\n".join(future) + "\n", encoding="utf-8")
+    result = invoke("run", "TiDE", "--data", tmp_path / "hist.csv", "--futr", tmp_path / "fut.csv", "--horizon", "8",
+                    "--param", "input_size=16", "--param", "max_steps=1", "--param", "hidden_size=8",
+                    "--param", 'futr_exog_list=["income", "production"]')
+    assert result.exit_code == 2
+    assert "fut.csv: the future values have no column 'production'" in result.stderr

@@ -9,9 +9,9 @@ from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry import _schemacheck
-from modreg.registry.names import NAME_PATTERN
-from modreg.registry.versions import SEMVER_PATTERN
+from modreg.registry.checks import _schemacheck
+from modreg.registry.store.names import NAME_PATTERN
+from modreg.registry.store.versions import SEMVER_PATTERN
 
 runner = CliRunner()
 

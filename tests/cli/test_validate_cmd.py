@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.descriptor import dumps_toml, dumps_yaml
+from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
 
 runner = CliRunner()
 
@@ -75,7 +75,7 @@ def test_json_is_one_document_on_stdout(registry: Path, args: list[str]) -> None
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    assert document["ok"] is False and document["files"] == 4
+    assert document["ok"] is False and document["checked_files"] == 4
     assert [p["json_path"] for p in document["problems"]] == ["category", "dependencies.Alpah"]
     assert document["problems"][0] == {
         "path": "models/Gamma.toml", "line": 4, "col": 1, "severity": "error", "json_path": "category",

@@ -13,13 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from modreg.outputs import entries_from_descriptors
-from modreg.outputs.canonical import Memoized, NonFiniteNumber, dumps_canonical, jsonable
-from modreg.outputs.entry import DataEntry
+from modreg.registry.store.canonical import Memoized, NonFiniteNumber, dumps_canonical, jsonable
+from modreg.registry.store.facets import DataEntry
 from modreg.outputs.indexes import INDEX_FILES, build_indexes, version_history
 from modreg.outputs.stats import LEADERBOARD_SIZE, build_statistics
-from modreg.registry.cache import RegistryCache
-from modreg.registry.descriptor import load_all
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.search.cache import RegistryCache
+from modreg.registry.store.descriptor import load_all
+from modreg.registry.store.layout import RegistryPaths
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "example"
 

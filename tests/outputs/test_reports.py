@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from modreg.outputs import entries_from_descriptors
-from modreg.outputs.entry import DataEntry
+from modreg.registry.store.facets import DataEntry
 from modreg.outputs.reports import REPORT_FILES, build_reports, github_anchors
-from modreg.registry.descriptor import load_all
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.descriptor import load_all
+from modreg.registry.store.layout import RegistryPaths
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "example"
 
@@ -107,11 +107,25 @@ def test_anchors_follow_github() -> None:
 def test_the_cache_gives_the_same_reports_as_the_files(example_registry: Path, tmp_path: Path) -> None:
     import shutil
 
-    from modreg.registry.cache import RegistryCache
-    from modreg.registry.generated import build_outputs, read_entries
+    from modreg.registry.search.cache import RegistryCache
+    from modreg.outputs.build import build_outputs, read_entries
 
     root = tmp_path / "copy"
     shutil.copytree(example_registry, root, ignore=shutil.ignore_patterns(".modreg"))
     with RegistryCache(RegistryPaths(root)) as cache:
         entries, _ = read_entries(cache, strict=True)
         assert build_outputs(entries, ("report",), cache) == build_reports(_example_entries(root))
+
+
+def test_descriptor_text_cannot_forge_report_structure_or_html() -> None:
+    from modreg.outputs.reports import build_reports
+    from modreg.registry.store.facets import DataEntry
+
+    data = {"name": "Evil", "version": "1.0.0", "category": "basic", "status": "active",
+            "summary": "fine\x1b]52;c;aGk=\x07 <script>alert(1)</script>",
+            "description": "# Forged heading\n<img src=x onerror=alert(1)>\n\nplain *markdown* stays"}
+    report = build_reports([DataEntry.of("models/Evil.toml", data, "0" * 64)])["reports/registry_report.md"]
+    assert "\x1b" not in report and "\x07" not in report
+    assert "<script>" not in report and "<img" not in report and "&lt;script>" in report
+    assert "\n# Forged heading" not in report and "\\# Forged heading" in report
+    assert "plain *markdown* stays" in report

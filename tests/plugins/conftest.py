@@ -20,7 +20,7 @@ from modreg.plugins._registration import snapshot
 from modreg.plugins.finder import FINDER
 
 if TYPE_CHECKING:
-    from modreg.registry.config import RegistryConfig
+    from modreg.registry.checks.config import RegistryConfig
 
 HELPERS = """\
 import numpy as np
@@ -106,14 +106,14 @@ class DemoPlugin:
         return self.sentinel.read_text().count("ran") if self.sentinel.exists() else 0
 
     def lock(self) -> None:
-        from modreg.plugins.checksums import lock_plugin
-        from modreg.registry.layout import RegistryPaths
+        from modreg.plugins.plugin_lock import lock_plugin
+        from modreg.registry.store.layout import RegistryPaths
 
         lock_plugin(RegistryPaths(self.registry), self.folder)
 
     def config(self) -> RegistryConfig:
-        from modreg.registry.config import load_config
-        from modreg.registry.layout import RegistryPaths
+        from modreg.registry.checks.config import load_config
+        from modreg.registry.store.layout import RegistryPaths
 
         return load_config(RegistryPaths(self.registry))
 

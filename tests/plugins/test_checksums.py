@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from modreg.plugins.base import PluginIntegrityError
-from modreg.plugins.checksums import lock_plugin, plugin_files, read_regular, verify_files
+from modreg.plugins.checksums import plugin_files, read_regular, verify_files
+from modreg.plugins.plugin_lock import lock_plugin
 from modreg.plugins.manifest import read_manifest
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.layout import RegistryPaths
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -12,8 +12,8 @@ import pytest
 
 from modreg.errors import ExitCode, NotFound
 from modreg.plugins.discover import discover_models
-from modreg.registry.layout import RegistryPaths
-from modreg.registry.validate import validate_registry
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.checks.validate import validate_registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,8 +45,11 @@ def test_discover_registers_a_descriptor_for_each_new_model(demo: DemoPlugin) ->
         "summary": "Repeats the last value of every series.", "authors": ["Demo Author <demo@example.org>"],
         "tags": ["demo"], "capabilities": ["univariate"], "created": TODAY, "updated": TODAY,
         "runtime": {"model": "DemoModel", "params": {"h": 3}},
+        "history": [{"version": "1.0.0", "date": TODAY, "summary": "first version", "snapshot": {
+            "status": "active", "runtime": {"model": "DemoModel", "params": {"h": 3}}, "performance": {},
+            "dependencies": {}, "metadata": {}}}],
     }
-    assert validate_registry(RegistryPaths(demo.registry)) == []
+    assert [p for p in validate_registry(RegistryPaths(demo.registry)) if p.severity == "error"] == []
     audit = [json.loads(line) for line in (demo.registry / "audit.jsonl").read_text().splitlines()]
     assert (audit[-1]["command"], audit[-1]["name"]) == ("discover", "DemoModel")
 

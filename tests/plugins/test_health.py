@@ -12,7 +12,7 @@ import pytest
 from modreg.errors import ExitCode
 from modreg.plugins.health import check_health
 from modreg.plugins.health_child import health_params
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.layout import RegistryPaths
 
 if TYPE_CHECKING:
     from collections.abc import Callable

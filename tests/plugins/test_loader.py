@@ -17,9 +17,9 @@ import pytest
 from modreg._version import __version__
 from modreg.errors import ExitCode, ModregError
 from modreg.forecast.resolve import provide_model, resolve_model
-from modreg.plugins import checksums, loader
+from modreg.plugins import checksums, loader, plugin_lock
 from modreg.plugins.base import PluginError, PluginIntegrityError, PluginLoadError, PluginRefused
-from modreg.registry.layout import RegistryPaths
+from modreg.registry.store.layout import RegistryPaths
 from modreg.runtime.data import read_series_csv
 from modreg.runtime.factory import create, find, get_model, is_registered, list_models
 
@@ -281,7 +281,7 @@ def test_provide_model_raises_the_plugin_error_for_a_refused_plugin(demo: DemoPl
 
 
 def test_the_example_plugin_fits_air_passengers_well() -> None:
-    from modreg.registry.config import load_config
+    from modreg.registry.checks.config import load_config
 
     folder = EXAMPLE / "plugins" / "seasonal_ets"
     loader.load_plugin(folder, load_config(RegistryPaths(EXAMPLE)))
@@ -309,7 +309,7 @@ def test_signature_verifies_and_a_tampered_manifest_is_refused(demo: DemoPlugin,
     (demo.registry / "allowed_signers").write_text(f'demo@example.org namespaces="modreg-plugin" {public[0]} {public[1]}\n')
     demo.set_policy('security = "signature"\nallowed_signers = "allowed_signers"\n')
     config = demo.config()
-    assert checksums.lock_plugin(RegistryPaths(demo.registry), demo.folder).needs_signature
+    assert plugin_lock.lock_plugin(RegistryPaths(demo.registry), demo.folder).needs_signature
     with pytest.raises(PluginIntegrityError, match="plugin.toml.sig is missing"):
         loader.verify_plugin(demo.folder, config)
     subprocess.run([SSH_KEYGEN, "-Y", "sign", "-f", str(key), "-n", "modreg-plugin", str(demo.folder / "plugin.toml")],
@@ -351,7 +351,7 @@ def test_an_installed_plugin_is_listed_with_its_distribution(install_plugin: Cal
 
     install_plugin()
     [info] = [i for i in inspect_plugins(None) if i.source == "entry_point"]
-    assert (info.name, info.location, info.models, info.status) == ("ep-epmodel", "ep-epmodel 1.2.0", ("EPModel",), "verified")
+    assert (info.name, info.location, info.models, info.status) == ("ep-epmodel", "ep-epmodel 1.2.0", ("EPModel",), "installed (not verified)")
     resolve_model("EPModel")
     assert [i.status for i in inspect_plugins(None, "ep-epmodel")] == ["loaded"]
 
@@ -379,10 +379,19 @@ def test_an_entry_point_to_a_missing_module_is_refused_without_importing(install
 
 
 def test_validation_knows_installed_models(install_plugin: Callable[..., InstalledPlugin], empty_registry: Path) -> None:
-    from modreg.registry.validate import validate_registry
+    from modreg.registry.checks.validate import validate_registry
 
     install_plugin()
     (empty_registry / "models" / "Mean.toml").write_text(
         'schema_version = 1\nname = "Mean"\nversion = "1.0.0"\ncategory = "custom"\nstatus = "active"\n'
         'summary = "s"\nauthors = ["a"]\n\n[runtime]\nmodel = "EPModel"\n')
     assert validate_registry(RegistryPaths(empty_registry)) == []
+
+
+def test_an_installed_plugin_is_listed_as_not_verified_and_one_shadowing_a_builtin_is_refused(
+        install_plugin: Callable[..., InstalledPlugin]) -> None:
+    from modreg.plugins.inventory import inspect_plugins
+
+    install_plugin("NHITS")
+    [info] = [i for i in inspect_plugins(None) if i.source == "entry_point"]
+    assert info.status == "refused" and "built-in runtime model" in info.error.message

@@ -32,7 +32,7 @@ def test_the_example_manifest_reads_with_its_models_and_files() -> None:
     assert (model.name, model.category, model.module) == ("SeasonalETS", "basic", "seasonal_ets")
     assert model.params == {"h": 12, "season_length": 12, "seasonal": "multiplicative"}
     assert model.module_files() == ("seasonal_ets.py", "seasonal_ets/__init__.py")
-    assert sorted(manifest.files or {}) == ["_smoothing.py", "seasonal_ets.py"]
+    assert sorted(manifest.files or {}) == ["_smoothing.py", "params.schema.json", "seasonal_ets.py"]
     assert manifest.line_of("min_runtime_version") == 8
 
 
@@ -98,8 +98,8 @@ def test_a_symlinked_manifest_is_refused(demo: DemoPlugin, tmp_path: Path) -> No
 
 
 def test_modreg_validate_checks_plugin_manifests(demo: DemoPlugin) -> None:
-    from modreg.registry.layout import RegistryPaths
-    from modreg.registry.validate import validate_registry
+    from modreg.registry.store.layout import RegistryPaths
+    from modreg.registry.checks.validate import validate_registry
 
     assert validate_registry(RegistryPaths(demo.registry)) == []
     _rewrite(demo, 'category = "custom"', 'category = "magic"')

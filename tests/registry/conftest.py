@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from modreg.registry import _schemacheck
-from modreg.registry.descriptor import dumps_toml, dumps_yaml
+from modreg.registry.checks import _schemacheck
+from modreg.registry.store.descriptor import dumps_toml, dumps_yaml
 
 TOY_MODELS: dict[str, dict[str, Any]] = {
     "ToyNet": {

@@ -9,10 +9,10 @@ import pytest
 
 from modreg.errors import UsageError
 from modreg.runtime.components import LossSpec
+from modreg.runtime.factory import validate_params
 from modreg.runtime.models.mlp import MLP
 from modreg.runtime.params import (
     ParameterError, defaults_of, describe, parse_cli_param, schema_for, type_schema, validate_against,
-    validate_params,
 )
 
 

@@ -15,6 +15,11 @@ from modreg.cli import bench_cmds  # noqa: F401  (registers commands)
 from modreg.cli import output_cmds  # noqa: F401  (registers commands)
 from modreg.cli import lifecycle_cmds  # noqa: F401  (registers commands)
 from modreg.cli import plugin_cmds  # noqa: F401  (registers commands)
+from modreg.cli import completion_cmd  # noqa: F401  (registers commands)
+from modreg.cli import serve_cmd  # noqa: F401  (registers commands)
+from modreg.cli.examples import attach_examples
+
+attach_examples(app)
 
 __all__ = ["app", "main"]
 

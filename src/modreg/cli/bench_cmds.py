@@ -1,13 +1,15 @@
 """`modreg bench`: rolling-origin benchmarks of models on a CSV, a table sorted by MASE.
 
-The command parses its options, calls `modreg.api.bench` and renders the result: a rich table
-on stdout (the reference SeasonalNaive marked, each model's MASE and sMAPE relative to it),
-failures, skipped entries and recorded tables on stderr, a progress bar on a terminal, or one
-JSON document with `--json`. It exits 1 when any model failed (after reporting every model).
+The command parses its options, calls `modreg.api.bench` and renders the result: a table on
+stdout in `--format table|tsv|md|json` (the reference SeasonalNaive marked, each model's MASE
+and sMAPE relative to it), failures, skipped entries and recorded tables on stderr, progress
+on stderr (`cli.progress`), and `--plot FILE` draws it. It exits 1 when any model failed
+(after reporting every model).
 """
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -16,13 +18,21 @@ import typer
 from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
-from modreg.cli.options import JsonOpt, RegistryOpt, merge_state
+from modreg.cli.options import IdColOpt, JsonOpt, PlotSeriesOpt, RegistryOpt, TargetColOpt, TimeColOpt, merge_state
 from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables
 from modreg.errors import CheckFailed
 
 _ACCURACY = (("mase", "MASE"), ("smape", "sMAPE"), ("mae", "MAE"), ("rmse", "RMSE"), ("crps", "CRPS"))
 _TIMINGS = (("fit_seconds", "fit s"), ("predict_seconds", "pred s"), ("windows_per_second", "win/s"),
             ("peak_memory_mb", "MB"))
+
+
+class Executor(str, Enum):
+    """Where bench tasks run."""
+
+    local = "local"
+    dask = "dask"
 
 
 @app.command()
@@ -46,70 +56,52 @@ def bench(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed of every model (sets random_seed).")] = None,
     record: Annotated[bool, typer.Option("--record", help="Write each benchmarked entry's [performance] table.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --record: print the diffs instead of writing.")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the full result as JSON here.")] = None,
-    executor: Annotated[str, typer.Option("--executor", help="local (this machine) or dask (an existing cluster).")] = "local",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write every window's forecasts (unique_id, ds, cutoff, y, models): CSV for .csv, else JSON with every figure.")] = None,
+    executor: Annotated[Executor, typer.Option("--executor", help="local (this machine) or dask (an existing cluster).")] = Executor.local,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="The dask scheduler, e.g. tcp://host:8786.")] = None,
+    id_col: IdColOpt = "unique_id",
+    time_col: TimeColOpt = "ds",
+    target_col: TargetColOpt = "y",
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE", help="Draw MASE vs SeasonalNaive and every window's forecasts into FILE (.png or .svg; needs the plot extra).")] = None,
+    plot_series: PlotSeriesOpt = None,
+    fmt: FormatOpt = None,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Benchmark models on a CSV: K rolling windows, accuracy, timings, vs SeasonalNaive."""
-    state = merge_state(ctx, registry=registry, json=json)
+    from modreg.cli.plots import check_plot
+    from modreg.cli.progress import bench_progress
+
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
+    check_plot(plot)
     options: dict[str, Any] = dict(
         data=data, registry=state.registry, all_entries=all_entries, category=category, where=where, horizon=horizon,
         windows=windows, step=step, season=season, max_steps=max_steps, params=param or [], quick=quick, refit=refit, jobs=jobs,
-        timeout=timeout, seed=seed, record=record, dry_run=dry_run, output=output, executor=executor,
-        scheduler=scheduler)
-    with _progress(state) as progress:
+        timeout=timeout, seed=seed, record=record, dry_run=dry_run, output=output, executor=executor.value,
+        scheduler=scheduler, id_col=id_col, time_col=time_col, target_col=target_col)
+    with bench_progress(state) as progress:
         result = api.bench(targets or [], progress=progress, **options)
-    _render(state, result)
+    if plot is not None:
+        from modreg.cli.plots import plot_bench
 
+        notice(state, f"drew the benchmark in {plot_bench(result, plot, series=plot_series or ())}")
+    _render(state, result, fmt)
 
-# ----- Progress -----
-
-
-class BenchBar:
-    """A transient progress bar on stderr: finished tasks of all, the last target finished."""
-
-    def __init__(self, console: Any) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("{task.fields[last]}"), TimeElapsedColumn(), console=console, transient=True)
-        self._task: Any = None
-
-    def __enter__(self) -> BenchBar:
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-    def start(self, total: int, description: str) -> None:
-        self._task = self._bar.add_task(description, total=total, last="")
-
-    def __call__(self, target: str, ok: bool) -> None:
-        self._bar.update(self._task, advance=1, last=f"{target} {'done' if ok else 'FAILED'}")
-
-
-def _progress(state: State) -> Any:
-    from contextlib import nullcontext
-
-    if state.json or state.quiet or not state.err.is_terminal:
-        return nullcontext(None)
-    return BenchBar(state.err)
 
 
 # ----- Rendering -----
 
 
-def _render(state: State, result: Any) -> None:
+def _render(state: State, result: Any, fmt: TableFormat | None) -> None:
     for row in result.models:
         for message in row.warnings:
             warn(state, message)
+    for message in result.notices:
+        notice(state, message)
     if state.json:
         emit_json(state, result.to_dict())
     else:
-        _print_table(state, _table(result))
+        print_tables(state, [_table(result)], fmt)
         _render_notes(state, result)
     if result.quick:
         warn(state, f"--quick: every neural model trained for only {result.max_steps} steps; "
@@ -117,34 +109,15 @@ def _render(state: State, result: Any) -> None:
     _fail_if_any(state, result)
 
 
-def _table(result: Any) -> Any:
-    from rich.table import Table
-
+def _table(result: Any) -> Table:
     coverage = sorted({name for row in result.models for name in row.metrics if name.startswith("coverage_")})
     accuracy = [(key, label) for key, label in _ACCURACY if any(key in row.metrics for row in result.models)]
-    table = Table(title=_title(result), caption=_caption(result), header_style="bold")
-    for label in ["#", "model", *_headers(accuracy), *(f"cov {k[9:]}%" for k in coverage),
-                  *(label for _, label in _TIMINGS), "params"]:
-        table.add_column(label, justify="left" if label == "model" else "right")
-    for rank, row in enumerate(result.models, 1):
-        table.add_row(*_cells(rank, row, accuracy, coverage))
-    return table
-
-
-def _print_table(state: State, table: Any) -> None:
-    """On a terminal as wide as it is; elsewhere (logs, CI, files) at the table's natural width."""
-    from rich.measure import Measurement
-
-    console = state.out
-    if console.is_terminal:
-        console.print(table)
-        return
-    width = console.width
-    console.width = max(width, Measurement.get(console, console.options.update(width=1000), table).maximum)
-    try:
-        console.print(table)
-    finally:
-        console.width = width
+    columns = ["#", "model", *_headers(accuracy), *(f"cov {k[9:]}%" for k in coverage),
+               *(label for _, label in _TIMINGS), "params"]
+    rows = [_cells(rank, row, accuracy, coverage) for rank, row in enumerate(result.models, 1)]
+    width = len(columns)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    return Table(columns, rows, _title(result), _caption(result), right=frozenset(columns) - {"model"})
 
 
 def _headers(accuracy: list[tuple[str, str]]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console
 
@@ -33,9 +34,26 @@ class State:
         return self._err
 
 
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROLS_AND_NEWLINES = {**_CONTROLS, 0x0A: "\\n", 0x09: "\\t"}
+
+
+def escape_controls(text: str, *, newlines: bool = False) -> str:
+    """Control characters shown as `\\x1b`-style escapes, so text from a descriptor can neither
+    drive the terminal (OSC 52 clipboard writes, cursor moves) nor, with `newlines`, forge a row."""
+    return text.translate(_CONTROLS_AND_NEWLINES if newlines else _CONTROLS)
+
+
+class SafeConsole(Console):
+    """A rich Console that escapes control characters in every string it prints."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().print(*(escape_controls(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
 def _make_console(*, stderr: bool, no_color: bool) -> Console:
     no_color = no_color or "NO_COLOR" in os.environ
-    return Console(
+    return SafeConsole(
         stderr=stderr,
         no_color=no_color,
         highlight=False,

@@ -26,11 +26,12 @@ from modreg.cli.lifecycle_views import (
 from modreg.cli.console import State
 from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, warn
-from modreg.errors import UsageError
+from modreg.cli.tables import FormatOpt
+from modreg.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:
-    from modreg.registry.diff import EntryDiff
-    from modreg.registry.gitview import RegistryDiff
+    from modreg.registry.history.diff import EntryDiff
+    from modreg.registry.history.gitview import RegistryDiff
 
 NameArg = Annotated[str, typer.Argument(help="Name of the entry.", show_default=False)]
 
@@ -75,10 +76,10 @@ def version(
 
 
 @app.command()
-def history(ctx: typer.Context, name: NameArg, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+def history(ctx: typer.Context, name: NameArg, fmt: FormatOpt = None, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """List a model's versions, oldest first: date, summary, artifacts."""
-    state = merge_state(ctx, registry=registry, json=json)
-    render_history(state, api.history(name, registry=state.registry))
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
+    render_history(state, api.history(name, registry=state.registry), fmt)
 
 
 @app.command()
@@ -97,9 +98,16 @@ def diff(
     state = merge_state(ctx, registry=registry, json=json)
     result, text = _diff_git(state, args, fmt) if git else _diff_versions(state, args, fmt)
     if state.json or fmt is DiffFormat.json:
-        emit_json(state, result)
+        emit_json(state, result, kind="diff-git" if git else "diff")
     else:
         state.out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    unreadable = getattr(result, "unreadable", [])
+    if unreadable:
+        raise IntegrityError(
+            f"the comparison is incomplete: {len(unreadable)} descriptor{'s' * (len(unreadable) != 1)} could not be "
+            "read on one side (named above), so what differs there is unknown.",
+            hint="fix the file at that revision, or compare revisions where it parses.",
+        )
 
 
 def _diff_versions(state: State, args: list[str], fmt: DiffFormat) -> tuple[EntryDiff, str]:
@@ -180,9 +188,17 @@ def delete(
 def audit(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Argument(help="Only the changes to this entry.", show_default=False)] = None,
+    fmt: FormatOpt = None,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """List the audit log: who changed what, when, with which command."""
-    state = merge_state(ctx, registry=registry, json=json)
-    render_audit(state, api.audit(name, registry=state.registry), name)
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
+    log = api.audit(name, registry=state.registry)
+    render_audit(state, log, name, fmt)
+    for problem in log.problems:
+        warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
+    if log.problems and not log.torn_only:
+        raise IntegrityError(f"the audit log has {len(log.problems)} line{'s' * (len(log.problems) != 1)} that "
+                             "are not audit entries (named above); the others are listed.",
+                             hint="remove those lines: a write was cut short there, or a merge joined two lines.")

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from modreg.cli.console import State
 from modreg.cli.model_views import render_mutation
 from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.tables import Table, TableFormat, print_tables
 
 if TYPE_CHECKING:
-    from modreg.registry.audit import AuditEntry
-    from modreg.registry.diff import Change, EntryDiff
-    from modreg.registry.gitview import RegistryDiff
-    from modreg.registry.history import History
-    from modreg.registry.lifecycle import Deletion
-    from modreg.registry.mutate import Mutation
+    from modreg.registry.store.audit import AuditEntry
+    from modreg.registry.history.diff import Change, EntryDiff
+    from modreg.registry.history.gitview import RegistryDiff
+    from modreg.registry.history.history import History
+    from modreg.registry.history.lifecycle import Deletion
+    from modreg.registry.mutation.transaction import Mutation
 
 __all__ = [
     "entry_diff_markdown",
@@ -51,7 +52,7 @@ def render_transition(state: State, mutation: Mutation, message: str) -> None:
 
 def render_deletion(state: State, deletion: Deletion) -> None:
     """Where the file went and how to bring it back; a warning per dependent left dangling."""
-    from modreg.registry.files import display_path
+    from modreg.registry.store.files import display_path
 
     mutation = deletion.mutation
     refers = "would refer" if mutation.dry_run else "now refers"
@@ -71,22 +72,22 @@ def render_deletion(state: State, deletion: Deletion) -> None:
 # ----- History and audit -----
 
 
-def render_history(state: State, history: History) -> None:
+def render_history(state: State, history: History, fmt: TableFormat | None = None) -> None:
     """The versions of an entry, oldest first (the current one marked with *)."""
     if state.json:
         emit_json(state, history)
         return
     rows = [
-        ("*" if item.version == history.current else "", item.version, item.date.isoformat() if item.date else "",
-         ", ".join(a.get("path", "") for a in item.artifacts), item.summary)
+        ["*" if item.version == history.current else "", item.version, item.date.isoformat() if item.date else "",
+         ", ".join(a.get("path", "") for a in item.artifacts), item.summary]
         for item in history.items
     ]
     if not history.has_current:
-        rows.append(("*", history.current, "", "", "(the current version; not in [[history]])"))
-    _print_columns(state, ("", "version", "date", "artifacts", "summary"), rows)
+        rows.append(["*", history.current, "", "", "(the current version; not in [[history]])"])
+    print_tables(state, [Table(["current", "version", "date", "artifacts", "summary"], rows)], fmt)
 
 
-def render_audit(state: State, entries: list[AuditEntry], name: str | None) -> None:
+def render_audit(state: State, entries: list[AuditEntry], name: str | None, fmt: TableFormat | None = None) -> None:
     """The audit log, oldest first, one line per change; or one JSON list."""
     if state.json:
         emit_json(state, entries)
@@ -94,19 +95,8 @@ def render_audit(state: State, entries: list[AuditEntry], name: str | None) -> N
     if not entries:
         notice(state, f"No audit entries{' for ' + name if name else ''}.")
         return
-    rows = [(e.time, e.user, e.command, e.name, e.version or "", _audit_changes(e.changes)) for e in entries]
-    _print_columns(state, ("time", "user", "command", "name", "version", "changes"), rows)
-
-
-def _print_columns(state: State, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """Plain aligned columns (the last one free-running), easy to read and to grep."""
-    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header) - 1)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join([*(cell.ljust(width) for cell, width in zip(cells, widths)), cells[-1]]).rstrip()
-
-    state.out.print(line(header), style="bold", markup=False, highlight=False)
-    state.out.print("\n".join(line(row) for row in rows), markup=False, highlight=False, soft_wrap=True)
+    rows = [[e.time, e.user, e.command, e.name, e.version or "", _audit_changes(e.changes)] for e in entries]
+    print_tables(state, [Table(["time", "user", "command", "name", "version", "changes"], rows)], fmt, cut_last=True)
 
 
 def _audit_changes(changes: dict[str, Any]) -> str:
@@ -157,7 +147,8 @@ def _change_text(change: Change) -> str:
 def registry_diff_text(diff: RegistryDiff) -> str:
     """A summary line, then each entry with its changes indented below it."""
     if not diff.entries:
-        return f"No entries differ between {diff.old} and {diff.new}.\n"
+        readable = " readable" if diff.unreadable else ""
+        return f"No{readable} entries differ between {diff.old} and {diff.new}.\n"
     counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items())
     lines = [f"{diff.old} -> {diff.new}: {counts}"]
     for entry in diff.entries:

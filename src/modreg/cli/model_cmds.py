@@ -17,6 +17,7 @@ from modreg.cli.app import app
 from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.model_views import render_batch, render_entry, render_listing, render_mutation, warn_if_deprecated
 from modreg.cli.render import emit_json, notice
+from modreg.cli.tables import FormatOpt
 from modreg.errors import UsageError
 
 
@@ -93,13 +94,14 @@ def list_(
     category: Annotated[Optional[str], typer.Option("--category", "-c", metavar="CATEGORY", help="Only this category.")] = None,
     status: Annotated[Optional[str], typer.Option(metavar="STATUS", help="Only this status: active, deprecated or archived.")] = None,
     tag: Annotated[Optional[list[str]], typer.Option("--tag", metavar="TAG", help="Only entries with this tag (repeatable: all of them).")] = None,
+    fmt: FormatOpt = None,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """List the registered models: name, version, category, status, summary."""
-    state = merge_state(ctx, registry=registry, json=json)
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
     listing = api.list_entries(registry=state.registry, category=category, status=status, tags=tag or ())
-    render_listing(state, listing)
+    render_listing(state, listing, fmt)
 
 
 @app.command()
@@ -137,7 +139,7 @@ def update(
 
 def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
     """`KEY=VALUE` texts -> {KEY: value}; dotted keys nest, VALUE is read as a TOML value."""
-    from modreg.registry.edits import set_path
+    from modreg.registry.store.edits import set_path
 
     values: dict[str, Any] = {}
     for item in items:

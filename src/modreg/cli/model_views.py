@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from modreg.cli.console import State
-from modreg.cli.render import emit_json, notice, print_columns, warn
+from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.tables import Table, TableFormat, print_tables
 from modreg.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from modreg.registry.entries import Entry, Listing
-    from modreg.registry.mutate import BatchItem, Mutation
+    from modreg.registry.search.entries import Entry, Listing
+    from modreg.registry.mutation.transaction import BatchItem, Mutation
 
 __all__ = ["render_batch", "render_entry", "render_listing", "render_mutation", "warn_if_deprecated"]
 
@@ -76,15 +77,15 @@ def warn_if_deprecated(state: State, name: str, data: dict[str, Any]) -> None:
     warn(state, "; ".join(parts) + ".")
 
 
-def render_listing(state: State, listing: Listing) -> None:
+def render_listing(state: State, listing: Listing, fmt: TableFormat | None = None) -> None:
     """The list table (or JSON), and a warning per file that could not be read."""
     for problem in listing.unreadable:
         warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
     if state.json:
         emit_json(state, listing)
     elif listing.models:
-        rows = [(r.name, r.version, r.category, r.status, r.summary) for r in listing.models]
-        print_columns(state, ("name", "version", "category", "status", "summary"), rows)
+        rows = [[r.name, r.version, r.category, r.status, r.summary] for r in listing.models]
+        print_tables(state, [Table(["name", "version", "category", "status", "summary"], rows)], fmt, cut_last=True)
     else:
         notice(state, "No models match.")
 

@@ -6,7 +6,7 @@ after it (`modreg list --json`); `merge_state` folds the command's values into t
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -34,11 +34,21 @@ LockTimeoutOpt = Annotated[
 ]
 
 
-def merge_state(ctx: typer.Context, *, registry: str | None = None, json: bool = False) -> State:
-    """The invocation's State with this command's --registry/--json folded in."""
+def merge_state(ctx: typer.Context, *, registry: str | None = None, json: bool = False, fmt: Any = None) -> State:
+    """The invocation's State with this command's --registry/--json (and `--format json`) folded in."""
     state = state_of(ctx)
     if registry is not None:
         state.registry = registry
-    if json:
+    if json or getattr(fmt, "value", fmt) == "json":
         state.json = True
     return state
+IdColOpt = Annotated[
+    str, typer.Option("--id-col", metavar="COLUMN", help="The data's series column (a file without it is one series).")
+]
+TimeColOpt = Annotated[str, typer.Option("--time-col", metavar="COLUMN", help="The data's time column.")]
+TargetColOpt = Annotated[str, typer.Option("--target-col", metavar="COLUMN", help="The data's column to forecast.")]
+PlotSeriesOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--plot-series", metavar="ID", help="A series to draw with --plot (repeatable; default: the first 4).",
+                 show_default=False),
+]

@@ -16,15 +16,16 @@ from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
 from modreg.cli.options import JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
-from modreg.cli.render import emit_json, notice, print_columns, to_table, warn
-from modreg.errors import CheckFailed, Problem
+from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables, table_of
+from modreg.errors import CheckFailed, Problem, UsageError
 
 if TYPE_CHECKING:
-    from modreg.registry.generated import OutputsResult, Statistics
-    from modreg.registry.search import SearchResult
+    from modreg.outputs.build import OutputsResult, Statistics
+    from modreg.registry.search.engine import SearchResult
 
 CheckOpt = Annotated[
-    bool, typer.Option("--check", help="Write nothing; exit 1 naming each file that is out of date (for CI).")
+    bool, typer.Option("--check", help="Write nothing under index/ or reports/ (only the git-ignored cache .modreg/ may be created or refreshed); hash every descriptor and exit 1 naming each file that is out of date (for CI).")
 ]
 Repeated = Optional[list[str]]
 
@@ -41,16 +42,17 @@ def search(
     where: Annotated[Optional[str], typer.Option("--where", "-w", metavar="EXPR", help="An expression such as \"performance.mase < 0.9 and (tags in ['energy'] or category = advanced)\".")] = None,
     sort: Annotated[Optional[str], typer.Option("--sort", metavar="FIELD", help="Order by a field (score, name, version, performance.mase, ...); -FIELD for descending.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="Show at most this many (0: all).")] = 50,
+    fmt: FormatOpt = None,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Search the registry: ranked text, filters, and --where expressions over any field."""
-    state = merge_state(ctx, registry=registry, json=json)
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
     result = api.search(
         text or "", registry=state.registry, tags=tag or (), categories=category or (), capabilities=capability or (),
         statuses=status or (), authors=author or (), where=where, sort=sort, limit=limit,
     )
-    render_search(state, result)
+    render_search(state, result, fmt)
 
 
 @app.command()
@@ -74,6 +76,9 @@ def report(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeou
 @app.command()
 def build(
     ctx: typer.Context,
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Files in the registries to build (each registry found from its files, as pre-commit passes them; "
+             "default: the registry found as usual).", show_default=False)] = None,
     check: CheckOpt = False,
     strict: Annotated[bool, typer.Option("--strict", help="Validation warnings fail too.")] = False,
     lock_timeout: LockTimeoutOpt = 10.0,
@@ -82,16 +87,37 @@ def build(
 ) -> None:
     """Validate, then write the index and the reports: the one CI step (with --check)."""
     state = merge_state(ctx, registry=registry, json=json)
-    with working(state, "validating, indexing, writing reports"):
-        result = api.build(registry=state.registry, check=check, strict=strict, lock_timeout=lock_timeout)
-    render_outputs(state, result, fix="modreg build")
+    roots = [found.root for found in api.registry_roots(paths, registry=state.registry)] if paths else [state.registry]
+    if state.json and len(roots) > 1:
+        raise UsageError("--json builds one registry at a time, and these files belong to several.",
+                         hint="run `modreg build` once per registry, with --registry PATH.")
+    failures: list[CheckFailed] = []
+    for root in roots:
+        with working(state, "validating, indexing, writing reports"):
+            result = api.build(registry=root, check=check, strict=strict, lock_timeout=lock_timeout)
+        try:
+            render_outputs(state, result, fix=_build_command(root) if paths else "modreg build")
+        except CheckFailed as failure:
+            failures.append(failure)
+    if failures:
+        raise failures[-1] if len(failures) == 1 else CheckFailed(
+            f"{len(failures)} registries are not fresh: " + " ".join(f.message for f in failures),
+            hint=failures[-1].hint)
 
 
 @app.command()
-def stats(ctx: typer.Context, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+def stats(ctx: typer.Context, fmt: FormatOpt = None, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """Registry statistics: models by category and status, top tags, deprecations, leaderboards."""
-    state = merge_state(ctx, registry=registry, json=json)
-    render_stats(state, api.stats(registry=state.registry))
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
+    render_stats(state, api.stats(registry=state.registry), fmt)
+
+
+def _build_command(root: Any) -> str:
+    """`modreg -r FOLDER build` for a registry found from files (its folder relative to here)."""
+    import os
+
+    folder = os.path.relpath(root)
+    return "modreg build" if folder == "." else f"modreg -r {folder} build"
 
 
 # ----- rendering -----
@@ -107,7 +133,7 @@ def working(state: State, what: str) -> Iterator[None]:
         yield
 
 
-def render_search(state: State, result: SearchResult) -> None:
+def render_search(state: State, result: SearchResult, fmt: TableFormat | None = None) -> None:
     for problem in result.problems:
         warn(state, f"{_where(problem)}: {problem.message} (left out of the results)")
     for note in result.notes:
@@ -119,9 +145,9 @@ def render_search(state: State, result: SearchResult) -> None:
         notice(state, "no matches")
         return
     scored = bool(result.query.text.strip())
-    header = ("name", "version", "category", "status", *(("score",) if scored else ()), "summary")
-    rows = [tuple(_search_row(hit.to_dict(), scored)) for hit in result.hits]
-    print_columns(state, header, rows)
+    header = ["name", "version", "category", "status", *(("score",) if scored else ()), "summary"]
+    rows = [_search_row(hit.to_dict(), scored) for hit in result.hits]
+    print_tables(state, [Table(header, rows)], fmt, cut_last=True)
     if result.total > len(result.hits):
         notice(state, f"showing {len(result.hits)} of {result.total} matches; --limit 0 shows all")
 
@@ -170,35 +196,35 @@ def _where(problem: Problem) -> str:
     return f"{problem.path}:{problem.line}:{problem.col}"
 
 
-def render_stats(state: State, result: Statistics) -> None:
+def render_stats(state: State, result: Statistics, fmt: TableFormat | None = None) -> None:
     for problem in result.problems:
         warn(state, f"{_where(problem)}: {problem.message} (left out of the statistics)")
     if state.json:
         emit_json(state, result.to_dict())
         return
     data = result.data
-    state.out.print(_category_table(data))
+    tables = [_category_table(data)]
     if data["tags"]["top"]:
-        state.out.print(to_table(data["tags"]["top"][:10], ["tag", "count"], title="Top tags"))
+        tables.append(table_of(data["tags"]["top"][:10], ["tag", "count"], title="Top tags"))
     if data["deprecations"]:
         columns = ["name", "status", "replacement", "since", "sunset", "reason"]
-        state.out.print(to_table(data["deprecations"], columns, title="Deprecations"))
-    for board in data["leaderboards"]:
-        state.out.print(_leaderboard_table(board))
+        tables.append(table_of(data["deprecations"], columns, title="Deprecations"))
+    tables += [_leaderboard_table(board) for board in data["leaderboards"]]
+    print_tables(state, tables, fmt)
 
 
-def _category_table(data: dict[str, Any]) -> Any:
+def _category_table(data: dict[str, Any]) -> Table:
     statuses = list(data["by_status"])
     rows = [
         {"category": category, **{s: data["by_category_status"].get(category, {}).get(s, 0) for s in statuses}, "total": count}
         for category, count in data["by_category"].items()
     ]
     rows.append({"category": "total", **data["by_status"], "total": data["total"]})
-    return to_table(rows, ["category", *statuses, "total"], title=f"{data['total']} models")
+    return table_of(rows, ["category", *statuses, "total"], title=f"{data['total']} models")
 
 
-def _leaderboard_table(board: dict[str, Any]) -> Any:
+def _leaderboard_table(board: dict[str, Any]) -> Table:
     metrics = sorted({metric for row in board["ranking"] for metric in row["metrics"]}, key=lambda m: (m != board["metric"], m))
     rows = [{**row, **row["metrics"]} for row in board["ranking"]]
     horizon = f", horizon {board['horizon']}" if board["horizon"] is not None else ""
-    return to_table(rows, ["rank", "name", "version", "status", *metrics], title=f"{board['dataset']}{horizon} (by {board['metric']})")
+    return table_of(rows, ["rank", "name", "version", "status", *metrics], title=f"{board['dataset']}{horizon} (by {board['metric']})")

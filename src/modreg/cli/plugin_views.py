@@ -13,25 +13,26 @@ from typing import TYPE_CHECKING
 import typer
 
 from modreg.cli.console import State
-from modreg.cli.render import emit_json, notice, to_table, warn
+from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.tables import TableFormat, print_tables, table_of
 
 if TYPE_CHECKING:
     from modreg.errors import ModregError
     from modreg.plugins.base import PluginInfo
-    from modreg.plugins.checksums import LockResult
+    from modreg.plugins.plugin_lock import LockResult
     from modreg.plugins.discover import DiscoverResult
     from modreg.plugins.health import HealthReport
 
 __all__ = ["render_discover", "render_health", "render_lock", "render_plugins"]
 
 
-def render_plugins(state: State, infos: list[PluginInfo], *, batch: bool) -> None:
+def render_plugins(state: State, infos: list[PluginInfo], *, batch: bool, fmt: TableFormat | None = None) -> None:
     """A table of plugins; with `batch` (verify) each failure is an error and sets the exit code."""
     if state.json:
         emit_json(state, {"plugins": infos, "ok": all(i.ok for i in infos)})
     elif infos:
         rows = [{**i.to_dict(), "version": i.version or ""} for i in infos]
-        state.out.print(to_table(rows, ["name", "version", "source", "location", "models", "status"]))
+        print_tables(state, [table_of(rows, ["name", "version", "source", "location", "models", "status"])], fmt)
     else:
         notice(state, "No plugins: the registry's plugins/ is empty and no package declares modreg.models.v1.")
     failed = [i.error for i in infos if i.error is not None]
@@ -62,12 +63,12 @@ def _files(result: LockResult) -> str:
     return f"{count} file{'s' * (count != 1)}"
 
 
-def render_health(state: State, reports: list[HealthReport]) -> None:
+def render_health(state: State, reports: list[HealthReport], fmt: TableFormat | None = None) -> None:
     """One row per model of each plugin; failures as errors; exit 1 (or 5) if any plugin is not healthy."""
     if state.json:
         emit_json(state, {"plugins": reports, "ok": all(r.ok for r in reports)})
     elif reports:
-        state.out.print(to_table(list(_health_rows(reports)), ["plugin", "status", "model", "fit_seconds", "seconds"]))
+        print_tables(state, [table_of(list(_health_rows(reports)), ["plugin", "status", "model", "fit_seconds", "seconds"])], fmt)
     else:
         notice(state, "No plugins to check.")
     _exit_with(state, [r.error for r in reports if r.error is not None])
@@ -83,13 +84,13 @@ def _health_rows(reports: list[HealthReport]) -> Iterable[dict[str, object]]:
             yield {**base, "status": status, "model": model.name, "fit_seconds": model.fit_seconds}
 
 
-def render_discover(state: State, result: DiscoverResult) -> None:
+def render_discover(state: State, result: DiscoverResult, fmt: TableFormat | None = None) -> None:
     """The models found and what happened to each; diffs under --dry-run; plugin failures as errors."""
     if state.json:
         emit_json(state, result)
     elif result.models:
         rows = [m.to_dict() for m in result.models]
-        state.out.print(to_table(rows, ["name", "category", "capabilities", "source", "status", "entry"]))
+        print_tables(state, [table_of(rows, ["name", "category", "capabilities", "source", "status", "entry"])], fmt)
         for model in result.models:
             if model.mutation is not None and model.mutation.dry_run and model.mutation.diff:
                 state.out.print(model.mutation.diff.rstrip("\n"), markup=False, highlight=False)

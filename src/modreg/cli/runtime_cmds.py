@@ -6,6 +6,7 @@ result; the runtime (numpy) is imported by `api` only when one of these commands
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -14,8 +15,19 @@ import typer
 from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
-from modreg.cli.options import JsonOpt, RegistryOpt, merge_state
-from modreg.cli.render import emit_json, notice, to_table, warn
+from modreg.cli.options import IdColOpt, JsonOpt, PlotSeriesOpt, RegistryOpt, TargetColOpt, TimeColOpt, merge_state
+from modreg.cli.render import emit_json, notice, warn
+from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables, table_of
+
+
+class RunFormat(str, Enum):
+    """How `run` prints its forecasts (default: a table on a terminal, CSV elsewhere)."""
+
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    md = "md"
+    json = "json"
 
 
 @app.command()
@@ -23,15 +35,16 @@ def models(
     ctx: typer.Context,
     category: Annotated[Optional[str], typer.Option("--category", help="Only models of this category.")] = None,
     capability: Annotated[Optional[str], typer.Option("--capability", help="Only models with this capability.")] = None,
+    fmt: FormatOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """List the runtime models modreg can build: name, category, capabilities, class."""
-    state = merge_state(ctx, json=json)
+    state = merge_state(ctx, json=json, fmt=fmt)
     rows = api.models(category=category, capability=capability)
     if state.json:
         emit_json(state, rows)
     else:
-        state.out.print(to_table(rows, ["name", "category", "capabilities", "class"]))
+        print_tables(state, [table_of(rows, ["name", "category", "capabilities", "class"])], fmt)
 
 
 @app.command()
@@ -47,53 +60,63 @@ def run(
     save: Annotated[Optional[Path], typer.Option("--save", help="Save the fitted model to this .npz file.")] = None,
     load: Annotated[Optional[Path], typer.Option("--load", help="Forecast with a model saved by --save.")] = None,
     futr: Annotated[Optional[Path], typer.Option("--futr", help="CSV of the future exogenous values for the horizon: unique_id,ds,<columns>.")] = None,
+    static: Annotated[Optional[Path], typer.Option("--static", help="CSV of static exogenous values, one row per series: unique_id,<columns>.")] = None,
+    id_col: IdColOpt = "unique_id",
+    time_col: TimeColOpt = "ds",
+    target_col: TargetColOpt = "y",
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE", help="Draw history, forecast and intervals into FILE (.png or .svg; needs the plot extra).")] = None,
+    plot_series: PlotSeriesOpt = None,
+    fmt: Annotated[Optional[RunFormat], typer.Option("--format", help="table, csv, tsv, md or json (default: a table on a terminal, CSV elsewhere).", show_default=False)] = None,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Fit a model on a CSV and forecast: CSV on stdout (a table on a terminal), or --output."""
-    state = merge_state(ctx, registry=registry, json=json)
+    from modreg.cli.plots import check_plot
+    from modreg.cli.progress import run_progress
+
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
+    check_plot(plot)
     options: dict[str, Any] = dict(data=data, registry=state.registry, horizon=horizon, params=param or [],
-                                   template=template, seed=seed, output=output, save=save, load=load, futr=futr)
-    with _progress(state) as progress:
+                                   template=template, seed=seed, output=output, save=save, load=load, futr=futr,
+                                   static=static, id_col=id_col, time_col=time_col, target_col=target_col)
+    with run_progress(state) as progress:
         result = api.run(target, progress=progress, **options)
-    _render_run(state, result)
+    _render_run(state, result, fmt)
+    if plot is not None:
+        from modreg.cli.plots import plot_run
+
+        notice(state, f"drew {result.target}'s forecasts in {plot_run(result, plot, series=plot_series or ())}")
 
 
 @app.command()
-def templates(ctx: typer.Context, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+def templates(ctx: typer.Context, fmt: FormatOpt = None, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """List the registry's runtime templates (templates/*.toml) and their parameters."""
-    state = merge_state(ctx, registry=registry, json=json)
+    state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
     found = [t.to_dict() for t in api.templates(state.registry)]
     if state.json:
         emit_json(state, found)
         return
     rows = [{**t, "params": ", ".join(f"{k}={v}" for k, v in t["params"].items())} for t in found]
-    state.out.print(to_table(rows, ["name", "model", "precision", "params", "summary"]))
+    print_tables(state, [table_of(rows, ["name", "model", "precision", "params", "summary"])], fmt)
 
 
-def _progress(state: State) -> Any:
-    from contextlib import nullcontext
-
-    from modreg.cli.render import TrainingProgress
-
-    if state.json or state.quiet or not state.err.is_terminal:
-        return nullcontext(None)
-    return TrainingProgress(state.err)
-
-
-def _render_run(state: State, result: Any) -> None:
+def _render_run(state: State, result: Any, fmt: RunFormat | None) -> None:
     for message in result.warnings:
         warn(state, message)
     for message in result.notices:
         notice(state, message)
+    chosen = fmt or (RunFormat.table if state.out.is_terminal else RunFormat.csv)
     if state.json:
         emit_json(state, result.to_dict())
-    elif result.output is not None:
+    elif result.output is not None and fmt is None:
         notice(state, f"wrote {len(result.forecast.to_records())} forecasts of {result.target} to {result.output}")
-    elif state.out.is_terminal:
-        rows = result.forecast.to_records()
-        state.out.print(to_table(rows, ["unique_id", "ds", *result.forecast.columns], title=result.target))
-    else:
+    elif chosen is RunFormat.csv:
         typer.echo(result.forecast.to_csv(), nl=False)
+    else:
+        numbers = result.forecast.columns
+        rows = [[r["unique_id"], r["ds"], *(format(r[c], ".6g") for c in numbers)] for r in result.forecast.to_records()]
+        title = result.target if chosen is RunFormat.table else None
+        table = Table(["unique_id", "ds", *numbers], rows, title, right=frozenset(numbers))
+        print_tables(state, [table], TableFormat(chosen.value))
     if result.saved is not None and not state.json:
         notice(state, f"saved the fitted model to {result.saved}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from modreg.errors import NotFound
 
 if TYPE_CHECKING:
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.store.layout import RegistryPaths
     from modreg.runtime.factory import ModelInfo
 
 __all__ = ["provide_model", "resolve_model"]
@@ -63,7 +63,7 @@ def resolve_model(model: str, paths: RegistryPaths | None = None) -> ModelInfo:
 
 def _load_registry_plugin(model: str, paths: RegistryPaths) -> bool:
     from modreg.plugins.loader import load_plugin, registry_provider
-    from modreg.registry.config import load_config
+    from modreg.registry.checks.config import load_config
 
     config = load_config(paths)
     folder = registry_provider(paths, config, model)
@@ -74,7 +74,7 @@ def _load_registry_plugin(model: str, paths: RegistryPaths) -> bool:
 
 
 def _ambient_registry() -> RegistryPaths | None:
-    from modreg.registry.layout import find_root
+    from modreg.registry.store.layout import find_root
 
     try:
         return find_root(None)

@@ -2,9 +2,15 @@
 
 TARGET is a registry entry (its `[runtime]` table says which runtime model, precision,
 parameters and template; a deprecated entry gives a warning; an entry without `[runtime]` is
-refused) or, when no entry has that name, a runtime model name. Parameters merge as
-template < entry `runtime.params` < `--param` / `--horizon` / `--seed`, each layer validated
-against the model's parameter schema (errors point at the descriptor's line).
+refused) or, when no entry has that name, a runtime model name. Parameters merge so that what
+the user typed wins:
+
+    model defaults < the entry's own template < entry `runtime.params` < `--template` < `--param` / `--horizon` / `--seed`
+
+each layer validated against the model's parameter schema (errors point at the descriptor's
+line). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
+or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
+exogenous are read, the others are ignored with a notice.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.resolve import provide_model
-from modreg.runtime.data import read_future_csv, read_series_csv, write_forecasts_csv
-from modreg.runtime.factory import create, get_model, list_models
+from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.runtime.data import SeriesFrame, write_forecasts_csv
+from modreg.runtime.data.static_csv import attach_static, read_static_csv
+from modreg.runtime.factory import create, get_model, list_models, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
-from modreg.runtime.params import ParameterError, parse_cli_param, validate_params
+from modreg.runtime.params import ParameterError, parse_cli_param
 
 __all__ = ["RunProgress", "RunResult", "RunSpec", "merged_params", "resolve_target", "run"]
 
@@ -65,32 +73,52 @@ class RunResult:
     output: str | None = None
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # parameter -> the layer it came from
+    history: SeriesFrame | None = field(default=None, repr=False)  # the data the model was fitted on (for plots)
 
     def to_dict(self) -> dict[str, Any]:
+        resolved = {name: {"value": value, "source": self.sources.get(name, "default")} for name, value in self.params.items()}
         return {
-            "target": self.target, "model": self.model, "source": self.source, "params": self.params,
+            "target": self.target, "model": self.model, "source": self.source, "params": self.params, "resolved": resolved,
             "fit_seconds": self.fit_seconds, "predict_seconds": self.predict_seconds, "steps": self.steps,
             "saved": self.saved, "loaded": self.loaded, "output": self.output, "warnings": self.warnings,
             "columns": list(self.forecast.columns), "forecasts": self.forecast.to_records(),
         }
 
+    def to_pandas(self) -> Any:
+        """The forecasts as a pandas DataFrame: unique_id, ds, then a column per forecast column."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.forecast.to_records(), columns=["unique_id", "ds", *self.forecast.columns])
+        if self.history is not None and self.history.ds and self.history.ds[0].dtype.kind == "M":
+            frame["ds"] = pd.to_datetime(frame["ds"])
+        return frame
+
 
 def run(
     target: str,
     *,
-    data: str | Path,
+    data: str | Path | Any,
     registry: str | Path | None = None,
     horizon: int | None = None,
-    params: Sequence[str] = (),
+    params: Sequence[str] | Mapping[str, Any] = (),
     template: str | None = None,
     seed: int | None = None,
     output: str | Path | None = None,
     save: str | Path | None = None,
     load: str | Path | None = None,
-    futr: str | Path | None = None,
+    futr: str | Path | Any | None = None,
+    static: str | Path | None = None,
     progress: RunProgress | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
 ) -> RunResult:
     """Fit (or load) the target's model on `data` and forecast; see the module docstring.
+
+    `data` (and `futr`) is a CSV path or a pandas DataFrame whose series, time and target
+    columns are `id_col`, `time_col` and `target_col`; `params` are `key=value` strings or a dict.
+    `static` is a CSV of static exogenous values, `unique_id,<columns>`, joined to `data`'s series.
 
     Raises:
         NotFound: no entry or runtime model named `target`, no data file, no template.
@@ -99,13 +127,15 @@ def run(
     """
     _check_options(params, template, seed, save, load)
     spec = resolve_target(target, registry)
-    frame = read_series_csv(data)
-    future = read_future_csv(futr) if futr is not None else None
+    source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
-        model, used, fit_seconds, steps = _load(spec, load), {}, None, None
+        model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
+        frame = _read(source, model.get_params(), static)
     else:
-        used = _merged_params(spec, registry, template, params, horizon, seed)
+        used, sources = _layered_params(spec, registry, template, params, horizon, seed)
+        frame = _read(source, used, static)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
+    future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     predict_seconds = time.perf_counter() - started
@@ -113,15 +143,34 @@ def run(
         model.save(save)
     if output is not None:
         write_forecasts_csv(forecast, Path(output))
-    return RunResult(spec.target, spec.model, spec.source, used or model.get_params(), forecast, fit_seconds,
-                     predict_seconds, steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices))
+    return RunResult(spec.target, spec.model, spec.source, model.get_params(), forecast, fit_seconds, predict_seconds,
+                     steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
+                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame)
 
 
 def _text(path: str | Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _check_options(params: Sequence[str], template: str | None, seed: int | None, save: Any, load: Any) -> None:
+def _read(source: SeriesSource, params: Mapping[str, Any], static: str | Path | None) -> SeriesFrame:
+    """The data with the columns `params` declare exogenous, and the static file's joined to it."""
+    frame = source.read(declared_exog([params]))
+    if static is not None:
+        frame = attach_static(frame, read_static_csv(static))
+    _check_static(params, frame, static)
+    return frame
+
+
+def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | None) -> None:
+    """With --static, a stat_exog_list column found in neither file is one error naming the static file."""
+    missing = [c for c in params.get("stat_exog_list") or () if c not in frame.exog]
+    if static is not None and missing:
+        raise UsageError(f"stat_exog_list names '{missing[0]}', which is a column of neither the static file "
+                         "nor the data.", hint=f"columns found: {', '.join(frame.exog) or '(none)'}", path=static)
+
+
+def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,
+                   load: Any) -> None:
     if save is not None and load is not None:
         raise UsageError("--save and --load cannot be used together.",
                          hint="--load forecasts with a saved model; --save writes the model a run fits.")
@@ -146,7 +195,7 @@ def resolve_target(target: str, registry: str | Path | None = None) -> RunSpec:
 
 
 def _registry_paths(registry: str | Path | None) -> Any:
-    from modreg.registry.layout import find_root
+    from modreg.registry.store.layout import find_root
 
     if registry is not None:
         return find_root(registry)
@@ -168,7 +217,7 @@ def _suggest(target: str, paths: Any) -> str:
 
 
 def _entry_spec(target: str, path: Path, paths: Any) -> RunSpec:
-    from modreg.registry.descriptor import load_descriptor
+    from modreg.registry.store.descriptor import load_descriptor
 
     descriptor = load_descriptor(path)
     runtime = descriptor.data.get("runtime")
@@ -211,7 +260,7 @@ def _status_warnings(data: Mapping[str, Any], name: str) -> list[str]:
 def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
     if spec.doc is None:
         return None
-    from modreg.registry.files import locate
+    from modreg.registry.store.files import locate
 
     return locate(spec.doc, json_path)[0]
 
@@ -219,29 +268,41 @@ def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
 # ----- Parameters -----
 
 
-def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] = (),
+def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
                   horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
-    """The parameters `run` builds `spec`'s model with: template < entry < `params`/`horizon`/`seed`, each validated."""
-    return _merged_params(spec, registry, None, params, horizon, seed)
+    """The parameters `run` builds `spec`'s model with (see the module docstring), each validated."""
+    return _layered_params(spec, registry, None, params, horizon, seed)[0]
 
 
-def _merged_params(spec: RunSpec, registry: str | Path | None, template: str | None, params: Sequence[str],
-                   horizon: int | None, seed: int | None) -> dict[str, Any]:
-    layers = _template_layer(spec, registry, template or spec.template)
+def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | None,
+                    params: Sequence[str] | Mapping[str, Any], horizon: int | None,
+                    seed: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged parameters and, for each, the layer it came from (the last that set it)."""
     entry = dict(spec.params)
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
     _validate_layer(spec, entry, from_entry=True)
-    cli = dict(parse_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
-    return {**layers, **entry, **cli}
+    layers = [
+        (f"entry template {spec.template}", _template_layer(spec, registry, spec.template)),
+        ("entry", entry),
+        (f"template {template}", _template_layer(spec, registry, template)),
+        ("command line", cli),
+    ]
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        merged.update(layer)
+        sources.update(dict.fromkeys(layer, source))
+    return merged, sources
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:
     if name is None:
         return {}
-    from modreg.registry.templates import get_template
+    from modreg.registry.checks.templates import get_template
 
     paths = _registry_paths(registry)
     if paths is None:
@@ -294,6 +355,10 @@ def _fit(spec: RunSpec, params: dict[str, Any], frame: Any,
 
 
 def _load(spec: RunSpec, path: str | Path) -> Forecaster:
+    if spec.doc is not None and spec.path is not None:
+        from modreg.forecast.artifact_check import check_recorded_artifact
+
+        check_recorded_artifact(spec.doc.data, spec.path.parent.parent, Path(path))
     model = Forecaster.load(path)
     if model.name != spec.model:
         raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,

@@ -7,6 +7,6 @@ Nothing here reads the clock, so the same descriptors always give the same bytes
 
 from __future__ import annotations
 
-from modreg.outputs.entry import Entry, entries_from_descriptors
+from modreg.registry.store.facets import Entry, entries_from_descriptors
 
 __all__ = ["Entry", "entries_from_descriptors"]

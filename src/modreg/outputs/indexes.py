@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
-from modreg.outputs.canonical import Memoized, dumps_canonical
-from modreg.outputs.entry import Entry
-from modreg.outputs.fields import sorted_entries, table, text, unique_by_name, version_sort_key
+from modreg.registry.store.canonical import Memoized, dumps_canonical
+from modreg.registry.store.facets import DataEntry, Entry
+from modreg.registry.store.fields import sorted_entries, table, text, unique_by_name, version_sort_key
 from modreg.outputs.stats import FORMAT, build_statistics
 
-__all__ = ["INDEX_FILES", "build_indexes", "model_row", "part_key", "unmemoized", "version_history"]
+__all__ = ["INDEX_FILES", "build_indexes", "entry_fragments", "model_row", "part_key", "unmemoized", "version_history"]
 
 INDEX_FILES = (
     "index/registry.json",
@@ -161,3 +161,15 @@ def _add(facet: dict[str, list[str]], keys: Iterable[str], name: str) -> None:
             facet[key] = [name]
         elif names[-1] != name:
             names.append(name)
+
+
+def entry_fragments(entry: DataEntry) -> tuple[tuple[str, str], ...]:
+    """The entry's memoized parts of the index files, rendered: the cache stores them per file."""
+    from modreg.registry.store.canonical import NonFiniteNumber, render_fragment
+
+    data, sha256 = entry.data, entry.sha256
+    parts = (("data", data), ("row", model_row(entry)), ("versions", version_history(data)))
+    try:
+        return tuple((part_key(kind, sha256, entry.file) or "", render_fragment(value)) for kind, value in parts)
+    except NonFiniteNumber:
+        return ()

@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modreg.outputs.entry import Entry, text
-from modreg.outputs.fields import STATUS_ORDER, ordered_keys, sorted_entries, table, unique_by_name
+from modreg.registry.store.facets import Entry, text
+from modreg.registry.store.fields import STATUS_ORDER, ordered_keys, sorted_entries, table, unique_by_name
 from modreg.outputs.indexes import version_history
 from modreg.outputs.stats import LEADER_METRICS, build_statistics
 
@@ -78,7 +78,36 @@ def _cell(value: Any) -> str:
         return ", ".join(_cell(item) for item in value)
     if isinstance(value, Mapping):
         return ", ".join(f"{key}: {_cell(item)}" for key, item in value.items())
-    return " ".join(str(value).split()).replace("|", "\\|")
+    return _no_html(_printable(" ".join(str(value).split()))).replace("|", "\\|")
+
+
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def _printable(text: str) -> str:
+    """`text` without control characters (escape sequences cannot reach a reader's terminal)."""
+    return text.translate(_CONTROL)
+
+
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _no_html(text: str) -> str:
+    """HTML in a descriptor shows as text: a `<` that could open a tag, script or comment is
+    written `&lt;` (a `<2` in a version range stays as it is)."""
+    return _TAG_OPEN.sub("&lt;", text)
+
+
+def _prose(text: str) -> str:
+    """A description as markdown that cannot forge the report's structure: no HTML, and a line
+    that would open a heading, a horizontal rule or a setext underline is escaped."""
+    lines = []
+    for line in _no_html(_printable(text)).splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("#") or (stripped and set(stripped) <= set("=-*_ ") and len(stripped.replace(" ", "")) >= 3):
+            line = line[: len(line) - len(stripped)] + "\\" + stripped
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _code(values: list[str]) -> str:
@@ -130,7 +159,7 @@ def _model_section(entry: Entry, anchors: Mapping[str, str]) -> list[str]:
         lines += [f"*{_cell(entry.summary)}*", ""]
     lines += _table(["Field", "Value"], _facts(entry))
     if text(data, "description").strip():
-        lines += [text(data, "description").strip(), ""]
+        lines += [_prose(text(data, "description").strip()), ""]
     lines += _versions(data)
     lines += _performance(data)
     lines += _dependencies(data, anchors)
@@ -292,7 +321,7 @@ def _leaderboards(statistics: Mapping[str, Any], anchors: Mapping[str, str]) -> 
         horizon = f", horizon {board['horizon']}" if board["horizon"] is not None else ""
         shown = len(board["ranking"])
         scope = f"The best {shown} of {board['entries']}, ranked" if board["entries"] > shown else "Ranked"
-        lines += [f"### {board['dataset']}{horizon}", "", f"{scope} by {board['metric']}, lower is better.", ""]
+        lines += [f"### {board['dataset']}{horizon}", "", f"{scope} by {board['metric']}, lower is better. {_setup_text(board)}", ""]
         metrics = _metric_columns(board)
         rows = [
             [row["rank"], _link(row["name"], anchors, "registry_report.md"), row["version"], row["status"]]
@@ -301,6 +330,20 @@ def _leaderboards(statistics: Mapping[str, Any], anchors: Mapping[str, str]) -> 
         ]
         lines += _table(["#", "Model", "Version", "Status", *metrics], rows, numeric_from=4)
     return lines
+
+
+def _setup_text(board: Mapping[str, Any]) -> str:
+    """How the board's figures were measured (only figures measured alike are ranked together)."""
+    setup = board.get("setup")
+    if setup is None:
+        return "These figures do not record their data or step budget (recorded by hand or by an older modreg)."
+    parts = [f"data sha256 `{setup['data_sha256'][:12]}`" if setup.get("data_sha256") else None,
+             f"{setup['windows']} window{'s' * (setup['windows'] != 1)}" if isinstance(setup.get("windows"), int) else None,
+             f"step {setup['step']}" if setup.get("step") is not None else None,
+             f"season {setup['season']}" if setup.get("season") is not None else None,
+             ("refit per window" if setup["refit"] else "fitted once") if setup.get("refit") is not None else None,
+             f"{setup['max_steps']} training steps" if setup.get("max_steps") is not None else None]
+    return "Measured alike: " + ", ".join(p for p in parts if p) + "."
 
 
 def _metric_columns(board: Mapping[str, Any]) -> list[str]:

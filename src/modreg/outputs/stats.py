@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from modreg.outputs.entry import Entry, text
-from modreg.outputs.fields import CATEGORY_ORDER, STATUS_ORDER, number, ordered_keys, sorted_entries, table
+from modreg.registry.store.facets import Entry, text
+from modreg.registry.store.fields import CATEGORY_ORDER, STATUS_ORDER, number, ordered_keys, sorted_entries, table
 
 __all__ = ["FORMAT", "LEADERBOARD_SIZE", "LEADER_METRICS", "TOP_TAGS", "build_statistics", "deprecations", "leaderboards"]
 
@@ -20,7 +20,9 @@ FORMAT = 1
 LEADER_METRICS = ("mase", "smape", "rmse", "mae", "crps")  # lower is better, first present ranks
 TOP_TAGS = 20
 LEADERBOARD_SIZE = 10
-_NOT_METRICS = frozenset({"horizon", "windows"})  # what was measured, not how well
+# What was measured and how (the setup), not how well.
+_NOT_METRICS = frozenset({"horizon", "windows", "step", "season", "max_steps", "seed", "refit"})
+_SETUP = ("data_sha256", "windows", "step", "season", "refit", "max_steps")  # rows compare only within one setup
 
 
 def build_statistics(entries: Iterable[Entry]) -> dict[str, Any]:
@@ -83,21 +85,36 @@ def deprecations(entries: list[Entry]) -> list[dict[str, Any]]:
 
 
 def leaderboards(entries: list[Entry]) -> list[dict[str, Any]]:
-    """Per (dataset, horizon): the best `LEADERBOARD_SIZE` entries with recorded performance."""
-    groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    """Per (dataset, horizon) and setup (the data's sha256, windows, step, season, refit, step
+    budget): the best `LEADERBOARD_SIZE` entries with recorded performance. Figures measured on
+    other data or with another budget are never ranked together; `setup` is None for rows whose
+    `[performance]` does not say how they were measured (recorded by hand or by an old modreg)."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for entry in entries:
         row = _performance_row(entry)
         if row is not None:
             performance = table(entry.facts, "performance")
-            key = (text(performance, "dataset") or "unspecified", number(performance.get("horizon")))
+            setup = tuple(_setup_value(performance.get(key)) for key in _SETUP)
+            key = (text(performance, "dataset") or "unspecified", number(performance.get("horizon")), setup)
             groups.setdefault(key, []).append(row)
     boards = []
-    for (dataset, horizon), rows in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+    for (dataset, horizon, setup), rows in sorted(groups.items(), key=_board_order):
         metric = next(m for m in LEADER_METRICS if any(m in row["metrics"] for row in rows))
         rows.sort(key=lambda row: (metric not in row["metrics"], row["metrics"].get(metric, 0), row["name"]))
         ranking = [{"rank": rank, **row} for rank, row in enumerate(rows[:LEADERBOARD_SIZE], 1)]
-        boards.append({"dataset": dataset, "horizon": horizon, "metric": metric, "entries": len(rows), "ranking": ranking})
+        recorded = dict(zip(_SETUP, setup)) if any(value is not None for value in setup) else None
+        boards.append({"dataset": dataset, "horizon": horizon, "setup": recorded, "metric": metric,
+                       "entries": len(rows), "ranking": ranking})
     return boards
+
+
+def _setup_value(value: Any) -> Any:
+    return value if isinstance(value, (str, bool, int)) and not isinstance(value, float) else None
+
+
+def _board_order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
+    dataset, horizon, setup = item[0]
+    return (dataset, horizon or 0, tuple((value is None, str(value)) for value in setup))
 
 
 def _performance_row(entry: Entry) -> dict[str, Any] | None:

@@ -29,6 +29,8 @@ signature), 1 refused by policy or broken code, 2 an invalid manifest, 3 no such
 
 from __future__ import annotations
 
+from modreg.registry.checks.context import PLUGIN_SCHEMA_NAME
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from typing import Any
 from modreg.errors import CheckFailed, IntegrityError, ModregError, NotFound, UsageError
 
 __all__ = [
+    "SCHEMA_NAME",
     "ENTRY_POINT_GROUP",
     "MANIFEST_NAME",
     "PACKAGE",
@@ -53,6 +56,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "modreg.models.v1"
 MANIFEST_NAME = "plugin.toml"
 SIGNATURE_NAME = "plugin.toml.sig"
+SCHEMA_NAME = PLUGIN_SCHEMA_NAME  # written by `plugin lock`, read by validate
 SIGNATURE_NAMESPACE = "modreg-plugin"
 PACKAGE = "modreg_plugins"
 
@@ -107,7 +111,8 @@ class PluginInfo:
         summary: the manifest's summary, or the distribution's.
         authors: the manifest's authors (empty for installed plugins).
         status: "verified" (every check passed, no code ran), "loaded" (imported, models
-            registered), "installed" (an entry point not imported yet), "refused" (a check
+            registered), "installed (not verified)" (an entry point not imported yet: installed code is
+            trusted as installed, no checksum is checked), "refused" (a check
             failed before any code ran), "failed" (its code raised or broke the contract).
         error: why it is refused or failed.
     """

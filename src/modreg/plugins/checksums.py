@@ -1,4 +1,4 @@
-"""A sha256 for every file of a plugin: listing, verifying, and `modreg plugin lock`.
+"""A sha256 for every file of a plugin: listing and verifying (`plugin_lock.py` writes them).
 
 A plugin's files are every regular file under its folder except `plugin.toml` and
 `plugin.toml.sig`. A symlink (to a file or a folder, inside or outside the plugin), a special
@@ -14,17 +14,15 @@ import errno
 import hashlib
 import os
 import stat
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modreg.plugins.base import MANIFEST_NAME, SIGNATURE_NAME, PluginIntegrityError
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.layout import RegistryPaths
 
-__all__ = ["LockResult", "lock_plugin", "plugin_files", "read_regular", "sha256_hex", "verify_files"]
+__all__ = ["plugin_files", "read_regular", "sha256_hex", "verify_files"]
 
 _NOT_FILES = frozenset({MANIFEST_NAME, SIGNATURE_NAME})
 _BYTECODE = (".pyc", ".pyo")
@@ -134,70 +132,3 @@ def _check_listing(manifest: Manifest, on_disk: list[str]) -> None:
         raise PluginIntegrityError(plugin, f"{missing[0]} is listed in {MANIFEST_NAME} but missing.",
                                    path=manifest.path, line=manifest.line_of("files", missing[0]),
                                    hint=_LOCK_HINT.format(name=plugin))
-
-
-# ----- plugin lock -----
-
-
-@dataclass(frozen=True)
-class LockResult:
-    """What `plugin lock` wrote (or, with dry_run, would write) into plugin.toml."""
-
-    plugin: str
-    path: Path
-    files: dict[str, str]
-    diff: str
-    written: bool
-    dry_run: bool
-    needs_signature: bool = False  # security = "signature": plugin.toml must be signed again
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.diff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "path": self.path.as_posix(), "files": self.files, "diff": self.diff,
-                "written": self.written, "dry_run": self.dry_run, "changed": self.changed,
-                "needs_signature": self.needs_signature}
-
-
-def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lock_timeout: float = 10.0) -> LockResult:
-    """Write the sha256 of every file into the `[files]` table of `folder/plugin.toml`.
-
-    Keeps the manifest's comments and layout (only `[files]` changes), holds the registry
-    lock, writes atomically and appends to the audit log.
-    """
-    from modreg.registry.config import load_config
-    from modreg.registry.lock import registry_lock
-
-    signed = load_config(paths).plugin_security == "signature"
-    with registry_lock(paths, lock_timeout):
-        return replace(_lock(paths, folder, dry_run), needs_signature=signed)
-
-
-def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
-    import difflib
-
-    from modreg.plugins.manifest import MANIFEST_ORDER
-    from modreg.registry.edits import apply_changes
-    from modreg.registry.files import parse_text
-
-    plugin, path = folder.name, folder / MANIFEST_NAME
-    doc = parse_text(read_regular(path, plugin, MANIFEST_NAME).decode("utf-8"), path, "toml")
-    files = {rel: sha256_hex(read_regular(folder / rel, plugin, rel)) for rel in plugin_files(folder, plugin)}
-    text = apply_changes(doc.text, "toml", doc.data, {**doc.data, "files": files}, MANIFEST_ORDER)
-    relative = path.relative_to(paths.root).as_posix()
-    diff = "".join(difflib.unified_diff(doc.text.splitlines(True), text.splitlines(True), f"a/{relative}", f"b/{relative}"))
-    written = bool(diff) and not dry_run
-    if written:
-        _write(paths, path, text, plugin, doc.data.get("version"), len(files))
-    return LockResult(plugin, path, files, diff, written, dry_run)
-
-
-def _write(paths: RegistryPaths, path: Path, text: str, plugin: str, version: Any, count: int) -> None:
-    from modreg._fs import write_atomic
-    from modreg.registry.audit import append_audit, make_entry
-
-    write_atomic(path, text)
-    version = version if isinstance(version, str) else None
-    append_audit(paths, make_entry("plugin lock", plugin, {"files": f"{count} files locked"}, version))

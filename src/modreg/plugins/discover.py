@@ -30,9 +30,9 @@ from modreg.plugins.base import MANIFEST_NAME
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.config import RegistryConfig
-    from modreg.registry.layout import RegistryPaths
-    from modreg.registry.mutate import Mutation
+    from modreg.registry.checks.config import RegistryConfig
+    from modreg.registry.store.layout import RegistryPaths
+    from modreg.registry.mutation.transaction import Mutation
     from modreg.runtime.factory import ModelInfo
 
 __all__ = ["DiscoverResult", "DiscoveredModel", "discover_models"]
@@ -94,7 +94,7 @@ def discover_models(paths: RegistryPaths | None, target: str | None = None, *, r
     New entries get `authors` (else the plugin's or the distribution's authors) and `tags` in
     addition to one naming where the model came from.
     """
-    from modreg.registry.config import RegistryConfig, load_config
+    from modreg.registry.checks.config import RegistryConfig, load_config
 
     config = load_config(paths) if paths is not None else RegistryConfig()
     folders = _plugin_folders(paths, config, target)
@@ -252,8 +252,8 @@ def _plain(value: Any) -> Any:
 
 def _register(paths: RegistryPaths, config: RegistryConfig, model: DiscoveredModel, dry_run: bool, lock_timeout: float,
               day: dt.date) -> DiscoveredModel:
-    from modreg.registry.changes import new_entry
-    from modreg.registry.mutate import create_entry
+    from modreg.registry.mutation.changes import new_entry
+    from modreg.registry.mutation.transaction import create_entry
 
     existing = _existing_entry(paths, model.name)
     if existing is not None:
@@ -282,7 +282,7 @@ def _existing_entry(paths: RegistryPaths, name: str) -> Path | None:
 
 
 def _runnable(paths: RegistryPaths, config: RegistryConfig, name: str) -> bool:
-    from modreg.registry.validate import build_context
+    from modreg.registry.checks.context import build_context
 
     return build_context(paths, config)[0].is_known_model(name)
 

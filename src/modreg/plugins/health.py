@@ -14,16 +14,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modreg._isolation import python_module_command, safe_sys_path
 from modreg.errors import CheckFailed, ExitCode, ModregError
 
 if TYPE_CHECKING:
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["DEFAULT_TIMEOUT", "HealthReport", "ModelHealth", "check_health"]
 
@@ -75,14 +76,14 @@ def check_health(paths: RegistryPaths | None, name: str | None = None, *,
 
 
 def _check(target: Any, paths: RegistryPaths | None, timeout: float) -> HealthReport:
-    request: dict[str, Any] = {"sys_path": [p for p in sys.path if p]}
+    request: dict[str, Any] = {"sys_path": safe_sys_path([paths.root] if paths is not None else [])}
     if target.source == "registry":
         assert paths is not None
         request.update(kind="registry", root=str(paths.root), folder=str(target.folder))
     else:
         request.update(kind="entry_point", distribution=target.name)
     started = time.monotonic()
-    outcome = _run_child(request, timeout)
+    outcome = run_child(request, timeout)
     seconds = time.monotonic() - started
     if outcome is None:
         error = CheckFailed(f"plugin `{target.name}`: its health check did not finish within {timeout:g} s, so it was killed.",
@@ -91,17 +92,18 @@ def _check(target: Any, paths: RegistryPaths | None, timeout: float) -> HealthRe
     return _report(target, outcome, seconds)
 
 
-def _run_child(request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+def run_child(request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
     """The child's result (a dict), or None when it was killed at the timeout."""
     from modreg.plugins.health_child import MARKER
 
-    child = subprocess.Popen([sys.executable, "-m", "modreg.plugins.health_child"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = child.communicate(json.dumps(request).encode("utf-8"), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(child)
-        return None
+    with tempfile.TemporaryDirectory(prefix="modreg-health-") as empty:
+        child = subprocess.Popen(python_module_command("modreg.plugins.health_child"), stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, cwd=empty)
+        try:
+            out, err = child.communicate(json.dumps(request).encode("utf-8"), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            return None
     for line in reversed(out.decode("utf-8", "replace").splitlines()):
         if line.startswith(MARKER):
             return json.loads(line[len(MARKER):])

@@ -52,11 +52,17 @@ def main() -> int:
 
 
 def check(request: dict[str, Any]) -> dict[str, Any]:
-    """Load the plugin, then try every model; the result as a JSON-able dict."""
+    """Load the plugin, then try every model (or, with `schemas_only`, only read their
+    parameter schemas, for `plugin lock`); the result as a JSON-able dict."""
     try:
         models = _load(request)
     except ModregError as error:
         return {"ok": False, "error": error.to_dict(), "models": []}
+    if request.get("schemas_only"):
+        from modreg.runtime.factory import get_model
+        from modreg.runtime.params import schema_for
+
+        return {"ok": True, "error": None, "models": [], "schemas": {name: schema_for(get_model(name).cls) for name, _ in models}}
     results = [_try_model(name, params) for name, params in models]
     return {"ok": all(r["ok"] for r in results), "error": None, "models": results}
 
@@ -70,8 +76,8 @@ def _load(request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
         return [(name, {}) for name in load_distribution(request["distribution"])]
     from modreg.plugins.loader import load_plugin
-    from modreg.registry.config import load_config
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.checks.config import load_config
+    from modreg.registry.store.layout import RegistryPaths
 
     loaded = load_plugin(Path(request["folder"]), load_config(RegistryPaths(Path(request["root"]))))
     return [(model.name, dict(model.params)) for model in loaded.manifest.models]

@@ -1,8 +1,10 @@
 """Every plugin modreg can see, and what verifying each one found (`plugin list`, `plugin verify`).
 
 Registry plugins are verified completely (manifest, policy, signature, every checksum) without
-running their code. Installed plugins are checked from their metadata: the entry points parse
-and the top-level module of each can be found (finding it imports nothing). A plugin that
+running their code. Installed plugins are checked from their metadata only: the entry points parse,
+no entry point shadows a built-in model, and the top-level module of each can be found (finding
+it imports nothing). Their code is trusted as installed code, so they are listed as "installed
+(not verified)" until loaded. A plugin that
 fails is reported as one `PluginInfo` with its error; the others are unaffected.
 """
 
@@ -16,11 +18,13 @@ from typing import TYPE_CHECKING
 from modreg.errors import ModregError
 from modreg.plugins.base import PluginError, PluginInfo, PluginLoadError, PluginNotFound
 
+INSTALLED = "installed (not verified)"  # an installed package is trusted as installed code: nothing is checked
+
 if TYPE_CHECKING:
     from modreg.plugins.entrypoints import InstalledModel
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.config import RegistryConfig
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.checks.config import RegistryConfig
+    from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["PluginTarget", "inspect_plugins", "plugin_targets"]
 
@@ -78,7 +82,7 @@ def _folders(paths: RegistryPaths | None) -> list[Path]:
 
 
 def _config(paths: RegistryPaths | None) -> RegistryConfig | None:
-    from modreg.registry.config import load_config
+    from modreg.registry.checks.config import load_config
 
     return None if paths is None else load_config(paths)
 
@@ -116,11 +120,21 @@ def _inspect_distribution(target: PluginTarget) -> PluginInfo:
     states = []
     for model in target.models:
         state, error = load_result(model)
-        problem = error or _unfindable(model)
+        problem = error or _shadowing(target.name, model.name) or _unfindable(model)
         if problem is not None:
             return replace(info, status="failed" if error else "refused", error=problem)
         states.append(state)
-    return replace(info, status="loaded" if "loaded" in states else "verified")
+    return replace(info, status="loaded" if "loaded" in states else INSTALLED)
+
+
+def _shadowing(distribution: str, model: str) -> PluginError | None:
+    """A refusal for an entry point named like a built-in model (the built-in always wins)."""
+    from modreg.registry.checks._schemacheck import runtime_models
+
+    if model not in runtime_models():
+        return None
+    return PluginError(distribution, f"its entry point `{model}` has the name of a built-in runtime model, which always wins; "
+                       "it would never be used.", hint="rename the model in the distribution's `modreg.models.v1` entry points.")
 
 
 def _unfindable(model: InstalledModel) -> PluginError | None:

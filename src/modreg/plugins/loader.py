@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from modreg.plugins._registration import Snapshot
     from modreg.plugins.manifest import ManifestModel
     from modreg.runtime.factory import ModelInfo
-    from modreg.registry.config import RegistryConfig
-    from modreg.registry.layout import RegistryPaths
+    from modreg.registry.checks.config import RegistryConfig
+    from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["LoadedPlugin", "VerifiedPlugin", "load_plugin", "load_result", "plugin_folders", 
            "registry_provider", "verify_plugin"]

@@ -76,7 +76,7 @@ class Manifest:
 
     def line_of(self, *json_path: str | int) -> int | None:
         """The line of a key in plugin.toml (for errors that point at it)."""
-        from modreg.registry.files import locate
+        from modreg.registry.store.files import locate
 
         return locate(self.doc, json_path)[0] if self.doc is not None else None
 
@@ -100,7 +100,7 @@ def read_manifest(folder: Path) -> tuple[Manifest, bytes]:
 def parse_manifest(raw: bytes, folder: Path) -> Manifest:
     """Parse and check manifest bytes as `folder/plugin.toml`."""
     from modreg.errors import ModregError
-    from modreg.registry.files import parse_text
+    from modreg.registry.store.files import parse_text
 
     path = folder / MANIFEST_NAME
     try:
@@ -115,7 +115,7 @@ def parse_manifest(raw: bytes, folder: Path) -> Manifest:
 
 
 def _check(doc: Any, folder: Path) -> None:
-    from modreg.registry.validate import schema_problems
+    from modreg.registry.checks._schemacheck import schema_problems
 
     problems = schema_problems("plugin", doc.data, doc, path=doc.path)
     if problems:
@@ -136,7 +136,7 @@ def _check(doc: Any, folder: Path) -> None:
 
 
 def _line(doc: Any, *json_path: str | int) -> int:
-    from modreg.registry.files import locate
+    from modreg.registry.store.files import locate
 
     return locate(doc, json_path)[0]
 

@@ -19,7 +19,7 @@ from modreg.plugins.base import PluginRefused
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
-    from modreg.registry.config import RegistryConfig
+    from modreg.registry.checks.config import RegistryConfig
 
 __all__ = ["allowed_signers", "check_policy", "check_runtime_version"]
 
@@ -34,14 +34,14 @@ def allowed_signers(config: RegistryConfig) -> Path | None:
 
 def check_runtime_version(manifest: Manifest) -> None:
     """PluginRefused when the plugin needs a newer modreg than this one."""
-    from modreg._version import __version__
-    from modreg.registry.versions import Version
+    from modreg._version import __version__, install_hint
+    from modreg.registry.store.versions import Version
 
     needed = manifest.min_runtime_version
     if needed is not None and Version.parse(needed) > Version.parse(__version__):
         raise PluginRefused(manifest.name, f"it needs modreg {needed} or newer, and this is modreg {__version__}.",
                             path=manifest.path, line=manifest.line_of("min_runtime_version"),
-                            hint="upgrade modreg (`pip install -U modreg`), or use a version of the plugin made for this one.")
+                            hint=f"upgrade modreg (`{install_hint()}`), or use a version of the plugin made for this one.")
 
 
 def check_policy(manifest: Manifest, config: RegistryConfig) -> None:

@@ -16,15 +16,16 @@ A model's `__init__` marks a component parameter with one of the annotated alias
 component's JSON Schema.
 """
 
+
 from __future__ import annotations
 
-import difflib
-import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, TypeVar, Union
+from typing import Any
 
 from modreg.errors import UsageError
+from modreg.runtime._component_registry import (
+    ComponentKind, Configurable, LossSpec, OptimizerSpec, ScalerSpec, entries, kinds, register_component, resolve,
+)
+from modreg.runtime.params import validate_against
 
 __all__ = [
     "ComponentKind",
@@ -36,92 +37,8 @@ __all__ = [
     "entries",
     "kinds",
     "register_component",
+    "resolve",
 ]
-
-
-@dataclass(frozen=True)
-class ComponentKind:
-    """The marker in `Annotated[..., ComponentKind("loss")]`: which registry a parameter uses."""
-
-    kind: str
-
-
-_REGISTRIES: dict[str, dict[str, type[Configurable]]] = {"loss": {}, "optimizer": {}, "scaler": {}}
-
-C = TypeVar("C", bound="type[Configurable]")
-
-
-class Configurable:
-    """Base of every component class: remembers its name and gives its spec back.
-
-    Each `__init__` parameter must be stored as an attribute of the same name (as for models),
-    with JSON-able immutable defaults, so that `to_config()` can rebuild the spec.
-    """
-
-    component_kind: ClassVar[str] = ""
-    component_name: ClassVar[str] = ""
-    param_bounds: ClassVar[dict[str, dict[str, Any]]] = {}
-
-    def __init__(self) -> None:
-        """A component without parameters; subclasses list theirs explicitly."""
-
-    def config_params(self) -> dict[str, Any]:
-        """The `__init__` parameters and their current values."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: _plain(getattr(self, name)) for name in names}
-
-    def to_config(self) -> str | dict[str, Any]:
-        """The spec: the bare name when every parameter is at its default, else a table."""
-        params = self.config_params()
-        defaults = _defaults(type(self))
-        if all(name in defaults and defaults[name] == value for name, value in params.items()):
-            return self.component_name
-        return {"type": self.component_name, **params}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.to_config()!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.to_config() == self.to_config()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
-
-
-LossSpec = Annotated[Union[str, Mapping[str, Any], Configurable], ComponentKind("loss")]
-OptimizerSpec = Annotated[Union[str, Mapping[str, Any], Configurable], ComponentKind("optimizer")]
-ScalerSpec = Annotated[Union[str, Mapping[str, Any], Configurable], ComponentKind("scaler")]
-
-
-def register_component(kind: str, name: str) -> Callable[[C], C]:
-    """Class decorator adding a component class under `name` to the `kind` registry.
-
-    Raises:
-        ValueError: unknown kind, or the name is taken.
-    """
-
-    def decorate(cls: C) -> C:
-        registry = _registry(kind)
-        if name in registry:
-            raise ValueError(f"{kind} component {name!r} is already registered ({registry[name].__qualname__}).")
-        cls.component_kind = kind
-        cls.component_name = name
-        registry[name] = cls
-        return cls
-
-    return decorate
-
-
-def kinds() -> tuple[str, ...]:
-    """The component kinds, sorted."""
-    _load_builtin_components()
-    return tuple(sorted(_REGISTRIES))
-
-
-def entries(kind: str) -> dict[str, type[Configurable]]:
-    """Name -> class of every component of `kind`, sorted by name."""
-    _load_builtin_components()
-    return dict(sorted(_registry(kind).items()))
 
 
 def build(kind: str, spec: Any, *, owner: str = "") -> Configurable:
@@ -135,80 +52,5 @@ def build(kind: str, spec: Any, *, owner: str = "") -> Configurable:
         if spec.component_kind != kind:
             raise UsageError(f"Parameter `{where}` expects a {kind}, found a {spec.component_kind or 'plain object'}.")
         return spec
-    name, table = _split_spec(kind, spec, where)
-    cls = _lookup(kind, name, where)
-    from modreg.runtime.params import validate_against
-
+    cls, table = resolve(kind, spec, where)
     return cls(**validate_against(cls, table, owner=where))
-
-
-def _split_spec(kind: str, spec: Any, where: str) -> tuple[str, dict[str, Any]]:
-    if isinstance(spec, str):
-        return spec, {}
-    if isinstance(spec, Mapping):
-        table = dict(spec)
-        name = table.pop("type", None)
-        if isinstance(name, str):
-            return name, table
-        raise UsageError(
-            f"Parameter `{where}` is a table without a string `type` naming the {kind}.",
-            hint=f"write e.g. {where} = {{ type = \"{_first_name(kind)}\", ... }}; known: {', '.join(entries(kind))}.",
-        )
-    raise UsageError(
-        f"Parameter `{where}` expects a {kind} name or a table, found {spec!r}.",
-        hint=f"known {kind} names: {', '.join(entries(kind))}.",
-    )
-
-
-def _lookup(kind: str, name: str, where: str) -> type[Configurable]:
-    known = entries(kind)
-    if name in known:
-        return known[name]
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    raise UsageError(
-        f"Parameter `{where}`: unknown {kind} {name!r}.",
-        hint=f"{hint}known {kind} names: {', '.join(known)}.",
-    )
-
-
-def _registry(kind: str) -> dict[str, type[Configurable]]:
-    if kind not in _REGISTRIES:
-        raise ValueError(f"unknown component kind {kind!r}; kinds: {', '.join(sorted(_REGISTRIES))}")
-    return _REGISTRIES[kind]
-
-
-def _first_name(kind: str) -> str:
-    names = list(entries(kind))
-    return names[0] if names else kind
-
-
-def _defaults(cls: type) -> dict[str, Any]:
-    params = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: _plain(p.default) for p in params if p.default is not inspect.Parameter.empty}
-
-
-def _plain(value: Any) -> Any:
-    """Tuples -> lists, components -> specs, recursively (the JSON shape of a value)."""
-    if isinstance(value, Configurable):
-        return value.to_config()
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-_loaded = False
-
-
-def _load_builtin_components() -> None:
-    """Import the modules whose decorators fill the registries (once)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from modreg.runtime.training import losses  # noqa: F401
-    from modreg.runtime.training import distributions  # noqa: F401
-    from modreg.runtime.training import optim  # noqa: F401
-    from modreg.runtime.training import windows  # noqa: F401

@@ -39,6 +39,7 @@ __all__ = [
     "is_registered",
     "list_models",
     "merge_params",
+    "validate_params",
     "register_model",
     "unregister_model",
 ]
@@ -176,10 +177,20 @@ def list_models() -> dict[str, ModelInfo]:
     return {info.name: info for info in MODELS.infos()}
 
 
+def validate_params(name: str, params: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validate `params` for the runtime model `name`; return them coerced to their types.
+
+    Raises:
+        NotFound: no runtime model `name`.
+        UsageError: an unknown parameter, a missing required one, or a value of the wrong kind.
+    """
+    from modreg.runtime.params import validate_against
+
+    return validate_against(get_model(name).cls, params, owner=name, partial=partial)
+
+
 def create(name: str, **params: Any) -> Forecaster:
     """Build the model `name` with `params`, validated against its parameter schema."""
-    from modreg.runtime.params import validate_params
-
     return get_model(name).cls(**validate_params(name, params))
 
 
@@ -239,4 +250,4 @@ def _load_builtins() -> None:
     global _builtins_loaded
     if not _builtins_loaded:
         _builtins_loaded = True
-        importlib.import_module(BUILTIN_PACKAGE)
+        discover(BUILTIN_PACKAGE)

@@ -7,7 +7,8 @@ markers of `modreg.runtime.components`), defaults, plus bounds declared in the c
 Descriptions come from the `Args:` section of the class docstrings.
 
 The same schema validates a descriptor's `runtime.params`, templates and `--param key=value`;
-`validate_params` raises one UsageError naming the parameter, what it expects and what it found.
+`validate_against` raises one UsageError naming the parameter, what it expects and what it found
+(`factory.validate_params` does the same for a registered model by name).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modreg.errors import UsageError
-from modreg.runtime import components
+from modreg.runtime import _component_registry as components
 
 __all__ = [
     "ParameterError",
@@ -33,7 +34,6 @@ __all__ = [
     "schema_for",
     "type_schema",
     "validate_against",
-    "validate_params",
 ]
 
 class ParameterError(UsageError):
@@ -193,18 +193,6 @@ def _json_value(value: Any) -> Any:
 # ----- Validation -----
 
 
-def validate_params(name: str, params: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Validate `params` for the runtime model `name`; return them coerced to their types.
-
-    Raises:
-        NotFound: no runtime model `name`.
-        UsageError: an unknown parameter, a missing required one, or a value of the wrong kind.
-    """
-    from modreg.runtime.factory import get_model
-
-    return validate_against(get_model(name).cls, params, owner=name, partial=partial)
-
-
 def validate_against(cls: type, params: Mapping[str, Any], *, owner: str, partial: bool = False) -> dict[str, Any]:
     """Validate `params` against `cls.__init__`'s schema; return them coerced (tuples, floats).
 
@@ -239,7 +227,7 @@ def _checked(owner: str, key: str, prop: dict[str, Any], hint: Any, value: Any) 
     where = f"{owner}.{key}" if owner else key
     if "x-component" in prop:
         try:
-            components.build(prop["x-component"], value, owner=where)
+            _check_component(prop["x-component"], value, where)
         except UsageError as error:
             raise ParameterError(error.message, param=key, hint=error.hint) from None
         return value
@@ -353,3 +341,13 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
         return key, tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         return key, raw
+
+
+def _check_component(kind: str, spec: Any, where: str) -> None:
+    """A component spec names a known component whose table fits its schema (nothing is built)."""
+    if isinstance(spec, components.Configurable):
+        if spec.component_kind != kind:
+            raise UsageError(f"Parameter `{where}` expects a {kind}, found a {spec.component_kind or 'plain object'}.")
+        return
+    cls, table = components.resolve(kind, spec, where)
+    validate_against(cls, table, owner=where)

@@ -138,19 +138,32 @@ def test_a_param_that_no_model_has_is_a_usage_error(example_registry: Path) -> N
         resolve_targets(["MLP"], example_registry, BenchOptions(params=("hiden_size=16",)))
 
 
-def test_run_bench_selects_entries_skips_those_without_runtime_and_describes_the_run(example_registry: Path) -> None:
-    result = run_bench([], data=AIR, options=BenchOptions(windows=2), registry=example_registry,
-                       select={"where": "name in ['Naive', 'TFT', 'NLinear']"})
+@pytest.fixture
+def registry_with_metadata_only(tmp_path: Path, example_registry: Path) -> Path:
+    """A copy of registry.example where `Catalogue` is an entry without a [runtime] table."""
+    import shutil
+
+    copy = tmp_path / "registry"
+    shutil.copytree(example_registry, copy, ignore=shutil.ignore_patterns(".modreg"))
+    text = (copy / "models" / "Naive.toml").read_text()
+    (copy / "models" / "Catalogue.toml").write_text(
+        text[: text.index("[runtime]")].replace('name = "Naive"', 'name = "Catalogue"'))
+    return copy
+
+
+def test_run_bench_selects_entries_skips_those_without_runtime_and_describes_the_run(registry_with_metadata_only: Path) -> None:
+    result = run_bench([], data=AIR, options=BenchOptions(windows=2), registry=registry_with_metadata_only,
+                       select={"where": "name in ['Naive', 'Catalogue', 'NLinear']"})
     assert sorted(r.target for r in result.models) == ["NLinear", "Naive", "SeasonalNaive"]
-    assert result.skipped == [{"target": "TFT", "reason": "no [runtime] table"}]
+    assert result.skipped == [{"target": "Catalogue", "reason": "no [runtime] table"}]
     document = result.to_dict()
     assert document["dataset"] == "air_passengers" and document["data"]["series"] == 1
     assert document["data"]["sha256"] and document["horizon"] == 12 and len(document["windows"]) == 2
     assert set(document["environment"]) >= {"modreg", "numpy", "python", "cpu_count", "seed", "max_steps"}
 
 
-def test_nothing_to_benchmark_is_a_usage_error(example_registry: Path) -> None:
+def test_nothing_to_benchmark_is_a_usage_error(registry_with_metadata_only: Path) -> None:
     with pytest.raises(UsageError, match="Name the models to benchmark"):
-        run_bench([], data=AIR, options=BenchOptions(), registry=example_registry)
+        run_bench([], data=AIR, options=BenchOptions(), registry=registry_with_metadata_only)
     with pytest.raises(UsageError, match="No registry entry with a \\[runtime\\] table matches"):
-        run_bench([], data=AIR, options=BenchOptions(), registry=example_registry, select={"where": "name = 'TFT'"})
+        run_bench([], data=AIR, options=BenchOptions(), registry=registry_with_metadata_only, select={"where": "name = 'Catalogue'"})

@@ -13,7 +13,8 @@ import pytest
 
 from modreg.errors import UsageError
 from modreg.runtime import factory
-from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult, run_task, run_tasks
+from modreg.forecast.bench.executors import run_tasks
+from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult, run_task
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.models.base import Forecast, Forecaster
 
@@ -157,11 +158,11 @@ def test_dask_missing_is_a_usage_error_with_the_install_hint(monkeypatch: pytest
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now raises ImportError
     with pytest.raises(UsageError, match="not installed") as error:
         run_tasks([_task("Naive")], executor="dask", scheduler="tcp://127.0.0.1:1")
-    assert "pip install 'modreg[distributed]'" in (error.value.hint or "")
+    assert "pip install 'modreg-forecast[distributed]'" in (error.value.hint or "")
 
 
 def test_dask_cluster_gives_identical_results(test_models: None) -> None:
-    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'modreg[distributed]')")
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'modreg-forecast[distributed]')")
     tasks = [_task("Naive", (1, 2), (5, 3), h=2), _task("BenchMean"), _task("BenchBroken"), _task("MLP", params={
         "h": 3, "input_size": 4, "hidden_size": 8, "max_steps": 3, "windows_batch_size": 8, "start_padding_enabled": True})]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
@@ -172,7 +173,7 @@ def test_dask_cluster_gives_identical_results(test_models: None) -> None:
 
 
 def test_an_unreachable_dask_scheduler_is_a_usage_error() -> None:
-    pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'modreg[distributed]')")
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'modreg-forecast[distributed]')")
     from modreg.forecast.bench.dask_executor import connect
 
     with pytest.raises(UsageError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9"):

@@ -139,6 +139,27 @@ CASES: dict[str, list[Case]] = {
         (lambda xw, h, w: ag.rnn_scan(xw, h, w), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
         (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
     ],
+    # ----- Gating and amplitudes (TFT, TimesNet) -----
+    "elu": [(lambda a: ag.elu(a), [away_from_zero(3, 4)]), (lambda a: ag.elu(a, 1.7), [2 * away_from_zero(5)])],
+    "glu": [(lambda a: ag.glu(a), [randn(3, 2, 6)]), (lambda a: ag.glu(a, axis=0), [randn(4, 3)])],
+    "complex_abs": [(lambda re, im: ag.complex_abs(re, im), [randn(3, 4), randn(3, 4)])],
+    # ----- Index -----
+    "gather": [
+        (lambda a: ag.gather(a, np.array([[3, 0], [1, 1], [2, 0]]), axis=1), [randn(3, 4, 2)]),
+        (lambda a: ag.gather(a, np.array([[[1, 0, 2]], [[2, 2, 0]]]), axis=-1), [randn(2, 1, 3)]),
+    ],
+    "scatter": [
+        (lambda a, v: ag.scatter(a, np.array([[2, 0], [1, 3]]), v, axis=1), [randn(2, 4, 3), randn(2, 2, 3)]),
+        (lambda a, v: ag.scatter(a, np.array([[0], [2]]), v, axis=-1), [randn(2, 3), randn(2, 1)]),
+    ],
+    "cumsum": [(lambda a: ag.cumsum(a, axis=1), [randn(2, 5, 3)]), (lambda a: ag.cumsum(a, axis=0), [randn(4)])],
+    # ----- Complex -----
+    "complex_matmul": [
+        (lambda ar, ai, br, bi: ag.complex_matmul(ar, ai, br, bi), [randn(2, 3, 4), randn(2, 3, 4), randn(4, 5), randn(4, 5)]),
+        (lambda ar, ai, br, bi: ag.complex_matmul(ar, ai, br, bi),
+         [randn(2, 1, 3, 4), randn(2, 1, 3, 4), randn(3, 4, 2), randn(3, 4, 2)]),
+    ],
+    "complex_tanh": [(lambda re, im: ag.complex_tanh(re, im), [0.7 * randn(3, 4), 0.7 * randn(3, 4)])],
 }
 
 _TOLERANCE: dict[str, dict[str, float]] = {"astype": {"eps": 1e-3, "rtol": 1e-3, "atol": 1e-4}}

@@ -299,3 +299,34 @@ def test_every_public_op_is_registered() -> None:
     assert {"conv1d", "rfft", "lstm_scan", "layer_norm", "getitem", "linear"} <= set(ag.OPS)
     with pytest.raises(ValueError, match="registered twice"):
         ag.register_op("add")(lambda: None)
+
+
+# ----- Index and complex ops -----
+def test_gather_and_scatter_address_slices_by_per_row_indices() -> None:
+    a = _R.standard_normal((2, 5, 3))
+    index = np.array([[4, 0], [2, 2]])
+    np.testing.assert_array_equal(ag.gather(Tensor(a), index, axis=1).data, np.take_along_axis(a, index[..., None], 1))
+    values = _R.standard_normal((2, 2, 3))
+    out = ag.scatter(Tensor(a), np.array([[4, 0], [1, 3]]), Tensor(values), axis=1).data
+    expected = a.copy()
+    expected[0, [4, 0]], expected[1, [1, 3]] = values[0], values[1]
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="distinct"):
+        ag.scatter(Tensor(a), index, Tensor(values), axis=1)
+    with pytest.raises(IndexError):
+        ag.gather(Tensor(a), np.array([[5], [0]]), axis=1)
+
+
+def test_cumsum_matches_numpy() -> None:
+    a = _R.standard_normal((3, 4))
+    np.testing.assert_array_equal(ag.cumsum(Tensor(a), axis=0).data, np.cumsum(a, axis=0))
+
+
+def test_complex_ops_match_numpy_complex_arithmetic_and_keep_float32() -> None:
+    a, b = _R.standard_normal((2, 3, 4)) + 1j * _R.standard_normal((2, 3, 4)), _R.standard_normal((4, 2)) + 0.5j
+    re, im = ag.complex_matmul(Tensor(a.real), Tensor(a.imag), Tensor(b.real), Tensor(b.imag))
+    np.testing.assert_allclose(re.data + 1j * im.data, a @ b)
+    re, im = ag.complex_tanh(Tensor(a.real), Tensor(a.imag))
+    np.testing.assert_allclose(re.data + 1j * im.data, np.tanh(a))
+    half = [Tensor(x.astype(np.float32)) for x in (a.real, a.imag)]
+    assert all(t.dtype == np.float32 for t in ag.complex_tanh(*half))

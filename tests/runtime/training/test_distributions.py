@@ -132,7 +132,8 @@ def test_tweedie_is_the_compound_poisson_gamma_likelihood_up_to_a_term_in_y(rho:
 
 def test_bernoulli_probabilities_sum_to_one() -> None:
     logits = np.array([-3.0, 0.0, 2.0])
-    ones, zeros = np.exp(_log_prob("Bernoulli", np.ones(3), logits)), np.exp(_log_prob("Bernoulli", np.zeros(3), logits))
+    ones = np.exp(_log_prob("Bernoulli", np.ones(3), logits))
+    zeros = np.exp(_log_prob("Bernoulli", np.zeros(3), logits))
     np.testing.assert_allclose(ones, 1 / (1 + np.exp(-logits)), rtol=1e-12)
     np.testing.assert_allclose(ones + zeros, 1.0, rtol=1e-12)
 

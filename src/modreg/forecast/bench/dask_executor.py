@@ -9,7 +9,7 @@ Workers need modreg (and the data travels with each task). A worker process runs
 at a time (`run_task` holds a lock, since the runtime's random generator is process-wide), so
 start workers with `--nthreads 1` and as many processes as you want tasks in parallel. A model
 from a registry plugin is loaded on the worker from the same registry path (a shared disk).
-dask is an optional dependency: `pip install 'modreg[distributed]'`.
+dask is an optional dependency: `pip install 'modreg-forecast[distributed]'`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from modreg._version import install_hint
 from modreg.errors import UsageError
 from modreg.forecast.bench.tasks import BenchTask, OnResult, TaskResult, notified, run_task
 
 __all__ = ["connect", "run_on_dask"]
 
 _POLL_SECONDS = 0.05
-INSTALL_HINT = "install it with `pip install 'modreg[distributed]'` (dask[distributed] >= 2024.1)."
+INSTALL_HINT = f"install it with `{install_hint('distributed')}` (dask[distributed] >= 2024.1)."
 
 
 def connect(scheduler: str, *, timeout: float = 10.0) -> Any:

@@ -36,9 +36,11 @@ import numpy as np
 
 from modreg.errors import ModregError, UsageError
 from modreg.forecast.bench.score import ModelScore, relative_to, score
-from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult, run_tasks
-from modreg.runtime.data import SeriesFrame, read_series_csv
-from modreg.runtime.data.frequency import format_timestamps
+from modreg.forecast.bench.executors import run_tasks
+from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
+from modreg.forecast.bench.windows import describe_windows, plan_windows
+from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.runtime.data import SeriesFrame
 
 __all__ = ["FORMAT", "QUICK_STEPS", "BenchOptions", "BenchProgress", "BenchResult", "BenchTarget", "evaluate",
            "plan_windows", "resolve_targets", "run_bench", "runtime_target", "select_entries"]
@@ -49,11 +51,14 @@ REFERENCE = "SeasonalNaive"
 
 
 class BenchProgress(Protocol):
-    """What the CLI's progress bar implements: `start(total)` once, then one call per finished task."""
+    """What the CLI's progress bar implements: `start(total)` once, one call per finished task,
+    and `step` after the training steps inside a task (not for tasks run on dask)."""
 
     def start(self, total: int, description: str) -> None: ...
 
     def __call__(self, target: str, ok: bool) -> None: ...
+
+    def step(self, target: str, window: int, step: int, total: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class BenchResult:
     environment: dict[str, Any]
     skipped: list[dict[str, str]] = field(default_factory=list)
     recorded: list[Any] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    frame: SeriesFrame | None = field(default=None, repr=False)  # the data benchmarked on (for plots, forecasts)
 
     @property
     def failed(self) -> list[ModelScore]:
@@ -127,8 +134,15 @@ class BenchResult:
             "windows": self.windows, "reference": self.reference.target,
             "models": [m.to_dict() for m in self.models], "failed": [m.target for m in self.failed],
             "skipped": self.skipped, "recorded": [_mutation(m) for m in self.recorded],
-            "environment": self.environment,
+            "environment": self.environment, "notices": self.notices,
         }
+
+    def to_pandas(self) -> Any:
+        """Every window's forecasts as a pandas DataFrame, shaped like neuralforecast's
+        `cross_validation` frame (see `crossval`)."""
+        from modreg.forecast.bench.crossval import cross_validation_frame
+
+        return cross_validation_frame(self)
 
 
 # ----- Targets -----
@@ -178,7 +192,7 @@ def _shared_horizon(specs: Sequence[tuple[Any, dict[str, Any]]]) -> int:
 def _target(spec: Any, found: Any, registry: str | Path | None, horizon: int, options: BenchOptions) -> BenchTarget:
     if isinstance(found, ModregError):
         return BenchTarget(str(spec), str(spec), "runtime", {}, error=found)
-    from modreg.runtime.params import validate_params
+    from modreg.runtime.factory import validate_params
     from modreg.forecast.run import merged_params
 
     layer = [text for key, text in _param_layer(options) if _accepts(spec.model, key)]
@@ -201,7 +215,7 @@ def _param_layer(options: BenchOptions) -> list[tuple[str, str]]:
 
 def runtime_target(model: str, params: dict[str, Any], *, name: str | None = None) -> BenchTarget:
     """A target for a runtime model with explicit parameters (h included), validated; for scripts."""
-    from modreg.runtime.params import validate_params
+    from modreg.runtime.factory import validate_params
 
     return BenchTarget(name or model, model, "runtime", validate_params(model, params))
 
@@ -224,38 +238,6 @@ def _with_reference(targets: list[BenchTarget], horizon: int, season: int, frame
     return [*targets, BenchTarget(name, REFERENCE, "reference", params, reference=True)]
 
 
-# ----- Windows -----
-
-
-def plan_windows(frame: SeriesFrame, h: int, windows: int, step: int) -> tuple[int, ...]:
-    """The offsets (points after the cutoff) of the K windows, oldest first; checks the lengths.
-
-    Raises:
-        UsageError: a bad h/windows/step, or a series too short for the windows.
-    """
-    for option, value in (("--horizon", h), ("--windows", windows), ("--step", step)):
-        if value < 1:
-            raise UsageError(f"{option} must be 1 or more, not {value}.")
-    offsets = tuple(h + (windows - i) * step for i in range(1, windows + 1))
-    need = offsets[0] + 1
-    for sid, values in zip(frame.ids, frame.y):
-        if len(values) < need:
-            raise UsageError(
-                f"series '{sid}' has {len(values)} points, but {windows} window(s) of h = {h} with step {step} "
-                f"need at least {need} ({need - 1} held out and 1 to train on).",
-                hint="use fewer --windows, a smaller --step or a smaller --horizon.", path=frame.source)
-    return offsets
-
-
-def _describe_windows(frame: SeriesFrame, offsets: Sequence[int]) -> list[dict[str, Any]]:
-    found = []
-    for number, offset in enumerate(offsets, 1):
-        cutoffs = {text for d in frame.ds for text in format_timestamps(d[len(d) - offset - 1:len(d) - offset])}
-        cutoff = cutoffs.pop() if len(cutoffs) == 1 else None
-        found.append({"window": number, "offset": offset, "cutoff": cutoff})
-    return found
-
-
 # ----- Running -----
 
 
@@ -273,13 +255,15 @@ def evaluate(targets: Sequence[BenchTarget], frame: SeriesFrame, options: BenchO
     if progress is not None:
         progress.start(len(tasks), f"benchmarking {len(rows)} models")
     results = run_tasks(tasks, jobs=options.jobs, timeout=options.timeout, executor=options.executor,
-                        scheduler=options.scheduler, on_result=_reporter(tasks, progress))
+                        scheduler=options.scheduler, on_result=_reporter(tasks, progress),
+                        on_step=_step_reporter(tasks, progress))
     scores = [_score(row, results, frame.n_series) for row in rows]
     reference = next(s for s in scores if s.reference)
     relative_to(scores, reference)
     scores.sort(key=_rank)
     return BenchResult(dataset, data_info or _data_info(frame), horizon, step, season, options.refit, options.quick,
-                       options.steps, _describe_windows(frame, offsets), scores, environment(options))
+                       options.steps, describe_windows(frame, offsets), scores, environment(options),
+                       notices=list(frame.notices), frame=frame)
 
 
 def _tasks(row: BenchTarget, frame: SeriesFrame, offsets: Sequence[int], h: int, season: int,
@@ -297,6 +281,12 @@ def _reporter(tasks: Sequence[BenchTask], progress: BenchProgress | None) -> Any
             progress(tasks[index].key, result.ok)
 
     return report
+
+
+def _step_reporter(tasks: Sequence[BenchTask], progress: BenchProgress | None) -> Any:
+    if progress is None or not hasattr(progress, "step"):
+        return None
+    return lambda index, window, step, total: progress.step(tasks[index].key, window, step, total)
 
 
 def _score(row: BenchTarget, results: Sequence[TaskResult], n_series: int) -> ModelScore:
@@ -338,9 +328,11 @@ def environment(options: BenchOptions) -> dict[str, Any]:
 # ----- The whole command -----
 
 
-def run_bench(names: Sequence[str], *, data: str | Path, options: BenchOptions, registry: str | Path | None = None,
+def run_bench(names: Sequence[str], *, data: str | Path | Any, options: BenchOptions, registry: str | Path | None = None,
               select: dict[str, Any] | None = None, progress: BenchProgress | None = None) -> BenchResult:
-    """`modreg bench`: the named targets plus the registry entries `select` picks, on the CSV `data`.
+    """`modreg bench`: the named targets plus the registry entries `select` picks, on `data`
+    (a CSV path, a pandas DataFrame, or a `SeriesSource` naming the columns; only the columns
+    the targets declare exogenous are read).
 
     `select` holds `all` (bool), `category` and `where` (see `select_entries`); selected entries
     without a `[runtime]` table are skipped (and listed), named ones without it fail.
@@ -353,10 +345,11 @@ def run_bench(names: Sequence[str], *, data: str | Path, options: BenchOptions, 
     chosen = list(dict.fromkeys([*names, *selected]))
     if not chosen:
         raise _nothing_to_run(any(selection.values()))
-    frame = read_series_csv(data)
+    source = data if isinstance(data, SeriesSource) else SeriesSource(data)
     targets, horizon = resolve_targets(chosen, registry, options)
-    result = evaluate(targets, frame, options, horizon=horizon, dataset=Path(data).stem,
-                      data_info=_data_info(frame, Path(data)), progress=progress)
+    frame = source.read(declared_exog(t.params for t in targets if t.error is None))
+    result = evaluate(targets, frame, options, horizon=horizon, dataset=source.name,
+                      data_info=_data_info(frame, source.path), progress=progress)
     result.skipped = skipped
     return result
 
@@ -373,9 +366,9 @@ def select_entries(registry: str | Path | None, *, all: bool = False, category: 
                    where: str | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """The registry entries the selection matches (every entry with `all`), sorted by name:
     those with a `[runtime]` table, and those skipped for lacking one."""
-    from modreg.registry.descriptor import load_descriptor
-    from modreg.registry.layout import find_root
-    from modreg.registry.search import SearchQuery, search
+    from modreg.registry.store.descriptor import load_descriptor
+    from modreg.registry.store.layout import find_root
+    from modreg.registry.search.engine import SearchQuery, search
 
     paths = find_root(registry)
     query = SearchQuery(categories=(category,) if category else (), where=where, sort="name")

@@ -3,7 +3,7 @@
 `WorkerPool(jobs).run(tasks, timeout, notify)` starts `jobs` processes with the `spawn` start
 method (the same on Linux, macOS and Windows; nothing is inherited but what is sent), each
 running `serve`: it says "ready", then runs every task it receives with `run_task` and sends
-the result back. The pool hands a task to each ready worker and waits on the pipes and the
+the result back, and (at most every `_STEP_SECONDS`) the training step it has reached. The pool hands a task to each ready worker and waits on the pipes and the
 process sentinels, so it notices at once when a worker answers or dies. A task running longer
 than `timeout` has its worker killed and is reported failed ("timeout"); a worker that dies is
 reported failed ("crashed"); either way a fresh worker takes the remaining tasks.
@@ -22,15 +22,19 @@ from modreg.forecast.bench.tasks import BenchTask, OnResult, TaskResult, notifie
 __all__ = ["WorkerPool", "serve"]
 
 _STARTUP_FAILURES = 3
+_STEP_SECONDS = 0.5
 
 
 class _Worker:
     """One spawned worker process and the pipe to it; `index` is the task it runs, if any."""
 
     def __init__(self, context: Any) -> None:
+        from modreg._isolation import isolated_start
+
         self.conn, child = context.Pipe()
         self.process = context.Process(target=serve, args=(child,), daemon=True, name="modreg-bench-worker")
-        self.process.start()
+        with isolated_start():  # the worker starts in an empty folder: nothing of the registry is importable
+            self.process.start()
         child.close()
         self.ready = False
         self.index: int | None = None
@@ -78,7 +82,20 @@ def serve(conn: Any) -> None:
             return
         if task is None:
             return
-        conn.send(("done", run_task(task)))
+        conn.send(("done", run_task(task, _step_sender(conn))))
+
+
+def _step_sender(conn: Any) -> Any:
+    """An `on_step` that sends ("step", window, step, total) to the pool, at most every _STEP_SECONDS."""
+    last = [0.0]
+
+    def send(window: int, step: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= _STEP_SECONDS or step == total:
+            last[0] = now
+            conn.send(("step", window, step, total))
+
+    return send
 
 
 class WorkerPool:
@@ -91,9 +108,12 @@ class WorkerPool:
         self.context = multiprocessing.get_context("spawn")
         self.startup_failures = 0
         self.timeout: float | None = None
+        self.on_step: Any = None
 
-    def run(self, tasks: Sequence[BenchTask], timeout: float | None, notify: OnResult) -> list[TaskResult]:
+    def run(self, tasks: Sequence[BenchTask], timeout: float | None, notify: OnResult,
+            on_step: Any = None) -> list[TaskResult]:
         self.timeout = timeout
+        self.on_step = on_step
         results: list[TaskResult | None] = [None] * len(tasks)
         pending = deque(range(len(tasks)))
         workers = [_Worker(self.context) for _ in range(min(self.jobs, len(tasks)))]
@@ -126,6 +146,8 @@ class WorkerPool:
         for message in worker.messages():
             if message[0] == "ready":
                 worker.ready, self.startup_failures = True, 0
+            elif message[0] == "step" and worker.index is not None and self.on_step is not None:
+                self.on_step(worker.index, *message[1:])
             elif message[0] == "done" and worker.index is not None:
                 results[worker.index] = notified(worker.index, message[1], notify)
                 worker.index = worker.deadline = None

@@ -1,4 +1,4 @@
-"""The unit of work of `modreg bench`, and the executors that run many of them.
+"""The unit of work of `modreg bench`: one model on one data set's windows (`executors.py` runs many).
 
 A `BenchTask` is one model on one forecast window (or, without refitting, on every window):
 the model, its parameters, the data and the windows' offsets. `run_task(task)` is a pure
@@ -8,19 +8,9 @@ their own random streams from `random_seed`, so a task gives identical forecasts
 process, in a worker process, or on a dask worker. Tasks in one process run one at a time
 (a lock), because the runtime's random generator and the memory tracing are process-wide.
 
-`run_tasks` runs a list of tasks and returns one `TaskResult` per task, in order:
-
-- `jobs=1` without a timeout: in this process, one after the other;
-- otherwise: `jobs` worker processes (`bench_pool`, started with `spawn`, so it works the same
-  on every OS); a task running longer than `timeout` seconds has its worker killed and is
-  reported failed, a worker that dies is reported failed, and the other tasks go on in fresh
-  workers;
-- `executor="dask"`: submitted to an existing dask.distributed cluster (`bench_dask`), at most
-  as many at a time as the cluster has threads; a task past its timeout is cancelled and
-  reported failed (dask cannot stop a task that is already running: its thread finishes it).
-
 Any exception inside a task (a broken model, bad data for that model) becomes a failed
-`TaskResult` naming the error; it never stops the other tasks.
+`TaskResult` naming the error; it never stops the other tasks. `run_task(task, on_step)` calls
+`on_step(window, step, total)` after every training step, for progress inside a task.
 """
 
 from __future__ import annotations
@@ -30,19 +20,20 @@ import threading
 import time
 import tracemalloc
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from modreg.errors import ModregError, NotFound, UsageError
+from modreg.errors import ModregError, NotFound
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.metrics import mase_scale
 
-__all__ = ["BenchTask", "ModelRef", "OnResult", "TaskResult", "WindowOutcome", "notified", "run_task", "run_tasks"]
+__all__ = ["BenchTask", "ModelRef", "OnResult", "OnStep", "TaskResult", "WindowOutcome", "notified", "run_task"]
 
 OnResult = Callable[[int, "TaskResult"], None]
+OnStep = Callable[[int, int, int], None]  # (window, training step, steps in all)
 _RUN_LOCK = threading.Lock()
 
 
@@ -92,7 +83,7 @@ class ModelRef:
                 register_model(self.name, category=self.category, capabilities=self.capabilities)(found)
             return
         from modreg.forecast.resolve import provide_model
-        from modreg.registry.layout import find_root
+        from modreg.registry.store.layout import find_root
 
         if not provide_model(self.name, find_root(self.registry) if self.registry else None):
             raise NotFound(f"The runtime model `{self.name}` is not available in this worker.",
@@ -181,11 +172,11 @@ class TaskResult:
 # ----- One task -----
 
 
-def run_task(task: BenchTask) -> TaskResult:
+def run_task(task: BenchTask, on_step: OnStep | None = None) -> TaskResult:
     """Evaluate `task` (see the module docstring); exceptions become a failed result."""
     with _RUN_LOCK:
         try:
-            return _measured(task)
+            return _measured(task, on_step)
         except ModregError as error:
             return TaskResult.failed(task, "failed", error.message, error.hint)
         except Exception as error:  # noqa: BLE001 - one broken model must not stop the benchmark
@@ -199,14 +190,14 @@ def _describe(error: BaseException) -> str:
     return f"{text} (at {frames[-1].filename}:{frames[-1].lineno})" if frames else text
 
 
-def _measured(task: BenchTask) -> TaskResult:
+def _measured(task: BenchTask, on_step: OnStep | None) -> TaskResult:
     task.model.ensure()
     tracing = tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start()
     tracemalloc.reset_peak()
     try:
-        result = _evaluate(task)
+        result = _evaluate(task, on_step)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         if not tracing:
@@ -214,7 +205,7 @@ def _measured(task: BenchTask) -> TaskResult:
     return TaskResult(**{**result, "peak_memory": peak})
 
 
-def _evaluate(task: BenchTask) -> dict[str, Any]:
+def _evaluate(task: BenchTask, on_step: OnStep | None = None) -> dict[str, Any]:
     from modreg.runtime.factory import create
 
     model: Any = None
@@ -226,7 +217,7 @@ def _evaluate(task: BenchTask) -> dict[str, Any]:
             model = create(task.model.name, **task.params)
             creation.append(time.perf_counter() - started)
             started = time.perf_counter()
-            model.fit(history)
+            model.fit(history, progress=_step_reporter(on_step, window, task.params))
             fits.append(time.perf_counter() - started)
         started = time.perf_counter()
         forecast = model.predict(history, h=task.h, futr=_future(task.data, offset, task.h))
@@ -236,6 +227,14 @@ def _evaluate(task: BenchTask) -> dict[str, Any]:
     return {"key": task.key, "windows": task.windows, "outcomes": tuple(outcomes), "creation_seconds": tuple(creation),
             "fit_seconds": tuple(fits), "predict_seconds": tuple(predicts), "parameters": int(model.num_parameters()),
             "steps": history_steps, "params": model.get_params()}
+
+
+def _step_reporter(on_step: OnStep | None, window: int, params: dict[str, Any]) -> Any:
+    """The `progress` callback of `fit` that reports (window, step, total) to `on_step`."""
+    if on_step is None:
+        return None
+    total = int(params.get("max_steps") or 0)
+    return lambda step, loss, val_loss: on_step(window, step, total)
 
 
 def _future(data: SeriesFrame, offset: int, h: int) -> SeriesFrame | None:
@@ -256,45 +255,6 @@ def _outcome(task: BenchTask, window: int, offset: int, history: SeriesFrame, fo
     return WindowOutcome(window, offset, tuple(d[-1] for d in history.ds), actual, values, scales)
 
 
-# ----- Many tasks -----
-
-
-def run_tasks(tasks: Sequence[BenchTask], *, jobs: int = 1, timeout: float | None = None, executor: str = "local",
-              scheduler: str | None = None, on_result: OnResult | None = None) -> list[TaskResult]:
-    """Run every task (see the module docstring); one result per task, in order.
-
-    `on_result(index, result)` is called as each task finishes (for a progress bar).
-
-    Raises:
-        UsageError: bad jobs/timeout/executor options, or dask missing or unreachable.
-    """
-    _check_options(jobs, timeout, executor, scheduler)
-    notify = on_result or (lambda index, result: None)
-    if executor == "dask":
-        from modreg.forecast.bench.dask_executor import run_on_dask
-
-        return run_on_dask(tasks, scheduler or "", timeout, notify)
-    if jobs == 1 and timeout is None:
-        return [notified(i, run_task(task), notify) for i, task in enumerate(tasks)]
-    from modreg.forecast.bench.pool import WorkerPool
-
-    return WorkerPool(jobs).run(tasks, timeout, notify)
-
-
 def notified(index: int, result: TaskResult, notify: OnResult) -> TaskResult:
     notify(index, result)
     return result
-
-
-def _check_options(jobs: int, timeout: float | None, executor: str, scheduler: str | None) -> None:
-    if jobs < 1:
-        raise UsageError(f"--jobs must be 1 or more, not {jobs}.", hint="--jobs 1 runs the tasks one after the other.")
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}.")
-    if executor not in ("local", "dask"):
-        raise UsageError(f"`{executor}` is not an executor.", hint="choose local or dask.")
-    if executor == "dask" and not scheduler:
-        raise UsageError("--executor dask needs --scheduler ADDRESS, the dask scheduler to submit to.",
-                         hint="e.g. --scheduler tcp://10.0.0.5:8786 (started with `dask scheduler`).")
-    if executor == "local" and scheduler:
-        raise UsageError("--scheduler applies only with --executor dask.")

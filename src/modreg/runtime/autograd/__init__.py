@@ -7,11 +7,13 @@ re-exported here:
 - `ops_math`: arithmetic with broadcasting, matmul, the fused `linear`, elementwise functions.
 - `ops_reduce`: sum, mean, max/min, var, logsumexp, softmax, log_softmax.
 - `ops_shape`: reshape, transpose, indexing, expand, flip, concat, stack, pad.
-- `ops_nn`: dropout, layer_norm.
+- `ops_nn`: dropout, layer_norm, glu.
 - `ops_conv`: conv1d, conv2d (im2col).
 - `ops_pool`: max_pool1d, avg_pool1d, interpolate_linear.
-- `ops_fft`: rfft, irfft (complex values travel as a pair of real tensors).
+- `ops_fft`: rfft, irfft (complex values travel as a pair of real tensors), complex_abs.
 - `ops_recurrent`: fused LSTM/GRU/RNN recurrences (BPTT in one op).
+- `ops_index`: gather/scatter of slices by per-row indices, cumsum.
+- `ops_complex`: complex matmul and tanh on (real, imag) pairs.
 - `ops_special`: lgamma (gradient digamma), for the distribution losses' likelihoods.
 
 Every primitive is listed in `OPS`; `modreg.runtime.autograd.gradcheck.check_grads` checks any of them.
@@ -30,8 +32,13 @@ from modreg.runtime.autograd.ops_pool import avg_pool1d, interpolate_linear, max
 from modreg.runtime.autograd.ops_recurrent import gru_scan, lstm_scan, rnn_scan
 from modreg.runtime.autograd.ops_reduce import log_softmax, logsumexp, max_, mean, min_, softmax, sum_, var
 from modreg.runtime.autograd.ops_shape import concat, expand, flip, getitem, pad, reshape, stack, transpose
+from modreg.runtime.autograd.ops_fft import complex_abs
+from modreg.runtime.autograd.ops_math import elu
+from modreg.runtime.autograd.ops_nn import glu
 from modreg.runtime.autograd.ops_special import lgamma
 from modreg.runtime.autograd import ops_math as _ops_math, ops_reduce as _ops_reduce, ops_shape as _ops_shape
+from modreg.runtime.autograd.ops_complex import complex_matmul, complex_tanh
+from modreg.runtime.autograd.ops_index import cumsum, gather, scatter
 from modreg.runtime.autograd.tensor import (
     OPS, Tensor, as_tensor, bind_ops, is_grad_enabled, no_grad, register_op, result, unbroadcast,
 )
@@ -44,6 +51,9 @@ __all__ = [
     "min_", "minimum", "mul", "neg", "no_grad", "pad", "power", "register_op", "relu", "reshape",
     "result", "rfft", "rnn_scan", "sigmoid", "softmax", "softplus", "sqrt", "stack", "sub", "sum_",
     "tanh", "transpose", "unbroadcast", "var", "where",
+    "complex_abs", "elu", "glu",
 ]
+
+__all__ += ["complex_matmul", "complex_tanh", "cumsum", "gather", "scatter"]
 
 bind_ops(_ops_math, _ops_reduce, _ops_shape)

@@ -1,5 +1,7 @@
 """Real FFTs with exact gradients; complex values travel as (real, imag) pairs of real Tensors.
 
+`complex_abs` gives the amplitude |z| of such a pair (TimesNet weighs periods by it).
+
 rfft's adjoint is a half-spectrum inverse DFT *without* Hermitian doubling, so its gradient is
 `n * irfft(G)` with the interior bins halved; irfft's adjoint is `rfft(g) / n` with the interior
 bins doubled (the DC bin, and the Nyquist bin for even n, count once; their imaginary parts are
@@ -12,7 +14,7 @@ import numpy as np
 
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
-__all__ = ["irfft", "rfft"]
+__all__ = ["complex_abs", "irfft", "rfft"]
 
 
 def _interior(n_bins: int, n: int) -> slice:
@@ -62,5 +64,21 @@ def irfft(real: Tensor, imag: Tensor, n: int | None = None, axis: int = -1) -> T
             real.accumulate(spectrum.real.astype(real.dtype), fresh=True)
         if imag.requires_grad:
             imag.accumulate(spectrum.imag.astype(imag.dtype), fresh=True)
+
+    return result(out, (real, imag), backward)
+
+
+@register_op("complex_abs")
+def complex_abs(real: Tensor, imag: Tensor) -> Tensor:
+    """|real + i imag| elementwise; the gradient at 0 is 0 (PyTorch's abs of a complex tensor)."""
+    out = np.hypot(real.data, imag.data)
+
+    def backward(g: np.ndarray) -> None:
+        safe = np.where(out > 0, out, 1)
+        scaled = np.where(out > 0, g / safe, 0)
+        if real.requires_grad:
+            real.accumulate(scaled * real.data, fresh=True)
+        if imag.requires_grad:
+            imag.accumulate(scaled * imag.data, fresh=True)
 
     return result(out, (real, imag), backward)

@@ -14,7 +14,7 @@ import numpy as np
 from modreg.runtime.autograd.tensor import Tensor, as_tensor, register_op, result, unbroadcast
 
 __all__ = [
-    "abs_", "add", "astype", "clip", "div", "erf", "exp", "gelu", "linear", "log", "matmul",
+    "abs_", "add", "astype", "clip", "div", "elu", "erf", "exp", "gelu", "linear", "log", "matmul",
     "maximum", "minimum", "mul", "neg", "power", "relu", "sigmoid", "sigmoid_array", "softplus",
     "sqrt", "sub", "tanh", "where",
 ]
@@ -298,3 +298,16 @@ def gelu(a: Tensor) -> Tensor:
         a.accumulate(g * (cdf + a.data * pdf), fresh=True)
 
     return result(a.data * cdf, (a,), backward)
+
+
+@register_op("elu")
+def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
+    """ELU (PyTorch's F.elu): a where a > 0, else alpha * (e**a - 1)."""
+    positive = a.data > 0
+    below = np.expm1(np.minimum(a.data, 0)) * np.asarray(alpha, dtype=a.dtype)
+    out = np.where(positive, a.data, below)
+
+    def backward(g: np.ndarray) -> None:
+        a.accumulate(g * np.where(positive, 1, below + np.asarray(alpha, dtype=a.dtype)), fresh=True)
+
+    return result(out, (a,), backward)

@@ -1,13 +1,14 @@
-"""Fused neural-network ops with hand-written gradients: dropout and layer normalisation."""
+"""Fused neural-network ops with hand-written gradients: dropout, layer normalisation, GLU."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from modreg.runtime import rng
+from modreg.runtime.autograd.ops_math import sigmoid_array
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
-__all__ = ["dropout", "layer_norm"]
+__all__ = ["dropout", "glu", "layer_norm"]
 
 
 @register_op("dropout")
@@ -45,3 +46,19 @@ def layer_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float
 
     parents = tuple(t for t in (x, weight, bias) if t is not None)
     return result(out, parents, backward)
+
+
+@register_op("glu")
+def glu(x: Tensor, axis: int = -1) -> Tensor:
+    """Gated linear unit (PyTorch's F.glu): the first half of `axis` times sigmoid(second half)."""
+    value, gate = np.split(x.data, 2, axis=axis)
+    gate = sigmoid_array(gate)
+    out = value * gate
+
+    def backward(g: np.ndarray) -> None:
+        g_value = g * gate
+        g_gate = g * out
+        g_gate -= g_gate * gate  # d sigmoid = s (1 - s)
+        x.accumulate(np.concatenate([g_value, g_gate], axis=axis), fresh=True)
+
+    return result(out, (x,), backward)

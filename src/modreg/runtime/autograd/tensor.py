@@ -1,4 +1,4 @@
-"""The Tensor core: data, gradient, the tape, grad mode and the op registry.
+"""The Tensor core: data, gradient and the tape (grad mode and the op registry are in `core.py`).
 
 micrograd's shape with HIPS/autograd's rigour: every op (in the `ops_*` modules) builds its
 result with `result(data, parents, backward)`, where `backward(g)` *accumulates* into the
@@ -12,11 +12,12 @@ modules build on.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from modreg.runtime.autograd.core import GRAD_ENABLED, OPS, is_grad_enabled, no_grad, register_op, unbroadcast
 
 __all__ = [
     "OPS",
@@ -31,53 +32,6 @@ __all__ = [
 
 Backward = Callable[[np.ndarray], None]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_GRAD_ENABLED = [True]
-
-OPS: dict[str, Callable[..., Any]] = {}
-"""Every differentiable primitive by name (complete once `modreg.runtime.autograd` is imported);
-tests/runtime/test_gradcheck.py fails for any op here without a gradient check."""
-
-
-def register_op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator recording a primitive op in `OPS` (duplicates raise)."""
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        if name in OPS:
-            raise ValueError(f"op {name!r} is registered twice")
-        OPS[name] = fn
-        return fn
-
-    return decorate
-
-
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager (and decorator) under which no op records a tape."""
-    previous = _GRAD_ENABLED[0]
-    _GRAD_ENABLED[0] = False
-    try:
-        yield
-    finally:
-        _GRAD_ENABLED[0] = previous
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside `no_grad()`."""
-    return _GRAD_ENABLED[0]
-
-
-def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `g` over the axes numpy broadcasting added or stretched, back to `shape`."""
-    if g.shape == shape:
-        return g
-    extra = g.ndim - len(shape)
-    if extra:
-        g = g.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
-    return g
-
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if dtype is not None:
@@ -351,7 +305,7 @@ def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) ->
     """Wrap an op's output; record `backward` only when grad mode is on and a parent needs it."""
     out = Tensor.__new__(Tensor)
     out.data, out.grad, out._owned = data, None, False
-    if _GRAD_ENABLED[0] and any(p.requires_grad for p in parents):
+    if GRAD_ENABLED[0] and any(p.requires_grad for p in parents):
         out.requires_grad, out._parents, out._backward = True, parents, backward
     else:
         out.requires_grad, out._parents, out._backward = False, (), None

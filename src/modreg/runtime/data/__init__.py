@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from modreg.runtime.data.csv_reader import read_future_csv, read_series_csv
+from modreg.runtime.data.csv_reader import read_future_csv, read_series_csv, read_series_text
 from modreg.runtime.data.forecast_csv import ForecastLike, forecasts_to_csv, write_forecasts_csv
 from modreg.runtime.data.frame import DEFAULT_ID, SeriesFrame, require_length
 
@@ -19,6 +19,7 @@ __all__ = [
     "forecasts_to_csv",
     "read_future_csv",
     "read_series_csv",
+    "read_series_text",
     "require_length",
     "write_forecasts_csv",
 ]

@@ -4,11 +4,15 @@ Accepted layouts (Nixtla's convention): `unique_id,ds,y[,exogenous...]`, `ds,y[,
 (one series called "series"), or a single numeric column with or without a header (one series,
 `ds` the integer steps 0..n-1). Every bad value is a `UsageError` located at the file and CSV
 line, naming the series. Unsorted timestamps are sorted and reported in `SeriesFrame.notices`.
+The column names are options (`id_col`, `time_col`, `target_col`); with `exog` given, only
+those extra columns are read as exogenous and the others are ignored, with a notice.
+`read_series_text` reads the same from text (a pandas DataFrame's CSV, for the API).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +33,7 @@ from modreg.runtime.data.frequency import (
 
 from modreg.runtime.data.frame import DEFAULT_ID, SeriesFrame
 
-__all__ = ["read_future_csv", "read_series_csv"]
+__all__ = ["read_future_csv", "read_series_csv", "read_series_text"]
 
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
 _LAYOUT_HINT = "expected the header unique_id,ds,y[,exogenous...], or ds,y, or one numeric column"
@@ -49,6 +53,7 @@ class _Layout:
     exog: tuple[tuple[str, int], ...]
     has_header: bool
     width: int
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,24 +71,48 @@ class _Rows:
 
 
 def read_series_csv(
-    path: str | Path, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"
+    path: str | Path, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
+    exog: Sequence[str] | None = None,
 ) -> SeriesFrame:
     """Read and validate a series CSV (see the module docstring for the layouts).
+
+    `exog`: the extra columns to read as exogenous (None: every extra column); the others are
+    ignored, with a notice in `SeriesFrame.notices`.
 
     Raises:
         NotFound: the file does not exist.
         UsageError: bad layout or values, naming the file, the series and the line.
     """
     path = Path(path)
-    records = _read_records(path)
-    layout = _find_layout(records[0], path, id_col, time_col, target_col)
+    return _frame_of(path, _read_records(path), id_col, time_col, target_col, exog)
+
+
+def read_series_text(
+    text: str, *, source: str, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
+    exog: Sequence[str] | None = None,
+) -> SeriesFrame:
+    """`read_series_csv` of CSV text; errors name `source` (e.g. "DataFrame") and the CSV line."""
+    path = Path(source)
+    return _frame_of(path, _parse_records(text, path), id_col, time_col, target_col, exog)
+
+
+def _frame_of(path: Path, records: list[tuple[int, list[str]]], id_col: str, time_col: str, target_col: str,
+              exog: Sequence[str] | None) -> SeriesFrame:
+    layout = _find_layout(records[0], path, id_col, time_col, target_col, exog)
     body = records[1:] if layout.has_header else records
     if not body:
         raise UsageError("the data file has a header but no rows.", hint=_LAYOUT_HINT, path=path)
-    return _build_frame(path, layout, body)
+    frame = _build_frame(path, layout, body)
+    if not layout.ignored:
+        return frame
+    names = ", ".join(f"'{name}'" for name in layout.ignored)
+    notice = (f"{path}: ignored the column{'s' * (len(layout.ignored) > 1)} {names}: not the id, time or target "
+              "column, and not declared exogenous (hist_exog_list, futr_exog_list or stat_exog_list).")
+    return dataclasses.replace(frame, notices=(*frame.notices, notice))
 
 
-def read_future_csv(path: str | Path, *, target_col: str = "y") -> SeriesFrame:
+def read_future_csv(path: str | Path, *, target_col: str = "y", id_col: str = "unique_id", time_col: str = "ds",
+                    exog: Sequence[str] | None = None) -> SeriesFrame:
     """Read the future values of exogenous columns: `unique_id,ds,<columns>` for the horizon.
 
     The same layouts and checks as `read_series_csv`; the target column may be left out (it is
@@ -93,7 +122,7 @@ def read_future_csv(path: str | Path, *, target_col: str = "y") -> SeriesFrame:
     records = _read_records(path)
     if len(records[0][1]) > 1 and target_col not in records[0][1]:
         records = [(line, [*cells, target_col if i == 0 else "0"]) for i, (line, cells) in enumerate(records)]
-    layout = _find_layout(records[0], path, "unique_id", "ds", target_col)
+    layout = _find_layout(records[0], path, id_col, time_col, target_col, exog)
     if len(records) < 2:
         raise UsageError("the future values file has a header but no rows.", hint=_LAYOUT_HINT, path=path)
     return _build_frame(path, layout, records[1:])
@@ -107,6 +136,10 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
     except (UnicodeDecodeError, IsADirectoryError) as error:
         reason = error.__class__.__name__
         raise UsageError(f"the data file cannot be read as UTF-8 text ({reason}).", path=path) from None
+    return _parse_records(text, path)
+
+
+def _parse_records(text: str, path: Path) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text))
     try:
         records = [(reader.line_num, cells) for cells in map(_strip_cells, reader) if any(cells)]
@@ -131,7 +164,7 @@ def _is_number(text: str) -> bool:
 
 
 def _find_layout(
-    first: tuple[int, list[str]], path: Path, id_col: str, time_col: str, target_col: str
+    first: tuple[int, list[str]], path: Path, id_col: str, time_col: str, target_col: str, wanted: Sequence[str] | None
 ) -> _Layout:
     line, header = first
     if len(header) == 1:
@@ -140,13 +173,15 @@ def _find_layout(
     _check_header(header, path, line)
     for column in (time_col, target_col):
         if column not in header:
-            hint = f"{_LAYOUT_HINT} (found: {', '.join(header)})"
+            hint = f"{_LAYOUT_HINT} (found: {', '.join(header)}); name other columns with --id-col, --time-col, --target-col"
             raise UsageError(f"the data file has no column '{column}'.", hint=hint, path=path, line=line)
     roles = {time_col, target_col, id_col}
-    exog = tuple((name, i) for i, name in enumerate(header) if name not in roles)
+    extra = [(name, i) for i, name in enumerate(header) if name not in roles]
+    exog = tuple((name, i) for name, i in extra if wanted is None or name in wanted)
+    ignored = tuple(name for name, _ in extra if wanted is not None and name not in wanted)
     id_index = header.index(id_col) if id_col in header else None
     ds_index, y_index = header.index(time_col), header.index(target_col)
-    return _Layout(id_col, id_index, ds_index, y_index, target_col, exog, True, len(header))
+    return _Layout(id_col, id_index, ds_index, y_index, target_col, exog, True, len(header), ignored)
 
 
 def _check_header(header: list[str], path: Path, line: int) -> None:

@@ -1,18 +1,5 @@
-"""The built-in runtime models: importing this package runs every model's `@register_model`.
+"""The built-in runtime models: one architecture per module, each registered by `@register_model`.
 
-One architecture per module; this file only imports them (no tables to keep in sync).
+Nothing is listed here: `modreg.runtime.factory` imports every module of this package on first
+use (`factory.discover`), so adding an architecture is adding its file.
 """
-
-from __future__ import annotations
-
-from modreg.runtime.models import mlp  # noqa: F401
-from modreg.runtime.models import dlinear  # noqa: F401
-from modreg.runtime.models import nlinear  # noqa: F401
-from modreg.runtime.models import nbeats  # noqa: F401
-from modreg.runtime.models import nhits  # noqa: F401
-from modreg.runtime.models import rnn  # noqa: F401
-from modreg.runtime.models import lstm  # noqa: F401
-from modreg.runtime.models import gru  # noqa: F401
-from modreg.runtime.models import tcn  # noqa: F401
-from modreg.runtime.models import naive  # noqa: F401
-from modreg.runtime.models import deepar  # noqa: F401

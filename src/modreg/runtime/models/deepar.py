@@ -235,8 +235,9 @@ class DeepAR(WindowForecaster):
         self.network.eval()
         with no_grad(), blas_threads(1):
             if not isinstance(self.loss, DistributionLoss):
-                return self.loss.forecast(self.loss.domain_map(self._network_output(batch, target)).data, target.scaling)
-            paths, (size, steps, k) = self.trajectory_samples, (batch.batch_size, self.h, self.loss.outputsize_multiplier)
+                mapped = self.loss.domain_map(self._network_output(batch, target)).data
+                return self.loss.forecast(mapped, target.scaling)
+            paths, size, steps, k = self.trajectory_samples, batch.batch_size, self.h, self.loss.outputsize_multiplier
             raw, draws = self._rollout(batch, target.scaling, paths, self._draw)
             assert draws is not None
             draws = draws.reshape(size, paths, steps).transpose(0, 2, 1)  # (B * S, h) -> (B, h, S)
@@ -249,7 +250,8 @@ class DeepAR(WindowForecaster):
         scaled = scaling.scaler.transform(value[:, :, None], scaling.shift, scaling.scale)[:, :, 0]
         return Tensor(scaled.astype(self.dtype)), value[:, 0]
 
-    def _rollout(self, batch: WindowBatch, scaling: Scaling, paths: int, pick: Pick) -> tuple[Tensor, np.ndarray | None]:
+    def _rollout(self, batch: WindowBatch, scaling: Scaling, paths: int,
+                 pick: Pick) -> tuple[Tensor, np.ndarray | None]:
         """The LSTM over each window, then h steps on `paths` copies of it, each step's input from `pick`.
 
         Returns the raw outputs (B * paths, h, K) and, when `pick` records values, (B * paths, h).

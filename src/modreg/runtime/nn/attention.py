@@ -1,4 +1,9 @@
-"""Scaled dot-product attention and multi-head attention with separate projections."""
+"""Scaled dot-product attention and multi-head attention with separate projections.
+
+Two variants of the attention family live here too: `InterpretableMultiHeadAttention` (TFT: one
+value projection shared by every head, heads averaged) and `ResidualMultiHeadAttention`
+(PatchTST / RealFormer: each layer adds the previous layer's pre-softmax scores to its own).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,11 @@ from modreg.runtime.nn.module import Module
 from modreg.runtime.autograd.ops_math import where
 from modreg.runtime.autograd.ops_nn import dropout
 from modreg.runtime.autograd.tensor import Tensor
+from modreg.runtime.nn.module import Parameter
+from modreg.runtime.autograd.ops_math import linear
 
 __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
+__all__ += ["InterpretableMultiHeadAttention", "ResidualMultiHeadAttention"]
 
 
 def scaled_dot_product_attention(
@@ -78,3 +86,94 @@ class MultiHeadAttention(Module):
         )
         b, _, length, _ = heads.shape  # (B, heads, L_q, D/heads) -> (B, L_q, D)
         return self.out_projection(heads.transpose(0, 2, 1, 3).reshape(b, length, self.d_model))
+
+
+class InterpretableMultiHeadAttention(Module):
+    """TFT's self-attention: per-head queries and keys, one value projection shared by the heads.
+
+    The heads' attention weights are averaged and applied to the shared values, so a single
+    (T x T) weight matrix explains the output; `out_proj` maps the value width back.
+
+    Args:
+        n_head: number of heads; each query/key has width hidden_size // n_head.
+        hidden_size: model width.
+        attn_dropout: dropout on the attention weights while training.
+        dropout: dropout on the output while training.
+
+    forward(x (B, T, hidden_size), mask_future_timesteps=True, query_start=0)
+        -> (out (B, T', hidden_size), attn_prob (B, n_head, T', T)) for the T' = T - query_start
+        queries from `query_start` on (the rows a caller keeps; the others are not computed).
+        `qkv_linears` is Linear(hidden -> (2 n_head + 1) d_head) and `out_proj` Linear(d_head ->
+        hidden), both bias-free, as neuralforecast's.
+    """
+
+    def __init__(self, n_head: int, hidden_size: int, attn_dropout: float = 0.0, dropout: float = 0.0) -> None:
+        super().__init__()
+        if hidden_size % n_head:
+            raise ValueError(f"hidden_size ({hidden_size}) must be divisible by n_head ({n_head})")
+        self.n_head, self.d_head = n_head, hidden_size // n_head
+        self.qkv_linears = Linear(hidden_size, (2 * n_head + 1) * self.d_head, bias=False)
+        self.out_proj = Linear(self.d_head, hidden_size, bias=False)
+        self.attn_dropout = Dropout(attn_dropout)
+        self.out_dropout = Dropout(dropout)
+
+    def forward(self, x: Tensor, mask_future_timesteps: bool = True, query_start: int = 0) -> tuple[Tensor, Tensor]:
+        b, t, _ = x.shape
+        n, d, width = self.n_head, self.d_head, self.n_head * self.d_head
+        weight = self.qkv_linears.weight  # rows: queries | keys | the shared values
+        q = linear(x[:, query_start:], weight[:width]).reshape(b, t - query_start, n, d).transpose(0, 2, 1, 3)
+        kv = linear(x, weight[width:])  # (B, T, n d + d)
+        k = kv[..., :width].reshape(b, t, n, d).transpose(0, 2, 3, 1)  # (B, n, d, T)
+        v = kv[..., width:]  # (B, T, d)
+        scores = (q @ k) * (d**-0.5)  # (B, n, T', T)
+        if mask_future_timesteps:
+            allowed = np.tril(np.ones((t, t), dtype=bool))[query_start:]
+            scores = where(allowed, scores, float(np.finfo(scores.dtype).min))
+        prob = self.attn_dropout(scores.softmax(axis=-1))
+        shared = prob.mean(axis=1) @ v  # the mean over heads of prob_h @ v: (B, T', d)
+        return self.out_dropout(self.out_proj(shared)), prob
+
+
+class ResidualMultiHeadAttention(Module):
+    """Multi-head self-attention whose pre-softmax scores carry over to the next layer (RealFormer).
+
+    scores = q k^T * scale (+ the previous layer's scores); the layer returns its output and
+    those scores. `scale` is a frozen parameter (head_dim ** -0.5), as PatchTST keeps it (it is
+    learned only in its unused locality self-attention mode).
+
+    Args:
+        hidden_size: model width. n_heads: heads of width hidden_size // n_heads.
+        attn_dropout: dropout on the attention weights. proj_dropout: dropout after `to_out`.
+
+    forward(x (B, P, hidden_size), prev (B, n_heads, P, P) | None)
+        -> (out (B, P, hidden_size), scores (B, n_heads, P, P)). Parameters `W_Q`, `W_K`, `W_V`,
+        `to_out` (Linear with bias) and `scale`, as neuralforecast's `_MultiheadAttention`.
+    """
+
+    def __init__(self, hidden_size: int, n_heads: int, attn_dropout: float = 0.0, proj_dropout: float = 0.0) -> None:
+        super().__init__()
+        if hidden_size % n_heads:
+            raise ValueError(f"hidden_size ({hidden_size}) must be divisible by n_heads ({n_heads})")
+        self.n_heads, self.d_k = n_heads, hidden_size // n_heads
+        self.W_Q = Linear(hidden_size, hidden_size)
+        self.W_K = Linear(hidden_size, hidden_size)
+        self.W_V = Linear(hidden_size, hidden_size)
+        self.scale = Parameter(np.array(self.d_k**-0.5, dtype=np.float32), requires_grad=False)
+        self.attn_dropout = Dropout(attn_dropout)
+        self.to_out = Linear(hidden_size, hidden_size)
+        self.proj_dropout = Dropout(proj_dropout)
+
+    def _heads(self, x: Tensor) -> Tensor:
+        b, length, _ = x.shape  # (B, P, D) -> (B, heads, P, D / heads)
+        return x.reshape(b, length, self.n_heads, self.d_k).transpose(0, 2, 1, 3)
+
+    def forward(self, x: Tensor, prev: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        q, v = self._heads(self.W_Q(x)), self._heads(self.W_V(x))
+        k = self._heads(self.W_K(x)).swapaxes(-1, -2)  # (B, heads, d, P)
+        scores = (q @ k) * self.scale.data  # (B, heads, P, P)
+        if prev is not None:
+            scores = scores + prev
+        heads = self.attn_dropout(scores.softmax(axis=-1)) @ v  # (B, heads, P, d)
+        b, _, length, _ = heads.shape  # -> (B, P, heads * d)
+        merged = heads.transpose(0, 2, 1, 3).reshape(b, length, self.n_heads * self.d_k)
+        return self.proj_dropout(self.to_out(merged)), scores

@@ -264,13 +264,17 @@ def future_rows(data: SeriesFrame, futr: SeriesFrame | None, layout: WindowLayou
     """Per series (h, C) rows for the horizon: zeros except the future exogenous columns from `futr`.
 
     Raises:
-        UsageError: `futr` is missing, lacks a series, or has fewer than h rows for one.
+        UsageError: `futr` is missing, lacks a column or a series, or has fewer than h rows for one.
     """
     if futr is None:
         raise UsageError(f"{model} uses future exogenous columns ({', '.join(layout.futr)}), "
                          "so forecasting needs their values for the horizon.",
                          hint="give their values for the h steps after the data: `modreg run --futr FILE.csv` "
                               "(unique_id,ds,<columns>), or predict(..., futr=read_future_csv(...)).")
+    absent = [c for c in layout.futr if c not in futr.exog]
+    if absent:
+        raise UsageError(f"the future values have no column '{absent[0]}', which {model} needs for the horizon.",
+                         hint=f"columns found: {', '.join(futr.exog) or '(none)'}", path=futr.source)
     lookup = dict(zip(futr.ids, range(futr.n_series)))
     rows = []
     for sid in data.ids:

@@ -1,0 +1,42 @@
+"""The forecast windows of a benchmark: where each starts (its offset from the end) and its cutoff."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modreg.errors import UsageError
+from modreg.runtime.data import SeriesFrame
+from modreg.runtime.data.frequency import format_timestamps
+
+__all__ = ["describe_windows", "plan_windows"]
+
+
+def plan_windows(frame: SeriesFrame, h: int, windows: int, step: int) -> tuple[int, ...]:
+    """The offsets (points after the cutoff) of the K windows, oldest first; checks the lengths.
+
+    Raises:
+        UsageError: a bad h/windows/step, or a series too short for the windows.
+    """
+    for option, value in (("--horizon", h), ("--windows", windows), ("--step", step)):
+        if value < 1:
+            raise UsageError(f"{option} must be 1 or more, not {value}.")
+    offsets = tuple(h + (windows - i) * step for i in range(1, windows + 1))
+    need = offsets[0] + 1
+    for sid, values in zip(frame.ids, frame.y):
+        if len(values) < need:
+            raise UsageError(
+                f"series '{sid}' has {len(values)} points, but {windows} window(s) of h = {h} with step {step} "
+                f"need at least {need} ({need - 1} held out and 1 to train on).",
+                hint="use fewer --windows, a smaller --step or a smaller --horizon.", path=frame.source)
+    return offsets
+
+
+def describe_windows(frame: SeriesFrame, offsets: Sequence[int]) -> list[dict[str, Any]]:
+    """Per window: its number, its offset and its cutoff (None when the series' cutoffs differ)."""
+    found = []
+    for number, offset in enumerate(offsets, 1):
+        cutoffs = {text for d in frame.ds for text in format_timestamps(d[len(d) - offset - 1:len(d) - offset])}
+        cutoff = cutoffs.pop() if len(cutoffs) == 1 else None
+        found.append({"window": number, "offset": offset, "cutoff": cutoff})
+    return found

@@ -1,0 +1,70 @@
+"""Where `run` and `bench` read series from: a CSV file or a pandas DataFrame, and its column names.
+
+`SeriesSource(data, id_col, time_col, target_col).read(exog)` gives a validated SeriesFrame.
+A DataFrame goes through the same reader as a file (its CSV text), so it gets the same checks
+and messages; pandas itself is never imported here (the DataFrame brings its own `to_csv`).
+Only the extra columns the models declare exogenous are read (`declared_exog`); the others are
+ignored with a notice, so a text column such as `region` does not stop a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modreg.runtime.data import SeriesFrame, read_future_csv, read_series_csv, read_series_text
+
+__all__ = ["EXOG_PARAMS", "SeriesSource", "declared_exog", "is_dataframe"]
+
+EXOG_PARAMS = ("hist_exog_list", "futr_exog_list", "stat_exog_list")
+
+
+def is_dataframe(data: Any) -> bool:
+    """Whether `data` is a pandas DataFrame (checked without importing pandas)."""
+    return type(data).__module__.partition(".")[0] == "pandas" and hasattr(data, "to_csv")
+
+
+def declared_exog(params: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every column the parameter sets name in hist_exog_list, futr_exog_list or stat_exog_list."""
+    found: dict[str, None] = {}
+    for layer in params:
+        for key in EXOG_PARAMS:
+            for name in layer.get(key) or ():
+                found[str(name)] = None
+    return list(found)
+
+
+@dataclass(frozen=True)
+class SeriesSource:
+    """A series CSV path or a pandas DataFrame, and the names of its id, time and target columns."""
+
+    data: Any
+    id_col: str = "unique_id"
+    time_col: str = "ds"
+    target_col: str = "y"
+
+    @property
+    def path(self) -> Path | None:
+        return None if is_dataframe(self.data) else Path(self.data)
+
+    @property
+    def name(self) -> str:
+        """What results call the data set: the file's stem, or "DataFrame"."""
+        return "DataFrame" if self.path is None else self.path.stem
+
+    def read(self, exog: Sequence[str] | None = None) -> SeriesFrame:
+        """The validated series; `exog`: the extra columns to keep (None: all of them)."""
+        columns = {"id_col": self.id_col, "time_col": self.time_col, "target_col": self.target_col, "exog": exog}
+        if self.path is None:
+            return read_series_text(self.data.to_csv(index=False), source="DataFrame", **columns)
+        return read_series_csv(self.path, **columns)
+
+    def read_future(self, futr: Any, exog: Sequence[str] | None = None) -> SeriesFrame:
+        """The future exogenous values (a path or a DataFrame) with this source's column names."""
+        columns = {"id_col": self.id_col, "time_col": self.time_col, "target_col": self.target_col, "exog": exog}
+        if is_dataframe(futr):
+            frame = futr if self.target_col in futr.columns else futr.assign(**{self.target_col: 0.0})
+            return read_series_text(frame.to_csv(index=False), source="future DataFrame", **columns)
+        return read_future_csv(futr, **columns)

@@ -1,0 +1,231 @@
+"""Checks across descriptors: name collisions, dependencies, cycles, replacements.
+
+They run on `EntrySummary`s (a few facts per file) so that the per-file work can stay in
+worker processes. A problem is located by re-reading its file, which happens only for the
+files that have one. Problems are reported only in selected files.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modreg.errors import ModregError, Problem, UsageError
+from modreg.registry.checks._schemacheck import did_you_mean, json_path_text
+from modreg.registry.store.files import SourceDoc, display_path, locate, read_document
+from modreg.registry.store.versions import Version, VersionRange
+
+if TYPE_CHECKING:
+    from modreg.registry.checks.context import EntrySummary, ValidationContext
+
+JsonPath = tuple[str | int, ...]
+
+
+def check(summaries: list[EntrySummary], context: ValidationContext) -> list[Problem]:
+    """Every cross-file problem in the selected summaries."""
+    _doc.cache_clear()  # files may have changed since an earlier call
+    by_name = _index(summaries)
+    problems = _collisions(summaries)
+    for entry in summaries:
+        if entry.selected:
+            problems.extend(_dependencies(entry, by_name))
+            problems.extend(_replacement(entry, by_name))
+    problems.extend(_cycles(summaries, by_name))
+    return problems
+
+
+def _index(summaries: list[EntrySummary]) -> dict[str, EntrySummary]:
+    """name -> entry; an entry whose name matches its file stem wins a tie."""
+    by_name: dict[str, EntrySummary] = {}
+    for entry in summaries:
+        if entry.name is not None and (entry.name not in by_name or entry.name == entry.stem):
+            by_name[entry.name] = entry
+    return by_name
+
+
+def _problem(entry: EntrySummary, at: JsonPath, message: str, hint: str | None, severity: str = "error") -> Problem:
+    line, col = _locate(entry.path, at)
+    return Problem(display_path(entry.path), line, col, message, json_path_text(at), hint, severity)
+
+
+@functools.lru_cache(maxsize=256)
+def _doc(path: str) -> SourceDoc:
+    return read_document(Path(path))
+
+
+def _locate(path: str, at: JsonPath) -> tuple[int, int]:
+    try:
+        return locate(_doc(path), at)
+    except ModregError:
+        return (1, 1)
+
+
+def _collisions(summaries: list[EntrySummary]) -> list[Problem]:
+    """One entry per name, ignoring case and suffix (`Model.toml`, `model.yaml`)."""
+    groups: dict[str, list[EntrySummary]] = defaultdict(list)
+    for entry in summaries:
+        groups[entry.stem.casefold()].append(entry)
+    problems = []
+    for group in groups.values():
+        for entry in group:
+            others = [display_path(other.path) for other in group if other is not entry]
+            if others and entry.selected:
+                problems.append(
+                    _problem(
+                        entry,
+                        ("name",),
+                        f"`{entry.stem}` collides with {', '.join(others)}: names must be unique ignoring case and file suffix",
+                        "keep one file per entry; rename or remove the others.",
+                    )
+                )
+    return problems
+
+
+def _dependencies(entry: EntrySummary, by_name: dict[str, EntrySummary]) -> list[Problem]:
+    problems = []
+    for name, text in entry.dependencies:
+        at = ("dependencies", name)
+        target = by_name.get(name)
+        if target is None:
+            hint = did_you_mean(name, sorted(by_name)) or "register it first, or remove the dependency."
+            problems.append(_problem(entry, at, f"dependency `{name}` is not in the registry", hint))
+            continue
+        problems.extend(_satisfies(entry, at, name, text, target))
+        if target.status in ("deprecated", "archived"):
+            problems.append(_problem(entry, at, f"dependency `{name}` is {target.status}", _replacement_hint(target), "warning"))
+    return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, version: str) -> tuple[VersionRange, Version] | None:
+    try:
+        return VersionRange.parse(text), Version.parse(version)
+    except UsageError:
+        return None  # reported with the file that holds the bad range or version
+
+
+def _satisfies(entry: EntrySummary, at: JsonPath, name: str, text: str, target: EntrySummary) -> list[Problem]:
+    parsed = _parsed(text, target.version or "")
+    if parsed is None:
+        return []
+    wanted, version = parsed
+    if wanted.contains(version):
+        return []
+    return [
+        _problem(
+            entry,
+            at,
+            f"dependency `{name}` is at version {version}, which does not satisfy `{text}`",
+            f"widen the range, e.g. \"^{version.major}.{version.minor}\" if it is compatible.",
+        )
+    ]
+
+
+def _replacement_hint(target: EntrySummary) -> str:
+    parts = []
+    if target.replacement:
+        parts.append(f"its replacement is `{target.replacement}`")
+    if target.sunset:
+        parts.append(f"sunset {target.sunset}")
+    return ("; ".join(parts) + ".") if parts else "depend on an active entry instead."
+
+
+def _replacement(entry: EntrySummary, by_name: dict[str, EntrySummary]) -> list[Problem]:
+    name = entry.replacement
+    if name is None or name == entry.name:
+        return []
+    at = ("deprecation", "replacement")
+    target = by_name.get(name)
+    if target is None:
+        hint = did_you_mean(name, sorted(by_name)) or "name an existing, active entry."
+        return [_problem(entry, at, f"replacement `{name}` is not in the registry", hint)]
+    if target.status != "active":
+        return [_problem(entry, at, f"replacement `{name}` is {target.status or 'not active'} itself", "name an active entry as the replacement.")]
+    return []
+
+
+def _cycles(summaries: list[EntrySummary], by_name: dict[str, EntrySummary]) -> list[Problem]:
+    """A problem in every selected member of every dependency cycle, naming the cycle."""
+    graph = {name: [d for d, _ in entry.dependencies if d in by_name and d != name] for name, entry in by_name.items()}
+    problems = []
+    for cycle in _find_cycles(graph):
+        for position, name in enumerate(cycle):
+            entry = by_name[name]
+            if entry.selected:
+                rotated = cycle[position:] + cycle[:position]
+                shown = " -> ".join([*rotated, rotated[0]])
+                problems.append(
+                    _problem(entry, ("dependencies", rotated[1 % len(rotated)]), f"dependency cycle: {shown}", "remove one of the dependencies in the cycle.")
+                )
+    return problems
+
+
+def _find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """One cycle per strongly connected component with more than one member (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(root: str) -> None:
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = _pop_component(stack, on_stack, node)
+                if len(component) > 1:
+                    cycles.append(_cycle_in(sorted(component), graph))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return cycles
+
+
+def _pop_component(stack: list[str], on_stack: set[str], node: str) -> set[str]:
+    component = set()
+    while True:
+        member = stack.pop()
+        on_stack.discard(member)
+        component.add(member)
+        if member == node:
+            return component
+
+
+def _cycle_in(members: list[str], graph: dict[str, list[str]]) -> list[str]:
+    """A concrete cycle through the component's first member (breadth-first back to it)."""
+    start, inside = members[0], set(members)
+    parents: dict[str, str] = {}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for child in sorted(graph[node]):
+            if child == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parents[path[-1]])
+                return list(reversed(path))
+            if child in inside and child not in parents:
+                parents[child] = node
+                queue.append(child)
+    return members
+
