@@ -282,7 +282,7 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
     _validate_layer(spec, entry, from_entry=True)
-    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
     layers = [
@@ -297,6 +297,15 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
         merged.update(layer)
         sources.update(dict.fromkeys(layer, source))
     return merged, sources
+
+
+def _cli_param(text: str) -> tuple[str, Any]:
+    try:
+        return parse_cli_param(text)
+    except ValueError as error:  # int() of a number over 4,300 digits
+        raise UsageError(f"--param {text[:40]}…: {str(error).split(';')[0]}.", hint="give a shorter number.") from None
+    except RecursionError:
+        raise UsageError(f"--param {text[:40]}…: the value nests too deeply.", hint="use a flat value or table.") from None
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:
