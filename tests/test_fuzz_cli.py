@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from modreg.errors import ExitCode
 
 runner = CliRunner()
 DOCUMENTED = {int(code) for code in ExitCode}
-SETTINGS = settings(deadline=None, database=None,
+SETTINGS = settings(deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 EXAMPLE = Path(__file__).resolve().parents[1] / "registry.example"
 
@@ -99,6 +100,9 @@ _FIELDS = st.sampled_from(["name", "version", "category", "status", "summary", "
                            "capabilities", "created", "updated", "runtime", "dependencies", "deprecation",
                            "performance", "artifacts", "history", "metadata", "schema_version", "extra"])
 _JUNK = st.text(st.sampled_from(list("[]{}=\"'#.:-,\n\t 0123456789aZ&*!|>%@`\\")), max_size=40)
+_HOSTILE = st.sampled_from(["2026-02-30", "2026-13-01", "2026-01-01 25:00:00", "9" * 4400, "-" + "9" * 4400,
+                            "0x" + "f" * 4000, "1e99999", "[" * 200 + "]" * 200, "{a = " * 40 + "1" + "}" * 40,
+                            "&a [1, 2]", "*a", "!!python/name:os.system", "{<<: {a: 1}}", '"\\u001b[2J"', "'" * 3])
 
 
 def _base() -> dict[str, Any]:
@@ -140,6 +144,9 @@ def descriptors(draw: st.DrawFn, fmt: str) -> str:
     for field in draw(st.lists(_FIELDS, max_size=4, unique=True)):
         data[field] = draw(_VALUES)
     text = _toml(data) if fmt == "toml" else _yaml(data)
+    for key, literal in draw(st.lists(st.tuples(_FIELDS, _HOSTILE), max_size=2)):  # lines only text can hold
+        text = "\n".join(line for line in text.split("\n") if not line.startswith((key, f'"{key}"')))
+        text += f"\n{key} = {literal}\n" if fmt == "toml" else f"\n{key}: {literal}\n"
     if draw(st.booleans()):  # splice raw syntax characters in somewhere
         at = draw(st.integers(0, len(text)))
         text = text[:at] + draw(_JUNK) + text[at:]
@@ -167,14 +174,17 @@ def test_generated_descriptors_never_crash_validate_show_or_build(sandbox: Sandb
 _WHERE_TOKENS = st.sampled_from(["name", "tags", "performance.mase", "runtime.params.h", "created", "version",
                                  "=", "==", "!=", "<", "<=", ">", ">=", "~", "in", "not", "and", "or", "(", ")",
                                  "[", "]", ",", "'Naive'", '"x"', "'N*'", "1", "-2.5e3", "true", "1.0.0",
-                                 "2026-01-12", "9" * 4400, "'unterminated", "\\", "\x1b[2J", "é"])
+                                 "2026-01-12"])
+_WHERE_NOISE = st.one_of(st.just(""), st.text(max_size=20),
+                         st.sampled_from(["9" * 4400, "'unterminated", "\\", "\x1b[2J", "é", "[" * 1000]))
 
 
 @settings(SETTINGS, max_examples=100)
-@given(tokens=st.lists(_WHERE_TOKENS, max_size=25), raw=st.text(max_size=20), nesting=st.integers(0, 300))
-def test_generated_where_expressions_never_crash_search(sandbox: Sandbox, tokens: list[str], raw: str,
-                                                        nesting: int) -> None:
-    expression = "(" * nesting + " ".join(tokens) + raw + ")" * nesting
+@given(tokens=st.lists(_WHERE_TOKENS, max_size=25), noise=_WHERE_NOISE,
+       nesting=st.one_of(st.integers(0, 70), st.sampled_from([400, 1000, 5000])), nots=st.sampled_from([0, 0, 3, 5000]))
+def test_generated_where_expressions_never_crash_search(sandbox: Sandbox, tokens: list[str], noise: str,
+                                                        nesting: int, nots: int) -> None:
+    expression = "not " * nots + "(" * nesting + " ".join(tokens) + noise + ")" * nesting
     done = sandbox.invoke("search", "--where", expression)
     assert done.exit_code in (0, ExitCode.USAGE)
 
@@ -194,14 +204,19 @@ _Y = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.inte
 
 @st.composite
 def csvs(draw: st.DrawFn) -> str:
-    if draw(st.booleans()):  # a regular series near the edges of what timestamps hold
-        start = draw(st.sampled_from([2**63 - 40, -(2**63), 0]))
+    kind = draw(st.sampled_from(["integers", "dates", "random"]))
+    count = draw(st.integers(1, 30))
+    if kind == "integers":  # a regular series near the edges of what timestamps hold
+        start = draw(st.sampled_from([2**63 - 40, 2**63 - 10, -(2**63), 0]))
         step = draw(st.sampled_from([1, 2**40, 2**62]))
-        count = draw(st.integers(1, 30))
         stamps = [str(start + i * step) for i in range(count)]
+    elif kind == "dates":
+        last = draw(st.dates(min_value=dt.date(9999, 1, 1), max_value=dt.date(9999, 12, 31)))
+        stamps = [str(last - dt.timedelta(days=count - 1 - i)) for i in range(count)]
     else:
         stamps = draw(st.lists(_DS, min_size=0, max_size=30))
-    values = draw(st.lists(_Y, min_size=len(stamps), max_size=len(stamps)))
+    y = _Y if kind == "random" else st.integers(-1000, 1000).map(str)  # the edge series have good values
+    values = draw(st.lists(y, min_size=len(stamps), max_size=len(stamps)))
     header = draw(st.sampled_from(["ds,y", "unique_id,ds,y", "y", "ds,y,extra", "ds;y", ""]))
     rows = []
     for index, (stamp, value) in enumerate(zip(stamps, values)):
@@ -219,8 +234,11 @@ def test_generated_csvs_never_crash_run(sandbox: Sandbox, text: str, horizon: st
     try:
         done = sandbox.invoke("run", "Naive", "--data", str(data), "--horizon", horizon)
         assert done.exit_code in (0, ExitCode.USAGE, ExitCode.NOT_FOUND)
-        if done.exit_code == 0:  # what modreg writes, modreg reads back
+        if done.exit_code == 0:  # forecasts follow the data, and what modreg writes, modreg reads back
             assert "10000-" not in done.stdout
+            inputs = [int(stamp) for stamp in re.findall(r"^(?:s\d,)?(-?\d+),", text, re.MULTILINE)]
+            outputs = [int(stamp) for stamp in re.findall(r"^[^,\n]*,(-?\d+),", done.stdout, re.MULTILINE)]
+            assert not inputs or not outputs or min(outputs) > max(inputs)
             back = sandbox.registry / "back.csv"
             back.write_text(done.stdout.replace(",Naive\n", ",y\n", 1), encoding="utf-8")
             assert sandbox.invoke("run", "Naive", "--data", str(back), "--horizon", "1").exit_code in (0, ExitCode.USAGE)
