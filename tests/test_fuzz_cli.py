@@ -219,7 +219,7 @@ def csvs(draw: st.DrawFn) -> str:
     values = draw(st.lists(y, min_size=len(stamps), max_size=len(stamps)))
     header = draw(st.sampled_from(["ds,y", "unique_id,ds,y", "y", "ds,y,extra", "ds;y", ""]))
     rows = []
-    for index, (stamp, value) in enumerate(zip(stamps, values)):
+    for index, (stamp, value) in enumerate(zip(stamps, values, strict=True)):
         columns = {"ds,y": [stamp, value], "unique_id,ds,y": [f"s{index % 2}", stamp, value], "y": [value],
                    "ds,y,extra": [stamp, value, "1"], "ds;y": [f"{stamp};{value}"], "": [stamp, value]}[header]
         rows.append(",".join(columns))

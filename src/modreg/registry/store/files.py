@@ -195,17 +195,10 @@ def _load_toml(text: str, path: Path) -> dict[str, Any]:
     return data
 
 
-_LONG_NUMBER = re.compile(r"[0-9][0-9_]{4300,}")
-
-
 def _long_number(text: str, path: Path) -> UsageError:
-    found = _LONG_NUMBER.search(text)
-    line, col = (None, None)
-    if found is not None:
-        line = text.count("\n", 0, found.start()) + 1
-        col = found.start() - text.rfind("\n", 0, found.start())
-    return UsageError("a number is too long (modreg reads integers of up to 4,300 digits).",
-                      hint="quote it to keep it as text, or shorten it.", path=path, line=line, col=col)
+    at = found.start() if (found := re.search(r"[0-9][0-9_]{4300,}", text)) else 0
+    return UsageError("a number is too long (modreg reads integers of up to 4,300 digits).", hint="quote it to keep "
+                      "it as text, or shorten it.", path=path, line=text.count("\n", 0, at) + 1, col=at - text.rfind("\n", 0, at))
 
 
 def _toml_error(message: str, text: str, path: Path) -> UsageError:
