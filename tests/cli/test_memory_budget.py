@@ -94,3 +94,11 @@ def test_the_budget_can_be_lowered_and_raised_by_the_environment(monkeypatch: py
     monkeypatch.setenv(ENV_VAR, "lots")
     done = runner.invoke(app, ["--registry", str(EXAMPLE), "run", "Naive", "--data", str(DATA)])
     assert done.exit_code == ExitCode.USAGE and "is not a memory size" in done.stderr
+
+
+def test_an_allocation_the_estimate_missed_still_ends_in_one_sentence() -> None:
+    """With the budget raised past the machine, the failed allocation is exit 2, not a traceback."""
+    done, seconds = _limited("run", "MLP", "--data", str(DATA), "--param", "hidden_size=10000000",
+                             "--param", "max_steps=1", env={ENV_VAR: "100000T"})
+    assert done.returncode == ExitCode.USAGE and "Traceback" not in done.stderr and seconds < SECONDS
+    assert "ran out of memory" in done.stderr
