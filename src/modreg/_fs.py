@@ -21,13 +21,19 @@ TEMP_PREFIX = ".modreg-tmp-"
 
 def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> None:
     """Write `data` to `path` atomically, creating parent folders as needed. Inside a registry
-    (`root` given) no part of the path may be a symbolic link (`refuse_links`)."""
+    (`root` given) no part of the path may be a symbolic link (`refuse_links`).
+
+    An OSError (a read-only folder, a full disk) names `path` and leaves it as it was.
+    """
     if root is not None:
         refuse_links(root, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    mode = file_mode(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = file_mode(path)
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    except OSError as error:
+        raise _naming(error, path) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -35,9 +41,16 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _naming(error, path) from None
         raise
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same failure (same errno, same OSError subclass) with `path` as its file name."""
+    return OSError(error.errno, error.strerror or str(error), str(path)) if error.errno else error
 
 
 def refuse_links(root: Path, path: Path) -> None:

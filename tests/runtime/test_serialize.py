@@ -32,7 +32,9 @@ def _header(payload: dict) -> np.ndarray:
 def test_round_trip_keeps_params_state_context_and_meta(tmp_path: Path) -> None:
     saved = SavedModel(model="MLP", params={"h": 3, "loss": {"type": "huber", "delta": 0.5}},
                        state={"mlp.0.weight": np.arange(6, dtype=np.float32).reshape(2, 3)},
-                       context={"ds": np.array(["2020-01-01"], dtype="datetime64[D]")}, meta={"k": [1]},
+                       context={"lengths": np.array([1]), "ds": np.array(["2020-01-01"], dtype="datetime64[D]"),
+                                "y": np.array([1.0])},
+                       meta={"k": [1], "context": {"ids": ["a"], "freq": "D", "exog": []}},
                        class_name="modreg.runtime.models.mlp.MLP")
     path = write_model_file(tmp_path / "sub" / "m.npz", saved)
     back = read_model_file(path)
@@ -51,7 +53,7 @@ def test_round_trip_keeps_params_state_context_and_meta(tmp_path: Path) -> None:
         ({HEADER_KEY: np.frombuffer(b"{not json", dtype=np.uint8)}, "corrupt model header"),
         ({HEADER_KEY: _header({"format": 1})}, "without a model name"),
         ({HEADER_KEY: _header({"format": FORMAT_VERSION + 1, "model": "MLP"})}, "format"),
-        ({HEADER_KEY: _header({"format": 1, "model": "MLP"}), "state/x": np.array([{}], dtype=object)}, "readable"),
+        ({HEADER_KEY: _header({"format": 1, "model": "MLP"}), "state/x": np.array([{}], dtype=object)}, "Python objects"),
     ],
 )
 def test_bad_files_are_integrity_errors(tmp_path: Path, arrays: dict, match: str) -> None:

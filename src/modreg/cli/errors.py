@@ -4,11 +4,17 @@ Every command group is a `ModregGroup`, whose `invoke` catches what the API rais
 command repeats a try/except. Under `--json` the error is a JSON document on stderr (the
 contract's `error` kind), usage errors found while parsing the command line included.
 `--verbose` prints the traceback as well.
+
+Two failures of the machine rather than of modreg also end as one sentence: an OSError (a
+read-only folder, a full disk, a file-size limit: exit 2, naming the file) and a MemoryError
+(exit 2, for an allocation the memory budget's estimate did not foresee).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import traceback
 from typing import Any
 
@@ -17,7 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 from modreg.cli.console import State
-from modreg.errors import ExitCode, ModregError
+from modreg.errors import ExitCode, ModregError, UsageError
 
 
 def report_error(error: ModregError, state: State) -> None:
@@ -88,6 +94,37 @@ class ModregGroup(TyperGroup):
         except ModregError as error:
             report_error(error, state_of(ctx))
             raise typer.Exit(int(error.exit_code)) from None
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            report_error(system_error(error), state_of(ctx))
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+        except MemoryError:
+            report_error(_out_of_memory(), state_of(ctx))
+            raise typer.Exit(int(ExitCode.USAGE)) from None
         except KeyboardInterrupt:
             state_of(ctx).err.print("interrupted", markup=False)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def system_error(error: OSError) -> UsageError:
+    """An OSError the operating system raised (no room, no permission, ...) as one sentence."""
+    named = error.filename2 if isinstance(error.filename2, (str, bytes)) else error.filename
+    name = os.fsdecode(named) if isinstance(named, (str, bytes, os.PathLike)) else None
+    reason = error.strerror or str(error) or type(error).__name__
+    if error.errno in _NO_ROOM:
+        hint = "free disk space (or raise the file-size limit) and run the command again; files modreg writes are replaced whole or not at all."
+    elif error.errno in _NOT_ALLOWED:
+        hint = "check that the folder is writable by you (not a read-only mount), then run the command again."
+    else:
+        hint = "check the path and its folder, then run the command again."
+    return UsageError(f"modreg could not finish ({reason[:1].lower()}{reason[1:]}).", hint=hint, path=name)
+
+
+def _out_of_memory() -> UsageError:
+    return UsageError("modreg ran out of memory (an allocation failed that the memory budget's estimate did not foresee).",
+                      hint="use a smaller horizon, smaller sizes or less data; MODREG_MEMORY_BUDGET sets the budget.")

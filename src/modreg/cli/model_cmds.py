@@ -161,7 +161,12 @@ def parse_value(text: str, option: str) -> Any:
 
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except RecursionError:
+        raise UsageError(f"{option}: the value nests too deeply.", hint="descriptors need only a few levels of lists and tables.") from None
+    except ValueError as error:  # a TOMLDecodeError, or int() of a number over 4,300 digits
+        if not isinstance(error, tomllib.TOMLDecodeError):
+            raise UsageError(f"{option}: the number is too long ({len(text):,} characters; integers have at most 4,300 digits).",
+                             hint="quote it to set it as text, e.g. 'key=\"...\"'.") from None
         if text[:1] in "[{\"'":
             raise UsageError(f"{option}: `{text}` is not a valid TOML value.", hint="quote text as '\"...\"'; lists as [1, 2].") from None
         return text

@@ -8,7 +8,8 @@ the user typed wins:
     model defaults < the entry's own template < entry `runtime.params` < `--template` < `--param` / `--horizon` / `--seed`
 
 each layer validated against the model's parameter schema (errors point at the descriptor's
-line). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
+line), and what the run will allocate estimated against the memory budget before the model is
+built (`footprint`). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
 or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
 exogenous are read, the others are ignored with a notice.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
+from modreg.forecast.footprint import check_run
 from modreg.forecast.resolve import provide_model
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.data import SeriesFrame, write_forecasts_csv
@@ -134,6 +136,7 @@ def run(
     else:
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
+        check_run(spec.target, spec.model, used, frame)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
     future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
     started = time.perf_counter()
@@ -282,7 +285,7 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
     _validate_layer(spec, entry, from_entry=True)
-    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
     layers = [
@@ -297,6 +300,15 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
         merged.update(layer)
         sources.update(dict.fromkeys(layer, source))
     return merged, sources
+
+
+def _cli_param(text: str) -> tuple[str, Any]:
+    try:
+        return parse_cli_param(text)
+    except ValueError as error:  # int() of a number over 4,300 digits
+        raise UsageError(f"--param {text[:40]}…: {str(error).split(';')[0]}.", hint="give a shorter number.") from None
+    except RecursionError:
+        raise UsageError(f"--param {text[:40]}…: the value nests too deeply.", hint="use a flat value or table.") from None
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:

@@ -217,7 +217,7 @@ def registry_provider(paths: RegistryPaths, config: RegistryConfig, model: str) 
     for folder in plugin_folders(paths, config):
         try:
             data = tomllib.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        except (OSError, ValueError):  # TOMLDecodeError, bad UTF-8, a >4300-digit integer
             continue  # an unreadable manifest is reported by `plugin verify`
         models = data.get("models") if isinstance(data.get("models"), list) else []
         if any(isinstance(m, dict) and m.get("name") == model for m in models):

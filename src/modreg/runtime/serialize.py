@@ -6,8 +6,16 @@ Layout of the archive:
     state/<name>      the network's `state_dict()` arrays (dotted PyTorch-like names)
     context/<name>    what `predict(data=None)` needs after loading (the tail of the training data)
 
+`meta["context"]` is `{"ids": [...], "freq": "<frequency name>", "exog": [...]}`, and the
+context arrays are `lengths` (one count per id), `ds`, `y` and `exog/<name>` (each `sum(lengths)`
+long).
+
 Loading never unpickles (`np.load(..., allow_pickle=False)`), never imports by path: the header
 names a registered runtime model, which is built with `cls(**params)` and then loaded strictly.
+A file is a model file in every detail or it is refused as corrupt (IntegrityError, exit 5)
+before a model is built: the members' declared sizes are read from the zip and `.npy` headers
+and checked against the memory budget before any array is read, the header's format, `meta`
+and the context arrays must be as written above, and weights must be finite numbers.
 """
 
 from __future__ import annotations
@@ -73,13 +81,16 @@ def read_model_file(path: str | Path) -> SavedModel:
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No model file at {path}.", hint="save one with `modreg run ... --save model.npz`.", path=path)
+    from modreg.runtime.npz_check import check_members
+
+    check_members(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise IntegrityError(f"{path} is not a readable .npz model file ({error}).", path=path) from None
     header = _header(arrays, path)
-    return SavedModel(
+    saved = SavedModel(
         model=header["model"],
         params=header.get("params", {}),
         state=_prefixed(arrays, "state/"),
@@ -87,6 +98,10 @@ def read_model_file(path: str | Path) -> SavedModel:
         meta=header.get("meta", {}),
         class_name=header.get("class", ""),
     )
+    from modreg.runtime.npz_check import check_content
+
+    check_content(saved, path)
+    return saved
 
 
 def _header(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any]:
@@ -99,11 +114,18 @@ def _header(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any]:
         raise IntegrityError(f"{path} has a corrupt model header.", path=path) from None
     if not isinstance(header, dict) or not isinstance(header.get("model"), str):
         raise IntegrityError(f"{path} has a model header without a model name.", path=path)
-    if header.get("format", 0) > FORMAT_VERSION:
+    version = header.get("format")
+    if type(version) is not int or version < 1:
+        raise IntegrityError(f"{path} has an unknown model file format ({json.dumps(version)[:40]}).", path=path,
+                             hint=f"modreg writes format {FORMAT_VERSION}; save the model again with `modreg run ... --save`.")
+    if version > FORMAT_VERSION:
         raise IntegrityError(
-            f"{path} was written in model file format {header['format']}; this modreg reads up to {FORMAT_VERSION}.",
+            f"{path} was written in model file format {version}; this modreg reads up to {FORMAT_VERSION}.",
             hint="upgrade modreg.", path=path,
         )
+    for key in ("params", "meta"):
+        if not isinstance(header.get(key, {}), dict):
+            raise IntegrityError(f"{path} has a model header whose `{key}` is not a table.", path=path)
     return header
 
 

@@ -13,7 +13,8 @@ FIELD is a dotted path into a descriptor (`performance.mase`, `runtime.params.in
 A list-valued field matches when any of its items does (`tags = 'energy'`, `tags in [...]`).
 `~` is a shell-style glob (`name ~ 'N*'`). Versions compare as semantic versions when both
 sides parse as one; dates compare by their ISO text. A missing field makes a comparison false.
-A malformed expression raises UsageError naming the column.
+A malformed expression raises UsageError naming the column, and so does one that nests
+parentheses, `not`s and lists deeper than MAX_NESTING levels (the parser recurses per level).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"and", "or", "not", "in", "true", "false"}
+MAX_NESTING = 64  # parentheses + `not`s + lists open at once
 _MISSING = object()
 MISSING = _MISSING  # what `lookup` returns for an absent field
 
@@ -90,10 +92,12 @@ def _tokenize(text: str) -> list[Token]:
 
 
 def _syntax_error(text: str, col: int, what: str) -> UsageError:
-    caret = " " * (col - 1) + "^"
+    start = max(0, min(col - 41, len(text) - 80))  # a long expression is shown around the column
+    shown = ("…" if start else "") + text[start:start + 80] + ("…" if start + 80 < len(text) else "")
+    caret = " " * (col - 1 - start + (1 if start else 0)) + "^"
     return UsageError(
         f"Bad --where expression at column {col}: {what}.",
-        hint=f"\n  {text}\n  {caret}\n  e.g. \"performance.mase < 0.9 and (tags in ['energy'] or category = 'advanced')\"",
+        hint=f"\n  {shown}\n  {caret}\n  e.g. \"performance.mase < 0.9 and (tags in ['energy'] or category = 'advanced')\"",
         col=col,
     )
 
@@ -103,6 +107,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.depth = 0
 
     @property
     def current(self) -> Token:
@@ -147,14 +152,25 @@ class _Parser:
             operands.append(self._not())
         return operands[0] if len(operands) == 1 else BoolOp("and", tuple(operands))
 
+    def _nest(self) -> None:
+        """Enter one more level (a parenthesis, a `not`, a list); refuse past MAX_NESTING."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _syntax_error(self.text, self.current.col, f"the expression nests deeper than {MAX_NESTING} levels")
+
     def _not(self) -> Expr:
         if self._is_word("not"):
+            self._nest()
             self._advance()
-            return Not(self._not())
+            negated = Not(self._not())
+            self.depth -= 1
+            return negated
         if self.current.kind == "punct" and self.current.text == "(":
+            self._nest()
             self._advance()
             expr = self._or()
             self._expect("punct", ")")
+            self.depth -= 1
             return expr
         return self._comparison()
 
@@ -176,6 +192,7 @@ class _Parser:
         return Comparison(token.text, "=" if op == "==" else op, self._value(), token.col)
 
     def _list(self) -> tuple[Any, ...]:
+        self._nest()
         self._expect("punct", "[")
         values: list[Any] = []
         if not (self.current.kind == "punct" and self.current.text == "]"):
@@ -184,6 +201,7 @@ class _Parser:
                 self._advance()
                 values.append(self._value())
         self._expect("punct", "]")
+        self.depth -= 1
         return tuple(values)
 
     def _value(self) -> Any:
@@ -194,6 +212,8 @@ class _Parser:
             self._advance()
             return _unquote(token.text)
         if token.kind == "number":
+            if len(token.text) > 4300 and not any(c in token.text for c in ".eE"):
+                raise _syntax_error(self.text, token.col, "the number is too long (integers have at most 4,300 digits)")
             self._advance()
             return float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
         if token.kind == "word" and token.text.lower() in ("true", "false"):

@@ -106,7 +106,10 @@ class _Walker:
     def _scalar(self, node: ScalarNode, where: _JsonPath) -> Any:
         if node.tag not in _SCALAR_TAGS:
             raise self._error(node, f"the YAML tag `{node.tag}` is not allowed", "remove the `!` tag.")
-        value = self.loader.yaml_constructors[node.tag](self.loader, node)
+        try:
+            value = self.loader.yaml_constructors[node.tag](self.loader, node)
+        except (ValueError, OverflowError) as error:  # 2026-02-30, month 13, an int over 4,300 digits
+            raise self._error(node, _bad_scalar(node, error), "quote the value to keep it as text, or correct it.") from None
         if not node.style and _is_surprising(node):  # plain: None (Python) or '' (C)
             self.surprises.append((where, node.value, value))
         return value
@@ -151,6 +154,16 @@ class _Walker:
     def _error(self, node: Node, message: str, hint: str) -> UsageError:
         line, col = _position(node)
         return UsageError(f"{message}.", hint=hint, path=self.path, line=line, col=col)
+
+
+def _bad_scalar(node: ScalarNode, error: Exception) -> str:
+    """Why a plain scalar that looks like a date or a number cannot be one."""
+    kind = node.tag[len(_TAG):]
+    shown = node.value if len(node.value) <= 40 else f"{node.value[:20]}…({len(node.value):,} characters)"
+    if kind == "int" and "digits" in str(error):
+        return f"the integer `{shown}` is too long (modreg reads integers of up to 4,300 digits)"
+    what = {"timestamp": "date", "int": "integer", "float": "number"}.get(kind, kind)
+    return f"`{shown}` is not a valid {what} ({str(error).split(';')[0]})"
 
 
 def _position(node: Node) -> tuple[int, int]:

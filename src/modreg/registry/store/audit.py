@@ -91,6 +91,8 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
             os.fsync(fd)
         except OSError as error:
             os.ftruncate(fd, start)
+            if start == 0:  # the log this call created goes again
+                paths.audit_log.unlink(missing_ok=True)
             raise _unwritable(paths, error) from None
         return start
     finally:

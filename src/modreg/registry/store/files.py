@@ -189,8 +189,16 @@ def _load_toml(text: str, path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _toml_error(str(error), text, path) from None
+    except ValueError:  # tomllib's int() of a number over 4,300 digits
+        raise _long_number(text, path) from None
     _check_data_depth(data, text, path)
     return data
+
+
+def _long_number(text: str, path: Path) -> UsageError:
+    at = found.start() if (found := re.search(r"[0-9][0-9_]{4300,}", text)) else 0
+    return UsageError("a number is too long (modreg reads integers of up to 4,300 digits).", hint="quote it to keep "
+                      "it as text, or shorten it.", path=path, line=text.count("\n", 0, at) + 1, col=at - text.rfind("\n", 0, at))
 
 
 def _toml_error(message: str, text: str, path: Path) -> UsageError:

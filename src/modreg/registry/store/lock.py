@@ -97,8 +97,12 @@ def _acquire(lock_path: Path, timeout: float) -> int:
                 raise _held_error(lock_path, timeout) from None
             time.sleep(pause)
             pause = min(pause * 2, _POLL_MAX)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    except OSError as error:  # a full disk: the CLI names the lock file
+        _release(fd)
+        raise OSError(error.errno, error.strerror, str(lock_path)) from None
     return fd
 
 

@@ -38,6 +38,9 @@ _TIMESTAMP = re.compile(
     r"(?P<int>[+-]?\d+)|(?P<D>\d{4}-\d{2}(?:-\d{2})?)"
     r"|(?P<m>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2})|(?P<s>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})"
 )
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_LAST_MONTH = int(np.datetime64("9999-12", "M").astype(np.int64))
+_LAST_SECOND = int(np.datetime64("9999-12-31T23:59:59", "s").astype(np.int64))
 FORMATS_HINT = "use integers or dates like 2024-01-31, 2024-01 or 2024-01-31 13:30[:00]"
 
 
@@ -138,8 +141,26 @@ class Frequency:
         return _shift_months(values, periods, self.anchor == "end")
 
     def future(self, last: np.ndarray | np.generic, h: int) -> np.ndarray:
-        """The `h` timestamps after `last`."""
+        """The `h` timestamps after `last`; UsageError when they would leave what ds can hold
+        (integers up to the int64 maximum, dates up to 9999-12-31 23:59:59)."""
+        self._check_reach(np.asarray(last), h)
         return self.shift(np.asarray(last), np.arange(1, h + 1))
+
+    def _check_reach(self, last: np.ndarray, h: int) -> None:
+        """Compare in Python integers, which do not wrap as int64 does."""
+        if self.kind == "int":
+            end, limit, unit = int(last) + h * self.step, _INT64_MAX, ""
+        elif self.kind == "months":
+            end, limit, unit = int(last.astype("datetime64[M]").astype(np.int64)) + h * self.step, _LAST_MONTH, " (9999-12)"
+        else:
+            end, limit, unit = int(last.astype("datetime64[s]").astype(np.int64)) + h * self.step, _LAST_SECOND, " (9999-12-31 23:59:59)"
+        if end > limit:
+            shown = format_timestamps(last.reshape(1))[0]
+            raise UsageError(
+                f"a forecast of {h:,} steps of {self.name} after ds {shown} would pass the last timestamp modreg "
+                f"can write{unit or f' ({_INT64_MAX:,})'}.",
+                hint="use a shorter horizon, or renumber the ds column so that the forecast stays in range.",
+            )
 
 
 def _shift_months(values: np.ndarray, months: np.ndarray, end: bool) -> np.ndarray:
@@ -236,6 +257,12 @@ def infer_frequency(ds: Sequence[np.ndarray]) -> Frequency:
 def _infer_step(
     series: list[np.ndarray], diffs: list[np.ndarray], make: Callable[[int], Frequency]
 ) -> Frequency:
+    for index, diff in enumerate(diffs):  # sorted and duplicate-free: a step below 1 wrapped around int64
+        wrapped = np.flatnonzero(diff < 1)
+        if wrapped.size:
+            pos = int(wrapped[0]) + 1
+            before, after = format_timestamps(series[index][pos - 1 : pos + 1])
+            raise FrequencyError(f"steps from {before} to {after}, a gap larger than {_INT64_MAX:,}", index, pos)
     steps = np.concatenate(diffs) if diffs else np.array([], dtype=np.int64)
     if steps.size == 0:
         if np.issubdtype(series[0].dtype, np.integer):
