@@ -39,6 +39,7 @@ from modreg.forecast.bench.score import ModelScore, relative_to, score
 from modreg.forecast.bench.executors import run_tasks
 from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
 from modreg.forecast.bench.windows import describe_windows, plan_windows
+from modreg.forecast.ensemble import exog_layers
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.data import SeriesFrame
 
@@ -347,7 +348,7 @@ def run_bench(names: Sequence[str], *, data: str | Path | Any, options: BenchOpt
         raise _nothing_to_run(any(selection.values()))
     source = data if isinstance(data, SeriesSource) else SeriesSource(data)
     targets, horizon = resolve_targets(chosen, registry, options)
-    frame = source.read(declared_exog(t.params for t in targets if t.error is None))
+    frame = source.read(declared_exog(layer for t in targets if t.error is None for layer in exog_layers(t.params)))
     result = evaluate(targets, frame, options, horizon=horizon, dataset=source.name,
                       data_info=_data_info(frame, source.path), progress=progress)
     result.skipped = skipped

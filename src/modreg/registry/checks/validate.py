@@ -214,6 +214,8 @@ def _summary(path: str | Path, data: dict[str, Any], selected: bool) -> EntrySum
     def text(value: Any) -> str | None:
         return value if isinstance(value, str) else None
 
+    from modreg.registry.checks import members
+
     deprecation = data.get("deprecation") if isinstance(data.get("deprecation"), dict) else {}
     dependencies = data.get("dependencies") if isinstance(data.get("dependencies"), dict) else {}
     sunset = deprecation.get("sunset")
@@ -227,6 +229,8 @@ def _summary(path: str | Path, data: dict[str, Any], selected: bool) -> EntrySum
         replacement=text(deprecation.get("replacement")),
         sunset=sunset.isoformat() if isinstance(sunset, dt.date) else text(sunset),
         dependencies=tuple((k, v) for k, v in dependencies.items() if isinstance(v, str)),
+        runtime_model=members.runtime_model(data),
+        members=members.member_entries(data),
     )
 
 
@@ -279,7 +283,7 @@ class _FileChecker:
         return self.problems
 
     def _check_descriptor(self, flagged: set[str]) -> None:
-        from modreg.registry.checks import _entrychecks
+        from modreg.registry.checks import _entrychecks, members
 
         if "name" not in flagged:
             self._check_stem("name", "entry")
@@ -288,6 +292,7 @@ class _FileChecker:
         _entrychecks.check_history(self)
         _entrychecks.check_dependency_ranges(self)
         _entrychecks.check_runtime(self)
+        members.check_member_params(self)
         _entrychecks.check_surprises(self)
         _entrychecks.check_finite_numbers(self)
         _entrychecks.check_one_line_fields(self)
