@@ -30,6 +30,7 @@ from modreg.runtime.data import SeriesFrame
 from modreg.runtime.factory import get_model, register_model
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import schema_for, validate_against
+from modreg.runtime.training.fit import TrainHistory
 
 if TYPE_CHECKING:
     from typing import Self
@@ -160,6 +161,15 @@ class Ensemble(Forecaster):
         if not lengths or any(n is None for n in lengths):
             return None
         return max(n for n in lengths if n is not None)
+
+    @property
+    def train_history(self) -> TrainHistory | None:
+        """The member fits' training summed up (steps, rows, seconds); None when no member trained."""
+        histories = [h for h in (getattr(fit.model, "train_history", None) for fit in self.fitted) if h is not None]
+        if not histories:
+            return None
+        return TrainHistory(steps=sum(h.steps for h in histories), rows=sum(h.rows for h in histories),
+                            seconds=sum(h.seconds for h in histories))
 
     @property
     def total_steps(self) -> int:
