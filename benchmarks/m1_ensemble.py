@@ -17,7 +17,9 @@ BLAS thread each); each member's own forecast is scored from the same fit
     python benchmarks/m1_ensemble.py [--steps 500] [--groups yearly quarterly monthly] [--jobs 2]
                                      [--seeds 1] [--combine median] [--output m1_ensemble.json]
 
-`run(groups, steps=..., jobs=...)` returns the same rows for scripts (benchmarks/m1_bench.py).
+`run(groups, steps=..., jobs=...)` returns the same rows for scripts (benchmarks/m1_bench.py),
+`overall(rows)` the rows over all groups (sMAPE and MAPE weighted by forecast points, MASE by
+series), `print_table(rows)` the tables; `--table FILE` prints those of a saved `--output`.
 Fit times are per member fit (wall and CPU seconds, measured in the process that fitted it); the
 ensemble's are the sum over members (its CPU cost) and the wall time of the whole parallel fit.
 """
@@ -96,6 +98,8 @@ def run_group(group: str, *, steps: int, jobs: int, seeds: int, combine: str) ->
     naive = create("SeasonalNaive", h=h, season_length=season).fit(train)
     rows.append({"model": "SeasonalNaive", **_scores(actual, naive.predict().point, train.y, season),
                  "fit_seconds": 0.0, "fit_cpu_seconds": 0.0})
+    for row in rows:
+        row.update(series=frame.n_series, points=frame.n_series * h)
     print(f"{group}: {frame.n_series} series, h = {h}, season {season}: ensemble fitted in {wall:.0f} s "
           f"({rows[0]['fit_cpu_seconds']:.0f} s CPU in all fits), load {os.getloadavg()[0]:.1f}", flush=True)
     return rows
@@ -107,7 +111,27 @@ def run(groups: tuple[str, ...] = GROUPS, *, steps: int = 500, jobs: int = 2, se
     return {group: run_group(group, steps=steps, jobs=jobs, seeds=seeds, combine=combine) for group in groups}
 
 
+def overall(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows over every group: sMAPE and MAPE weighted by forecast points, MASE by series; times summed."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for group_rows in results.values():
+        for row in group_rows:
+            rows.setdefault(row["model"], []).append(row)
+    found = []
+    for model, parts in rows.items():
+        if len(parts) != len(results):
+            continue
+        points, series = sum(p["points"] for p in parts), sum(p["series"] for p in parts)
+        found.append({"model": model, "points": points, "series": series,
+                      **{m: sum(p[m] * p["points"] for p in parts) / points for m in ("smape", "mape")},
+                      "mase": sum(p["mase"] * p["series"] for p in parts) / series,
+                      **{t: sum(p[t] for p in parts) for t in ("fit_seconds", "fit_cpu_seconds")}})
+    return found
+
+
 def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
+    if len(results) > 1:
+        results = {**results, "all": overall(results)}
     for group, rows in results.items():
         reference = next(r for r in rows if r["model"] == "SeasonalNaive")
         best = min((r for r in rows if r["model"] not in ("Ensemble", "SeasonalNaive")), key=lambda r: r["smape"])
@@ -129,7 +153,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1, help="fits per member, with consecutive seeds")
     parser.add_argument("--combine", default="median", choices=("median", "mean"))
     parser.add_argument("--output", type=Path, default=None, help="write the rows as JSON")
+    parser.add_argument("--table", type=Path, default=None, help="only print the tables of a JSON file --output wrote")
     args = parser.parse_args()
+    if args.table is not None:
+        print_table(json.loads(args.table.read_text()))
+        return
     results = run(tuple(g for g in GROUPS if g in args.groups), steps=args.steps, jobs=args.jobs, seeds=args.seeds,
                   combine=args.combine)
     print_table(results)
