@@ -50,7 +50,8 @@ def test_the_example_ensemble_is_valid(registry: RegistryPaths) -> None:
 ])
 def test_runtime_model_members_are_checked_in_the_file(registry: RegistryPaths, new: str, message: str) -> None:
     found, lines = _problems(registry, 'entry = "NHITS"', new)
-    at = len(lines) - lines[::-1].index(new.splitlines()[-1])  # the last line that reads so: the member's
+    first = lines.index("[[runtime.params.members]]")
+    at = lines.index(new.splitlines()[-1], first) + 1  # the member's own line
     assert any(line == at and severity == "error" and text.startswith(message) for line, severity, text in found), found
 
 
