@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import ModregError, UsageError
@@ -27,12 +28,31 @@ from modreg.runtime.data import SeriesFrame
 from modreg.runtime.factory import get_model
 
 if TYPE_CHECKING:
-    from modreg.runtime.models.ensemble import MemberFit, MemberPlan
+    from modreg.runtime.models.base import Forecaster
     from modreg.runtime.training.fit import ProgressFn
 
-__all__ = ["fit_members"]
+__all__ = ["MemberFit", "MemberPlan", "fit_members"]
 
 _ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class MemberPlan:
+    """One fit of one member: its label, runtime model and complete, validated parameters."""
+
+    label: str
+    model: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MemberFit:
+    """What fitting one member gave: the fitted model and its wall and CPU seconds."""
+
+    plan: MemberPlan
+    model: Forecaster
+    seconds: float
+    cpu_seconds: float
 
 
 def fit_members(plans: Sequence[MemberPlan], data: SeriesFrame, *, jobs: int = 1,
@@ -80,8 +100,6 @@ class _StepCounter:
 
 
 def _fit_here(plan: MemberPlan, data: SeriesFrame, counter: _StepCounter) -> MemberFit:
-    from modreg.runtime.models.ensemble import MemberFit
-
     model = get_model(plan.model).cls(**plan.params)
     started, cpu = time.perf_counter(), time.process_time()
     try:
@@ -156,8 +174,6 @@ def _fit_remote(plan: MemberPlan, data: SeriesFrame) -> dict[str, Any]:
 
 def _rebuilt(plan: MemberPlan, data: SeriesFrame, sent: dict[str, Any]) -> MemberFit:
     """The member fitted in a worker, rebuilt here from its parameters and weights."""
-    from modreg.runtime.models.ensemble import MemberFit
-
     if "error" in sent:
         raise UsageError(f"Ensemble member {plan.label} ({plan.model}) could not be fitted: {sent['error']}",
                          hint=sent["hint"])

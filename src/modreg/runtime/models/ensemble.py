@@ -19,7 +19,6 @@ strictly: a missing, extra or misshapen member array is an integrity error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 from modreg.errors import IntegrityError, ModregError, UsageError
 from modreg.runtime.combine import Combine, combine_forecasts
 from modreg.runtime.data import SeriesFrame
+from modreg.runtime.ensemble_fit import MemberFit, MemberPlan, fit_members
 from modreg.runtime.factory import get_model, register_model
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import schema_for, validate_against
@@ -52,25 +52,6 @@ MEMBER_SCHEMA: dict[str, Any] = {
     "oneOf": [{"required": ["model"], "not": {"required": ["entry"]}}, {"required": ["entry"], "not": {"required": ["model"]}}],
     "additionalProperties": False,
 }
-
-
-@dataclass(frozen=True)
-class MemberPlan:
-    """One fit of one member: its label, runtime model and complete, validated parameters."""
-
-    label: str
-    model: str
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class MemberFit:
-    """What fitting one member gave: the fitted model and its wall and CPU seconds."""
-
-    plan: MemberPlan
-    model: Forecaster
-    seconds: float
-    cpu_seconds: float
 
 
 @register_model("Ensemble", category="specialized", capabilities=("multi_step", "batch_processing", "ensemble"))
@@ -180,8 +161,6 @@ class Ensemble(Forecaster):
 
     def fit(self, data: SeriesFrame, *, progress: ProgressFn | None = None) -> Self:
         """Fit every member (and seed) on `data`; `progress` sees the steps of all fits, numbered on."""
-        from modreg.runtime.ensemble_fit import fit_members
-
         self.check_params()
         self.fitted = tuple(fit_members(self.plans, data, jobs=self.jobs, progress=progress))
         self._remember(data)
