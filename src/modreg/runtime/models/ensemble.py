@@ -29,7 +29,7 @@ from modreg.runtime.data import SeriesFrame
 from modreg.runtime.ensemble_fit import MemberFit, MemberPlan, fit_members
 from modreg.runtime.factory import get_model, register_model
 from modreg.runtime.models.base import Forecast, Forecaster
-from modreg.runtime.params import schema_for, validate_against
+from modreg.runtime.params import ParameterError, schema_for, validate_against
 from modreg.runtime.training.fit import TrainHistory
 
 if TYPE_CHECKING:
@@ -132,6 +132,10 @@ class Ensemble(Forecaster):
             params["max_steps"] = self.max_steps
         try:
             return validate_against(cls, params, owner=model)
+        except ParameterError as error:
+            hint = error.hint if "needs parameter" not in error.message else \
+                f"add it to the member's params, e.g. params = {{ {error.param} = ... }}."
+            raise UsageError(f"{where} ({model}): {error.message}", hint=hint) from None
         except ModregError as error:
             raise UsageError(f"{where} ({model}): {error.message}", hint=error.hint) from None
 
