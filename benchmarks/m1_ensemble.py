@@ -81,7 +81,7 @@ def run_group(group: str, *, steps: int, jobs: int, seeds: int, combine: str) ->
     train = frame.slice_end(h)
     actual = np.stack([y[-h:] for y in frame.y])
     ensemble = create("Ensemble", h=h, members=members(h, steps), combine=combine, seeds=seeds, jobs=jobs)
-    started, cpu = time.perf_counter(), time.process_time()
+    started = time.perf_counter()
     ensemble.fit(train)
     wall = time.perf_counter() - started
     rows = [{"model": "Ensemble", **_scores(actual, ensemble.predict().point, train.y, season),

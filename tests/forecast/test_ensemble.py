@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import modreg.api as api
+from modreg import api
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.ensemble import exog_layers
 from modreg.forecast.run import merged_params, resolve_target

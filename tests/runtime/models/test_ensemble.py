@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,7 @@ def test_probabilistic_members_combine_by_quantiles_without_crossing(air) -> Non
     assert forecast.columns == ("Ensemble", "Ensemble-median", "Ensemble-lo-90", "Ensemble-lo-80",
                                 "Ensemble-hi-80", "Ensemble-hi-90")
     order = [forecast.values[f"Ensemble{s}"] for s in ("-lo-90", "-lo-80", "-median", "-hi-80", "-hi-90")]
-    assert all((a <= b).all() for a, b in zip(order, order[1:]))
+    assert all((a <= b).all() for a, b in itertools.pairwise(order))
 
 
 def test_parallel_fits_give_the_same_forecast(air) -> None:
