@@ -15,7 +15,7 @@ BLAS thread each); each member's own forecast is scored from the same fit
 (`Ensemble.member_forecasts`), so the table compares the ensemble with exactly its members.
 
     python benchmarks/m1_ensemble.py [--steps 500] [--groups yearly quarterly monthly] [--jobs 2]
-                                     [--seeds 1] [--combine median] [--output m1_ensemble.json]
+                                     [--seeds 1] [--seed 1] [--combine median] [--output m1_ensemble.json]
 
 `run(groups, steps=..., jobs=...)` returns the same rows for scripts (benchmarks/m1_bench.py),
 `overall(rows)` the rows over all groups (sMAPE and MAPE weighted by forecast points, MASE by
@@ -75,12 +75,13 @@ def _scores(actual: np.ndarray, forecast: np.ndarray, train: tuple[np.ndarray, .
             "mase": float(mase(actual, forecast, list(train), season))}
 
 
-def run_group(group: str, *, steps: int, jobs: int, seeds: int, combine: str) -> list[dict[str, Any]]:
+def run_group(group: str, *, steps: int, jobs: int, seeds: int, combine: str, seed: int = 1) -> list[dict[str, Any]]:
     """One row per model (the ensemble, each member, SeasonalNaive) of one group."""
     frame, h, season = load_group(group)
     train = frame.slice_end(h)
     actual = np.stack([y[-h:] for y in frame.y])
-    ensemble = create("Ensemble", h=h, members=members(h, steps), combine=combine, seeds=seeds, jobs=jobs)
+    ensemble = create("Ensemble", h=h, members=members(h, steps), combine=combine, seeds=seeds, jobs=jobs,
+                      random_seed=seed)
     started = time.perf_counter()
     ensemble.fit(train)
     wall = time.perf_counter() - started
@@ -106,9 +107,9 @@ def run_group(group: str, *, steps: int, jobs: int, seeds: int, combine: str) ->
 
 
 def run(groups: tuple[str, ...] = GROUPS, *, steps: int = 500, jobs: int = 2, seeds: int = 1,
-        combine: str = "median") -> dict[str, list[dict[str, Any]]]:
+        combine: str = "median", seed: int = 1) -> dict[str, list[dict[str, Any]]]:
     """Every group's rows (see `run_group`)."""
-    return {group: run_group(group, steps=steps, jobs=jobs, seeds=seeds, combine=combine) for group in groups}
+    return {group: run_group(group, steps=steps, jobs=jobs, seeds=seeds, combine=combine, seed=seed) for group in groups}
 
 
 def overall(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--groups", nargs="+", default=list(GROUPS), choices=GROUPS)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes fitting the members")
     parser.add_argument("--seeds", type=int, default=1, help="fits per member, with consecutive seeds")
+    parser.add_argument("--seed", type=int, default=1, help="the first random_seed of every member")
     parser.add_argument("--combine", default="median", choices=("median", "mean"))
     parser.add_argument("--output", type=Path, default=None, help="write the rows as JSON")
     parser.add_argument("--table", type=Path, default=None, help="only print the tables of a JSON file --output wrote")
@@ -159,7 +161,7 @@ def main() -> None:
         print_table(json.loads(args.table.read_text()))
         return
     results = run(tuple(g for g in GROUPS if g in args.groups), steps=args.steps, jobs=args.jobs, seeds=args.seeds,
-                  combine=args.combine)
+                  combine=args.combine, seed=args.seed)
     print_table(results)
     if args.output is not None:
         args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
