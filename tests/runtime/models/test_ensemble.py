@@ -128,3 +128,15 @@ def test_a_member_that_cannot_fit_names_itself(air) -> None:
 def test_predicting_before_fitting_is_refused() -> None:
     with pytest.raises(UsageError, match="not fitted"):
         create("Ensemble", h=H, members=(MLP,)).member_forecasts()
+
+
+def test_workers_start_with_one_blas_thread_and_the_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from modreg.runtime.ensemble_fit import _one_thread_environment
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with _one_thread_environment():
+        assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "8" and "OPENBLAS_NUM_THREADS" not in os.environ
