@@ -10,7 +10,9 @@ the user typed wins:
 each layer validated against the model's parameter schema (errors point at the descriptor's
 line). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
 or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
-exogenous are read, the others are ignored with a notice.
+exogenous are read, the others are ignored with a notice. An Ensemble's members that name
+registry entries or templates become runtime members here (`forecast.ensemble`), so that the
+parameters `run` reports (and `bench` records) are complete.
 """
 
 from __future__ import annotations
