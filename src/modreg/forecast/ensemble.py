@@ -56,6 +56,9 @@ def resolve_members(spec: RunSpec, params: dict[str, Any], paths: RegistryPaths 
 def _member(spec: RunSpec, index: int, member: dict[str, Any], paths: RegistryPaths | None,
             resolve: Callable[[str], RunSpec], params_of: Callable[[RunSpec], dict[str, Any]]) -> dict[str, Any]:
     base: dict[str, Any] = {}
+    if "entry" in member and "model" in member:
+        raise UsageError(f"{_where(spec, index)} names both a runtime model and a registry entry.",
+                         hint="keep one of `model` and `entry`.", path=spec.path, line=_line(spec, index, "entry"))
     if "entry" in member:
         name = str(member.pop("entry"))
         target = _entry(spec, index, name, resolve)

@@ -62,3 +62,12 @@ def test_a_member_without_runtime_is_an_error(registry: RegistryPaths) -> None:
     found, lines = _problems(registry, 'entry = "MLP"', 'entry = "Plain"')
     at = lines.index('entry = "Plain"') + 1
     assert (at, "error", "ensemble member `Plain` has no [runtime] table, so it cannot run") in found
+
+
+@pytest.mark.parametrize(("new", "message"), [
+    ('entry = "NHITS"\nmodel = "NHITS"', "ensemble member 1 names both a runtime model and a registry entry"),
+    ('name = "x"', "ensemble member 1 names neither a runtime model nor an entry"),
+])
+def test_a_member_names_one_model_or_entry(registry: RegistryPaths, new: str, message: str) -> None:
+    found, _ = _problems(registry, 'entry = "NHITS"', new)
+    assert [text for _, severity, text in found if severity == "error"] == [message]

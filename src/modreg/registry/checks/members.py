@@ -2,7 +2,8 @@
 
 An entry whose `[runtime]` model is `Ensemble` lists its members in `runtime.params.members`:
 registry entries (`entry = "NHITS"`) or runtime models (`model = "MLP"`, with `params` and
-maybe a `template`). Per file (`check_member_params`): a runtime-model member names a known
+maybe a `template`). Per file (`check_member_params`): each member names one of the two; a
+runtime-model member names a known
 runtime model, not an Ensemble, and its parameters (with the template's, and the ensemble's
 h) fit that model's schema. Across files (`check_member_entries`, on `EntrySummary` facts): a
 member entry exists, is runnable (has a `[runtime]` table) and is not an ensemble itself
@@ -60,7 +61,14 @@ def check_member_params(check: _FileChecker) -> None:
     params = runtime.get("params") if isinstance(runtime, dict) else None
     h = params.get("h") if isinstance(params, dict) else None
     for index, member in enumerate(_members(check.data)):
-        if isinstance(member, dict) and isinstance(member.get("model"), str):
+        if not isinstance(member, dict):
+            continue
+        kinds = [key for key in ("model", "entry") if key in member]
+        if len(kinds) != 1:
+            what = "both a runtime model and a registry entry" if kinds else "neither a runtime model nor an entry"
+            check.add(("runtime", "params", "members", index), f"ensemble member {index + 1} names {what}",
+                      'give it one of model = "NHITS" (a runtime model) or entry = "NHITS" (a registry entry).')
+        elif isinstance(member.get("model"), str):
             _check_model_member(check, index, member, h)
 
 

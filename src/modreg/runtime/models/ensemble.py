@@ -49,7 +49,6 @@ MEMBER_SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9._-]{0,63}$", "description": "its label"},
         "seeds": {"type": "integer", "minimum": 1, "description": "fits with consecutive seeds (default: the ensemble's)"},
     },
-    "oneOf": [{"required": ["model"], "not": {"required": ["entry"]}}, {"required": ["entry"], "not": {"required": ["model"]}}],
     "additionalProperties": False,
 }
 
@@ -102,7 +101,7 @@ class Ensemble(Forecaster):
                                  hint="run the ensemble with `modreg run` / `modreg bench`, or name a runtime model "
                                       "with `model` and its `params`.")
         model = member.get("model")
-        if not isinstance(model, str):
+        if not isinstance(model, str) or "entry" in member:
             raise UsageError(f"{where} names no runtime model.", hint='give it model = "NHITS" (see `modreg models`).')
         if model == "Ensemble":
             raise UsageError(f"{where} is an Ensemble itself; ensembles do not nest.",
