@@ -28,9 +28,10 @@ def air() -> SeriesFrame:
     return read_series_csv(AIR)
 
 
-def test_members_as_tasks_give_the_figures_of_one_task(air: SeriesFrame) -> None:
-    one = next(m for m in _bench(air, MEMBERS).models if m.target == "Ensemble")
-    many = next(m for m in _bench(air, MEMBERS, jobs=2).models if m.target == "Ensemble")
+@pytest.mark.parametrize("refit", [True, False])
+def test_members_as_tasks_give_the_figures_of_one_task(air: SeriesFrame, refit: bool) -> None:
+    one = next(m for m in _bench(air, MEMBERS, refit=refit).models if m.target == "Ensemble")
+    many = next(m for m in _bench(air, MEMBERS, jobs=2, refit=refit).models if m.target == "Ensemble")
     assert one.ok and many.ok and one.metrics == many.metrics
     assert one.parameters == many.parameters and one.steps == many.steps == 2 * 2 * 5  # training fits x steps
     for a, b in zip(one.outcomes, many.outcomes):

@@ -8,7 +8,8 @@ ensemble's: per window, the member forecasts combined as `Ensemble.predict` comb
 (`modreg.runtime.combine`), the same numbers as a single task would give. Its timings: creation,
 fit and predict seconds are the sums over member fits (the ensemble's CPU cost, not the wall
 time of the parallel run), peak memory the largest of a member's, parameters and steps summed.
-A member that fails fails the ensemble, naming the member.
+A member that fails fails the ensemble, naming the member; `--timeout` applies to each member
+fit's task.
 """
 
 from __future__ import annotations
