@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -131,7 +132,8 @@ def test_tweedie_is_the_compound_poisson_gamma_likelihood_up_to_a_term_in_y(rho:
 
 def test_bernoulli_probabilities_sum_to_one() -> None:
     logits = np.array([-3.0, 0.0, 2.0])
-    ones, zeros = np.exp(_log_prob("Bernoulli", np.ones(3), logits)), np.exp(_log_prob("Bernoulli", np.zeros(3), logits))
+    ones = np.exp(_log_prob("Bernoulli", np.ones(3), logits))
+    zeros = np.exp(_log_prob("Bernoulli", np.zeros(3), logits))
     np.testing.assert_allclose(ones, 1 / (1 + np.exp(-logits)), rtol=1e-12)
     np.testing.assert_allclose(ones + zeros, 1.0, rtol=1e-12)
 
@@ -224,7 +226,7 @@ def test_a_fitted_model_gives_ordered_intervals_for_every_series(name: str) -> N
     model = factory.create("MLP", h=8, input_size=16, hidden_size=16, max_steps=20, loss=loss, scaler_type="robust")
     forecast = model.fit(frame).predict()
     values = [forecast.values[f"MLP{suffix}"] for suffix in ("-lo-90", "-lo-80", "-median", "-hi-80", "-hi-90")]
-    assert all((a <= b).all() for a, b in zip(values, values[1:])) and forecast.point.shape == (20, 8)
+    assert all((a <= b).all() for a, b in itertools.pairwise(values)) and forecast.point.shape == (20, 8)
     np.testing.assert_array_equal(forecast.point, model.predict().point)  # sampling is seeded
 
 

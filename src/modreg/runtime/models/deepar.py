@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DeepAR"]
 
+_STUDENT_T = DistributionLoss("StudentT", level=(80, 90))  # the default loss (stateless, shared)
 _State = tuple[Tensor, Tensor]  # (h, c), each (num_layers, B, H)
 Pick = Callable[[Tensor, Scaling], tuple[Tensor, "np.ndarray | None"]]
 
@@ -161,7 +162,7 @@ class DeepAR(WindowForecaster):
         self, h: int, input_size: int = -1, h_train: int = 1, lstm_n_layers: int = 2, lstm_hidden_size: int = 128,
         lstm_dropout: float = 0.1, decoder_hidden_layers: int = 0, decoder_hidden_size: int = 0,
         trajectory_samples: int = 100, exclude_insample_y: bool = False,
-        loss: LossSpec = DistributionLoss("StudentT", level=(80, 90)), max_steps: int = 1000,
+        loss: LossSpec = _STUDENT_T, max_steps: int = 1000,
         learning_rate: float = 1e-3, num_lr_decays: int = 3, early_stop_patience_steps: int = -1,
         val_check_steps: int = 100, batch_size: int = 32, windows_batch_size: int = 1024,
         inference_windows_batch_size: int = -1, step_size: int = 1, start_padding_enabled: bool = False,
@@ -234,8 +235,9 @@ class DeepAR(WindowForecaster):
         self.network.eval()
         with no_grad(), blas_threads(1):
             if not isinstance(self.loss, DistributionLoss):
-                return self.loss.forecast(self.loss.domain_map(self._network_output(batch, target)).data, target.scaling)
-            paths, (size, steps, k) = self.trajectory_samples, (batch.batch_size, self.h, self.loss.outputsize_multiplier)
+                mapped = self.loss.domain_map(self._network_output(batch, target)).data
+                return self.loss.forecast(mapped, target.scaling)
+            paths, size, steps, k = self.trajectory_samples, batch.batch_size, self.h, self.loss.outputsize_multiplier
             raw, draws = self._rollout(batch, target.scaling, paths, self._draw)
             assert draws is not None
             draws = draws.reshape(size, paths, steps).transpose(0, 2, 1)  # (B * S, h) -> (B, h, S)
@@ -248,7 +250,8 @@ class DeepAR(WindowForecaster):
         scaled = scaling.scaler.transform(value[:, :, None], scaling.shift, scaling.scale)[:, :, 0]
         return Tensor(scaled.astype(self.dtype)), value[:, 0]
 
-    def _rollout(self, batch: WindowBatch, scaling: Scaling, paths: int, pick: Pick) -> tuple[Tensor, np.ndarray | None]:
+    def _rollout(self, batch: WindowBatch, scaling: Scaling, paths: int,
+                 pick: Pick) -> tuple[Tensor, np.ndarray | None]:
         """The LSTM over each window, then h steps on `paths` copies of it, each step's input from `pick`.
 
         Returns the raw outputs (B * paths, h, K) and, when `pick` records values, (B * paths, h).

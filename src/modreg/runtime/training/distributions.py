@@ -170,7 +170,8 @@ class _Tweedie(_Family):
 
     def log_prob(self, y: Array, params: Params) -> Tensor:
         log_mu, rho = params[0], self.rho
-        return (log_mu * (1.0 - rho)).exp() * y * (1.0 / (1.0 - rho)) - (log_mu * (2.0 - rho)).exp() * (1.0 / (2.0 - rho))
+        theta = (log_mu * (1.0 - rho)).exp() * (1.0 / (1.0 - rho))  # the canonical parameter
+        return theta * y - (log_mu * (2.0 - rho)).exp() * (1.0 / (2.0 - rho))
 
     def sample(self, p: list[Array], shape: tuple[int, ...], gen: np.random.Generator) -> Array:
         mu, rho = np.broadcast_to(np.exp(p[0]), shape), self.rho
