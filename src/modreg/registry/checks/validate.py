@@ -4,7 +4,8 @@ Per file (in worker processes when there are many): the JSON Schema, the name ag
 file stem, the registry's policy (modreg.toml), lifecycle consistency, version history order,
 dependency range syntax, and the runtime model with its parameter schema. Across files
 (`_crosscheck`): one entry per name ignoring case and suffix, dependencies that exist and
-satisfy their ranges, no cycles, deprecation replacements that exist and are active.
+satisfy their ranges, no cycles, deprecation replacements that exist and are active, and an
+Ensemble's members checked like dependencies (`members.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from modreg.errors import ModregError, NotFound, Problem
-from modreg.registry.checks import _schemacheck
+from modreg.registry.checks import _schemacheck, members
 from modreg.registry.checks.context import EntrySummary, ValidationContext, build_context, context_for, plugin_manifests
 from modreg.registry.checks._schemacheck import did_you_mean, load_schema, schema_problems
 from modreg.registry.checks.config import RegistryConfig, check_config
@@ -214,8 +215,6 @@ def _summary(path: str | Path, data: dict[str, Any], selected: bool) -> EntrySum
     def text(value: Any) -> str | None:
         return value if isinstance(value, str) else None
 
-    from modreg.registry.checks import members
-
     deprecation = data.get("deprecation") if isinstance(data.get("deprecation"), dict) else {}
     dependencies = data.get("dependencies") if isinstance(data.get("dependencies"), dict) else {}
     sunset = deprecation.get("sunset")
@@ -283,7 +282,7 @@ class _FileChecker:
         return self.problems
 
     def _check_descriptor(self, flagged: set[str]) -> None:
-        from modreg.registry.checks import _entrychecks, members
+        from modreg.registry.checks import _entrychecks
 
         if "name" not in flagged:
             self._check_stem("name", "entry")
