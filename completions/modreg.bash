@@ -59,7 +59,7 @@ _modreg_versions() {  # the versions written in the descriptor of the entry $1, 
 _modreg_values() {  # the words of a value kind; $2: the command's first argument
     case "$1" in
         entry) _modreg_stems models '*.toml' '*.yaml' '*.yml' ;;
-        model) printf '%s\n' Autoformer BiTCN DLinear DeepAR DeepNPTS FEDformer GRU Informer LSTM MLP MLPMultivariate NBEATS NBEATSx NHITS NLinear Naive PatchTST RNN SeasonalNaive StemGNN TCN TFT TSMixer TSMixerx TiDE TimeLLM TimesNet iTransformer; _modreg_plugin_models ;;
+        model) printf '%s\n' Autoformer BiTCN DLinear DeepAR DeepNPTS Ensemble FEDformer GRU Informer LSTM MLP MLPMultivariate NBEATS NBEATSx NHITS NLinear Naive PatchTST RNN SeasonalNaive StemGNN TCN TFT TSMixer TSMixerx TiDE TimeLLM TimesNet iTransformer; _modreg_plugin_models ;;
         target) { _modreg_values entry; _modreg_values model; } | sort -u ;;
         schema) printf '%s\n' descriptor config plugin template output.archive output.audit output.bench output.build output.delete output.deprecate output.diff output.diff-git output.discover output.error output.history output.index output.init output.list output.models output.plugin-health output.plugin-list output.plugin-lock output.plugin-verify output.register output.report output.restore output.run output.search output.show output.stats output.templates output.update output.validate output.version; _modreg_values model ;;
         plugin) _modreg_plugins ;;

@@ -31,7 +31,7 @@ function __modreg_values --description 'the words of a value kind'
                 string replace -r '\.[^.]*$' '' (basename $file)
             end
         case model
-            printf '%s\n' Autoformer BiTCN DLinear DeepAR DeepNPTS FEDformer GRU Informer LSTM MLP MLPMultivariate NBEATS NBEATSx NHITS NLinear Naive PatchTST RNN SeasonalNaive StemGNN TCN TFT TSMixer TSMixerx TiDE TimeLLM TimesNet iTransformer
+            printf '%s\n' Autoformer BiTCN DLinear DeepAR DeepNPTS Ensemble FEDformer GRU Informer LSTM MLP MLPMultivariate NBEATS NBEATSx NHITS NLinear Naive PatchTST RNN SeasonalNaive StemGNN TCN TFT TSMixer TSMixerx TiDE TimeLLM TimesNet iTransformer
             test -n "$root"; and awk '/^\[\[models\]\]/ { m = 1; next } /^\[/ { m = 0 } m && /^[ \t]*name[ \t]*=/ { sub(/^[^=]*=[ \t]*[\042\047]/, ""); sub(/[\042\047].*/, ""); print }' $root/plugins/*/plugin.toml 2>/dev/null
         case target
             __modreg_values entry; __modreg_values model

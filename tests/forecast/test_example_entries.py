@@ -38,11 +38,11 @@ def test_the_example_registry_has_runnable_entries() -> None:
 def test_entry_fits_forecasts_saves_and_loads(name: str, tmp_path: Path) -> None:
     fitted = api.run(name, data=DATA, registry=EXAMPLE_REGISTRY, save=tmp_path / "model.npz",
                      params=_few_steps(name))
-    values = fitted.forecast.values[fitted.model]
+    values = fitted.forecast.values[fitted.target]  # columns are named after the target (the entry)
     assert values.shape == (1, fitted.params.get("h", 12)) and np.isfinite(values).all()
     assert fitted.forecast.ds[0][0] == np.datetime64("1961-01-01")
     loaded = api.run(name, data=DATA, registry=EXAMPLE_REGISTRY, load=tmp_path / "model.npz")
-    np.testing.assert_array_equal(loaded.forecast.values[loaded.model], values)
+    np.testing.assert_array_equal(loaded.forecast.values[loaded.target], values)
 
 
 def _few_steps(name: str) -> tuple[str, ...]:

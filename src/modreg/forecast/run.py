@@ -11,7 +11,9 @@ each layer validated against the model's parameter schema (errors point at the d
 line), and what the run will allocate estimated against the memory budget before the model is
 built (`footprint`). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
 or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
-exogenous are read, the others are ignored with a notice.
+exogenous are read, the others are ignored with a notice. An Ensemble's members that name
+registry entries or templates become runtime members here (`forecast.ensemble`), so that the
+parameters `run` reports (and `bench` records) are complete.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
+from modreg.forecast.ensemble import exog_layers, provide_saved_members, resolve_members
 from modreg.forecast.footprint import check_run
 from modreg.forecast.resolve import provide_model
 from modreg.forecast.source import SeriesSource, declared_exog
@@ -131,14 +134,14 @@ def run(
     spec = resolve_target(target, registry)
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
-        model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
+        model, used, sources, fit_seconds, steps = _load(spec, load, registry), {}, {}, None, None
         frame = _read(source, model.get_params(), static)
     else:
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
         check_run(spec.target, spec.model, used, frame)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
-    future = source.read_future(futr, declared_exog([used or model.get_params()])) if futr is not None else None
+    future = source.read_future(futr, declared_exog(exog_layers(used or model.get_params()))) if futr is not None else None
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     predict_seconds = time.perf_counter() - started
@@ -157,7 +160,7 @@ def _text(path: str | Path | None) -> str | None:
 
 def _read(source: SeriesSource, params: Mapping[str, Any], static: str | Path | None) -> SeriesFrame:
     """The data with the columns `params` declare exogenous, and the static file's joined to it."""
-    frame = source.read(declared_exog([params]))
+    frame = source.read(declared_exog(exog_layers(params)))
     if static is not None:
         frame = attach_static(frame, read_static_csv(static))
     _check_static(params, frame, static)
@@ -299,7 +302,10 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     for source, layer in layers:
         merged.update(layer)
         sources.update(dict.fromkeys(layer, source))
-    return merged, sources
+    members = resolve_members(spec, merged, _registry_paths(registry) if spec.model == "Ensemble" else None,
+                              resolve=lambda name: resolve_target(name, registry),
+                              params_of=lambda member: merged_params(member, registry))
+    return members, sources
 
 
 def _cli_param(text: str) -> tuple[str, Any]:
@@ -358,7 +364,8 @@ def _fit(spec: RunSpec, params: dict[str, Any], frame: Any,
     model = create(spec.model, **params)
     callback: Callable[[int, float, float | None], None] | None = None
     if progress is not None:
-        progress.start(int(getattr(model, "max_steps", 0) or 0), f"fitting {spec.target}")
+        total = getattr(model, "total_steps", None) or getattr(model, "max_steps", 0) or 0
+        progress.start(int(total), f"fitting {spec.target}")
         callback = progress
     started = time.perf_counter()
     model.fit(frame, progress=callback)
@@ -366,11 +373,13 @@ def _fit(spec: RunSpec, params: dict[str, Any], frame: Any,
     return model, time.perf_counter() - started, history.steps if history is not None else None
 
 
-def _load(spec: RunSpec, path: str | Path) -> Forecaster:
+def _load(spec: RunSpec, path: str | Path, registry: str | Path | None) -> Forecaster:
     if spec.doc is not None and spec.path is not None:
         from modreg.forecast.artifact_check import check_recorded_artifact
 
         check_recorded_artifact(spec.doc.data, spec.path.parent.parent, Path(path))
+    if spec.model == "Ensemble":
+        provide_saved_members(path, _registry_paths(registry))
     model = Forecaster.load(path)
     if model.name != spec.model:
         raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,

@@ -30,7 +30,9 @@ MODELS = sorted(factory.list_models())
 # Small training budgets (and TimeLLM's text prototypes), applied when the model has the parameter
 # (defaults stay faithful).
 SMALL: dict[str, Any] = {"h": H, "input_size": INPUT_SIZE, "max_steps": 2, "windows_batch_size": 16,
-                         "inference_windows_batch_size": -1, "val_check_steps": 1, "num_tokens": 32}
+                         "inference_windows_batch_size": -1, "val_check_steps": 1, "num_tokens": 32,
+                         "members": ({"model": "MLP", "params": {"input_size": INPUT_SIZE, "hidden_size": 16}},
+                                     {"model": "SeasonalNaive"})}
 
 # Parameter counts of neuralforecast 3.3.0's default models at h=12, input_size=24
 # (n_series=4 for multivariate ones), from MODELS.md; a faithful port has the same.

@@ -36,9 +36,11 @@ import numpy as np
 
 from modreg.errors import ModregError, UsageError
 from modreg.forecast.bench.score import ModelScore, relative_to, score
+from modreg.forecast.bench.ensemble_tasks import expand
 from modreg.forecast.bench.executors import run_tasks
 from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
 from modreg.forecast.bench.windows import describe_windows, plan_windows
+from modreg.forecast.ensemble import exog_layers
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.data import SeriesFrame
 
@@ -251,12 +253,14 @@ def evaluate(targets: Sequence[BenchTarget], frame: SeriesFrame, options: BenchO
     step = options.step or horizon
     offsets = plan_windows(frame, horizon, options.windows, step)
     rows = _with_reference(list(targets), horizon, season, frame)
-    tasks = [task for row in rows if row.error is None for task in _tasks(row, frame, offsets, horizon, season, options)]
+    tasks, fold = expand([(row, _tasks(row, frame, offsets, horizon, season, options)) for row in rows
+                          if row.error is None], options)  # an ensemble's member fits become tasks of their own
     if progress is not None:
         progress.start(len(tasks), f"benchmarking {len(rows)} models")
     results = run_tasks(tasks, jobs=options.jobs, timeout=options.timeout, executor=options.executor,
                         scheduler=options.scheduler, on_result=_reporter(tasks, progress),
                         on_step=_step_reporter(tasks, progress))
+    results = fold(results)
     scores = [_score(row, results, frame.n_series) for row in rows]
     reference = next(s for s in scores if s.reference)
     relative_to(scores, reference)
@@ -347,7 +351,7 @@ def run_bench(names: Sequence[str], *, data: str | Path | Any, options: BenchOpt
         raise _nothing_to_run(any(selection.values()))
     source = data if isinstance(data, SeriesSource) else SeriesSource(data)
     targets, horizon = resolve_targets(chosen, registry, options)
-    frame = source.read(declared_exog(t.params for t in targets if t.error is None))
+    frame = source.read(declared_exog(layer for t in targets if t.error is None for layer in exog_layers(t.params)))
     result = evaluate(targets, frame, options, horizon=horizon, dataset=source.name,
                       data_info=_data_info(frame, source.path), progress=progress)
     result.skipped = skipped

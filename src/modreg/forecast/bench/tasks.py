@@ -217,7 +217,7 @@ def _evaluate(task: BenchTask, on_step: OnStep | None = None) -> dict[str, Any]:
             model = create(task.model.name, **task.params)
             creation.append(time.perf_counter() - started)
             started = time.perf_counter()
-            model.fit(history, progress=_step_reporter(on_step, window, task.params))
+            model.fit(history, progress=_step_reporter(on_step, window, model))
             fits.append(time.perf_counter() - started)
         started = time.perf_counter()
         forecast = model.predict(history, h=task.h, futr=_future(task.data, offset, task.h))
@@ -229,11 +229,12 @@ def _evaluate(task: BenchTask, on_step: OnStep | None = None) -> dict[str, Any]:
             "steps": history_steps, "params": model.get_params()}
 
 
-def _step_reporter(on_step: OnStep | None, window: int, params: dict[str, Any]) -> Any:
-    """The `progress` callback of `fit` that reports (window, step, total) to `on_step`."""
+def _step_reporter(on_step: OnStep | None, window: int, model: Any) -> Any:
+    """The `progress` callback of `fit` that reports (window, step, total) to `on_step` (an
+    ensemble counts the steps of all its member fits)."""
     if on_step is None:
         return None
-    total = int(params.get("max_steps") or 0)
+    total = int(getattr(model, "total_steps", None) or getattr(model, "max_steps", None) or 0)
     return lambda step, loss, val_loss: on_step(window, step, total)
 
 

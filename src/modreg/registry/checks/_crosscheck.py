@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from modreg.errors import ModregError, Problem, UsageError
 from modreg.registry.checks._schemacheck import did_you_mean, json_path_text
+from modreg.registry.checks.members import check_member_entries
 from modreg.registry.store.files import SourceDoc, display_path, locate, read_document
 from modreg.registry.store.versions import Version, VersionRange
 
@@ -32,6 +33,7 @@ def check(summaries: list[EntrySummary], context: ValidationContext) -> list[Pro
         if entry.selected:
             problems.extend(_dependencies(entry, by_name))
             problems.extend(_replacement(entry, by_name))
+            problems.extend(check_member_entries(entry, by_name, _problem))
     problems.extend(_cycles(summaries, by_name))
     return problems
 

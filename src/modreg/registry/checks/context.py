@@ -55,6 +55,8 @@ class EntrySummary(NamedTuple):
     replacement: str | None = None
     sunset: str | None = None
     dependencies: tuple[tuple[str, str], ...] = ()
+    runtime_model: str | None = None  # None: no [runtime] table
+    members: tuple[tuple[int, str], ...] = ()  # an Ensemble's member entries: (position, name)
 
 
 def build_context(paths: RegistryPaths, config: RegistryConfig) -> tuple[ValidationContext, list[Problem]]:

@@ -4,7 +4,8 @@ Per file (in worker processes when there are many): the JSON Schema, the name ag
 file stem, the registry's policy (modreg.toml), lifecycle consistency, version history order,
 dependency range syntax, and the runtime model with its parameter schema. Across files
 (`_crosscheck`): one entry per name ignoring case and suffix, dependencies that exist and
-satisfy their ranges, no cycles, deprecation replacements that exist and are active.
+satisfy their ranges, no cycles, deprecation replacements that exist and are active, and an
+Ensemble's members checked like dependencies (`members.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from modreg.errors import ModregError, NotFound, Problem
-from modreg.registry.checks import _schemacheck
+from modreg.registry.checks import _schemacheck, members
 from modreg.registry.checks.context import EntrySummary, ValidationContext, build_context, context_for, plugin_manifests
 from modreg.registry.checks._schemacheck import did_you_mean, load_schema, schema_problems
 from modreg.registry.checks.config import RegistryConfig, check_config
@@ -227,6 +228,8 @@ def _summary(path: str | Path, data: dict[str, Any], selected: bool) -> EntrySum
         replacement=text(deprecation.get("replacement")),
         sunset=sunset.isoformat() if isinstance(sunset, dt.date) else text(sunset),
         dependencies=tuple((k, v) for k, v in dependencies.items() if isinstance(v, str)),
+        runtime_model=members.runtime_model(data),
+        members=members.member_entries(data),
     )
 
 
@@ -288,6 +291,7 @@ class _FileChecker:
         _entrychecks.check_history(self)
         _entrychecks.check_dependency_ranges(self)
         _entrychecks.check_runtime(self)
+        members.check_member_params(self)
         _entrychecks.check_surprises(self)
         _entrychecks.check_finite_numbers(self)
         _entrychecks.check_one_line_fields(self)

@@ -1,0 +1,120 @@
+"""The members of an `Ensemble` entry, checked like dependencies, each at its own line.
+
+An entry whose `[runtime]` model is `Ensemble` lists its members in `runtime.params.members`:
+registry entries (`entry = "NHITS"`) or runtime models (`model = "MLP"`, with `params` and
+maybe a `template`). Per file (`check_member_params`): each member names one of the two; a
+runtime-model member names a known
+runtime model, not an Ensemble, and its parameters (with the template's, and the ensemble's
+h) fit that model's schema. Across files (`check_member_entries`, on `EntrySummary` facts): a
+member entry exists, is runnable (has a `[runtime]` table) and is not an ensemble itself
+(errors); a deprecated or archived member is a warning, as a deprecated dependency is (an
+error under `validate --strict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from modreg.errors import Problem
+from modreg.registry.checks import _schemacheck
+from modreg.registry.checks._schemacheck import did_you_mean
+
+if TYPE_CHECKING:
+    from modreg.registry.checks.context import EntrySummary
+    from modreg.registry.checks.validate import _FileChecker
+
+__all__ = ["ENSEMBLE", "check_member_entries", "check_member_params", "member_entries", "runtime_model"]
+
+ENSEMBLE = "Ensemble"
+JsonPath = tuple[str | int, ...]
+ProblemAt = Callable[["EntrySummary", JsonPath, str, "str | None", str], Problem]
+
+
+def _members(data: dict[str, Any]) -> list[Any]:
+    runtime = data.get("runtime")
+    if not isinstance(runtime, dict) or runtime.get("model") != ENSEMBLE or not isinstance(runtime.get("params"), dict):
+        return []
+    members = runtime["params"].get("members")
+    return members if isinstance(members, list) else []
+
+
+def runtime_model(data: dict[str, Any]) -> str | None:
+    """The entry's runtime model (None: no [runtime] table, so it cannot run)."""
+    runtime = data.get("runtime")
+    model = runtime.get("model") if isinstance(runtime, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def member_entries(data: dict[str, Any]) -> tuple[tuple[int, str], ...]:
+    """(position, entry name) of each member of an Ensemble entry that is another registry entry."""
+    return tuple((index, member["entry"]) for index, member in enumerate(_members(data))
+                 if isinstance(member, dict) and isinstance(member.get("entry"), str))
+
+
+# ----- One file -----
+
+
+def check_member_params(check: _FileChecker) -> None:
+    """Runtime-model members: a known model, not an ensemble, parameters that fit its schema."""
+    runtime = check.data.get("runtime")
+    params = runtime.get("params") if isinstance(runtime, dict) else None
+    h = params.get("h") if isinstance(params, dict) else None
+    for index, member in enumerate(_members(check.data)):
+        if not isinstance(member, dict):
+            continue
+        kinds = [key for key in ("model", "entry") if key in member]
+        if len(kinds) != 1:
+            what = "both a runtime model and a registry entry" if kinds else "neither a runtime model nor an entry"
+            check.add(("runtime", "params", "members", index), f"ensemble member {index + 1} names {what}",
+                      'give it one of model = "NHITS" (a runtime model) or entry = "NHITS" (a registry entry).')
+        elif isinstance(member.get("model"), str):
+            _check_model_member(check, index, member, h)
+
+
+def _check_model_member(check: _FileChecker, index: int, member: dict[str, Any], h: Any) -> None:
+    at: JsonPath = ("runtime", "params", "members", index)
+    model = member["model"]
+    if model == ENSEMBLE:
+        check.add((*at, "model"), f"ensemble member {index + 1} is an Ensemble itself; ensembles do not nest",
+                  "list the inner ensemble's members in this one instead.")
+        return
+    if not check.context.is_known_model(model):
+        known = check.context.known_models()
+        check.add((*at, "model"), f"ensemble member {index + 1} names the unknown runtime model `{model}`",
+                  did_you_mean(model, known) or "see `modreg models`.")
+        return
+    own = member.get("params") if isinstance(member.get("params"), dict) else {}
+    template = check.context.templates.get(member["template"]) if isinstance(member.get("template"), str) else None
+    if isinstance(member.get("template"), str) and template is None:
+        check.add((*at, "template"), f"ensemble member {index + 1} uses the unknown template `{member['template']}`",
+                  did_you_mean(member["template"], sorted(check.context.templates)) or "see `modreg templates`.")
+        return
+    base = template.get("params") if isinstance(template, dict) and isinstance(template.get("params"), dict) else {}
+    merged = {**base, **own, **({"h": h} if isinstance(h, int) and "h" not in own else {})}
+    if model in _schemacheck.runtime_models():
+        check.problems.extend(_schemacheck.params_problems(model, merged, check.doc, (*at, "params"), path=check.path))
+
+
+# ----- Across files -----
+
+
+def check_member_entries(entry: EntrySummary, by_name: dict[str, EntrySummary], problem: ProblemAt) -> list[Problem]:
+    """Problems of the member entries of `entry` (see the module docstring)."""
+    found = []
+    for index, name in entry.members:
+        at: JsonPath = ("runtime", "params", "members", index, "entry")
+        target = by_name.get(name)
+        if target is None:
+            hint = did_you_mean(name, sorted(by_name)) or "register it first, or name a runtime model with `model`."
+            found.append(problem(entry, at, f"ensemble member `{name}` is not in the registry", hint, "error"))
+        elif target.runtime_model is None:
+            found.append(problem(entry, at, f"ensemble member `{name}` has no [runtime] table, so it cannot run",
+                                 f"add [runtime] to {name}, or choose another member.", "error"))
+        elif target.runtime_model == ENSEMBLE:
+            found.append(problem(entry, at, f"ensemble member `{name}` is an Ensemble itself; ensembles do not nest",
+                                 "list its members in this ensemble instead.", "error"))
+        elif target.status in ("deprecated", "archived"):
+            hint = f"its replacement is `{target.replacement}`." if target.replacement else "choose an active entry."
+            found.append(problem(entry, at, f"ensemble member `{name}` is {target.status}", hint, "warning"))
+    return found

@@ -1,0 +1,121 @@
+"""CLI: an Ensemble registry entry through run, save/load, bench, --record and validate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from modreg.cli import app
+from modreg.runtime.serialize import SavedModel, read_model_file, write_model_file
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "registry.example"
+AIR = ROOT / "tests" / "data" / "air_passengers.csv"
+ENTRY = "NeuralEnsemble"
+
+runner = CliRunner()
+
+
+def invoke(*args: Any):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    root = tmp_path / "registry"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+def _edit(registry: Path, name: str, old: str, new: str) -> Path:
+    path = registry / "models" / f"{name}.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def _rows(document: dict[str, Any]) -> Any:
+    return document.get("items", document.get("forecasts"))
+
+
+def test_run_save_and_load_treat_the_ensemble_as_one_model(registry: Path, tmp_path: Path) -> None:
+    first = invoke("-r", registry, "--json", "run", ENTRY, "--data", AIR, "--param", "max_steps=2",
+                   "--save", tmp_path / "e.npz")
+    assert first.exit_code == 0, first.output
+    document = json.loads(first.stdout)
+    assert document["model"] == "Ensemble" and document["columns"] == [ENTRY]
+    members = document["params"]["members"]
+    assert [m["name"] for m in members][:2] == ["NHITS-1", "NHITS-2"]
+    assert members[1]["model"] == "NHITS" and members[1]["params"]["input_size"] == 36  # entry < member params
+    assert "h" not in members[0]["params"] and members[0]["params"]["n_pool_kernel_size"] == [2, 2, 1]
+    again = invoke("-r", registry, "--json", "run", ENTRY, "--data", AIR, "--load", tmp_path / "e.npz")
+    assert again.exit_code == 0, again.output
+    assert _rows(json.loads(again.stdout)) == _rows(document)
+
+
+def test_loading_a_malformed_member_archive_exits_5(registry: Path, tmp_path: Path) -> None:
+    assert invoke("-r", registry, "run", ENTRY, "--data", AIR, "--param", "max_steps=1",
+                  "--save", tmp_path / "e.npz").exit_code == 0
+    saved = read_model_file(tmp_path / "e.npz")
+    state = {k: v for k, v in saved.state.items() if not k.startswith("members/3/")}
+    write_model_file(tmp_path / "bad.npz", SavedModel(saved.model, saved.params, state, saved.context, saved.meta,
+                                                      saved.class_name))
+    result = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--load", tmp_path / "bad.npz")
+    assert result.exit_code == 5
+    assert "Member fit 4 (NBEATS-4)" in result.stderr and "missing key" in result.stderr
+
+
+def test_bench_and_record_an_ensemble_entry(registry: Path, tmp_path: Path) -> None:
+    result = invoke("-r", registry, "--json", "bench", ENTRY, "--data", AIR, "--windows", "2", "--max-steps", "2",
+                    "--jobs", "2", "--record")
+    assert result.exit_code == 0, result.output
+    rows = {m["target"]: m for m in json.loads(result.stdout)["items"]}
+    assert rows[ENTRY]["status"] == "ok" and rows[ENTRY]["model"] == "Ensemble"
+    assert np.isfinite(rows[ENTRY]["metrics"]["smape"])
+    text = (registry / "models" / f"{ENTRY}.toml").read_text(encoding="utf-8")
+    assert "[performance]" in text and "max_steps = 2" in text
+    assert invoke("-r", registry, "validate").exit_code == 0
+
+
+def test_validate_reports_a_missing_member_at_its_line(registry: Path) -> None:
+    path = _edit(registry, ENTRY, 'entry = "NBEATS"\nparams', 'entry = "NBEATZ"\nparams')
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 1
+    line = _line_of(path, 'entry = "NBEATZ"')
+    assert f"NeuralEnsemble.toml:{line}:" in result.output
+    assert "ensemble member `NBEATZ` is not in the registry" in result.output and "NBEATS" in result.output
+    github = invoke("-r", registry, "validate", "--format", "github")
+    assert f"line={line}," in github.output
+    run = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--param", "max_steps=1")
+    assert run.exit_code == 3 and f"NeuralEnsemble.toml:{line}" in run.stderr
+
+
+def test_validate_warns_about_a_deprecated_member_and_strict_fails(registry: Path) -> None:
+    assert invoke("-r", registry, "deprecate", "MLP", "--reason", "superseded", "--replacement", "NHITS").exit_code == 0
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 0
+    path = registry / "models" / f"{ENTRY}.toml"
+    line = _line_of(path, 'entry = "MLP"')
+    assert f"NeuralEnsemble.toml:{line}:1: warning: ensemble member `MLP` is deprecated" in result.output
+    assert "its replacement is `NHITS`" in result.output
+    assert invoke("-r", registry, "validate", "--strict").exit_code == 1
+
+
+def test_validate_refuses_unrunnable_and_nested_members(registry: Path) -> None:
+    _edit(registry, ENTRY, 'entry = "MLP"\n', 'entry = "NeuralEnsemble"\n')
+    _edit(registry, ENTRY, 'entry = "NHITS"\n', 'model = "NHITS"\nparams = { input_sise = 3 }\n')
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 1
+    assert "ensemble member `NeuralEnsemble` is an Ensemble itself" in result.output
+    assert "unknown key `input_sise` in runtime.params.members[0].params" in result.output
