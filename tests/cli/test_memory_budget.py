@@ -62,6 +62,11 @@ def test_a_run_beyond_the_budget_exits_2_fast(args: list[str]) -> None:
     _refused(done, seconds)
 
 
+def test_a_bench_beyond_the_budget_exits_2_before_any_fit() -> None:
+    done, seconds = _limited("bench", "MLP", "--data", str(DATA), "--param", "hidden_size=10000000")
+    _refused(done, seconds)
+
+
 def _declaring(path: Path, declared: int) -> Path:
     """A small stored .npz whose zip directory declares a member of `declared` bytes."""
     with zipfile.ZipFile(path, "w") as archive, archive.open("state/w.npy", "w") as member:
