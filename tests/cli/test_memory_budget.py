@@ -62,6 +62,14 @@ def test_a_run_beyond_the_budget_exits_2_fast(args: list[str]) -> None:
     _refused(done, seconds)
 
 
+def test_an_ensemble_with_a_member_beyond_the_budget_exits_2_fast() -> None:
+    member = '{model = "MLP", params = {hidden_size = 10000000}}'
+    done, seconds = _limited("run", "Ensemble", "--data", str(DATA), "--horizon", "12",
+                             "--param", f"members=[{member}]", "--param", "max_steps=1")
+    _refused(done, seconds)
+    assert "member 1 (MLP)" in done.stderr
+
+
 def test_a_bench_beyond_the_budget_exits_2_before_any_fit() -> None:
     done, seconds = _limited("bench", "MLP", "--data", str(DATA), "--param", "hidden_size=10000000")
     _refused(done, seconds)

@@ -61,6 +61,13 @@ def run_bytes(params: Mapping[str, Any], frame: SeriesFrame) -> int:
 def check_run(target: str, model: str, params: Mapping[str, Any], frame: SeriesFrame) -> None:
     """UsageError (exit 2) with the estimate when running the runtime model `model` with
     `params` (its defaults filled in) on `frame` would exceed the memory budget."""
+    if model == "Ensemble":  # members fit one after another (or one per worker): each must fit the budget
+        h = params.get("h")
+        for index, member in enumerate(params.get("members") or []):
+            if isinstance(member, Mapping) and isinstance(member.get("model"), str) and member["model"] != "Ensemble":
+                check_run(f"{target}'s member {index + 1} ({member['model']})", member["model"],
+                          {**(member.get("params") or {}), "h": h}, frame)
+        return
     full = {**_defaults(model), **params}
     check(run_bytes(full, frame), f"Running {target} with these parameters (h = {_largest(full.get('h')) or 1:,})",
           "use a smaller horizon or smaller sizes")

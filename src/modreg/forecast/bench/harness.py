@@ -255,7 +255,7 @@ def evaluate(targets: Sequence[BenchTarget], frame: SeriesFrame, options: BenchO
     offsets = plan_windows(frame, horizon, options.windows, step)
     rows = _with_reference(list(targets), horizon, season, frame)
     for row in rows:  # refuse before any fit what would exceed the memory budget (exit 2)
-        if row.error is None and row.model != "Ensemble":
+        if row.error is None:
             check_run(row.name, row.model, row.params, frame)
     tasks, fold = expand([(row, _tasks(row, frame, offsets, horizon, season, options)) for row in rows
                           if row.error is None], options)  # an ensemble's member fits become tasks of their own
