@@ -153,7 +153,7 @@ def test_bad_data_is_a_usage_error_naming_the_line(tmp_path: Path) -> None:
     short = tmp_path / "short.csv"
     short.write_text("ds,y\n" + "".join(f"2020-{m:02d}-01,{m}\n" for m in range(1, 13)))
     result = invoke("run", "MLP", "--data", short, *SMALL_MLP)
-    assert result.exit_code == 2 and "needs at least input_size + h = 36" in result.stderr
+    assert result.exit_code == 2 and "no series is long enough to train MLP" in result.stderr and "needs 25" in result.stderr
 
 
 def test_unknown_target_and_conflicting_options(tmp_path: Path) -> None:
