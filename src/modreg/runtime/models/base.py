@@ -60,7 +60,7 @@ class WindowForecaster(Forecaster):
     Args:
         h: forecast horizon (number of steps predicted at once).
         input_size: number of past points the network sees; < 1 means 3 * h.
-        loss: training loss: mae, mse, rmse, huber, quantile, mqloss (a name or a table).
+        loss: training loss: mae, mse, rmse, huber, quantile, mqloss, the scale-free mape, smape, mase, relmse (a name or a table, e.g. {type = "mase", seasonality = 4}).
         max_steps: number of training steps (optimizer updates).
         learning_rate: Adam's learning rate.
         num_lr_decays: number of times the learning rate is halved during training (-1: never).

@@ -135,12 +135,17 @@ class Target:
         mask: (B, h, 1) 1 where the target exists, 0 for padding past a series' end; a loss
             treats it as weights (after `merge_duplicates`, a window's count where it exists).
         scaling: the target's per-window scaling.
+        insample: (B, L, 1) the window's input part in the scaled units of `y` (MASE's scale and
+            relMSE's benchmark read it), or None.
+        insample_mask: (B, L, 1) 1 where an input point exists, 0 for padding, or None.
     """
 
     y: np.ndarray
     y_raw: np.ndarray
     mask: np.ndarray
     scaling: Scaling
+    insample: np.ndarray | None = None
+    insample_mask: np.ndarray | None = None
 
 
 # ----- Building windows -----
@@ -321,6 +326,8 @@ def prepare(windows: Windows, layout: WindowLayout, scaler: Scaler) -> tuple[Win
         y_raw=windows.temporal[:, size:, :1],
         mask=windows.mask[:, size:, None],
         scaling=Scaling(scaler, shift[:, :, :1], scale[:, :, :1]),
+        insample=scaled[:, :size, :1],
+        insample_mask=windows.mask[:, :size, None],
     )
     return batch, target
 
@@ -345,7 +352,8 @@ def merge_duplicates(batch: WindowBatch, target: Target) -> tuple[WindowBatch, T
     merged = WindowBatch(*(None if t is None else Tensor(t.data[first]) for t in fields))
     scaling = Scaling(target.scaling.scaler, target.scaling.shift[first], target.scaling.scale[first])
     weights = target.mask[first] * counts.reshape((-1,) + (1,) * (target.mask.ndim - 1))
-    return merged, Target(target.y[first], target.y_raw[first], weights, scaling)
+    insample = [None if a is None else a[first] for a in (target.insample, target.insample_mask)]
+    return merged, Target(target.y[first], target.y_raw[first], weights, scaling, *insample)
 
 
 # ----- Scaler components -----
