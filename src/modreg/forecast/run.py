@@ -8,7 +8,9 @@ the user typed wins:
     model defaults < the entry's own template < entry `runtime.params` < `--template` < `--param` / `--horizon` / `--seed`
 
 each layer validated against the model's parameter schema (errors point at the descriptor's
-line). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
+line). A seed (`--seed`, or `random_seed` among the command line's parameters) given to a
+deterministic model, one without `random_seed`, is accepted and ignored, so that scripts can
+pass one to every model; `RunResult.details` says so (the CLI shows it with `--verbose`). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
 or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
 exogenous are read, the others are ignored with a notice.
 """
@@ -75,6 +77,7 @@ class RunResult:
     notices: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # parameter -> the layer it came from
     history: SeriesFrame | None = field(default=None, repr=False)  # the data the model was fitted on (for plots)
+    details: list[str] = field(default_factory=list)  # what a verbose run adds (an ignored seed)
 
     def to_dict(self) -> dict[str, Any]:
         resolved = {name: {"value": value, "source": self.sources.get(name, "default")} for name, value in self.params.items()}
@@ -129,9 +132,10 @@ def run(
     spec = resolve_target(target, registry)
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
-        model, used, sources, fit_seconds, steps = _load(spec, load), {}, {}, None, None
+        model, used, sources, fit_seconds, steps, details = _load(spec, load), {}, {}, None, None, []
         frame = _read(source, model.get_params(), static)
     else:
+        params, seed, details = _without_seed(spec, params, seed)
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
@@ -145,7 +149,7 @@ def run(
         write_forecasts_csv(forecast, Path(output))
     return RunResult(spec.target, spec.model, spec.source, model.get_params(), forecast, fit_seconds, predict_seconds,
                      steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
-                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame)
+                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame, details)
 
 
 def _text(path: str | Path | None) -> str | None:
@@ -266,6 +270,20 @@ def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
 
 
 # ----- Parameters -----
+
+
+def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
+                  seed: int | None) -> tuple[Sequence[str] | Mapping[str, Any], int | None, list[str]]:
+    """The command line's parameters and seed, without a seed that `spec`'s deterministic model has no use for."""
+    if _accepts(spec.model, "random_seed"):
+        return params, seed, []
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
+    given = cli.pop("random_seed", seed) if seed is None else seed
+    cli.pop("random_seed", None)
+    if given is None:
+        return params, seed, []
+    return cli, None, [f"{spec.model} is deterministic (it has no random_seed), so the seed {given} is ignored."]
+
 
 
 def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
