@@ -287,9 +287,9 @@ def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
 
 
 def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
-                  horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
+                  horizon: int | None = None, seed: int | None = None, template: str | None = None) -> dict[str, Any]:
     """The parameters `run` builds `spec`'s model with (see the module docstring), each validated."""
-    return _layered_params(spec, registry, None, params, horizon, seed)[0]
+    return _layered_params(spec, registry, template, params, horizon, seed)[0]
 
 
 def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | None,
