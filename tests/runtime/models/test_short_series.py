@@ -39,7 +39,7 @@ def _split(group: str) -> tuple[SeriesFrame, np.ndarray, int, int]:
 
 def _fit(model: str, train: SeriesFrame, h: int, **extra: object) -> WindowForecaster:
     params = {"h": h, "input_size": 2 * h, "max_steps": 300, "scaler_type": "robust", "batch_size": 32,
-              "windows_batch_size": 64, "random_seed": 1, **SMALL[model], **extra}
+              "windows_batch_size": 64, "random_seed": 1, **SMALL.get(model, {}), **extra}
     return factory.create(model, **params).fit(train)  # type: ignore[return-value]
 
 
@@ -89,3 +89,10 @@ def test_a_series_with_nothing_left_after_the_validation_split_is_an_error() -> 
         _fit("MLP", frame, 6, early_stop_patience_steps=2, val_check_steps=5)
     _fit("MLP", SeriesFrame.from_arrays([np.arange(40.0), np.arange(7.0)], ids=["long", "short"]), 6,
          early_stop_patience_steps=2, val_check_steps=5)
+
+
+def test_recurrent_rollouts_train_and_forecast_short_series() -> None:
+    train, actual, h, _ = _split("yearly")
+    fitted = _fit("GRU", train, h, recurrent=True, encoder_hidden_size=16, decoder_hidden_size=16, max_steps=20)
+    forecast = fitted.predict().values["GRU"]
+    assert forecast.shape == actual.shape and np.all(np.isfinite(forecast))
