@@ -32,3 +32,12 @@ def test_panel_templates_train_entries_on_short_series(template: str, entry: str
     assert min(frame.lengths) < result.params["input_size"] + result.params["h"]
     values = result.forecast.values[entry]
     assert values.shape == (frame.n_series, result.params["h"]) and np.all(np.isfinite(values))
+
+
+def test_merged_params_apply_a_template_between_the_entry_and_the_command_line() -> None:
+    from modreg.forecast.run import merged_params, resolve_target
+
+    spec = resolve_target("NHITS", EXAMPLE_REGISTRY)
+    merged = merged_params(spec, EXAMPLE_REGISTRY, params={"max_steps": 5}, template="panel-monthly")
+    assert (merged["h"], merged["loss"], merged["max_steps"]) == (18, "mape", 5)
+    assert merged["n_freq_downsample"] == spec.params["n_freq_downsample"]  # the entry's architecture stays
