@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import modreg.api as api
+from modreg import api
 from modreg.runtime.data import read_series_csv
 from tests.conftest import EXAMPLE_REGISTRY
 

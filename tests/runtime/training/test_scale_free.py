@@ -93,8 +93,8 @@ def test_training_loss_is_scaled_and_validation_loss_in_data_units() -> None:
     layout = WindowLayout(input_size=6, h=3)
     series = [np.linspace(1.0, 30.0, 30)[:, None] * 100.0, np.linspace(2.0, 5.0, 5)[:, None]]
     store = SeriesStore(series, None, layout)
-    batch, target = prepare(store.gather(store.starts, np.zeros(len(store.starts), dtype=np.int64)), layout,
-                            get_scaler("robust"))
+    _, target = prepare(store.gather(store.starts, np.zeros(len(store.starts), dtype=np.int64)), layout,
+                       get_scaler("robust"))
     assert target.insample_mask is not None and target.insample_mask[-1, :, 0].tolist() == [0, 0, 1, 1, 1, 1]
     loss = MASE(seasonality=1)
     output = Tensor(target.y + 0.5)

@@ -26,7 +26,7 @@ Every loss is a mask-weighted mean (0 for an empty mask) with exact gradients in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -126,7 +126,7 @@ class MASE(InsampleLoss):
         seasonality: the season m of the naive reference (1 yearly, 4 quarterly, 12 monthly, 24 hourly).
     """
 
-    param_bounds: dict[str, dict[str, Any]] = {"seasonality": {"minimum": 1}}
+    param_bounds: ClassVar[dict[str, dict[str, Any]]] = {"seasonality": {"minimum": 1}}
 
     def __init__(self, seasonality: int = 1) -> None:
         self.seasonality = seasonality
@@ -147,7 +147,7 @@ class RelMSE(InsampleLoss):
         seasonality: the season m of the naive benchmark (each window's last m input values repeated).
     """
 
-    param_bounds: dict[str, dict[str, Any]] = {"seasonality": {"minimum": 1}}
+    param_bounds: ClassVar[dict[str, dict[str, Any]]] = {"seasonality": {"minimum": 1}}
 
     def __init__(self, seasonality: int = 1) -> None:
         self.seasonality = seasonality
