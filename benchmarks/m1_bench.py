@@ -1,156 +1,217 @@
-"""The M1 competition with modreg's benchmark harness: sMAPE and MASE per frequency next to SeasonalNaive.
+"""Panels with short series: M1 (yearly, quarterly, monthly) and visnights, MAPE, sMAPE and MASE next to SeasonalNaive.
 
-Protocol (the literature's, see benchmarks/data/README.md): every series is trained on its
-first `n_train` points and forecasts its last `h` (one window at the end of each series, the
-harness's `windows=1`), scored by sMAPE over all forecast points and by MASE scaled with the
-in-sample seasonal naive error (season = the series' `period`). The harness runs one data set
-with one horizon, so the 1,001 series are benchmarked in three groups by type, each with its
-own horizon and season: yearly (181 series, h = 6, season 1), quarterly (203, h = 8, season 4)
-and monthly (617, h = 18, season 12). The "all" columns combine the groups: sMAPE weighted by
-forecast points, MASE by series.
+Protocol (the literature's, see benchmarks/data/README.md): every series is trained on all but
+its last `h` points and forecasts them (one window at the end of each series), scored over all
+forecast points by MAPE (zero actuals skipped) and sMAPE (0..200), and by MASE scaled with each
+series' in-sample seasonal naive error. The groups, each fitted as one global model:
 
-Model settings: one global model per group (trained on all its series), input_size = 2·h
-(12, 16, 36 points), `start_padding_enabled` so that the shortest series (9 yearly, 10
-quarterly, 30 monthly training points) still give training windows (the missing history is
-zero-padded and masked, as in neuralforecast), a per-window `robust` scaler (the series' levels
-span 0.005 to 47 million), MAE loss, `--steps` training steps (default 500) on 32 series x
-256 windows per step, seed 1. The networks are smaller than neuralforecast's defaults
-(256-unit MLP layers instead of 512/1024, 64-unit recurrent layers) so that a run on a CPU
-takes minutes, not hours. SeasonalNaive (the reference) and Naive have nothing to train.
+    group      series  h   season  training points        template (registry.example/templates)
+    yearly     181     6   1       9 to 52                panel-yearly     input_size 12
+    quarterly  203     8   4       10 to 106              panel-quarterly  input_size 16
+    monthly    617     18  12      30 to 132              panel-monthly    input_size 54
+    visnights  20      8   4       68                     panel-quarterly-long  input_size 56
 
-    python benchmarks/m1_bench.py [--steps 500] [--models NBEATS NHITS ...] [--groups yearly monthly]
-                                  [--jobs 1] [--timeout S] [--output m1_results.json]
+Many M1 series are shorter than input_size + h: they train on windows padded and masked as in
+neuralforecast (no `start_padding_enabled` needed). Each neural model runs exactly as
+`modreg -r registry.example run NHITS --template panel-monthly` would: the model's
+registry.example entry (its architecture) under the group's template (h, input_size, scaler,
+loss, steps). The M1 templates train scale-free, with the MAPE loss on unscaled windows, as the
+series' levels span 0.005 to 47 million; the visnights one (series of one scale, a strong
+seasonal naive) reads 14 years of history through a minmax scaler. A recurrent network cannot
+read unscaled windows of such levels (its tanh saturates: sMAPE 111 on M1 yearly), and the
+MAPE of robust-scaled values means nothing, so LSTM runs with `--param scaler_type=robust
+--param loss=mae` on top of the template (`OVERRIDES`). All seeds are 1.
 
-One run (500 steps, --jobs 1, 2 shared CPUs, about 26 minutes): sMAPE (relative to SeasonalNaive)
+The figures: each metric, in brackets relative to SeasonalNaive (below 1 is better), and fit
+seconds, wall and CPU (process time; the machine is shared, so read both with the load average
+printed first).
 
-    model          yearly        quarterly     monthly       all          all MASE
-    NHITS          16.29 (0.73)  16.08 (0.85)  15.82 (0.91)  15.89 (0.89)  1.633 (0.77)
-    NBEATS         16.27 (0.73)  16.27 (0.86)  16.10 (0.93)  16.14 (0.90)  1.631 (0.77)
-    MLP            17.38 (0.77)  16.06 (0.85)  16.36 (0.95)  16.41 (0.92)  1.692 (0.80)
-    SeasonalNaive  22.43         18.94         17.30         17.90         2.116
-    Naive          22.43 (1.00)  18.38 (0.97)  19.22 (1.11)  19.37 (1.08)  2.185 (1.03)
+    python benchmarks/m1_bench.py [--models NHITS NBEATS MLP LSTM] [--groups yearly visnights]
+                                  [--steps N] [--output results.json]
+
+Other scripts add rows (an ensemble, say) with `load_groups`, `score_row` and `print_table`:
+build the row from a group's forecasts with `score_row`, append it to that group's rows, print.
+
+One run (seed 1; 2 CPUs shared with other jobs, load average 12 to 60, hence wall >> CPU; the
+monthly LSTM row is from a run at 600 steps, before panel-monthly went to 1000):
+
+    yearly
+    model                       MAPE            sMAPE             MASE     fit s (CPU s)
+    NHITS             16.776 (0.796)   15.904 (0.709)    3.362 (0.687)       99.1 (24.6)
+    NBEATS            17.724 (0.841)   16.078 (0.717)    3.390 (0.693)      113.1 (25.0)
+    MLP               17.468 (0.829)   16.529 (0.737)    3.581 (0.732)         3.5 (1.2)
+    LSTM              28.187 (1.338)   22.184 (0.989)    4.854 (0.992)      221.2 (46.8)
+    SeasonalNaive     21.070 (1.000)   22.431 (1.000)    4.893 (1.000)
+    Naive             21.070 (1.000)   22.431 (1.000)    4.893 (1.000)
+
+    quarterly
+    model                       MAPE            sMAPE             MASE     fit s (CPU s)
+    NHITS             15.199 (0.746)   15.808 (0.834)    1.689 (0.813)       94.8 (25.2)
+    NBEATS            15.625 (0.767)   15.944 (0.842)    1.683 (0.810)      137.7 (25.5)
+    MLP               16.955 (0.833)   16.586 (0.876)    2.046 (0.985)         5.0 (1.4)
+    Naive             18.928 (0.930)   18.379 (0.970)    1.952 (0.939)
+    SeasonalNaive     20.362 (1.000)   18.944 (1.000)    2.078 (1.000)
+    LSTM              27.796 (1.365)   20.278 (1.070)    2.320 (1.117)      240.2 (61.6)
+
+    monthly
+    model                       MAPE            sMAPE             MASE     fit s (CPU s)
+    NHITS             16.217 (0.858)   15.124 (0.874)    1.075 (0.818)      154.2 (49.6)
+    NBEATS            17.473 (0.924)   15.415 (0.891)    1.087 (0.827)      101.8 (49.0)
+    MLP               22.663 (1.198)   15.724 (0.909)    1.127 (0.857)         5.4 (2.6)
+    SeasonalNaive     18.909 (1.000)   17.299 (1.000)    1.314 (1.000)
+    Naive             22.402 (1.185)   19.216 (1.111)    1.468 (1.117)
+    LSTM              83.112 (4.395)   22.758 (1.316)    1.659 (1.262)     556.1 (180.7)
+
+    visnights
+    model                       MAPE            sMAPE             MASE     fit s (CPU s)
+    NBEATS            11.425 (0.895)   11.532 (0.856)    1.012 (0.898)       27.1 (10.0)
+    NHITS             11.394 (0.892)   11.594 (0.861)    1.020 (0.905)       24.2 (10.0)
+    MLP               11.795 (0.924)   12.013 (0.892)    1.035 (0.918)         1.8 (0.6)
+    SeasonalNaive     12.771 (1.000)   13.469 (1.000)    1.127 (1.000)
+    LSTM              14.075 (1.102)   14.207 (1.055)    1.237 (1.098)      185.1 (62.2)
+    Naive             17.678 (1.384)   18.684 (1.387)    1.703 (1.511)
+
+NHITS with seeds 2 and 3 (MAPE / sMAPE / MASE relative to SeasonalNaive): yearly 0.81/0.72/0.70
+and 0.81/0.73/0.70, quarterly 0.77/0.83/0.80 and 0.80/0.86/0.84, monthly (seed 3) 0.93/0.91/0.83,
+visnights 0.91/0.89/0.93 and 0.91/0.87/0.91; NBEATS on visnights 0.89/0.85/0.89 and 0.89/0.85/0.89.
+MLP misses MAPE on monthly (its unscaled outputs cannot hit the series near 0.1, where 0.1 off is
+100%), and the LSTM, which needs scaled inputs, trails SeasonalNaive.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from modreg.forecast.bench.harness import BenchOptions, BenchResult, BenchTarget, evaluate, runtime_target
+from modreg.forecast.run import merged_params, resolve_target
+from modreg.runtime import factory
 from modreg.runtime.data import SeriesFrame, read_series_csv
+from modreg.runtime.metrics import mape, mase, smape
 
-DATA = Path(__file__).resolve().parent / "data"
-GROUPS = ("yearly", "quarterly", "monthly")
-MODELS = ("Naive", "NBEATS", "NHITS", "MLP", "DLinear", "NLinear", "LSTM", "GRU")
-UNITS = 256
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+REGISTRY = ROOT / "registry.example"
+GROUPS = ("yearly", "quarterly", "monthly", "visnights")
+TEMPLATES = {"yearly": "panel-yearly", "quarterly": "panel-quarterly", "monthly": "panel-monthly",
+             "visnights": "panel-quarterly-long"}
+MODELS = ("NHITS", "NBEATS", "MLP", "LSTM")
+BASELINES = ("SeasonalNaive", "Naive")
+OVERRIDES: dict[str, dict[str, Any]] = {"LSTM": {"scaler_type": "robust", "loss": "mae"}}
 
 
-def load_groups(wanted: tuple[str, ...]) -> dict[str, tuple[SeriesFrame, int, int]]:
-    """Per type: the frame of its series, its horizon and its season (checked against the meta file)."""
-    frame = read_series_csv(DATA / "m1.csv")
-    meta = json.loads((DATA / "m1_meta.json").read_text())
+@dataclass(frozen=True)
+class Group:
+    """One panel: the training frame, the test values (n_series, h), the horizon and season."""
+
+    name: str
+    train: SeriesFrame
+    actual: np.ndarray
+    h: int
+    season: int
+
+
+@dataclass(frozen=True)
+class Row:
+    """One model's figures on one group."""
+
+    model: str
+    mape: float
+    smape: float
+    mase: float
+    fit_seconds: float | None = None
+    fit_cpu_seconds: float | None = None
+
+
+def load_groups(wanted: tuple[str, ...]) -> dict[str, Group]:
+    """The panels of the module docstring (M1 groups checked against m1_meta.json)."""
     groups = {}
-    for group in wanted:
-        index = [i for i, sid in enumerate(frame.ids) if meta[sid]["type"] == group]
-        h, period = {meta[frame.ids[i]]["h"] for i in index}, {meta[frame.ids[i]]["period"] for i in index}
-        assert len(h) == len(period) == 1, f"{group}: several horizons or periods"
-        assert all(meta[frame.ids[i]]["n_train"] + h_ == len(frame.y[i]) for i in index for h_ in h)
-        part = SeriesFrame(ids=tuple(frame.ids[i] for i in index), ds=tuple(frame.ds[i] for i in index),
-                           y=tuple(frame.y[i] for i in index), freq=frame.freq, source=frame.source)
-        groups[group] = (part, h.pop(), period.pop())
+    for name in wanted:
+        frame, h, season = _visnights() if name == "visnights" else _m1(name)
+        actual = np.stack([y[-h:] for y in frame.y])
+        groups[name] = Group(name, frame.slice_end(h), actual, h, season)
     return groups
 
 
-def model_params(model: str, h: int, season: int, steps: int) -> dict[str, Any]:
-    """The settings of the module docstring for one model and group."""
-    if model in ("Naive",):
-        return {"h": h}
-    if model == "SeasonalNaive":
-        return {"h": h, "season_length": season}
-    common = {"h": h, "input_size": 2 * h, "max_steps": steps, "start_padding_enabled": True, "scaler_type": "robust",
-              "batch_size": 32, "windows_batch_size": 256, "random_seed": 1}
-    extra: dict[str, dict[str, Any]] = {
-        "NBEATS": {"mlp_units": ((UNITS, UNITS),) * 3},
-        "NHITS": {"mlp_units": ((UNITS, UNITS),) * 3, "n_freq_downsample": (2, 1, 1) if h < 8 else (4, 2, 1)},
-        "MLP": {"hidden_size": UNITS},
-        "DLinear": {"moving_avg_window": 2 * (h // 2) + 1, "learning_rate": 1e-3},
-        "NLinear": {"learning_rate": 1e-3},
-        "LSTM": {"encoder_hidden_size": 64, "decoder_hidden_size": 64, "windows_batch_size": 128},
-        "GRU": {"encoder_hidden_size": 64, "decoder_hidden_size": 64, "windows_batch_size": 128},
-    }
-    return {**common, **extra.get(model, {})}
+def _m1(group: str) -> tuple[SeriesFrame, int, int]:
+    frame = read_series_csv(DATA / "m1.csv")
+    meta = json.loads((DATA / "m1_meta.json").read_text())
+    index = [i for i, sid in enumerate(frame.ids) if meta[sid]["type"] == group]
+    (h, period), = {(meta[frame.ids[i]]["h"], meta[frame.ids[i]]["period"]) for i in index}
+    assert all(meta[frame.ids[i]]["n_train"] + h == len(frame.y[i]) for i in index)
+    part = SeriesFrame(ids=tuple(frame.ids[i] for i in index), ds=tuple(frame.ds[i] for i in index),
+                       y=tuple(frame.y[i] for i in index), freq=frame.freq, source=frame.source)
+    return part, h, period
 
 
-def run_group(frame: SeriesFrame, h: int, season: int, models: tuple[str, ...], args: argparse.Namespace,
-              group: str) -> BenchResult:
-    targets: list[BenchTarget] = [runtime_target(m, model_params(m, h, season, args.steps)) for m in models]
-    options = BenchOptions(horizon=h, windows=1, season=season, jobs=args.jobs, timeout=args.timeout)
-    started = time.perf_counter()
-    result = evaluate(targets, frame, options, horizon=h, dataset=f"m1-{group}")
-    print(f"{group}: {frame.n_series} series, h = {h}, season {season}: {time.perf_counter() - started:.0f} s", flush=True)
-    return result
+def _visnights() -> tuple[SeriesFrame, int, int]:
+    return read_series_csv(REGISTRY / "data" / "visnights.csv"), 8, 4
 
 
-def summary(results: dict[str, BenchResult]) -> list[dict[str, Any]]:
-    """One row per model: sMAPE and MASE per group, and over all series."""
-    rows: dict[str, dict[str, Any]] = {}
-    for group, result in results.items():
-        n, h = result.data["series"], result.horizon
-        for score in result.models:
-            row = rows.setdefault(score.target, {"model": score.target, "weights": []})
-            if not score.ok:
-                row[group] = {"error": score.error}
-                continue
-            row[group] = {"smape": score.metrics["smape"], "mase": score.metrics["mase"],
-                          "fit_seconds": score.timings["fit_seconds"]}
-            row["weights"].append((n * h, n, score.metrics["smape"], score.metrics["mase"]))
-    for row in rows.values():
-        weights = row.pop("weights")
-        if len(weights) == len(results):
-            points, series = sum(w[0] for w in weights), sum(w[1] for w in weights)
-            row["all"] = {"smape": sum(w[0] * w[2] for w in weights) / points,
-                          "mase": sum(w[1] * w[3] for w in weights) / series}
-    return sorted(rows.values(), key=lambda r: r.get("all", {}).get("smape", np.inf))
+def score_row(model: str, group: Group, forecast: np.ndarray, fit_seconds: float | None = None,
+              fit_cpu_seconds: float | None = None) -> Row:
+    """A row from a model's (n_series, h) point forecasts of `group`."""
+    return Row(model, float(mape(group.actual, forecast)), float(smape(group.actual, forecast)),
+               float(mase(group.actual, forecast, group.train.y, group.season)), fit_seconds, fit_cpu_seconds)
 
 
-def print_table(rows: list[dict[str, Any]], groups: tuple[str, ...]) -> None:
-    columns = [*groups, "all"]
-    print(f"{'model':<15}" + "".join(f"{c + ' sMAPE':>17}{c + ' MASE':>16}" for c in columns))
-    reference = next(r for r in rows if r["model"] == "SeasonalNaive")
-    for row in rows:
-        cells = []
-        for column in columns:
-            cell = row.get(column, {})
-            if "smape" not in cell:
-                cells.append(f"{'failed':>17}{'':>16}")
-                continue
-            ratio = cell["smape"] / reference[column]["smape"]
-            cells.append(f"{cell['smape']:>9.2f} ({ratio:4.2f}){cell['mase']:>9.3f} ({cell['mase'] / reference[column]['mase']:4.2f})")
-        print(f"{row['model']:<15}" + "".join(cells))
-    print("(in brackets: relative to SeasonalNaive; below 1 is better)")
+def model_params(model: str, group: Group, steps: int | None) -> dict[str, Any]:
+    """The entry's parameters under the group's template (as `modreg run` merges them), seed 1."""
+    if model in BASELINES:
+        return {"h": group.h, **({"season_length": group.season} if model == "SeasonalNaive" else {})}
+    spec = resolve_target(model, REGISTRY)
+    cli = {"random_seed": 1, **OVERRIDES.get(model, {}), **({"max_steps": steps} if steps else {})}
+    return merged_params(spec, REGISTRY, params=cli, template=TEMPLATES[group.name])
+
+
+def fit_row(model: str, group: Group, steps: int | None) -> Row:
+    """Fit `model` on the group's training frame and score its forecasts."""
+    spec = resolve_target(model, REGISTRY) if model not in BASELINES else None
+    built = factory.create(spec.model if spec else model, **model_params(model, group, steps))
+    wall, cpu = time.perf_counter(), time.process_time()
+    built.fit(group.train)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    forecast = built.predict().values[built.name]
+    return score_row(model, group, forecast, wall, cpu)
+
+
+def print_table(rows: dict[str, list[Row]]) -> None:
+    """Per group, one line per model: MAPE, sMAPE, MASE (relative to SeasonalNaive) and fit seconds."""
+    for group, found in rows.items():
+        reference = next(r for r in found if r.model == "SeasonalNaive")
+        print(f"\n{group}\n{'model':<15}{'MAPE':>17}{'sMAPE':>17}{'MASE':>17}{'fit s (CPU s)':>18}")
+        for row in sorted(found, key=lambda r: r.smape):
+            cells = "".join(f"{getattr(row, m):>9.3f} ({getattr(row, m) / getattr(reference, m):.3f})"
+                            for m in ("mape", "smape", "mase"))
+            fit = "" if row.fit_seconds is None or row.model in BASELINES else \
+                f"{row.fit_seconds:>10.1f} ({row.fit_cpu_seconds:.1f})"
+            print(f"{row.model:<15}{cells}{fit:>18}")
+    print("\n(in brackets: relative to SeasonalNaive; below 1 is better)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=500, help="training steps of the neural models")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--groups", nargs="+", default=list(GROUPS), choices=GROUPS)
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--timeout", type=float, default=None)
-    parser.add_argument("--output", type=Path, default=None, help="write every group's full result as JSON")
+    parser.add_argument("--steps", type=int, default=None, help="max_steps instead of the templates'")
+    parser.add_argument("--output", type=Path, default=None, help="write every row as JSON")
     args = parser.parse_args()
-    groups = tuple(g for g in GROUPS if g in args.groups)
-    results = {g: run_group(frame, h, season, tuple(args.models), args, g)
-               for g, (frame, h, season) in load_groups(groups).items()}
-    rows = summary(results)
-    print_table(rows, groups)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    rows: dict[str, list[Row]] = {}
+    for name, group in load_groups(tuple(g for g in GROUPS if g in args.groups)).items():
+        rows[name] = []
+        for model in (*BASELINES, *args.models):
+            rows[name].append(fit_row(model, group, args.steps))
+            print(f"{name} {model}: {asdict(rows[name][-1])}", flush=True)
+    print_table(rows)
     if args.output is not None:
-        args.output.write_text(json.dumps({"summary": rows, "groups": {g: r.to_dict() for g, r in results.items()}},
+        args.output.write_text(json.dumps({g: [asdict(r) for r in found] for g, found in rows.items()},
                                           indent=2, sort_keys=True))
 
 

@@ -153,7 +153,7 @@ def test_bad_data_is_a_usage_error_naming_the_line(tmp_path: Path) -> None:
     short = tmp_path / "short.csv"
     short.write_text("ds,y\n" + "".join(f"2020-{m:02d}-01,{m}\n" for m in range(1, 13)))
     result = invoke("run", "MLP", "--data", short, *SMALL_MLP)
-    assert result.exit_code == 2 and "needs at least input_size + h = 36" in result.stderr
+    assert result.exit_code == 2 and "no series is long enough to train MLP" in result.stderr and "needs 25" in result.stderr
 
 
 def test_unknown_target_and_conflicting_options(tmp_path: Path) -> None:
@@ -273,3 +273,14 @@ def test_a_future_column_missing_from_futr_is_one_error(tmp_path: Path) -> None:
                     "--param", 'futr_exog_list=["income", "production"]')
     assert result.exit_code == 2
     assert "fut.csv: the future values have no column 'production'" in result.stderr
+
+
+def test_a_seed_given_to_a_deterministic_model_is_ignored_and_said_with_verbose() -> None:
+    quiet = invoke("run", "SeasonalNaive", "--data", AIR, "--horizon", "3", "--seed", "1")
+    plain = invoke("run", "SeasonalNaive", "--data", AIR, "--horizon", "3")
+    assert quiet.exit_code == 0 and quiet.stdout == plain.stdout and "seed" not in quiet.stderr
+    verbose = invoke("--verbose", "run", "Naive", "--data", AIR, "--horizon", "3", "--param", "random_seed=7")
+    assert verbose.exit_code == 0 and _rows(verbose.stdout)[0]["Naive"] == "432"
+    assert "Naive is deterministic (it has no random_seed), so the seed 7 is ignored." in verbose.stderr
+    loaded = invoke("run", "SeasonalNaive", "--data", AIR, "--load", "x.npz", "--seed", "1")
+    assert loaded.exit_code == 2 and "--seed has no effect with --load" in loaded.stderr

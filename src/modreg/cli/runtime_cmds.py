@@ -103,7 +103,7 @@ def templates(ctx: typer.Context, fmt: FormatOpt = None, registry: RegistryOpt =
 def _render_run(state: State, result: Any, fmt: RunFormat | None) -> None:
     for message in result.warnings:
         warn(state, message)
-    for message in result.notices:
+    for message in result.notices + (result.details if state.verbose else []):
         notice(state, message)
     chosen = fmt or (RunFormat.table if state.out.is_terminal else RunFormat.csv)
     if state.json:

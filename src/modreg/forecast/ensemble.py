@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from modreg.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
-    from modreg.forecast.run import RunSpec
+    from modreg.forecast.target import RunSpec
     from modreg.registry.store.layout import RegistryPaths
 
 __all__ = ["ENSEMBLE", "exog_layers", "provide_saved_members", "resolve_members"]

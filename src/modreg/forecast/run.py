@@ -9,7 +9,10 @@ the user typed wins:
 
 each layer validated against the model's parameter schema (errors point at the descriptor's
 line), and what the run will allocate estimated against the memory budget before the model is
-built (`footprint`). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
+built (`footprint`). A seed (`--seed`, or `random_seed` among the command line's parameters)
+given to a deterministic model, one without `random_seed`, is accepted and ignored, so that
+scripts can pass one to every model; `RunResult.details` says so (the CLI shows it with
+`--verbose`). `RunResult.sources` says which layer each parameter came from. The data is a CSV path
 or a pandas DataFrame (`source.SeriesSource`); only the extra columns the model declares
 exogenous are read, the others are ignored with a notice. An Ensemble's members that name
 registry entries or templates become runtime members here (`forecast.ensemble`), so that the
@@ -27,11 +30,16 @@ from typing import Any, Protocol
 from modreg.errors import NotFound, UsageError
 from modreg.forecast.ensemble import exog_layers, provide_saved_members, resolve_members
 from modreg.forecast.footprint import check_run
-from modreg.forecast.resolve import provide_model
 from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.forecast.target import (
+    RunSpec,
+    descriptor_line,
+    registry_paths,
+    resolve_target,
+)
 from modreg.runtime.data import SeriesFrame, write_forecasts_csv
 from modreg.runtime.data.static_csv import attach_static, read_static_csv
-from modreg.runtime.factory import create, get_model, list_models, validate_params
+from modreg.runtime.factory import create, get_model, validate_params
 from modreg.runtime.models.base import Forecast, Forecaster
 from modreg.runtime.params import ParameterError, parse_cli_param
 
@@ -44,21 +52,6 @@ class RunProgress(Protocol):
     def start(self, total: int, description: str) -> None: ...
 
     def __call__(self, step: int, loss: float, val_loss: float | None) -> None: ...
-
-
-@dataclass
-class RunSpec:
-    """What a target resolves to: the runtime model and its parameter layers."""
-
-    target: str
-    model: str
-    source: str  # "registry" or "runtime"
-    precision: str | None = None
-    template: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    path: Path | None = None
-    doc: Any = None
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +73,7 @@ class RunResult:
     notices: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # parameter -> the layer it came from
     history: SeriesFrame | None = field(default=None, repr=False)  # the data the model was fitted on (for plots)
+    details: list[str] = field(default_factory=list)  # what a verbose run adds (an ignored seed)
 
     def to_dict(self) -> dict[str, Any]:
         resolved = {name: {"value": value, "source": self.sources.get(name, "default")} for name, value in self.params.items()}
@@ -134,9 +128,10 @@ def run(
     spec = resolve_target(target, registry)
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
-        model, used, sources, fit_seconds, steps = _load(spec, load, registry), {}, {}, None, None
+        model, used, sources, fit_seconds, steps, details = _load(spec, load, registry), {}, {}, None, None, []
         frame = _read(source, model.get_params(), static)
     else:
+        params, seed, details = _without_seed(spec, params, seed)
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
         check_run(spec.target, spec.model, used, frame)
@@ -151,7 +146,7 @@ def run(
         write_forecasts_csv(forecast, Path(output))
     return RunResult(spec.target, spec.model, spec.source, model.get_params(), forecast, fit_seconds, predict_seconds,
                      steps, _text(save), _text(load), _text(output), spec.warnings, list(frame.notices),
-                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame)
+                     sources if load is None else {name: "loaded" for name in model.get_params()}, frame, details)
 
 
 def _text(path: str | Path | None) -> str | None:
@@ -186,98 +181,27 @@ def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | No
                          hint="drop --load to fit a new model with these settings.")
 
 
-# ----- Resolving the target -----
-
-
-def resolve_target(target: str, registry: str | Path | None = None) -> RunSpec:
-    """The registry entry `target` (when a registry and such an entry exist), else the runtime model."""
-    paths = _registry_paths(registry)
-    entry = paths.descriptor_path(target) if paths is not None else None
-    if entry is not None:
-        return _entry_spec(target, entry, paths)
-    if provide_model(target, paths):  # built in, or from a plugin (loaded now)
-        return RunSpec(target=target, model=target, source="runtime")
-    raise NotFound(f"No registry entry or runtime model named `{target}`.", hint=_suggest(target, paths))
-
-
-def _registry_paths(registry: str | Path | None) -> Any:
-    from modreg.registry.store.layout import find_root
-
-    if registry is not None:
-        return find_root(registry)
-    try:
-        return find_root(None)
-    except NotFound:
-        return None
-
-
-def _suggest(target: str, paths: Any) -> str:
-    import difflib
-
-    names = set(list_models())
-    if paths is not None:
-        names |= {p.stem for p in paths.descriptor_files()}
-    close = difflib.get_close_matches(target, sorted(names), n=1)
-    mean = f"did you mean `{close[0]}`? " if close else ""
-    return f"{mean}run `modreg models` for runtime models, `modreg list` for registry entries."
-
-
-def _entry_spec(target: str, path: Path, paths: Any) -> RunSpec:
-    from modreg.registry.store.descriptor import load_descriptor
-
-    descriptor = load_descriptor(path)
-    runtime = descriptor.data.get("runtime")
-    if not isinstance(runtime, Mapping) or not isinstance(runtime.get("model"), str):
-        raise UsageError(f"The entry `{target}` has no [runtime] table, so modreg cannot run it.",
-                         hint="add [runtime] with model = \"...\" (see `modreg models`), or run a runtime model by name.",
-                         path=path)
-    spec = RunSpec(target=target, model=runtime["model"], source="registry", precision=runtime.get("precision"),
-                   template=runtime.get("template"), params=dict(runtime.get("params", {})), path=path,
-                   doc=descriptor.doc, warnings=_status_warnings(descriptor.data, target))
-    provide_model(spec.model, paths)  # loads the plugin that provides a model which is not built in
-    _check_model(spec)
-    return spec
-
-
-def _check_model(spec: RunSpec) -> None:
-    try:
-        get_model(spec.model)
-    except NotFound as error:
-        line = _line(spec, ("runtime", "model"))
-        raise NotFound(f"The entry `{spec.target}` names the runtime model `{spec.model}`, which does not exist.",
-                       hint=error.hint, path=spec.path, line=line) from None
-
-
-def _status_warnings(data: Mapping[str, Any], name: str) -> list[str]:
-    status = data.get("status", "active")
-    if status == "active":
-        return []
-    info = data.get("deprecation") or {}
-    text = f"`{name}` is {status}"
-    if info.get("reason"):
-        text += f": {info['reason']}"
-    if info.get("replacement"):
-        text += f"; use `{info['replacement']}` instead"
-    if info.get("sunset"):
-        text += f" (sunset {info['sunset']})"
-    return [text + "."]
-
-
-def _line(spec: RunSpec, json_path: tuple[str, ...]) -> int | None:
-    if spec.doc is None:
-        return None
-    from modreg.registry.store.files import locate
-
-    return locate(spec.doc, json_path)[0]
-
-
 # ----- Parameters -----
 
 
+def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
+                  seed: int | None) -> tuple[Sequence[str] | Mapping[str, Any], int | None, list[str]]:
+    """The command line's parameters and seed, without a seed that `spec`'s deterministic model has no use for."""
+    if _accepts(spec.model, "random_seed"):
+        return params, seed, []
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
+    given = cli.pop("random_seed", seed) if seed is None else seed
+    cli.pop("random_seed", None)
+    if given is None:
+        return params, seed, []
+    return cli, None, [f"{spec.model} is deterministic (it has no random_seed), so the seed {given} is ignored."]
+
+
+
 def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
-                  horizon: int | None = None, seed: int | None = None) -> dict[str, Any]:
+                  horizon: int | None = None, seed: int | None = None, template: str | None = None) -> dict[str, Any]:
     """The parameters `run` builds `spec`'s model with (see the module docstring), each validated."""
-    return _layered_params(spec, registry, None, params, horizon, seed)[0]
+    return _layered_params(spec, registry, template, params, horizon, seed)[0]
 
 
 def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | None,
@@ -302,7 +226,7 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     for source, layer in layers:
         merged.update(layer)
         sources.update(dict.fromkeys(layer, source))
-    members = resolve_members(spec, merged, _registry_paths(registry) if spec.model == "Ensemble" else None,
+    members = resolve_members(spec, merged, registry_paths(registry) if spec.model == "Ensemble" else None,
                               resolve=lambda name: resolve_target(name, registry),
                               params_of=lambda member: merged_params(member, registry))
     return members, sources
@@ -322,7 +246,7 @@ def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None
         return {}
     from modreg.registry.checks.templates import get_template
 
-    paths = _registry_paths(registry)
+    paths = registry_paths(registry)
     if paths is None:
         raise NotFound(f"--template {name} needs a registry, and none was found.",
                        hint="pass --registry PATH or set $MODREG_REGISTRY.")
@@ -351,7 +275,7 @@ def _validate_layer(spec: RunSpec, layer: dict[str, Any], *, from_entry: bool) -
     except ParameterError as error:
         if not from_entry or spec.path is None:
             raise
-        line = _line(spec, ("runtime", "params", error.param))
+        line = descriptor_line(spec, ("runtime", "params", error.param))
         raise UsageError(f"runtime.params of `{spec.target}`: {error.message}", hint=error.hint,
                          path=spec.path, line=line) from None
 
@@ -379,7 +303,7 @@ def _load(spec: RunSpec, path: str | Path, registry: str | Path | None) -> Forec
 
         check_recorded_artifact(spec.doc.data, spec.path.parent.parent, Path(path))
     if spec.model == "Ensemble":
-        provide_saved_members(path, _registry_paths(registry))
+        provide_saved_members(path, registry_paths(registry))
     model = Forecaster.load(path)
     if model.name != spec.model:
         raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,

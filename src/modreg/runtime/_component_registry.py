@@ -183,6 +183,7 @@ def _plain(value: Any) -> Any:
 
 _BUILTIN_MODULES = (
     "modreg.runtime.training.losses",
+    "modreg.runtime.training.scale_free",
     "modreg.runtime.training.distributions",
     "modreg.runtime.training.optim",
     "modreg.runtime.training.windows",

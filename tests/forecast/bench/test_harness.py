@@ -113,7 +113,7 @@ def test_timings_parameters_and_failures_are_per_model() -> None:
     ok, failed = _row(result, "MLP"), _row(result, "MLP-long-input")
     assert ok.parameters == 4 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2 and ok.timings["fit_seconds"] > 0
     assert ok.timings["windows_per_second"] > 0 and ok.timings["peak_memory_mb"] > 0 and ok.timings["creation_ms"] >= 0
-    assert failed.status == "failed" and "input_size + h" in failed.error["message"] and failed.error["window"] == 1
+    assert failed.status == "failed" and "no series is long enough" in failed.error["message"] and failed.error["window"] == 1
     assert result.failed == [failed] and result.models[-1] is failed  # failures rank last
 
 

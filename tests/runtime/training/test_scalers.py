@@ -24,6 +24,7 @@ WINDOW = np.array([[1.0, 2.0, 3.0, 10.0]])
         ("invariant", 2.0, 1.0 + EPS),
         ("minmax", 1.0, 9.0 + EPS),
         ("minmax1", 1.0, 9.0 + EPS),
+        ("revin", 4.0, np.sqrt((9 + 4 + 1 + 36) / 4) + EPS),
     ],
 )
 def test_statistics_by_hand(name: str, shift: float, scale: float) -> None:
@@ -131,4 +132,6 @@ def test_inverse_undoes_transform(name: str, x: np.ndarray) -> None:
     shift, scale = scaler.stats(x)
     z = scaler.transform(x, shift, scale)
     assert np.isfinite(z).all() and np.all(scale > 0)
-    np.testing.assert_allclose(scaler.inverse(z, shift, scale), x, rtol=1e-9, atol=1e-6)
+    # revin's inverse scale carries RevIN's relu(w) + eps = 1 + eps, as neuralforecast's does
+    expected = x + (x - shift) * EPS if name == "revin" else x
+    np.testing.assert_allclose(scaler.inverse(z, shift, scale), expected, rtol=1e-9, atol=1e-6)

@@ -39,6 +39,25 @@ def test_step_size_and_start_padding() -> None:
     np.testing.assert_array_equal(first.mask[0], [0, 0, 0, 1, 1, 1, 1])
 
 
+def test_short_series_are_front_padded_up_to_the_longest_as_neuralforecast_batches() -> None:
+    store = SeriesStore(_series(10, 5, 2, 1), None, LAYOUT)
+    # 5 points: 3 zeros in front (input_size - 1) -> starts -3..0 give targets; 2 points: starts -3..-3;
+    # 1 point: no window has both an input and a target point
+    assert store.counts.tolist() == [6, 4, 1, 0]
+    first = store.gather(store.starts[6:7], np.ones(1, dtype=np.int64))
+    np.testing.assert_array_equal(first.mask[0], [0, 0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(first.temporal[0, :, 0], [0, 0, 0, 100, 101, 102, 103])
+    nearly = SeriesStore(_series(10, 9), None, LAYOUT)  # one point shorter: one zero in front, not three
+    assert nearly.counts.tolist() == [6, 6]
+
+
+def test_sampler_skips_series_without_windows() -> None:
+    store = SeriesStore(_series(1, 12, 1), None, LAYOUT)
+    sampler = WindowSampler(store, batch_size=1, windows_batch_size=8, rng=np.random.default_rng(0))
+    for _ in range(4):
+        assert set((sampler.sample().temporal[:, :, 0].max(axis=1) // 100).astype(int)) == {1}
+
+
 def test_sampler_takes_batch_size_series_per_step_and_covers_all_per_pass() -> None:
     store = SeriesStore(_series(12, 12, 12), None, LAYOUT)
     sampler = WindowSampler(store, batch_size=1, windows_batch_size=50, rng=np.random.default_rng(0))
@@ -117,7 +136,7 @@ def test_missing_and_varying_exogenous_columns_are_usage_errors() -> None:
 
 
 def test_scaler_components_name_the_data_scalers() -> None:
-    assert set(components.entries("scaler")) == {"identity", "standard", "robust", "minmax", "minmax1", "invariant"}
+    assert set(components.entries("scaler")) == {"identity", "standard", "robust", "minmax", "minmax1", "invariant", "revin"}
     robust = components.build("scaler", {"type": "robust"})
     assert robust.to_config() == "robust" and robust.create().name == "robust"
 

@@ -60,7 +60,7 @@ class WindowForecaster(Forecaster):
     Args:
         h: forecast horizon (number of steps predicted at once).
         input_size: number of past points the network sees; < 1 means 3 * h.
-        loss: training loss: mae, mse, rmse, huber, quantile, mqloss or distribution (a name or a table).
+        loss: training loss: mae, mse, rmse, huber, quantile, mqloss, distribution, the scale-free mape, smape, mase, relmse (a name or a table, e.g. {type = "mase", seasonality = 4}).
         max_steps: number of training steps (optimizer updates).
         learning_rate: Adam's learning rate.
         num_lr_decays: number of times the learning rate is halved during training (-1: never).
@@ -70,8 +70,8 @@ class WindowForecaster(Forecaster):
         windows_batch_size: number of windows sampled from those series per step.
         inference_windows_batch_size: windows per forward pass when predicting (-1: all at once).
         step_size: distance between consecutive training windows.
-        start_padding_enabled: pad series with input_size - 1 zeros in front so that short series give windows.
-        scaler_type: per-window scaler: identity, standard, robust, minmax, minmax1, invariant.
+        start_padding_enabled: pad every series with input_size - 1 zeros in front, so that its first points are targets too (without it, series shorter than the longest are front-padded up to it, by at most input_size - 1 zeros, as neuralforecast's batches do).
+        scaler_type: per-window scaler: identity, standard, robust, minmax, minmax1, invariant, revin.
         random_seed: seed of weight initialisation, window sampling and dropout.
         gradient_clip_val: clip the global gradient norm to this value (None: no clipping).
         optimizer: adam or sgd (a name or a table, e.g. {type = "sgd", momentum = 0.9}).
@@ -160,6 +160,7 @@ class WindowForecaster(Forecaster):
         scaler = self.scaler_type.create()
         store = SeriesStore(temporal_arrays(train_frame, layout, self.dtype), static_array(data, layout, self.dtype),
                             layout, step_size=self.step_size, start_padding=self.start_padding_enabled)
+        self._check_windows(store, train_frame, layout)
         sampler = WindowSampler(store, batch_size=self.batch_size, windows_batch_size=self.windows_batch_size,
                                 rng=rng.generator())
         validate = self._validation(data, layout) if validating else None
@@ -177,12 +178,25 @@ class WindowForecaster(Forecaster):
                             self.stat_exog_list or ())
 
     def _training_frame(self, data: SeriesFrame, validating: bool) -> SeriesFrame:
-        need = (1 if self.start_padding_enabled else self.input_size) + self.h
-        what = "h + 1" if self.start_padding_enabled else "input_size + h"
-        if validating:
-            need, what = need + self.h, what + " + h (the last h points are held out for early stopping)"
-        require_length(data, need, f"{self.name} needs at least {what}")
-        return data.slice_end(self.h) if validating else data
+        """The data to train on: without the last h points when validating (each series must keep one)."""
+        if not validating:
+            return data
+        require_length(data, self.h + 1, f"{self.name} holds out the last h points of every series for early "
+                       "stopping, so it needs at least h + 1",
+                       hint="use longer series, a smaller h, or early_stop_patience_steps = -1")
+        return data.slice_end(self.h)
+
+    def _check_windows(self, store: SeriesStore, frame: SeriesFrame, layout: WindowLayout) -> None:
+        """A UsageError when no series gives a training window (shorter series are padded, see `windows`)."""
+        if store.counts.any():
+            return
+        longest = int(np.argmax(frame.lengths))
+        need, what = ((2, "one input and one target point") if self.start_padding_enabled
+                      else (layout.input_size + 1, "a full input window and one target point"))
+        raise UsageError(
+            f"no series is long enough to train {self.name}: the longest, '{frame.ids[longest]}', has "
+            f"{frame.lengths[longest]} points, and a training window needs {need} ({what}).",
+            hint="set start_padding_enabled = true, lower input_size, or use longer series", path=frame.source)
 
     def _settings(self) -> TrainSettings:
         return TrainSettings(self.max_steps, self.learning_rate, self.optimizer, self.num_lr_decays,  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ A loss also says what a model outputs: `output_names` are the suffixes of the fo
 back to data units. Losses are components: `loss = "mae"` or `loss = {type = "mqloss",
 level = [80, 90]}`. The distribution losses (`distributions.py`) override `train_loss`,
 `valid_loss`, `forecast` and `feedback`, which the training loop, `predict` and recurrent
-rollouts call.
+rollouts call. The scale-free losses (MAPE, sMAPE, MASE, relative MSE) are in `scale_free.py`.
 """
 
 from __future__ import annotations

@@ -187,5 +187,7 @@ def prepare_panel(windows: PanelWindows, layout: WindowLayout, scaler: Scaler, *
         y_raw=windows.temporal[:, size:, 0, :, None],
         mask=windows.mask[:, size:, :, None],
         scaling=Scaling(scaler, shift[:, :, 0, :, None], scale[:, :, 0, :, None]),  # (B, 1, N, 1)
+        insample=insample[..., None],  # (B, L, N, 1)
+        insample_mask=windows.mask[:, :size, :, None],
     )
     return batch, target

@@ -7,6 +7,12 @@ so a constant window never divides by zero; the robust scalers replace a zero me
 deviation by 0.6745 * std first; medians of an even count take the lower middle value (torch's
 `nanmedian`). One deliberate difference: a window with no valid point gets shift 0 and scale
 1 + eps instead of NaN or infinity.
+
+`revin` (Kim et al., 2022, "Reversible Instance Normalization") is neuralforecast's: the standard
+statistics to scale, and an affine (bias b, weight w) on the inverse, shift + b and
+scale * (relu(w) + eps). neuralforecast computes point losses on scaled values, so b and w only
+ever learn through a distribution loss's scale decoupling; modreg keeps them at their initial
+b = 0, w = 1 for every loss (the same forecasts as neuralforecast's for point losses).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ __all__ = [
     "InvariantScaler",
     "MinMax1Scaler",
     "MinMaxScaler",
+    "RevinScaler",
     "RobustScaler",
     "Scaler",
     "StandardScaler",
@@ -112,6 +119,15 @@ class StandardScaler(Scaler):
         return mean, _protect(std, self.eps)
 
 
+class RevinScaler(StandardScaler):
+    """The standard statistics; the inverse uses RevIN's affine at its initial values (see the module doc)."""
+
+    name = "revin"
+
+    def inverse(self, z: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        return z * (scale * np.asarray(1.0 + self.eps, dtype=scale.dtype)) + shift
+
+
 class RobustScaler(Scaler):
     """Median and median absolute deviation (0.6745 * std when the deviation is 0)."""
 
@@ -165,7 +181,8 @@ class MinMax1Scaler(MinMaxScaler):
 
 _SCALERS: dict[str, type[Scaler]] = {
     cls.name: cls
-    for cls in (IdentityScaler, StandardScaler, RobustScaler, MinMaxScaler, MinMax1Scaler, InvariantScaler)
+    for cls in (IdentityScaler, StandardScaler, RobustScaler, MinMaxScaler, MinMax1Scaler, InvariantScaler,
+                RevinScaler)
 }
 SCALER_NAMES: tuple[str, ...] = tuple(_SCALERS)
 

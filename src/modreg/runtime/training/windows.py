@@ -2,14 +2,24 @@
 
 A window is `input_size` input points followed by `h` target points. Every series' temporal
 columns (`y`, then the historical exogenous, then the future exogenous) are stacked into one
-array with zero padding (`h` zeros after each series; `input_size - 1` before it when
-`start_padding_enabled`) and an availability mask, so a batch of windows is a single fancy-index
+array with zero padding and an availability mask, so a batch of windows is a single fancy-index
 gather. A training window is kept when it has at least one available input point and one
 available target point (neuralforecast's default `training_data_availability_threshold=0`).
 
-Each training step takes the next `batch_size` series of a shuffled pass over the series (the
-DataLoader's shuffle), then samples `windows_batch_size` of their windows (with replacement
-only when there are fewer). Validation uses one window per series whose targets are the last
+Padding follows neuralforecast 3.3.0, where a batch of series is front-padded to its longest
+series and `padder_train` adds `h` zeros after it (and `input_size - 1` zeros before it when
+`start_padding_enabled`): every series gets `h` zeros after its end and, in front,
+`input_size - 1` zeros with `start_padding_enabled`, else `min(input_size - 1, longest - length)`
+zeros, `longest` being the panel's longest series. So a series shorter than `input_size + h`
+still gives the windows that reach past its start (inputs partly padded), as it does in
+neuralforecast whenever it shares a batch with a long series; padding to the panel's longest
+series, not the batch's, makes the windows independent of how series are batched (the same
+when the panel fits in one batch). Padded points are masked: scalers and losses ignore them.
+
+Each training step takes the next `batch_size` series of a shuffled pass over the series that
+have a training window (the DataLoader's shuffle; a series too short for any window is only
+forecast), then samples `windows_batch_size` of their windows (with replacement only when
+there are fewer). Validation uses one window per series whose targets are the last
 `h` points; prediction uses the last `input_size` points (zero-padded in front when shorter).
 Windows are scaled one by one with statistics of their input part only (no leakage).
 
@@ -125,12 +135,17 @@ class Target:
         mask: (B, h, 1) 1 where the target exists, 0 for padding past a series' end; a loss
             treats it as weights (after `merge_duplicates`, a window's count where it exists).
         scaling: the target's per-window scaling.
+        insample: (B, L, 1) the window's input part in the scaled units of `y` (MASE's scale and
+            relMSE's benchmark read it), or None.
+        insample_mask: (B, L, 1) 1 where an input point exists, 0 for padding, or None.
     """
 
     y: np.ndarray
     y_raw: np.ndarray
     mask: np.ndarray
     scaling: Scaling
+    insample: np.ndarray | None = None
+    insample_mask: np.ndarray | None = None
 
 
 # ----- Building windows -----
@@ -166,9 +181,11 @@ class SeriesStore:
 
     def __init__(self, arrays: Sequence[np.ndarray], static: np.ndarray | None, layout: WindowLayout, *,
                  step_size: int = 1, start_padding: bool = False) -> None:
-        front = layout.input_size - 1 if start_padding else 0
-        padded = [np.pad(a, ((front, layout.h), (0, 0))) for a in arrays]
-        masks = [np.pad(np.ones(len(a), dtype=a.dtype), (front, layout.h)) for a in arrays]
+        longest = max((len(a) for a in arrays), default=0)
+        fronts = [layout.input_size - 1 if start_padding else min(layout.input_size - 1, longest - len(a))
+                  for a in arrays]
+        padded = [np.pad(a, ((front, layout.h), (0, 0))) for a, front in zip(arrays, fronts)]
+        masks = [np.pad(np.ones(len(a), dtype=a.dtype), (front, layout.h)) for a, front in zip(arrays, fronts)]
         self.layout, self.static = layout, static
         self.values = np.concatenate(padded)
         self.mask = np.concatenate(masks)
@@ -204,18 +221,17 @@ class WindowSampler:
 
     def _next_series(self) -> np.ndarray:
         if not len(self._order):
-            self._order = self.rng.permutation(len(self.store.counts))
+            self._order = self.rng.permutation(np.flatnonzero(self.store.counts))
         chosen, self._order = self._order[: self.batch_size], self._order[self.batch_size:]
         return chosen
 
     def sample(self) -> Windows:
         """The next training batch of windows."""
+        if not self.store.counts.any():
+            raise UsageError("the series have no training window.", hint="use longer series or a smaller input_size")
         series = self._next_series()
         counts = self.store.counts[series]
         total = int(counts.sum())
-        if total == 0:
-            raise UsageError("the series in this batch have no training window.",
-                             hint="use longer series or a smaller input_size")
         picks = self.rng.choice(total, size=self.windows_batch_size, replace=total < self.windows_batch_size)
         ends = np.cumsum(counts)
         pos = np.searchsorted(ends, picks, side="right")
@@ -310,6 +326,8 @@ def prepare(windows: Windows, layout: WindowLayout, scaler: Scaler) -> tuple[Win
         y_raw=windows.temporal[:, size:, :1],
         mask=windows.mask[:, size:, None],
         scaling=Scaling(scaler, shift[:, :, :1], scale[:, :, :1]),
+        insample=scaled[:, :size, :1],
+        insample_mask=windows.mask[:, :size, None],
     )
     return batch, target
 
@@ -334,7 +352,8 @@ def merge_duplicates(batch: WindowBatch, target: Target) -> tuple[WindowBatch, T
     merged = WindowBatch(*(None if t is None else Tensor(t.data[first]) for t in fields))
     scaling = Scaling(target.scaling.scaler, target.scaling.shift[first], target.scaling.scale[first])
     weights = target.mask[first] * counts.reshape((-1,) + (1,) * (target.mask.ndim - 1))
-    return merged, Target(target.y[first], target.y_raw[first], weights, scaling)
+    insample = [None if a is None else a[first] for a in (target.insample, target.insample_mask)]
+    return merged, Target(target.y[first], target.y_raw[first], weights, scaling, *insample)
 
 
 # ----- Scaler components -----
