@@ -97,7 +97,7 @@ _modreg() {
             'list:--category'|'list:-c'|'list:--status'|'list:--tag'|'list:--format'|'list:--registry'|'list:-r') skip=1 ;;
             'update:--summary'|'update:--description'|'update:--tag'|'update:--remove-tag'|'update:--capability'|'update:--remove-capability'|'update:--author'|'update:--remove-author'|'update:--set'|'update:--unset'|'update:--lock-timeout'|'update:--registry'|'update:-r') skip=1 ;;
             'models:--category'|'models:--capability'|'models:--format') skip=1 ;;
-            'run:--data'|'run:-d'|'run:--horizon'|'run:--param'|'run:-p'|'run:--template'|'run:--seed'|'run:--output'|'run:-o'|'run:--save'|'run:--load'|'run:--futr'|'run:--static'|'run:--id-col'|'run:--time-col'|'run:--target-col'|'run:--plot'|'run:--plot-series'|'run:--format'|'run:--registry'|'run:-r') skip=1 ;;
+            'run:--data'|'run:-d'|'run:--horizon'|'run:--param'|'run:-p'|'run:--template'|'run:--seed'|'run:--jobs'|'run:-j'|'run:--output'|'run:-o'|'run:--save'|'run:--load'|'run:--futr'|'run:--static'|'run:--id-col'|'run:--time-col'|'run:--target-col'|'run:--plot'|'run:--plot-series'|'run:--format'|'run:--registry'|'run:-r') skip=1 ;;
             'templates:--format'|'templates:--registry'|'templates:-r') skip=1 ;;
             'bench:--data'|'bench:-d'|'bench:--category'|'bench:--where'|'bench:-w'|'bench:--horizon'|'bench:--windows'|'bench:--step'|'bench:--season'|'bench:--max-steps'|'bench:--param'|'bench:-p'|'bench:--jobs'|'bench:-j'|'bench:--timeout'|'bench:--seed'|'bench:--output'|'bench:-o'|'bench:--executor'|'bench:--scheduler'|'bench:--id-col'|'bench:--time-col'|'bench:--target-col'|'bench:--plot'|'bench:--plot-series'|'bench:--format'|'bench:--registry'|'bench:-r') skip=1 ;;
             'search:--tag'|'search:--category'|'search:-c'|'search:--capability'|'search:--status'|'search:--author'|'search:--where'|'search:-w'|'search:--sort'|'search:--limit'|'search:-n'|'search:--format'|'search:--registry'|'search:-r') skip=1 ;;
@@ -197,6 +197,7 @@ _modreg() {
         'run:--param'|'run:-p') _modreg_complete ''; return ;;
         'run:--template') _modreg_complete 'template'; return ;;
         'run:--seed') _modreg_complete ''; return ;;
+        'run:--jobs'|'run:-j') _modreg_complete ''; return ;;
         'run:--output'|'run:-o') _modreg_complete 'file'; return ;;
         'run:--save') _modreg_complete 'file'; return ;;
         'run:--load') _modreg_complete 'file'; return ;;
@@ -303,7 +304,7 @@ _modreg() {
             'list') _modreg_reply -W '--category -c --status --tag --format --registry -r --json --help -h' -- "$cur" ;;
             'update') _modreg_reply -W '--summary --description --tag --remove-tag --capability --remove-capability --author --remove-author --set --unset --dry-run --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'models') _modreg_reply -W '--category --capability --format --json --help -h' -- "$cur" ;;
-            'run') _modreg_reply -W '--data -d --horizon --param -p --template --seed --output -o --save --load --futr --static --id-col --time-col --target-col --plot --plot-series --format --registry -r --json --help -h' -- "$cur" ;;
+            'run') _modreg_reply -W '--data -d --horizon --param -p --template --seed --jobs -j --output -o --save --load --futr --static --id-col --time-col --target-col --plot --plot-series --format --registry -r --json --help -h' -- "$cur" ;;
             'templates') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
             'bench') _modreg_reply -W '--data -d --all --category --where -w --horizon --windows --step --season --max-steps --param -p --quick --no-refit --refit --jobs -j --timeout --seed --record --dry-run --output -o --executor --scheduler --id-col --time-col --target-col --plot --plot-series --format --registry -r --json --help -h' -- "$cur" ;;
             'search') _modreg_reply -W '--tag --category -c --capability --status --author --where -w --sort --limit -n --format --registry -r --json --help -h' -- "$cur" ;;

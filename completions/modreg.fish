@@ -184,6 +184,7 @@ complete -c modreg -n '__modreg_path_is run' -l horizon -x -d 'Forecast horizon 
 complete -c modreg -n '__modreg_path_is run' -l param -s p -x -d 'key=value (a TOML value); repeatable.'
 complete -c modreg -n '__modreg_path_is run' -l template -x -a '(__modreg_values template)' -d 'A template from the registry'\''s templates/.'
 complete -c modreg -n '__modreg_path_is run' -l seed -x -d 'Random seed (sets random_seed).'
+complete -c modreg -n '__modreg_path_is run' -l jobs -s j -x -d 'Processes an Ensemble fits its members in (other models ignore it).'
 complete -c modreg -n '__modreg_path_is run' -l output -s o -r -F -d 'Write the forecasts CSV here.'
 complete -c modreg -n '__modreg_path_is run' -l save -r -F -d 'Save the fitted model to this .npz file.'
 complete -c modreg -n '__modreg_path_is run' -l load -r -F -d 'Forecast with a model saved by --save.'

@@ -119,3 +119,20 @@ def test_validate_refuses_unrunnable_and_nested_members(registry: Path) -> None:
     assert result.exit_code == 1
     assert "ensemble member `NeuralEnsemble` is an Ensemble itself" in result.output
     assert "unknown key `input_sise` in runtime.params.members[0].params" in result.output
+
+
+def test_run_jobs_fits_the_members_in_processes_with_the_same_forecasts(registry: Path) -> None:
+    forecasts = []
+    for jobs in ("1", "2"):
+        done = invoke("-r", registry, "--json", "run", ENTRY, "--data", AIR, "--param", "max_steps=2", "--jobs", jobs)
+        assert done.exit_code == 0, done.output
+        document = json.loads(done.stdout)
+        assert document["params"]["jobs"] == int(jobs)
+        forecasts.append(_rows(document))
+    assert forecasts[0] == forecasts[1]
+
+
+def test_run_jobs_is_ignored_by_a_model_that_fits_in_one_process() -> None:
+    done = invoke("--verbose", "run", "Naive", "--data", AIR, "--horizon", "3", "--jobs", "2")
+    assert done.exit_code == 0, done.output
+    assert "Naive fits in one process, so --jobs 2 is ignored." in done.stderr

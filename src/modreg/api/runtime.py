@@ -30,7 +30,7 @@ def models(*, category: str | None = None, capability: str | None = None) -> lis
 
 def run(target: str, *, data: str | Path | Any, registry: str | Path | None = None, horizon: int | None = None,
         params: Sequence[str] | Mapping[str, Any] = (), template: str | None = None, seed: int | None = None,
-        output: str | Path | None = None, save: str | Path | None = None, load: str | Path | None = None,
+        jobs: int | None = None, output: str | Path | None = None, save: str | Path | None = None, load: str | Path | None = None,
         futr: str | Path | Any | None = None, static: str | Path | None = None, progress: Any = None,
         id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y") -> RunResult:
     """Fit (or --load) the model of a registry entry or runtime model on data and forecast (`modreg run`).
@@ -40,12 +40,13 @@ def run(target: str, *, data: str | Path | Any, registry: str | Path | None = No
     only when the model declares them exogenous. `params` is a dict or `key=value` strings
     (TOML values); `futr` holds the future exogenous values for the horizon (a CSV path or a
     DataFrame); `static` is a CSV of static values (`unique_id,<columns>`); `progress` is an
-    optional `modreg.forecast.run.RunProgress`. `result.to_pandas()` gives the forecasts as a DataFrame.
+    optional `modreg.forecast.run.RunProgress`; `jobs` is how many processes an `Ensemble` fits its
+    members in (other models ignore it). `result.to_pandas()` gives the forecasts as a DataFrame.
     """
     from modreg.forecast.run import run as run_target
 
     return run_target(target, data=data, registry=registry, horizon=horizon, params=params, template=template,
-                      seed=seed, output=output, save=save, load=load, futr=futr, static=static, progress=progress,
+                      seed=seed, jobs=jobs, output=output, save=save, load=load, futr=futr, static=static, progress=progress,
                       id_col=id_col, time_col=time_col, target_col=target_col)
 
 

@@ -56,6 +56,7 @@ def run(
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="key=value (a TOML value); repeatable.")] = None,
     template: Annotated[Optional[str], typer.Option("--template", help="A template from the registry's templates/.")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (sets random_seed).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes an Ensemble fits its members in (other models ignore it).", min=1)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the forecasts CSV here.")] = None,
     save: Annotated[Optional[Path], typer.Option("--save", help="Save the fitted model to this .npz file.")] = None,
     load: Annotated[Optional[Path], typer.Option("--load", help="Forecast with a model saved by --save.")] = None,
@@ -77,7 +78,7 @@ def run(
     state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
     check_plot(plot)
     options: dict[str, Any] = dict(data=data, registry=state.registry, horizon=horizon, params=param or [],
-                                   template=template, seed=seed, output=output, save=save, load=load, futr=futr,
+                                   template=template, seed=seed, jobs=jobs, output=output, save=save, load=load, futr=futr,
                                    static=static, id_col=id_col, time_col=time_col, target_col=target_col)
     with run_progress(state) as progress:
         result = api.run(target, progress=progress, **options)

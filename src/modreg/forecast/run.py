@@ -103,6 +103,7 @@ def run(
     params: Sequence[str] | Mapping[str, Any] = (),
     template: str | None = None,
     seed: int | None = None,
+    jobs: int | None = None,
     output: str | Path | None = None,
     save: str | Path | None = None,
     load: str | Path | None = None,
@@ -118,6 +119,7 @@ def run(
     `data` (and `futr`) is a CSV path or a pandas DataFrame whose series, time and target
     columns are `id_col`, `time_col` and `target_col`; `params` are `key=value` strings or a dict.
     `static` is a CSV of static exogenous values, `unique_id,<columns>`, joined to `data`'s series.
+    `jobs` is the number of processes an `Ensemble` fits its members in; other models ignore it.
 
     Raises:
         NotFound: no entry or runtime model named `target`, no data file, no template.
@@ -132,6 +134,7 @@ def run(
         frame = _read(source, model.get_params(), static)
     else:
         params, seed, details = _without_seed(spec, params, seed)
+        params, details = _with_jobs(spec, params, jobs, details)
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
         check_run(spec.target, spec.model, used, frame)
@@ -196,6 +199,18 @@ def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
         return params, seed, []
     return cli, None, [f"{spec.model} is deterministic (it has no random_seed), so the seed {given} is ignored."]
 
+
+
+def _with_jobs(spec: RunSpec, params: Sequence[str] | Mapping[str, Any], jobs: int | None,
+               details: list[str]) -> tuple[Sequence[str] | Mapping[str, Any], list[str]]:
+    """The command line's parameters with `jobs` for a model that fits in several processes (an Ensemble)."""
+    if jobs is None:
+        return params, details
+    if not _accepts(spec.model, "jobs"):
+        return params, [*details, f"{spec.model} fits in one process, so --jobs {jobs} is ignored."]
+    if isinstance(params, Mapping):
+        return {**params, "jobs": jobs}, details
+    return [*params, f"jobs={jobs}"], details
 
 
 def merged_params(spec: RunSpec, registry: str | Path | None = None, *, params: Sequence[str] | Mapping[str, Any] = (),
