@@ -41,6 +41,7 @@ from typing import TypeVar
 from modreg._fs import refuse_links
 from modreg.errors import Problem
 from modreg.registry.search._cacheoutputs import OutputMemo
+from modreg.registry.search._cachelinks import LinkIndex
 from modreg.registry.search._cacheschema import FORMAT, code_fingerprint, has_fts5, has_meta, make_cache_folder, schema_statements
 from modreg.registry.search._cachetypes import CachedEntry, Filters, FragmentMemo, Refresh, Selection
 from modreg.registry.search._cacheparse import SEP, FragmentRenderer, Parsed, parse_files, problem_of
@@ -72,7 +73,7 @@ _ENTRY_COLUMNS = (
 # ----- the cache -----
 
 
-class RegistryCache(OutputMemo):
+class RegistryCache(OutputMemo, LinkIndex):
     """The cache of one registry; use it as a context manager.
 
     `fts` forces the ranking backend (None: FTS5 when this sqlite3 has it, False: Python);
@@ -244,13 +245,14 @@ class RegistryCache(OutputMemo):
                 replaced.append((row_id,))
             size, mtime = plan.listing[name]
             rows.append(
-                (row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.facts, result.compact, result.error)
+                (row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.facts, result.compact, result.error,
+                 result.links, result.refs)
             )
             if result.compact is not None:
                 texts.append((row_id, *result.texts))
             fragments.extend(result.fragments)
         self.conn.executemany("DELETE FROM search WHERE rowid=?", replaced)
-        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 17)})", rows)
+        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 19)})", rows)
         self.conn.executemany(f"INSERT INTO search (rowid, {', '.join(SEARCH_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", texts)
         self.conn.executemany("INSERT OR IGNORE INTO fragments VALUES (?, ?)", fragments)
 
