@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from modreg.errors import Problem, UsageError
-from modreg.registry.search._ranking import intent_score, query_terms
+from modreg.registry.search._ranking import IntentScorer, query_terms
 from modreg.registry.search.cache import CachedEntry, Filters, RegistryCache
 from modreg.registry.search.choices import CATEGORIES, STATUSES, check_choices
 from modreg.registry.store.layout import RegistryPaths
@@ -159,8 +159,8 @@ def _intent_scores(text: str, entries: list[CachedEntry], scores: dict[str, floa
     """Each entry's rank for `text`: name, tags and capabilities above BM25 (`_ranking.intent_score`)."""
     if scores is None:
         return None
-    terms = query_terms(text)
-    return {e.file: intent_score(terms, e.name, e.tags, e.capabilities, scores[e.file]) for e in entries}
+    scorer = IntentScorer(query_terms(text))
+    return {e.file: scorer.score(e.name, e.tags, e.capabilities, scores[e.file]) for e in entries}
 
 
 # ----- checking the query -----

@@ -68,9 +68,10 @@ def require_free_name(paths: RegistryPaths, name: str) -> None:
             f"`{name}` is not a valid model name: {reason}.",
             hint="use a name like `NHITS`, `my-model` or `lstm.v2`.",
         )
-    taken = {stem.casefold(): path for stem, path in entry_names(paths).items()}
-    existing = taken.get(name.casefold())
-    if existing is not None:
+    wanted = name.casefold()
+    found = next((file for file in _descriptor_names(paths) if os.path.splitext(file)[0].casefold() == wanted), None)
+    if found is not None:
+        existing = paths.models / found
         raise Conflict(
             f"A model named `{existing.stem}` already exists ({existing.relative_to(paths.root).as_posix()}).",
             hint=f"use `modreg update {existing.stem}` to change it, or choose another name.",
