@@ -315,6 +315,26 @@ class RegistryCache(OutputMemo, LinkIndex):
         rows = self.conn.execute(sql, params)
         return [CachedEntry(row, self, row[11] if with_data else None) for row in rows]
 
+    def text_matches(self, text: str, filters: Filters | None = None) -> list[tuple[str, str, str, str, float]] | None:
+        """(file, name, tags, capabilities, BM25 score) of every readable entry matching `text`
+        and `filters`: only what ranking reads, for FTS5 (None: rank with `select` instead)."""
+        if self.backend != "fts5" or not query_terms(text):
+            return None
+        where, params = (filters or Filters()).sql()
+        score = f"-bm25(search, {', '.join(str(w) for w in WEIGHTS)})"
+        sql = (f"SELECT files.file, files.name, files.tags, files.capabilities, {score} FROM search"
+               f" JOIN files ON files.id = search.rowid WHERE search MATCH ? AND {where}")
+        return self._guarded(lambda: self.conn.execute(sql, [fts_match(query_terms(text)), *params]).fetchall())
+
+    def entries_of(self, files: list[str]) -> list[CachedEntry]:
+        """The entries of `models/<file>` for each of `files`, in that order (missing ones left out)."""
+        def load() -> list[CachedEntry]:
+            rows = self.conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM files WHERE file IN ({', '.join('?' * len(files))})", files)
+            found = {entry.file: entry for entry in (CachedEntry(row, self) for row in rows)}
+            return [found[f"models/{file}"] for file in files if f"models/{file}" in found]
+
+        return self._guarded(load) if files else []
+
     def _rank_python(self, terms: list[str]) -> dict[str, float]:
         documents = [
             (f"models/{name}", [tokens(column) for column in columns])
