@@ -42,20 +42,36 @@ def one_command(args: list[str]) -> Any:
 
     typer converts every command's signature when it builds the app (a few hundredths of a
     second); one invocation needs one. Anything else (`--help`, `--version`, no command, an
-    unknown one) gets the whole app, so help, suggestions and errors are typer's own.
+    unknown one) gets the group with every command listed by its name and help, which is all
+    that the group's help, suggestions and errors read.
     """
     import copy
+    import inspect
 
     import typer.main
 
     name = _command_name(args)
     commands = [info for info in app.registered_commands if _name(info) == name]
     groups = [info for info in app.registered_groups if info.name == name]
-    if name is None or not (commands or groups):
-        return typer.main.get_command(app)
     lean = copy.copy(app)
     lean.registered_commands, lean.registered_groups = commands, groups
-    return typer.main.get_command(lean)
+    group = typer.main.get_command(lean)
+    if name is None or not (commands or groups):  # help, version or a mistake: every command, by name and help only
+        for info in app.registered_commands:
+            group.add_command(_listed(_name(info), info.help or inspect.getdoc(info.callback), info))
+        for info in app.registered_groups:
+            group.add_command(_listed(info.name, info.help or info.typer_instance.info.help, info))
+    return group
+
+
+def _listed(name: str, help: str | None, info: Any) -> Any:
+    """A command as a group's help lists it (never run: it is only listed when no command is run)."""
+    import inspect
+
+    import typer.core
+
+    return typer.core.TyperCommand(name=name, help=inspect.cleandoc(help) if help else None, short_help=info.short_help,
+                                   hidden=bool(info.hidden), deprecated=bool(info.deprecated), rich_markup_mode=None)
 
 
 def _command_name(args: list[str]) -> str | None:
