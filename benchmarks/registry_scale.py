@@ -127,11 +127,17 @@ def _mutations(root: Path, names: list[str], modreg: list[str]) -> dict[str, lis
     target = names[len(names) // 3]
     base = [*modreg, "-r", str(root)]
     return {
-        "register NEW --category custom ...": [*base, "register", "BenchNew", "--category", "custom", "--summary", "A new entry",
-                                                "--author", "Bench <bench@example.org>"],
+        "register NEW --category custom ...": [*base, "register", "BenchNew", *_FIELDS],
         f"update {target} --tag bench": [*base, "update", target, "--tag", "bench"],
         f"version {target} --bump patch -m ...": [*base, "version", target, "--bump", "patch", "-m", "benchmark"],
     }
+
+
+FAILURES: set[str] = set()  # the first line of each distinct error a writer printed
+
+# What registry.example's policy requires of a new entry (modreg.toml [validation] required_fields).
+_FIELDS = ("--category", "custom", "--summary", "Written by a benchmark", "--description", "An entry the benchmark registers.",
+           "--author", "Bench <bench@example.org>", "--tag", "bench", "--capability", "univariate")
 
 
 def writers(root: Path, names: list[str]) -> tuple[float, float, list[int]]:
@@ -142,18 +148,21 @@ def writers(root: Path, names: list[str]) -> tuple[float, float, list[int]]:
     started = time.perf_counter()
     processes = []
     for name in names:
-        args = [*modreg, "-r", str(root), "register", name, "--category", "custom", "--summary", "Written by a concurrent writer",
-                "--author", "Writer <writer@example.org>"]
-        processes.append((time.perf_counter(), subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)))
-    longest, codes = 0.0, []
+        args = [*modreg, "-r", str(root), "register", name, *_FIELDS]
+        processes.append((time.perf_counter(), subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)))
+    longest, codes, errors = 0.0, [], set()
     pending = dict(enumerate(processes))
     while pending:
         for index, (begun, process) in list(pending.items()):
             if process.poll() is not None:
                 longest = max(longest, time.perf_counter() - begun)
                 codes.append(process.returncode)
+                message = process.communicate()[1].decode("utf-8", "replace").strip().splitlines()
+                if process.returncode and message:
+                    errors.add(message[0].replace(str(root), "ROOT"))
                 del pending[index]
         time.sleep(0.01)
+    FAILURES.update(errors)
     return time.perf_counter() - started, longest, codes
 
 
@@ -178,6 +187,7 @@ def measure_writers(root: Path, count: int, same: int) -> list[str]:
         lines.append(f"  {same} registers of one name at once: {sum(code == 0 for code in codes)} ok, "
                      f"{sum(code == 4 for code in codes)} exit 4 (name taken), {sum(code not in (0, 4) for code in codes)} other; "
                      f"{wall:.1f} s wall ({_cpu_since(cpu):.1f} s CPU), longest command {longest:.1f} s")
+    lines.extend(f"    a writer's error: {message}" for message in sorted(FAILURES)[:5] if "already exists" not in message)
     return lines
 
 

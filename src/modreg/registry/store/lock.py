@@ -30,7 +30,7 @@ from modreg._fs import refuse_links
 from modreg.errors import Conflict
 from modreg.registry.store.layout import RegistryPaths
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 60.0
 _POLL_FIRST = 0.002  # the first in line polls the lock this often at first ...
 _POLL_MAX = 0.02  # ... and at most this far apart
 _POLL_BEHIND = 0.05  # the others look at the ticket ahead of theirs this often
