@@ -48,7 +48,7 @@ class LinkIndex:
             for chunk in _chunks(sorted(values)):
                 found.update(self._rows(clause.format(", ".join("?" * len(chunk))), chunk))
         for chunk in _chunks(sorted(referring_to)):
-            clause = " OR ".join("instr(refs, ?) > 0" for _ in chunk)
+            clause = "refs != '' AND (" + " OR ".join("instr(refs, ?) > 0" for _ in chunk) + ")"
             found.update(self._rows(clause, [f"{SEP}{name}{SEP}" for name in chunk]))
         return found
 

@@ -12,7 +12,7 @@ from modreg.registry.search._ranking import SEARCH_COLUMNS
 
 __all__ = ["FORMAT", "code_fingerprint", "has_fts5", "has_meta", "make_cache_folder", "schema_statements"]
 
-FORMAT = "3"
+FORMAT = "4"
 
 # The code that decides what the cache holds (parsed data and errors, facets, ranking text,
 # rendered fragments): when any of it changes, the cache starts afresh.
@@ -84,6 +84,15 @@ def schema_statements(backend: str) -> list[str]:
         )""",
         "CREATE TABLE fragments (key TEXT PRIMARY KEY, text TEXT NOT NULL)",
         search,
+        # Small indexes, so that what reads a few columns of every row, or a few rows, never
+        # pages through the stored data: the stat of every file (refresh, content digest), an
+        # entry by name or by file name in any case, the entries that refer to other names, and the
+        # files that cannot be read.
+        "CREATE INDEX files_stat ON files (file, size, mtime_ns, racy, sha256)",
+        "CREATE INDEX files_name ON files (name)",
+        "CREATE INDEX files_lower_file ON files (lower(file))",
+        "CREATE INDEX files_refs ON files (refs, file, links) WHERE refs != ''",
+        "CREATE INDEX files_errors ON files (file, error) WHERE error IS NOT NULL",
     ]
 
 

@@ -189,7 +189,7 @@ class RegistryCache(OutputMemo, LinkIndex):
         raise AssertionError("unreachable")
 
     def _problems(self) -> list[Problem]:
-        rows = self.conn.execute("SELECT file, error FROM files WHERE error IS NOT NULL ORDER BY file")
+        rows = self.conn.execute("SELECT file, error FROM files INDEXED BY files_errors WHERE error IS NOT NULL ORDER BY file")
         return [problem_of(self.paths.models / name, error) for name, error in rows]
 
     def _update(self, verify: bool = False) -> list[str]:
