@@ -16,7 +16,11 @@ Every figure is a whole `modreg` process, start to exit, as a user would see it:
     show              one entry (median of 3)
 
 Two floors come first, since every figure includes them and they follow the machine's load:
-a bare `python -c pass`, and `modreg --help` (interpreter, typer, rich).
+a bare `python -c pass`, and `modreg --help` (interpreter, typer).
+
+Each figure is printed as wall seconds and CPU seconds (user + system of the process and its
+workers): on a busy machine wall times grow with the load, CPU times hardly. The load average
+is printed at the end.
 
 Files are made older than the cache's racy window before timing (as in a real checkout,
 where descriptors are not seconds old), so "warm" means what it means in daily use.
@@ -26,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -170,23 +176,32 @@ def generate(root: Path, count: int, seed: int = 7) -> None:
 # ----- timing -----
 
 
-def _seconds(command: list[str]) -> float:
-    """Seconds one process takes, start to exit (it must succeed)."""
+Timing = tuple[float, float]  # (wall seconds, CPU seconds)
+
+
+def _seconds(command: list[str]) -> Timing:
+    """Wall and CPU seconds one process takes, start to exit (it must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"`{' '.join(command)}` failed ({done.returncode}):\n{done.stderr}")
-    return elapsed
+    return elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def _modreg(root: Path, *args: str) -> float:
+def _modreg(root: Path, *args: str) -> Timing:
     """Seconds one `modreg --registry ROOT ARGS...` process takes."""
     return _seconds([sys.executable, "-m", "modreg", "--registry", str(root), *args])
 
 
-def _median(root: Path, runs: int, *args: str) -> float:
-    return statistics.median(_modreg(root, *args) for _ in range(runs))
+def _median(root: Path, runs: int, *args: str) -> Timing:
+    return _middle([_modreg(root, *args) for _ in range(runs)])
+
+
+def _middle(timings: list[Timing]) -> Timing:
+    return statistics.median(wall for wall, _ in timings), statistics.median(cpu for _, cpu in timings)
 
 
 def _edit_one(root: Path) -> None:
@@ -195,15 +210,15 @@ def _edit_one(root: Path) -> None:
     path.write_text(text.replace("summary = \"", "summary = \"Edited: ", 1), encoding="utf-8")
 
 
-def measure(root: Path, count: int) -> dict[str, float]:
+def measure(root: Path, count: int) -> dict[str, Timing]:
     from modreg.registry.search.cache import RACY_NS
 
     start = time.perf_counter()
     generate(root, count)
     generated = time.perf_counter() - start
     time.sleep(max(0.0, RACY_NS / 1e9 - generated) + 0.1)
-    figures = {"generate": generated}
-    figures["python -c pass (floor)"] = statistics.median(_seconds([sys.executable, "-c", "pass"]) for _ in range(3))
+    figures: dict[str, Timing] = {"generate": (generated, time.process_time())}
+    figures["python -c pass (floor)"] = _middle([_seconds([sys.executable, "-c", "pass"]) for _ in range(3)])
     figures["modreg --help (floor)"] = _median(root, 3, "--help")
     figures["index cold"] = _modreg(root, "index")
     figures["index warm (no change)"] = _modreg(root, "index")
@@ -226,13 +241,13 @@ def _fingerprint() -> str:
     return done.stdout.strip()
 
 
-def _table(results: dict[int, dict[str, float]]) -> str:
+def _table(results: dict[int, dict[str, Timing]]) -> str:
     sizes = sorted(results)
     rows = list(next(iter(results.values())))
     width = max(len(row) for row in rows)
-    lines = [f"{'':{width}}  " + "  ".join(f"{size:>10,}" for size in sizes)]
+    lines = [f"{'':{width}}  " + "  ".join(f"{f'{size:,} wall / cpu s':>22}" for size in sizes)]
     for row in rows:
-        lines.append(f"{row:{width}}  " + "  ".join(f"{results[size][row]:>9.3f}s" for size in sizes))
+        lines.append(f"{row:{width}}  " + "  ".join(f"{results[size][row][0]:>10.3f} / {results[size][row][1]:>7.3f}  " for size in sizes))
     return "\n".join(lines)
 
 
@@ -256,6 +271,8 @@ def main() -> None:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
     print(_table(results))
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min), {os.getloadavg()[1]:.2f} (5 min), {os.cpu_count()} CPUs; "
+          f"largest resident memory of any modreg process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

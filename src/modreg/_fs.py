@@ -96,9 +96,11 @@ def current_umask() -> int:
 
 def sweep_temp_files(folder: Path) -> list[Path]:
     """Remove temp files left by killed writers in `folder` (not recursive); return them."""
-    if not folder.is_dir():
+    try:
+        with os.scandir(folder) as items:
+            swept = [folder / item.name for item in items if item.name.startswith(TEMP_PREFIX)]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    swept = [p for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
     for path in swept:
         path.unlink(missing_ok=True)
     return swept

@@ -136,3 +136,18 @@ def test_run_jobs_is_ignored_by_a_model_that_fits_in_one_process() -> None:
     done = invoke("--verbose", "run", "Naive", "--data", AIR, "--horizon", "3", "--jobs", "2")
     assert done.exit_code == 0, done.output
     assert "Naive fits in one process, so --jobs 2 is ignored." in done.stderr
+
+
+@pytest.mark.parametrize(("member", "exit_code"), [("NHITS", 0), ("NoSuchEntry", 2)])
+def test_register_checks_the_members_of_a_new_ensemble(registry: Path, tmp_path: Path, member: str,
+                                                       exit_code: int) -> None:
+    text = (registry / "models" / f"{ENTRY}.toml").read_text(encoding="utf-8")
+    text = text.replace(f'name = "{ENTRY}"', 'name = "SmallEnsemble"').replace('entry = "MLP"', f'entry = "{member}"')
+    new = tmp_path / "SmallEnsemble.toml"
+    new.write_text(text, encoding="utf-8")
+    done = invoke("-r", registry, "register", "--from", new)
+    assert done.exit_code == exit_code, done.output
+    written = (registry / "models" / "SmallEnsemble.toml").exists()
+    assert written == (exit_code == 0)
+    if exit_code:
+        assert "NoSuchEntry" in done.stderr and "Traceback" not in done.output

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.api.registry import open_registry
+from modreg.registry.store.lock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -38,7 +39,7 @@ def register(
     params: Mapping[str, Any] | None = None,
     fmt: str = "toml",
     dry_run: bool = False,
-    lock_timeout: float = 10.0,
+    lock_timeout: float = LOCK_TIMEOUT,
     today: dt.date | None = None,
 ) -> list[BatchItem]:
     """Register a new entry from fields, or adopt hand-written files (`modreg register`).
@@ -109,7 +110,7 @@ def update(
     set_values: Mapping[str, Any] | None = None,
     unset: Sequence[str] = (),
     dry_run: bool = False,
-    lock_timeout: float = 10.0,
+    lock_timeout: float = LOCK_TIMEOUT,
     today: dt.date | None = None,
 ) -> Mutation:
     """Change fields of an entry, keeping its file's comments and layout (`modreg update`).
@@ -170,7 +171,7 @@ def version(
     set_version: str | None = None,
     artifacts: Sequence[str | Path] = (),
     dry_run: bool = False,
-    lock_timeout: float = 10.0,
+    lock_timeout: float = LOCK_TIMEOUT,
     today: dt.date | None = None,
 ) -> Mutation:
     """A new version of an entry (`modreg version`): `bump` major|minor|patch or `set_version`.

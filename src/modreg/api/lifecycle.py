@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.api.registry import open_registry
+from modreg.registry.store.lock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -25,7 +26,7 @@ def deprecate(
     replacement: str | None = None,
     sunset: str | dt.date | None = None,
     dry_run: bool = False,
-    lock_timeout: float = 10.0,
+    lock_timeout: float = LOCK_TIMEOUT,
     today: dt.date | None = None,
 ) -> Mutation:
     """Deprecate an entry (`modreg deprecate`): the replacement must exist and be active, the
@@ -49,7 +50,7 @@ def deprecate(
 
 
 def archive(
-    name: str, *, registry: str | Path | None = None, dry_run: bool = False, lock_timeout: float = 10.0, today: dt.date | None = None
+    name: str, *, registry: str | Path | None = None, dry_run: bool = False, lock_timeout: float = LOCK_TIMEOUT, today: dt.date | None = None
 ) -> Mutation:
     """Archive a deprecated entry (`modreg archive`)."""
     import datetime as dt
@@ -62,7 +63,7 @@ def archive(
 
 
 def restore(
-    name: str, *, registry: str | Path | None = None, dry_run: bool = False, lock_timeout: float = 10.0, today: dt.date | None = None
+    name: str, *, registry: str | Path | None = None, dry_run: bool = False, lock_timeout: float = LOCK_TIMEOUT, today: dt.date | None = None
 ) -> Mutation:
     """Make a deprecated or archived entry active again, its deprecation cleared (`modreg restore`)."""
     import datetime as dt
@@ -75,7 +76,7 @@ def restore(
 
 
 def delete(
-    name: str, *, registry: str | Path | None = None, force: bool = False, dry_run: bool = False, lock_timeout: float = 10.0
+    name: str, *, registry: str | Path | None = None, force: bool = False, dry_run: bool = False, lock_timeout: float = LOCK_TIMEOUT
 ) -> Deletion:
     """Delete an entry, keeping its file in .modreg/trash/ (`modreg delete`).
 

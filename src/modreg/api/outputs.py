@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modreg.api.registry import open_registry
+from modreg.registry.store.lock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 
 if TYPE_CHECKING:
 
@@ -14,14 +15,14 @@ if TYPE_CHECKING:
 __all__ = ['build', 'generated', 'index', 'report', 'stats']
 
 
-def index(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = 10.0) -> OutputsResult:
+def index(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> OutputsResult:
     """Write the JSON files of index/ that changed, or with `check` list the stale ones (`modreg index`)."""
     from modreg.outputs.build import generate
 
     return generate(open_registry(registry), ("index",), command="index", check=check, lock_timeout=lock_timeout)
 
 
-def report(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = 10.0) -> OutputsResult:
+def report(*, registry: str | Path | None = None, check: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> OutputsResult:
     """Write the markdown reports that changed, or with `check` list the stale ones (`modreg report`)."""
     from modreg.outputs.build import generate
 
@@ -29,7 +30,7 @@ def report(*, registry: str | Path | None = None, check: bool = False, lock_time
 
 
 def build(
-    *, registry: str | Path | None = None, check: bool = False, strict: bool = False, lock_timeout: float = 10.0
+    *, registry: str | Path | None = None, check: bool = False, strict: bool = False, lock_timeout: float = LOCK_TIMEOUT
 ) -> OutputsResult:
     """Validate, then index and report (`modreg build`, the one CI step).
 

@@ -6,6 +6,8 @@ its heavy dependencies inside the command function, so `modreg --help` stays fas
 
 from __future__ import annotations
 
+from typing import Any
+
 from modreg.cli.app import app
 
 from modreg.cli import registry_cmds  # noqa: F401  (registers commands)
@@ -25,5 +27,72 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: builds only the command asked for (`one_command`)."""
+    import sys
+
+    one_command(sys.argv[1:])()
+
+
+_GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--no-color"})
+_GLOBAL_VALUES = frozenset({"--registry", "-r"})
+
+
+def one_command(args: list[str]) -> Any:
+    """The click command for `modreg ARGS`, with only the subcommand ARGS name converted.
+
+    typer converts every command's signature when it builds the app (a few hundredths of a
+    second); one invocation needs one. Anything else (`--help`, `--version`, no command, an
+    unknown one) gets the group with every command listed by its name and help, which is all
+    that the group's help, suggestions and errors read.
+    """
+    import copy
+    import inspect
+
+    import typer.main
+
+    name = _command_name(args)
+    commands = [info for info in app.registered_commands if _name(info) == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    lean = copy.copy(app)
+    lean.registered_commands, lean.registered_groups = commands, groups
+    group = typer.main.get_command(lean)
+    if name is None or not (commands or groups):  # help, version or a mistake: every command, by name and help only
+        for info in app.registered_commands:
+            group.add_command(_listed(_name(info), info.help or inspect.getdoc(info.callback), info))
+        for info in app.registered_groups:
+            group.add_command(_listed(info.name, info.help or info.typer_instance.info.help, info))
+    return group
+
+
+def _listed(name: str, help: str | None, info: Any) -> Any:
+    """A command as a group's help lists it (never run: it is only listed when no command is run)."""
+    import inspect
+
+    import typer.core
+
+    return typer.core.TyperCommand(name=name, help=inspect.cleandoc(help) if help else None, short_help=info.short_help,
+                                   hidden=bool(info.hidden), deprecated=bool(info.deprecated), rich_markup_mode=None)
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The subcommand's name after the global options, or None (help, version, anything unusual)."""
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg in _GLOBAL_FLAGS:
+            position += 1
+        elif arg in _GLOBAL_VALUES:
+            position += 2
+        elif arg.startswith(("--registry=", "-r")) and arg != "-r":
+            position += 1
+        elif arg.startswith("-"):
+            return None
+        else:
+            return arg
+    return None
+
+
+def _name(info: Any) -> str:
+    from typer.main import get_command_name
+
+    return info.name or get_command_name(info.callback.__name__)

@@ -1,12 +1,17 @@
-"""The two consoles (stdout for results, stderr for messages), created in one place."""
+"""The two consoles (stdout for results, stderr for messages), created in one place.
+
+rich is imported when a console is first used, not when the CLI starts: `modreg --help`
+never needs it.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass
@@ -44,14 +49,15 @@ def escape_controls(text: str, *, newlines: bool = False) -> str:
     return text.translate(_CONTROLS_AND_NEWLINES if newlines else _CONTROLS)
 
 
-class SafeConsole(Console):
-    """A rich Console that escapes control characters in every string it prints."""
-
-    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        super().print(*(escape_controls(o) if isinstance(o, str) else o for o in objects), **kwargs)
-
-
 def _make_console(*, stderr: bool, no_color: bool) -> Console:
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        """A rich Console that escapes control characters in every string it prints."""
+
+        def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+            super().print(*(escape_controls(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
     no_color = no_color or "NO_COLOR" in os.environ
     return SafeConsole(
         stderr=stderr,

@@ -24,7 +24,7 @@ from modreg.cli.lifecycle_views import (
     render_transition,
 )
 from modreg.cli.console import State
-from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
+from modreg.cli.options import DryRunOpt, JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, warn
 from modreg.cli.tables import FormatOpt
 from modreg.errors import IntegrityError, UsageError
@@ -61,7 +61,7 @@ def version(
     set_version: Annotated[Optional[str], typer.Option("--set", help="Set this version, X.Y.Z (must be greater than the current one).")] = None,
     artifact: Annotated[Optional[list[str]], typer.Option("--artifact", help="Attach a file inside the registry by path and sha256 (repeatable).")] = None,
     dry_run: DryRunOpt = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -134,7 +134,7 @@ def deprecate(
     replacement: Annotated[Optional[str], typer.Option("--replacement", help="An active entry to use instead.")] = None,
     sunset: Annotated[Optional[str], typer.Option("--sunset", help="When it will be archived, YYYY-MM-DD (in the future).")] = None,
     dry_run: DryRunOpt = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -149,7 +149,7 @@ def deprecate(
 
 @app.command()
 def archive(
-    ctx: typer.Context, name: NameArg, dry_run: DryRunOpt = False, lock_timeout: LockTimeoutOpt = 10.0,
+    ctx: typer.Context, name: NameArg, dry_run: DryRunOpt = False, lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None, json: JsonOpt = False,
 ) -> None:
     """Archive a deprecated model (its [deprecation] notice stays as the record of why)."""
@@ -160,7 +160,7 @@ def archive(
 
 @app.command()
 def restore(
-    ctx: typer.Context, name: NameArg, dry_run: DryRunOpt = False, lock_timeout: LockTimeoutOpt = 10.0,
+    ctx: typer.Context, name: NameArg, dry_run: DryRunOpt = False, lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None, json: JsonOpt = False,
 ) -> None:
     """Make a deprecated or archived model active again (its deprecation is cleared)."""
@@ -175,7 +175,7 @@ def delete(
     name: NameArg,
     force: Annotated[bool, typer.Option("--force", help="Delete even when other entries depend on it or name it as replacement.")] = False,
     dry_run: DryRunOpt = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -14,7 +14,7 @@ import typer
 
 from modreg import api
 from modreg.cli.app import app
-from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
+from modreg.cli.options import DryRunOpt, JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.model_views import render_batch, render_entry, render_listing, render_mutation, warn_if_deprecated
 from modreg.cli.render import emit_json, notice
 from modreg.cli.tables import FormatOpt
@@ -50,7 +50,7 @@ def register(
     param: Annotated[Optional[list[str]], typer.Option("--param", metavar="KEY=VALUE", help="A runtime parameter, VALUE in TOML (repeatable).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="File format of the new descriptor.")] = Format.toml,
     dry_run: DryRunOpt = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -119,7 +119,7 @@ def update(
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Set a dotted key, VALUE in TOML: metadata.paper=..., runtime.params.h=24 (repeatable).")] = None,
     unset: Annotated[Optional[list[str]], typer.Option("--unset", metavar="KEY", help="Remove a dotted key (repeatable).")] = None,
     dry_run: DryRunOpt = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:

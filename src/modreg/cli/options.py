@@ -12,6 +12,7 @@ import typer
 
 from modreg.cli.console import State
 from modreg.cli.errors import state_of
+from modreg.registry.store.lock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 
 RegistryOpt = Annotated[
     Optional[str],
@@ -30,7 +31,7 @@ DryRunOpt = Annotated[
 ]
 LockTimeoutOpt = Annotated[
     float,
-    typer.Option("--lock-timeout", help="Seconds to wait for another modreg holding the registry lock."),
+    typer.Option("--lock-timeout", help="Seconds to wait in line for the registry lock while it does not change hands."),
 ]
 
 

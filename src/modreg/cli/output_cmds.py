@@ -15,7 +15,7 @@ import typer
 from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
-from modreg.cli.options import JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
+from modreg.cli.options import JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, notice, warn
 from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables, table_of
 from modreg.errors import CheckFailed, Problem, UsageError
@@ -56,7 +56,7 @@ def search(
 
 
 @app.command()
-def index(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = 10.0, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+def index(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """Write index/*.json (canonical JSON, only the files that changed)."""
     state = merge_state(ctx, registry=registry, json=json)
     with working(state, "indexing"):
@@ -65,7 +65,7 @@ def index(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeout
 
 
 @app.command()
-def report(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = 10.0, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
+def report(ctx: typer.Context, check: CheckOpt = False, lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT, registry: RegistryOpt = None, json: JsonOpt = False) -> None:
     """Write reports/registry_report.md and reports/registry_summary.md (only if changed)."""
     state = merge_state(ctx, registry=registry, json=json)
     with working(state, "writing reports"):
@@ -81,7 +81,7 @@ def build(
              "default: the registry found as usual).", show_default=False)] = None,
     check: CheckOpt = False,
     strict: Annotated[bool, typer.Option("--strict", help="Validation warnings fail too.")] = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:

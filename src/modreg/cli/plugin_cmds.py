@@ -13,7 +13,7 @@ import typer
 
 from modreg import api
 from modreg.cli.app import app, plugin_app
-from modreg.cli.options import DryRunOpt, JsonOpt, LockTimeoutOpt, RegistryOpt, merge_state
+from modreg.cli.options import DryRunOpt, JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.plugin_views import render_discover, render_health, render_lock, render_plugins
 from modreg.cli.tables import FormatOpt
 
@@ -52,7 +52,7 @@ def lock(
     name: Annotated[str, typer.Argument(help="The plugin's folder name under plugins/.", show_default=False)],
     dry_run: DryRunOpt = False,
     schemas: Annotated[bool, typer.Option("--schemas", help="Also load the plugin in a child process (as `plugin health` does) and record its models' parameter schemas in params.schema.json, so that validate checks runtime.params of its models.")] = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -96,7 +96,7 @@ def discover(
     tag: Annotated[Optional[list[str]], typer.Option("--tag", metavar="TAG", help="A tag for new entries (repeatable).")] = None,
     fmt: FormatOpt = None,
     dry_run: DryRunOpt = False,
-    lock_timeout: LockTimeoutOpt = 10.0,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     registry: RegistryOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
-from modreg.registry.store.canonical import Memoized, dumps_canonical
+from modreg.registry.store.canonical import Memoized, at_indent, dumps_canonical
 from modreg.registry.store.facets import DataEntry, Entry
 from modreg.registry.store.fields import sorted_entries, table, text, unique_by_name, version_sort_key
 from modreg.outputs.stats import FORMAT, build_statistics
 
 __all__ = ["INDEX_FILES", "build_indexes", "entry_fragments", "model_row", "part_key", "unmemoized", "version_history"]
 
+PART_INDENT = "    "  # where each memoized part sits: under models.<name> or in models[...] of its file
 INDEX_FILES = (
     "index/registry.json",
     "index/model_index.json",
@@ -66,7 +67,7 @@ def unmemoized(entries: Iterable[Entry], memo: Mapping[str, str]) -> list[Entry]
     return [
         entry
         for entry in entries
-        if any(part_key(kind, entry.sha256, entry.file) not in memo for kind in ("data", "versions"))
+        if any(at_indent(part_key(kind, entry.sha256, entry.file) or "", PART_INDENT) not in memo for kind in ("data", "versions"))
     ]
 
 
@@ -170,6 +171,8 @@ def entry_fragments(entry: DataEntry) -> tuple[tuple[str, str], ...]:
     data, sha256 = entry.data, entry.sha256
     parts = (("data", data), ("row", model_row(entry)), ("versions", version_history(data)))
     try:
-        return tuple((part_key(kind, sha256, entry.file) or "", render_fragment(value)) for kind, value in parts)
+        return tuple(
+            (at_indent(part_key(kind, sha256, entry.file) or "", PART_INDENT), render_fragment(value, PART_INDENT)) for kind, value in parts
+        )
     except NonFiniteNumber:
         return ()

@@ -106,19 +106,37 @@ def test_a_change_that_changes_nothing_is_not_written(paths: RegistryPaths) -> N
     assert not paths.audit_log.exists()
 
 
+def test_an_edit_saved_before_the_lock_is_kept_and_the_change_made_on_top(paths: RegistryPaths) -> None:
+    target = paths.models / "Base.toml"
+    edited = BASE_TOML.replace('summary = "A base model"', 'summary = "Edited in an editor meanwhile"')
+    calls = []
+
+    def change(data: dict[str, Any]) -> dict[str, Any]:
+        if not calls:
+            target.write_text(edited, encoding="utf-8")  # a person saves the file before modreg takes the lock
+        calls.append(data["summary"])
+        return _add_tag("fast")(data)
+
+    mutation = update_entry(paths, "Base", change, command="update")
+    assert calls == ["A base model", "Edited in an editor meanwhile"]  # run again, under the lock, on the saved file
+    data = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert data["summary"] == "Edited in an editor meanwhile" and "fast" in data["tags"]
+    assert mutation.written and len(read_audit(paths, "Base")) == 1
+
+
 def test_file_changed_on_disk_between_read_and_write_is_a_conflict(paths: RegistryPaths) -> None:
     target = paths.models / "Base.toml"
     edited = BASE_TOML.replace('summary = "A base model"', 'summary = "Edited in an editor meanwhile"')
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
-        target.write_text(edited, encoding="utf-8")  # a person saves the file while modreg works
+        target.write_text(edited + f"# save {len(target.read_text(encoding='utf-8'))}\n", encoding="utf-8")  # saved again and again
         return _add_tag("fast")(data)
 
     with pytest.raises(Conflict) as caught:
         update_entry(paths, "Base", change, command="update")
     assert caught.value.exit_code == ExitCode.CONFLICT
     assert "changed on disk" in caught.value.message
-    assert target.read_text(encoding="utf-8") == edited
+    assert target.read_text(encoding="utf-8").startswith(edited)
     assert not paths.audit_log.exists()
 
 

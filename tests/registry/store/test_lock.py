@@ -90,3 +90,73 @@ def test_a_killed_holder_never_leaves_a_stale_lock(paths: RegistryPaths) -> None
     with registry_lock(paths, timeout=2):
         pass
     assert time.monotonic() - started < 1
+
+
+# ----- waiting in line -----
+
+
+def _take_in_turn(root: str, number: int, log: str, hold: float) -> None:
+    with registry_lock(RegistryPaths(Path(root)), timeout=10):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{number}\n")
+        time.sleep(hold)
+
+
+def test_waiters_get_the_lock_in_the_order_they_came(paths: RegistryPaths, tmp_path: Path) -> None:
+    process, release = _holder(paths.root)
+    log = tmp_path / "order.log"
+    waiters = []
+    for number in range(6):
+        waiter = CONTEXT.Process(target=_take_in_turn, args=(str(paths.root), number, str(log), 0.02))
+        waiter.start()
+        _wait_for_tickets(paths, number + 1)  # the next one comes after this one is in line
+        waiters.append(waiter)
+    release.set()
+    for child in (process, *waiters):
+        child.join(30)
+    assert [waiter.exitcode for waiter in waiters] == [0] * 6
+    assert log.read_text(encoding="utf-8").split() == [str(number) for number in range(6)]
+    assert not list((paths.cache / "queue").iterdir())  # every ticket removed
+
+
+def _wait_for_tickets(paths: RegistryPaths, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        queue = paths.cache / "queue"
+        if queue.is_dir() and len([p for p in queue.iterdir() if not p.name.startswith(".")]) >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} waiters never got in line")
+
+
+def test_a_line_that_moves_is_waited_out_beyond_the_timeout(paths: RegistryPaths, tmp_path: Path) -> None:
+    log = tmp_path / "order.log"
+    process, release = _holder(paths.root)
+    ahead = [CONTEXT.Process(target=_take_in_turn, args=(str(paths.root), number, str(log), 0.3)) for number in range(4)]
+    for number, waiter in enumerate(ahead):
+        waiter.start()
+        _wait_for_tickets(paths, number + 1)
+    release.set()
+    started = time.monotonic()
+    with registry_lock(paths, timeout=0.6):  # the line ahead takes 1.2 s, moving every 0.3 s
+        waited = time.monotonic() - started
+    for child in (process, *ahead):
+        child.join(10)
+    assert waited > 0.6
+    assert len(log.read_text(encoding="utf-8").split()) == 4
+
+
+def test_a_dead_waiter_ahead_does_not_block_the_line(paths: RegistryPaths) -> None:
+    process, release = _holder(paths.root)
+    doomed = CONTEXT.Process(target=_take_in_turn, args=(str(paths.root), 0, os.devnull, 0))
+    doomed.start()
+    _wait_for_tickets(paths, 1)
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.join(10)
+    release.set()
+    process.join(10)
+    started = time.monotonic()
+    with registry_lock(paths, timeout=2):
+        pass
+    assert time.monotonic() - started < 1.5
+    assert not list((paths.cache / "queue").iterdir())

@@ -1,8 +1,9 @@
 """Checks across descriptors: name collisions, dependencies, cycles, replacements.
 
 They run on `EntrySummary`s (a few facts per file) so that the per-file work can stay in
-worker processes. A problem is located by re-reading its file, which happens only for the
-files that have one. Problems are reported only in selected files.
+worker processes. `find` returns each problem unlocated (`Found`); `check` locates them by
+re-reading their files, which a mutation does only for the problems its change introduces.
+Problems are reported only in selected files.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from modreg.errors import ModregError, Problem, UsageError
 from modreg.registry.checks._schemacheck import did_you_mean, json_path_text
@@ -22,11 +23,31 @@ if TYPE_CHECKING:
     from modreg.registry.checks.context import EntrySummary, ValidationContext
 
 JsonPath = tuple[str | int, ...]
+MISSING_DEPENDENCY = "register it first, or remove the dependency."
+MISSING_REPLACEMENT = "name an existing, active entry."
+
+
+class Found(NamedTuple):
+    """A cross-file problem before it is located in its file."""
+
+    entry: EntrySummary
+    at: JsonPath
+    message: str
+    hint: str | None
+    severity: str = "error"
+
+    def key(self) -> tuple[str, str, str]:
+        """What tells two problems apart: file, place and message (not the line, not the hint)."""
+        return display_path(self.entry.path), json_path_text(self.at), self.message
 
 
 def check(summaries: list[EntrySummary], context: ValidationContext) -> list[Problem]:
     """Every cross-file problem in the selected summaries."""
-    _doc.cache_clear()  # files may have changed since an earlier call
+    return locate_all(find(summaries))
+
+
+def find(summaries: list[EntrySummary]) -> list[Found]:
+    """Every cross-file problem in the selected summaries, unlocated."""
     by_name = _index(summaries)
     problems = _collisions(summaries)
     for entry in summaries:
@@ -38,6 +59,22 @@ def check(summaries: list[EntrySummary], context: ValidationContext) -> list[Pro
     return problems
 
 
+def locate_all(found: list[Found]) -> list[Problem]:
+    """The problems at their lines (each file read once)."""
+    _doc.cache_clear()  # files may have changed since an earlier call
+    return [located(item) for item in found]
+
+
+def located(found: Found) -> Problem:
+    line, col = _locate(found.entry.path, found.at)
+    return Problem(display_path(found.entry.path), line, col, found.message, json_path_text(found.at), found.hint, found.severity)
+
+
+def missing_hint(name: str, names: list[str], fallback: str) -> str:
+    """The hint for a reference to `name`, which is not among `names`."""
+    return did_you_mean(name, names) or fallback
+
+
 def _index(summaries: list[EntrySummary]) -> dict[str, EntrySummary]:
     """name -> entry; an entry whose name matches its file stem wins a tie."""
     by_name: dict[str, EntrySummary] = {}
@@ -47,9 +84,8 @@ def _index(summaries: list[EntrySummary]) -> dict[str, EntrySummary]:
     return by_name
 
 
-def _problem(entry: EntrySummary, at: JsonPath, message: str, hint: str | None, severity: str = "error") -> Problem:
-    line, col = _locate(entry.path, at)
-    return Problem(display_path(entry.path), line, col, message, json_path_text(at), hint, severity)
+def _problem(entry: EntrySummary, at: JsonPath, message: str, hint: str | None, severity: str = "error") -> Found:
+    return Found(entry, at, message, hint, severity)
 
 
 @functools.lru_cache(maxsize=256)
@@ -64,7 +100,7 @@ def _locate(path: str, at: JsonPath) -> tuple[int, int]:
         return (1, 1)
 
 
-def _collisions(summaries: list[EntrySummary]) -> list[Problem]:
+def _collisions(summaries: list[EntrySummary]) -> list[Found]:
     """One entry per name, ignoring case and suffix (`Model.toml`, `model.yaml`)."""
     groups: dict[str, list[EntrySummary]] = defaultdict(list)
     for entry in summaries:
@@ -85,13 +121,13 @@ def _collisions(summaries: list[EntrySummary]) -> list[Problem]:
     return problems
 
 
-def _dependencies(entry: EntrySummary, by_name: dict[str, EntrySummary]) -> list[Problem]:
+def _dependencies(entry: EntrySummary, by_name: dict[str, EntrySummary]) -> list[Found]:
     problems = []
     for name, text in entry.dependencies:
         at = ("dependencies", name)
         target = by_name.get(name)
         if target is None:
-            hint = did_you_mean(name, sorted(by_name)) or "register it first, or remove the dependency."
+            hint = missing_hint(name, sorted(by_name), MISSING_DEPENDENCY)
             problems.append(_problem(entry, at, f"dependency `{name}` is not in the registry", hint))
             continue
         problems.extend(_satisfies(entry, at, name, text, target))
@@ -108,7 +144,7 @@ def _parsed(text: str, version: str) -> tuple[VersionRange, Version] | None:
         return None  # reported with the file that holds the bad range or version
 
 
-def _satisfies(entry: EntrySummary, at: JsonPath, name: str, text: str, target: EntrySummary) -> list[Problem]:
+def _satisfies(entry: EntrySummary, at: JsonPath, name: str, text: str, target: EntrySummary) -> list[Found]:
     parsed = _parsed(text, target.version or "")
     if parsed is None:
         return []
@@ -134,21 +170,21 @@ def _replacement_hint(target: EntrySummary) -> str:
     return ("; ".join(parts) + ".") if parts else "depend on an active entry instead."
 
 
-def _replacement(entry: EntrySummary, by_name: dict[str, EntrySummary]) -> list[Problem]:
+def _replacement(entry: EntrySummary, by_name: dict[str, EntrySummary]) -> list[Found]:
     name = entry.replacement
     if name is None or name == entry.name:
         return []
     at = ("deprecation", "replacement")
     target = by_name.get(name)
     if target is None:
-        hint = did_you_mean(name, sorted(by_name)) or "name an existing, active entry."
+        hint = missing_hint(name, sorted(by_name), MISSING_REPLACEMENT)
         return [_problem(entry, at, f"replacement `{name}` is not in the registry", hint)]
     if target.status != "active":
         return [_problem(entry, at, f"replacement `{name}` is {target.status or 'not active'} itself", "name an active entry as the replacement.")]
     return []
 
 
-def _cycles(summaries: list[EntrySummary], by_name: dict[str, EntrySummary]) -> list[Problem]:
+def _cycles(summaries: list[EntrySummary], by_name: dict[str, EntrySummary]) -> list[Found]:
     """A problem in every selected member of every dependency cycle, naming the cycle."""
     graph = {name: [d for d, _ in entry.dependencies if d in by_name and d != name] for name, entry in by_name.items()}
     problems = []

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from modreg.errors import Problem
 from modreg.registry.checks import _schemacheck
 from modreg.registry.checks._schemacheck import did_you_mean
+from modreg.registry.store.facets import ENSEMBLE, member_entries, runtime_model
+from modreg.registry.store.facets import ensemble_members as _members
 
 if TYPE_CHECKING:
     from modreg.registry.checks.context import EntrySummary
@@ -26,30 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ENSEMBLE", "check_member_entries", "check_member_params", "member_entries", "runtime_model"]
 
-ENSEMBLE = "Ensemble"
 JsonPath = tuple[str | int, ...]
 ProblemAt = Callable[["EntrySummary", JsonPath, str, "str | None", str], Problem]
-
-
-def _members(data: dict[str, Any]) -> list[Any]:
-    runtime = data.get("runtime")
-    if not isinstance(runtime, dict) or runtime.get("model") != ENSEMBLE or not isinstance(runtime.get("params"), dict):
-        return []
-    members = runtime["params"].get("members")
-    return members if isinstance(members, list) else []
-
-
-def runtime_model(data: dict[str, Any]) -> str | None:
-    """The entry's runtime model (None: no [runtime] table, so it cannot run)."""
-    runtime = data.get("runtime")
-    model = runtime.get("model") if isinstance(runtime, dict) else None
-    return model if isinstance(model, str) else None
-
-
-def member_entries(data: dict[str, Any]) -> tuple[tuple[int, str], ...]:
-    """(position, entry name) of each member of an Ensemble entry that is another registry entry."""
-    return tuple((index, member["entry"]) for index, member in enumerate(_members(data))
-                 if isinstance(member, dict) and isinstance(member.get("entry"), str))
 
 
 # ----- One file -----

@@ -11,7 +11,6 @@ Ensemble's members checked like dependencies (`members.py`).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,26 +210,9 @@ def _check_file(context: ValidationContext, name: str, kind: str, selected: bool
 
 def _summary(path: str | Path, data: dict[str, Any], selected: bool) -> EntrySummary:
     """The cross-file facts of one descriptor's data."""
+    from modreg.registry.store.facets import links_of
 
-    def text(value: Any) -> str | None:
-        return value if isinstance(value, str) else None
-
-    deprecation = data.get("deprecation") if isinstance(data.get("deprecation"), dict) else {}
-    dependencies = data.get("dependencies") if isinstance(data.get("dependencies"), dict) else {}
-    sunset = deprecation.get("sunset")
-    return EntrySummary(
-        path=str(path),
-        stem=os.path.splitext(os.path.basename(path))[0],
-        selected=selected,
-        name=text(data.get("name")),
-        version=text(data.get("version")),
-        status=text(data.get("status")),
-        replacement=text(deprecation.get("replacement")),
-        sunset=sunset.isoformat() if isinstance(sunset, dt.date) else text(sunset),
-        dependencies=tuple((k, v) for k, v in dependencies.items() if isinstance(v, str)),
-        runtime_model=members.runtime_model(data),
-        members=members.member_entries(data),
-    )
+    return EntrySummary(str(path), os.path.splitext(os.path.basename(path))[0], selected, *links_of(data))
 
 
 def validate_data(

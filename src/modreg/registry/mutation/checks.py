@@ -1,10 +1,11 @@
 """The checks a transaction runs before it writes: validity, and nothing changed on disk.
 
-A change is refused only for the problems it introduces. Single-file problems are compared
-with those of the file as it was; cross-file problems (dependencies, replacements, cycles) are
-computed for the whole registry before and after, but only when the change touches a key other
-entries can see (name, version, status, deprecation, dependencies), since that costs a read of
-every descriptor.
+A change is refused only for the problems it introduces. Single-file problems
+(`validate_files`, run before the lock is taken) are compared with those of the file as it
+was; cross-file problems (`validate_links`: dependencies, replacements, cycles; run under the
+lock) are compared before and after among the entries the change can affect (`_links`), and
+only when the change touches a key other entries can see (name, version, status,
+deprecation, dependencies).
 """
 
 from __future__ import annotations
@@ -21,16 +22,12 @@ if TYPE_CHECKING:
     from modreg.registry.mutation.transaction import Staged
     from modreg.registry.checks.context import ValidationContext
 
-__all__ = ["check_unchanged", "validate_staged"]
+__all__ = ["check_unchanged", "current_sha", "validate_files", "validate_links"]
 
 
 def check_unchanged(item: Staged) -> None:
     """The file must hold the bytes it was read with (or still be absent, for a new entry)."""
-    try:
-        current = hashlib.sha256(item.path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        current = None
-    if current != item.old_sha:
+    if current_sha(item.path) != item.old_sha:
         raise Conflict(
             f"{item.path.name} changed on disk while modreg was editing it; nothing was written.",
             hint="run the command again to apply it to the file as it is now.",
@@ -38,19 +35,33 @@ def check_unchanged(item: Staged) -> None:
         )
 
 
-def validate_staged(paths: RegistryPaths, staged: list[Staged]) -> None:
-    """Refuse a change that adds a problem to a file or breaks a rule across files."""
+def current_sha(path: Path) -> str | None:
+    """The sha256 of the file's bytes now; None when it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def validate_files(paths: RegistryPaths, staged: list[Staged]) -> None:
+    """Refuse a change that adds a problem to a file (its own checks: schema, policy, ...)."""
     from modreg.registry.checks.config import load_config
     from modreg.registry.checks.context import build_context
 
-    config = load_config(paths)
-    context, _ = build_context(paths, config)
-    for item in staged:
-        if item.new_text is not None:
-            _refuse(item, _file_problems(item, context))
+    items = [item for item in staged if item.new_text is not None]
+    if not items:
+        return
+    context, _ = build_context(paths, load_config(paths))
+    for item in items:
+        _refuse(item, _file_problems(item, context))
+
+
+def validate_links(paths: RegistryPaths, staged: list[Staged]) -> None:
+    """Refuse a change that breaks a rule across files (under the lock: the others must not move)."""
+    from modreg.registry.mutation._links import introduced_link_problems
+
     if any(_touches_links(item) for item in staged if not item.unlink):
-        before, after = _cross_problems(paths, staged, context)
-        _refuse(staged[0], _introduced(before, after))
+        _refuse(staged[0], introduced_link_problems(paths, staged))
 
 
 def _file_problems(item: Staged, context: ValidationContext) -> list[Problem]:
@@ -96,26 +107,6 @@ def _touches_links(item: Staged) -> bool:
 
     old, new = item.old_data, item.new_data or {}
     return any(not same(old.get(key), new.get(key)) for key in _LINK_KEYS)
-
-
-def _cross_problems(
-    paths: RegistryPaths, staged: list[Staged], context: ValidationContext
-) -> tuple[list[Problem], list[Problem]]:
-    """Cross-file errors of the whole registry before and after the staged changes."""
-    from modreg.registry.checks import _crosscheck
-    from modreg.registry.store.files import SourceDoc, read_documents
-    from modreg.registry.checks.validate import _summary
-
-    changed = {item.path: item for item in staged}
-    others = [p for p in paths.descriptor_files() if p not in changed]
-    base = [
-        _summary(path, doc.data, True)
-        for path, doc in zip(others, read_documents(others))
-        if isinstance(doc, SourceDoc)
-    ]
-    old = [_summary(i.path, i.old_data, True) for i in staged if i.old_text is not None]
-    new = [_summary(i.path, i.new_data, True) for i in staged if i.new_data is not None and i.new_text is not None]
-    return _errors(_crosscheck.check(base + old, context)), _errors(_crosscheck.check(base + new, context))
 
 
 def _refuse(item: Staged, problems: list[Problem]) -> None:

@@ -4,16 +4,21 @@
         txn.edit(name, lambda data: {**data, "status": "deprecated", ...})
     txn.results  # -> [Mutation(diff=..., written=...)]
 
-Inside the registry lock a transaction reads each file (remembering its sha256), computes the
-new text (comment-preserving edits for existing files, canonical order for new ones), and on
-leaving the block:
+Most of the work happens before the registry lock is taken, so that many writers at once
+spend little time in line: inside the block each staged change reads its file (remembering
+its sha256) and computes the new text (comment-preserving edits for existing files, canonical
+order for new ones); on leaving the block
 
-1. parses and validates every new text, refusing any problem the change would introduce
-   (problems already in a file are left to `modreg validate`; see `mutate_checks`);
-2. checks that every staged file still has the bytes it was read with (a person's editor may
-   have saved it meanwhile): a changed file is a `Conflict`, and nothing is written;
-3. under `--dry-run` stops there, returning the unified diffs; else writes each file atomically
-   and appends one audit line per file.
+1. every new text is parsed and validated, refusing any single-file problem the change would
+   introduce (problems already in a file are left to `modreg validate`; see `checks`);
+2. then, under the lock: a staged file whose bytes changed meanwhile (or a new name taken
+   meanwhile) makes the whole transaction run again on the files as they are now, under the
+   lock, so an edit saved before the lock is kept and built upon, never lost;
+3. the cross-file rules are checked among the entries the change can affect (from the cache);
+4. every staged file must still hold the bytes it was read with (a person's editor may have
+   saved it meanwhile): a changed file is a `Conflict`, and nothing is written;
+5. under `--dry-run` it stops there (without the lock), returning the unified diffs; else it
+   writes each file atomically and appends one audit line per file.
 
 `update_entry` and `create_entry` are the one-line forms used by most commands.
 """
@@ -112,16 +117,69 @@ class Staged:
 
 @dataclass
 class Transaction:
-    """Changes staged under the registry lock; committed (or diffed) when the block ends."""
+    """Changes staged without the lock; checked and committed (or diffed) under it."""
 
     paths: RegistryPaths
     command: str
     dry_run: bool = False
     staged: list[Staged] = field(default_factory=list)
     results: list[Mutation] = field(default_factory=list)
+    _steps: list[Callable[[], None]] = field(default_factory=list)
 
     def edit(self, name: str, change: Change) -> None:
         """Stage `change` (plain data in, plain data out) to the entry `name`."""
+        self._step(lambda: self._edit(name, change))
+
+    def create(self, data: dict[str, Any], fmt: str, *, text: str | None = None, source: Path | None = None) -> None:
+        """Stage a new entry: `text` as given (adopted from `source`), else `data` in canonical order."""
+        self._step(lambda: self._create(data, fmt, text, source))
+
+    def delete(self, name: str, *, trash: Path | None = None, force: bool = False) -> None:
+        """Stage removing the entry `name`; its file is moved into the folder `trash` when given.
+
+        With `force`, entries that depend on it (or name it as replacement) may be left with
+        dangling links, which `modreg validate` then reports; without, such a delete is refused.
+        """
+        self._step(lambda: self._delete(name, trash, force))
+
+    def prepare(self) -> None:
+        """The checks of each new text on its own (no lock needed)."""
+        from modreg.registry.mutation.checks import validate_files
+
+        validate_files(self.paths, self.staged)
+
+    def commit(self) -> list[Mutation]:
+        """Under the lock: catch up with files changed meanwhile, check across files, check
+        nothing changed on disk, then write (or only diff) every change."""
+        from modreg.registry.mutation.checks import check_unchanged, validate_links
+
+        if self._moved():
+            self.staged = []
+            for step in self._steps:
+                step()
+            self.prepare()
+        validate_links(self.paths, self.staged)
+        for item in self.staged:
+            check_unchanged(item)
+        self.results = [self._finish(item) for item in self.staged]
+        return self.results
+
+    def _step(self, step: Callable[[], None]) -> None:
+        step()
+        self._steps.append(step)
+
+    def _moved(self) -> bool:
+        """Whether a staged file changed since it was read, or a new entry's name was taken."""
+        from modreg.registry.mutation.checks import current_sha
+
+        for item in self.staged:
+            if item.old_text is None:  # taken in another case or suffix meanwhile: Conflict
+                require_free_name(self.paths, item.name)
+            if current_sha(item.path) != item.old_sha:
+                return True
+        return False
+
+    def _edit(self, name: str, change: Change) -> None:
         from modreg.registry.store.descriptor import CANONICAL_ORDER
         from modreg.registry.store.edits import apply_changes
         from modreg.registry.store.files import read_document
@@ -138,8 +196,7 @@ class Transaction:
         text = apply_changes(doc.text, doc.fmt, doc.data, new, CANONICAL_ORDER)
         self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, text, doc.sha256, doc.data, new))
 
-    def create(self, data: dict[str, Any], fmt: str, *, text: str | None = None, source: Path | None = None) -> None:
-        """Stage a new entry: `text` as given (adopted from `source`), else `data` in canonical order."""
+    def _create(self, data: dict[str, Any], fmt: str, text: str | None, source: Path | None) -> None:
         from modreg.registry.store.descriptor import CANONICAL_ORDER, dumps_toml, dumps_yaml
         from modreg.registry.store.edits import apply_changes
 
@@ -154,31 +211,15 @@ class Transaction:
             text = dumps_yaml(recorded) if fmt == "yaml" else dumps_toml(recorded)
         elif recorded is not data:
             text = apply_changes(text, fmt, data, recorded, CANONICAL_ORDER)
-        data = recorded
         path = self.paths.models / f"{name}{suffix}"
-        self.staged.append(Staged(name, path, fmt, None, text, None, {}, data, source=source))
+        self.staged.append(Staged(name, path, fmt, None, text, None, {}, recorded, source=source))
 
-    def delete(self, name: str, *, trash: Path | None = None, force: bool = False) -> None:
-        """Stage removing the entry `name`; its file is moved into the folder `trash` when given.
-
-        With `force`, entries that depend on it (or name it as replacement) may be left with
-        dangling links, which `modreg validate` then reports; without, such a delete is refused.
-        """
+    def _delete(self, name: str, trash: Path | None, force: bool) -> None:
         from modreg.registry.store.files import read_document
 
         doc = read_document(find_entry(self.paths, name))
         kept = _trash_target(trash, doc.path) if trash is not None else None
         self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, None, doc.sha256, doc.data, None, kept, unlink=force))
-
-    def commit(self) -> list[Mutation]:
-        """Validate, check nothing changed on disk, then write (or only diff) every change."""
-        from modreg.registry.mutation.checks import check_unchanged, validate_staged
-
-        validate_staged(self.paths, self.staged)
-        for item in self.staged:
-            check_unchanged(item)
-        self.results = [self._finish(item) for item in self.staged]
-        return self.results
 
     def _finish(self, item: Staged) -> Mutation:
         from modreg.registry.store.audit import append_audit, make_entry, retract_audit, summarize_changes
@@ -204,16 +245,20 @@ class Transaction:
 def transaction(
     paths: RegistryPaths, command: str, *, dry_run: bool = False, lock_timeout: float = DEFAULT_TIMEOUT
 ) -> Iterator[Transaction]:
-    """Hold the registry lock, collect staged changes, and commit them when the block ends.
+    """Collect staged changes, check them, and commit them under the registry lock when the block ends.
 
     Nothing is written when the block raises, when a check fails, or under `dry_run`.
     """
     from modreg._fs import sweep_temp_files
 
+    txn = Transaction(paths, command, dry_run)
+    yield txn
+    txn.prepare()
+    if dry_run:  # nothing is written: no need to wait in line
+        txn.commit()
+        return
     with registry_lock(paths, lock_timeout):
         sweep_temp_files(paths.models)
-        txn = Transaction(paths, command, dry_run)
-        yield txn
         txn.commit()
 
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modreg.errors import ModregError, Problem
 
@@ -40,6 +40,8 @@ class Parsed(NamedTuple):
     facts: str | None  # `outputs.entry.facts_of(data)` as compact JSON
     texts: tuple[str, ...]  # per ranking column
     error: str | None  # JSON {message, hint, line, col}
+    links: str | None = None  # `store.facets.links_of(data)` as compact JSON
+    refs: str | None = None  # the names it depends on or names as replacement, each between SEPs
 
 
 def parse_files(paths: list[Path], fragments: FragmentRenderer | None = None) -> list[Parsed]:
@@ -85,7 +87,17 @@ def _parse_one(path: Path, fragments: FragmentRenderer | None) -> Parsed:
 
     entry = DataEntry.of(f"models/{path.name}", data, doc.sha256)
     rendered = fragments(entry) if fragments is not None else ()
-    return Parsed(doc.sha256, compact, rendered, *_columns(entry), None)
+    return Parsed(doc.sha256, compact, rendered, *_columns(entry), None, *_links(data))
+
+
+def _links(data: dict[str, Any]) -> tuple[str, str]:
+    """The cross-file facts as JSON, and the names they refer to (for finding who refers to a name)."""
+    from modreg.registry.store.canonical import dumps_compact
+    from modreg.registry.store.facets import links_of
+
+    links = links_of(data)
+    referred = [name for name, _ in links[5]] + ([links[3]] if links[3] is not None else []) + [m for _, m in links[7]]
+    return dumps_compact(links), "".join(f"{SEP}{name}{SEP}" for name in referred)
 
 
 def _columns(entry: DataEntry) -> tuple[tuple[str, ...], str, tuple[str, ...]]:

@@ -12,7 +12,7 @@ from modreg.registry.search._ranking import SEARCH_COLUMNS
 
 __all__ = ["FORMAT", "code_fingerprint", "has_fts5", "has_meta", "make_cache_folder", "schema_statements"]
 
-FORMAT = "2"
+FORMAT = "4"
 
 # The code that decides what the cache holds (parsed data and errors, facets, ranking text,
 # rendered fragments): when any of it changes, the cache starts afresh.
@@ -22,6 +22,7 @@ _FINGERPRINTED = (
     "registry/search/_cacheplan.py",
     "registry/search/_ranking.py",
     "registry/store/files.py",
+    "registry/store/facets.py",
     "registry/store/_yamlread.py",
     "registry/store/versions.py",
     "outputs/*.py",
@@ -77,10 +78,21 @@ def schema_statements(backend: str) -> list[str]:
             tags TEXT, capabilities TEXT, authors TEXT,
             facts TEXT,
             data TEXT,
-            error TEXT
+            error TEXT,
+            links TEXT,  -- store.facets.links_of(data), compact JSON
+            refs TEXT  -- names it depends on or names as replacement, each between char(31)s
         )""",
         "CREATE TABLE fragments (key TEXT PRIMARY KEY, text TEXT NOT NULL)",
         search,
+        # Small indexes, so that what reads a few columns of every row, or a few rows, never
+        # pages through the stored data: the stat of every file (refresh, content digest), an
+        # entry by name or by file name in any case, the entries that refer to other names, and the
+        # files that cannot be read.
+        "CREATE INDEX files_stat ON files (file, size, mtime_ns, racy, sha256)",
+        "CREATE INDEX files_name ON files (name)",
+        "CREATE INDEX files_lower_file ON files (lower(file))",
+        "CREATE INDEX files_refs ON files (refs, file, links) WHERE refs != ''",
+        "CREATE INDEX files_errors ON files (file, error) WHERE error IS NOT NULL",
     ]
 
 

@@ -27,7 +27,9 @@ import math
 import re
 import unicodedata
 
-__all__ = ["FIELD_WEIGHTS", "SEARCH_COLUMNS", "WEIGHTS", "bm25_scores", "fts_match", "intent_score", "query_terms", "tokens"]
+__all__ = [
+    "FIELD_WEIGHTS", "SEARCH_COLUMNS", "WEIGHTS", "IntentScorer", "bm25_scores", "fts_match", "intent_score", "query_terms", "tokens",
+]
 
 SEARCH_COLUMNS = ("name", "summary", "description", "tags", "capabilities")
 WEIGHTS = (10.0, 3.0, 1.0, 4.0, 2.0)  # per SEARCH_COLUMNS: a name match weighs most
@@ -100,25 +102,47 @@ def intent_score(terms: list[str], name: str, tags: tuple[str, ...], capabilitie
 
     `text_score` is the entry's BM25 score over every column (FTS5's or `bm25_scores`').
     """
-    fields = {"name": [tokens(name), _camel_words(name)], "tags": [tokens(t) for t in tags], "capabilities": [tokens(c) for c in capabilities]}
-    folded = name.casefold()
-    total = 0.0
-    for term in terms:
-        best = FIELD_WEIGHTS["name"][1] if folded.startswith(term) else 0.0
-        for field, groups in fields.items():
-            exact, prefix = FIELD_WEIGHTS[field]
-            words = [word for group in groups for word in group]
-            if term in words:
-                best = max(best, exact)
-            elif any(word.startswith(term) for word in words):
-                best = max(best, prefix)
-        total += best
-    phrases = [group for field in ("tags", "capabilities") for group in fields[field] if len(group) > 1]
-    total += _PHRASE_BONUS * sum(1 for group in phrases if _contains(terms, group))
-    if len(terms) > 1 and "".join(terms) == folded:  # "seasonal naive" names SeasonalNaive
-        total += FIELD_WEIGHTS["name"][0]
-    squashed = text_score / (1.0 + text_score) if text_score > 0 else 0.0
-    return total + squashed
+    return IntentScorer(terms).score(name, tags, capabilities, text_score)
+
+
+class IntentScorer:
+    """`intent_score` for many entries: what a tag or capability is worth for the search words
+    is worked out once per distinct value (a registry has a few dozen), not once per entry."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+        self._values: dict[str, dict[str, tuple[tuple[float, ...], float] | None]] = {"tags": {}, "capabilities": {}}
+
+    def score(self, name: str, tags: tuple[str, ...], capabilities: tuple[str, ...], text_score: float) -> float:
+        terms = self.terms
+        folded = name.casefold()
+        words = {*tokens(name), *_camel_words(name)}
+        exact, prefix = FIELD_WEIGHTS["name"]
+        best = [exact if term in words else prefix if folded.startswith(term) or any(w.startswith(term) for w in words) else 0.0
+                for term in terms]
+        bonus = 0.0
+        for field, values in (("tags", tags), ("capabilities", capabilities)):
+            known = self._values[field]
+            for value in values:
+                worth = known[value] if value in known else self._worth(field, value)
+                if worth is not None:  # most values say nothing about the search words
+                    best = [a if a >= b else b for a, b in zip(best, worth[0])]
+                    bonus += worth[1]
+        total = sum(best) + bonus
+        if len(terms) > 1 and "".join(terms) == folded:  # "seasonal naive" names SeasonalNaive
+            total += FIELD_WEIGHTS["name"][0]
+        squashed = text_score / (1.0 + text_score) if text_score > 0 else 0.0
+        return total + squashed
+
+    def _worth(self, field: str, value: str) -> tuple[tuple[float, ...], float] | None:
+        """(weight per search word, phrase bonus) of one tag or capability; None when both are nil."""
+        group = tokens(value)
+        exact, prefix = FIELD_WEIGHTS[field]
+        weights = tuple(exact if term in group else prefix if any(w.startswith(term) for w in group) else 0.0 for term in self.terms)
+        phrase = _PHRASE_BONUS if len(group) > 1 and _contains(self.terms, group) else 0.0
+        worth = (weights, phrase) if phrase or any(weights) else None
+        self._values[field][value] = worth
+        return worth
 
 
 def _camel_words(name: str) -> list[str]:

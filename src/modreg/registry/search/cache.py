@@ -41,6 +41,7 @@ from typing import TypeVar
 from modreg._fs import refuse_links
 from modreg.errors import Problem
 from modreg.registry.search._cacheoutputs import OutputMemo
+from modreg.registry.search._cachelinks import LinkIndex
 from modreg.registry.search._cacheschema import FORMAT, code_fingerprint, has_fts5, has_meta, make_cache_folder, schema_statements
 from modreg.registry.search._cachetypes import CachedEntry, Filters, FragmentMemo, Refresh, Selection
 from modreg.registry.search._cacheparse import SEP, FragmentRenderer, Parsed, parse_files, problem_of
@@ -72,7 +73,7 @@ _ENTRY_COLUMNS = (
 # ----- the cache -----
 
 
-class RegistryCache(OutputMemo):
+class RegistryCache(OutputMemo, LinkIndex):
     """The cache of one registry; use it as a context manager.
 
     `fts` forces the ranking backend (None: FTS5 when this sqlite3 has it, False: Python);
@@ -188,7 +189,7 @@ class RegistryCache(OutputMemo):
         raise AssertionError("unreachable")
 
     def _problems(self) -> list[Problem]:
-        rows = self.conn.execute("SELECT file, error FROM files WHERE error IS NOT NULL ORDER BY file")
+        rows = self.conn.execute("SELECT file, error FROM files INDEXED BY files_errors WHERE error IS NOT NULL ORDER BY file")
         return [problem_of(self.paths.models / name, error) for name, error in rows]
 
     def _update(self, verify: bool = False) -> list[str]:
@@ -244,13 +245,14 @@ class RegistryCache(OutputMemo):
                 replaced.append((row_id,))
             size, mtime = plan.listing[name]
             rows.append(
-                (row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.facts, result.compact, result.error)
+                (row_id, name, size, mtime, is_racy(now, mtime), result.sha256, *result.facets, result.facts, result.compact, result.error,
+                 result.links, result.refs)
             )
             if result.compact is not None:
                 texts.append((row_id, *result.texts))
             fragments.extend(result.fragments)
         self.conn.executemany("DELETE FROM search WHERE rowid=?", replaced)
-        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 17)})", rows)
+        self.conn.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * 19)})", rows)
         self.conn.executemany(f"INSERT INTO search (rowid, {', '.join(SEARCH_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", texts)
         self.conn.executemany("INSERT OR IGNORE INTO fragments VALUES (?, ?)", fragments)
 
@@ -312,6 +314,26 @@ class RegistryCache(OutputMemo):
     def _entries(self, sql: str, params: list[str], with_data: bool) -> list[CachedEntry]:
         rows = self.conn.execute(sql, params)
         return [CachedEntry(row, self, row[11] if with_data else None) for row in rows]
+
+    def text_matches(self, text: str, filters: Filters | None = None) -> list[tuple[str, str, str, str, float]] | None:
+        """(file, name, tags, capabilities, BM25 score) of every readable entry matching `text`
+        and `filters`: only what ranking reads, for FTS5 (None: rank with `select` instead)."""
+        if self.backend != "fts5" or not query_terms(text):
+            return None
+        where, params = (filters or Filters()).sql()
+        score = f"-bm25(search, {', '.join(str(w) for w in WEIGHTS)})"
+        sql = (f"SELECT files.file, files.name, files.tags, files.capabilities, {score} FROM search"
+               f" JOIN files ON files.id = search.rowid WHERE search MATCH ? AND {where}")
+        return self._guarded(lambda: self.conn.execute(sql, [fts_match(query_terms(text)), *params]).fetchall())
+
+    def entries_of(self, files: list[str]) -> list[CachedEntry]:
+        """The entries of `models/<file>` for each of `files`, in that order (missing ones left out)."""
+        def load() -> list[CachedEntry]:
+            rows = self.conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM files WHERE file IN ({', '.join('?' * len(files))})", files)
+            found = {entry.file: entry for entry in (CachedEntry(row, self) for row in rows)}
+            return [found[f"models/{file}"] for file in files if f"models/{file}" in found]
+
+        return self._guarded(load) if files else []
 
     def _rank_python(self, terms: list[str]) -> dict[str, float]:
         documents = [

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from modreg.errors import Problem, UsageError
-from modreg.registry.search._ranking import intent_score, query_terms
+from modreg.registry.search._ranking import IntentScorer, query_terms
 from modreg.registry.search.cache import CachedEntry, Filters, RegistryCache
 from modreg.registry.search.choices import CATEGORIES, STATUSES, check_choices
 from modreg.registry.store.layout import RegistryPaths
@@ -125,9 +125,12 @@ def search(paths: RegistryPaths, query: SearchQuery, *, cache: RegistryCache | N
     cache = cache or RegistryCache(paths)
     try:
         refresh = cache.refresh()
+        matches = cache.text_matches(query.text, filters) if expression is None and query.sort is None else None
         if expression is None and query.sort is None and not query_terms(query.text):  # the cache orders and limits
             selection = cache.select(query.text, filters, ranked=True, limit=query.limit or None)
             entries, total, scores = selection.entries, selection.total, selection.scores
+        elif matches is not None:  # text alone: rank from the few columns that ranking reads
+            entries, scores, total = _rank_matches(cache, query, matches)
         else:
             entries, scores = _select_and_order(cache, query, expression, filters)
             total = len(entries)
@@ -155,12 +158,29 @@ def _select_and_order(
     return _order(matches, scores, query.sort), scores
 
 
+def _rank_matches(
+    cache: RegistryCache, query: SearchQuery, matches: list[tuple[str, str, str, str, float]]
+) -> tuple[list[CachedEntry], dict[str, float], int]:
+    """The entries of the best `query.limit` matches, their scores, and how many matched."""
+    from modreg.registry.search._cacheparse import SEP
+
+    scorer = IntentScorer(query_terms(query.text))
+    ranked = sorted(
+        (-scorer.score(name, tuple(tags.split(SEP)) if tags else (), tuple(caps.split(SEP)) if caps else (), bm25),
+         name.casefold(), name, f"models/{file}")
+        for file, name, tags, caps, bm25 in matches
+    )
+    kept = ranked[: query.limit] if query.limit else ranked
+    scores = {file: -score for score, _, _, file in kept}
+    return cache.entries_of([file.removeprefix("models/") for *_, file in kept]), scores, len(ranked)
+
+
 def _intent_scores(text: str, entries: list[CachedEntry], scores: dict[str, float] | None) -> dict[str, float] | None:
     """Each entry's rank for `text`: name, tags and capabilities above BM25 (`_ranking.intent_score`)."""
     if scores is None:
         return None
-    terms = query_terms(text)
-    return {e.file: intent_score(terms, e.name, e.tags, e.capabilities, scores[e.file]) for e in entries}
+    scorer = IntentScorer(query_terms(text))
+    return {e.file: scorer.score(e.name, e.tags, e.capabilities, scores[e.file]) for e in entries}
 
 
 # ----- checking the query -----

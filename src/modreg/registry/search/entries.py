@@ -8,20 +8,30 @@ collide on a case-insensitive checkout).
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modreg.errors import Conflict, NotFound, Problem, UsageError
-from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.layout import DESCRIPTOR_SUFFIXES, RegistryPaths
 
 __all__ = ["Entry", "EntryRow", "Listing", "entry_names", "find_entry", "list_rows", "load_entry", "require_free_name"]
 
 
 def entry_names(paths: RegistryPaths) -> dict[str, Path]:
-    """Every entry's name (its file stem) -> its file."""
-    return {path.stem: path for path in paths.descriptor_files()}
+    """Every entry's name (its file stem) -> its file, sorted by file name."""
+    return {os.path.splitext(name)[0]: paths.models / name for name in _descriptor_names(paths)}
+
+
+def _descriptor_names(paths: RegistryPaths) -> list[str]:
+    """The descriptor files' names in models/, sorted (one directory read, no stat per file)."""
+    try:
+        with os.scandir(paths.models) as items:
+            return sorted(item.name for item in items if item.name.endswith(DESCRIPTOR_SUFFIXES) and item.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def find_entry(paths: RegistryPaths, name: str) -> Path:
@@ -58,9 +68,10 @@ def require_free_name(paths: RegistryPaths, name: str) -> None:
             f"`{name}` is not a valid model name: {reason}.",
             hint="use a name like `NHITS`, `my-model` or `lstm.v2`.",
         )
-    taken = {stem.casefold(): path for stem, path in entry_names(paths).items()}
-    existing = taken.get(name.casefold())
-    if existing is not None:
+    wanted = name.casefold()
+    found = next((file for file in _descriptor_names(paths) if os.path.splitext(file)[0].casefold() == wanted), None)
+    if found is not None:
+        existing = paths.models / found
         raise Conflict(
             f"A model named `{existing.stem}` already exists ({existing.relative_to(paths.root).as_posix()}).",
             hint=f"use `modreg update {existing.stem}` to change it, or choose another name.",

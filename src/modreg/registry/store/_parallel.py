@@ -8,11 +8,9 @@ checks): no re-import, no re-compile. Elsewhere the platform's default start met
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,6 +39,9 @@ def map_chunked(function: Callable[[Sequence[T]], list[R]], items: Sequence[T]) 
     workers = worker_count()
     if len(items) <= THRESHOLD or workers == 1:
         return function(list(items))
+    import multiprocessing  # only now: a few files never pay for the pool's imports
+    from concurrent.futures import ProcessPoolExecutor
+
     size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
     chunks = [list(items[start : start + size]) for start in range(0, len(items), size)]
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)

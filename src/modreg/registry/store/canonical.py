@@ -9,7 +9,8 @@ encoder, containers are joined rather than yielded piece by piece).
 Large files are mostly made of per-entry parts that rarely change. A `Memoized` part is
 rendered once and its text kept in a memo (any mutable mapping; the local cache persists one)
 under a key naming its content (the hash of the descriptor file it comes from, or of its own
-compact JSON), so regenerating after one edit computes and renders one entry's parts.
+compact JSON) and the indent it sits at, so regenerating after one edit computes and renders
+one entry's parts, and the others are joined as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 __all__ = [
     "Memoized",
     "NonFiniteNumber",
+    "at_indent",
     "dumps_canonical",
     "dumps_compact",
     "jsonable",
@@ -102,9 +104,15 @@ def dumps_canonical(value: Any, *, memo: MutableMapping[str, str] | None = None)
     return _Encoder(memo).encode(value, "", ()) + "\n"
 
 
-def render_fragment(value: Any) -> str:
-    """The text a memo holds for `value`: its canonical JSON without the trailing newline."""
-    return _Encoder(None).encode(value, "", ())
+def render_fragment(value: Any, indent: str = "") -> str:
+    """The text a memo holds for `value` at `indent` (under `at_indent(key, indent)`): its
+    canonical JSON as it appears there, without the trailing newline."""
+    return _Encoder(None).encode(value, indent, ())
+
+
+def at_indent(key: str, indent: str) -> str:
+    """The memo key of a part rendered at `indent` (kept ready to join, never re-indented)."""
+    return f"{key}@{len(indent)}" if indent else key
 
 
 def _default(value: Any) -> Any:
@@ -182,9 +190,9 @@ class _Encoder:
         if self.memo is None:
             return self.encode(part.value(), indent, where)
         value = part.value() if part.key is None else None
-        key = part.key_for(value)
+        key = at_indent(part.key_for(value), indent)
         text = self.memo.get(key)
         if text is None:
-            text = self.encode(part.value() if value is None else value, "", where)
+            text = self.encode(part.value() if value is None else value, indent, where)
             self.memo[key] = text
-        return text.replace("\n", "\n" + indent) if indent else text
+        return text

@@ -14,6 +14,7 @@ identical.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,7 +25,9 @@ from modreg.registry.store.canonical import jsonable
 if TYPE_CHECKING:
     from modreg.registry.store.descriptor import Descriptor
 
-__all__ = ["FACT_KEYS", "DataEntry", "Entry", "Facets", "entries_from_descriptors", "facets", "facts_of", "strings", "text"]
+__all__ = [
+    "FACT_KEYS", "DataEntry", "Entry", "Facets", "Links", "entries_from_descriptors", "facets", "facts_of", "links_of", "strings", "text",
+]
 
 FACT_KEYS = ("created", "updated", "runtime", "deprecation", "performance")
 
@@ -128,6 +131,55 @@ def facts_of(data: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(runtime, Mapping) and runtime:
         found["runtime"] = {"model": runtime.get("model")}
     return found
+
+
+# (name, version, status, replacement, sunset, ((dependency, range), ...), runtime model,
+#  ((position, member entry), ...) of an Ensemble); None for a missing value
+Links = tuple[Any, ...]
+ENSEMBLE = "Ensemble"
+
+
+def runtime_model(data: Mapping[str, Any]) -> str | None:
+    """The entry's runtime model (None: no [runtime] table, so it cannot run)."""
+    runtime = data.get("runtime")
+    model = runtime.get("model") if isinstance(runtime, Mapping) else None
+    return model if isinstance(model, str) else None
+
+
+def ensemble_members(data: Mapping[str, Any]) -> list[Any]:
+    """The `runtime.params.members` list of an Ensemble entry ([] for any other entry)."""
+    runtime = data.get("runtime")
+    if not isinstance(runtime, Mapping) or runtime.get("model") != ENSEMBLE or not isinstance(runtime.get("params"), Mapping):
+        return []
+    members = runtime["params"].get("members")
+    return members if isinstance(members, list) else []
+
+
+def member_entries(data: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
+    """(position, entry name) of each member of an Ensemble entry that is another registry entry."""
+    return tuple((index, member["entry"]) for index, member in enumerate(ensemble_members(data))
+                 if isinstance(member, Mapping) and isinstance(member.get("entry"), str))
+
+
+def links_of(data: Mapping[str, Any]) -> Links:
+    """What other entries see of `data`: the facts that cross-file checks read (dates as ISO text)."""
+
+    def text_or_none(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    deprecation = data.get("deprecation") if isinstance(data.get("deprecation"), Mapping) else {}
+    dependencies = data.get("dependencies") if isinstance(data.get("dependencies"), Mapping) else {}
+    sunset = deprecation.get("sunset")
+    return (
+        text_or_none(data.get("name")),
+        text_or_none(data.get("version")),
+        text_or_none(data.get("status")),
+        text_or_none(deprecation.get("replacement")),
+        sunset.isoformat() if isinstance(sunset, dt.date) else text_or_none(sunset),
+        tuple((key, value) for key, value in dependencies.items() if isinstance(value, str)),
+        runtime_model(data),
+        member_entries(data),
+    )
 
 
 def entries_from_descriptors(descriptors: Iterable[Descriptor], root: Path) -> list[DataEntry]:

@@ -1,9 +1,15 @@
-"""The registry lock: one mutating modreg at a time, released by the kernel if its holder dies.
+"""The registry lock: one mutating modreg at a time, in order of arrival, released by the kernel if its holder dies.
 
-`registry_lock()` takes an exclusive `fcntl.flock` on `.modreg/lock`. A lock held by a live
-process makes the caller poll until `timeout` runs out, then raise `Conflict` naming the
-holder's pid (written into the lock file). A holder that crashes or is killed loses the lock
-with its file descriptor, so there is never a stale lock to clean up by hand.
+`registry_lock()` takes an exclusive `fcntl.flock` on `.modreg/lock` (the holder's pid is
+written into it). A process that finds it taken waits in line (`_lockqueue`): first come,
+first served, and only the first in line polls the lock, so two hundred writers started at
+once are served one after the other without starving anyone.
+
+`timeout` is how long a waiter stays while the line does not move: each time the holder
+changes or someone ahead leaves, its clock starts again. A queue that moves is thus waited
+out however long it is, while a holder stuck for `timeout` seconds makes the waiter give up
+with a `Conflict` naming its pid. A holder that crashes or is killed loses the lock with its
+file descriptor, so there is never a stale lock to clean up by hand.
 
 The lock is re-entrant within one thread: a mutation that calls another mutation does not
 deadlock on itself.
@@ -18,14 +24,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from modreg._fs import refuse_links
 from modreg.errors import Conflict
 from modreg.registry.store.layout import RegistryPaths
 
-DEFAULT_TIMEOUT = 10.0
-_POLL_FIRST = 0.005
-_POLL_MAX = 0.1
+DEFAULT_TIMEOUT = 60.0
+_POLL_FIRST = 0.002  # the first in line polls the lock this often at first ...
+_POLL_MAX = 0.02  # ... and at most this far apart
+_POLL_BEHIND = 0.05  # the others look at the ticket ahead of theirs this often
+_LOOK_AROUND = 1.0  # how often a waiter counts the line to see it moving
 
 _held = threading.local()
 
@@ -77,6 +86,8 @@ def _read_pid(lock_path: Path) -> int | None:
 def _acquire(lock_path: Path, timeout: float) -> int:
     import fcntl
 
+    from modreg.registry.store._lockqueue import Ticket, waiting
+
     refuse_links(lock_path.parent.parent, lock_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -85,18 +96,14 @@ def _acquire(lock_path: Path, timeout: float) -> int:
         if error.errno == errno.ELOOP:
             refuse_links(lock_path.parent.parent, lock_path)
         raise
-    deadline = time.monotonic() + max(timeout, 0.0)
-    pause = _POLL_FIRST
-    while True:
+    queue = lock_path.with_name("queue")
+    refuse_links(lock_path.parent.parent, queue)
+    if waiting(queue) or not _try_lock(fd, fcntl):
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise _held_error(lock_path, timeout) from None
-            time.sleep(pause)
-            pause = min(pause * 2, _POLL_MAX)
+            _wait_in_line(fd, Ticket(queue), lock_path, timeout, fcntl)
+        except BaseException:
+            os.close(fd)
+            raise
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
@@ -104,6 +111,41 @@ def _acquire(lock_path: Path, timeout: float) -> int:
         _release(fd)
         raise OSError(error.errno, error.strerror, str(lock_path)) from None
     return fd
+
+
+def _wait_in_line(fd: int, ticket: Any, lock_path: Path, timeout: float, fcntl: Any) -> None:
+    """Wait for this `ticket`'s turn, then for the lock; Conflict when the line stands still for `timeout`."""
+    try:
+        state = (len(ticket.waiting_ahead()), _read_pid(lock_path))
+        deadline = time.monotonic() + max(timeout, 0.0)
+        look = time.monotonic() + _LOOK_AROUND
+        pause = _POLL_FIRST
+        while True:
+            if ticket.first():
+                if _try_lock(fd, fcntl):
+                    return
+                pause = min(pause * 2, _POLL_MAX)
+            else:
+                pause = _POLL_BEHIND
+            now = time.monotonic()
+            if now >= look or now >= deadline:
+                look = now + _LOOK_AROUND
+                seen = (len(ticket.waiting_ahead()), _read_pid(lock_path))
+                if seen != state:  # the line moved: wait on
+                    state, deadline = seen, now + max(timeout, 0.0)
+                elif now >= deadline:
+                    raise _held_error(lock_path, timeout, state[0])
+            time.sleep(pause)
+    finally:
+        ticket.leave()
+
+
+def _try_lock(fd: int, fcntl: Any) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _release(fd: int) -> None:
@@ -116,11 +158,12 @@ def _release(fd: int) -> None:
         os.close(fd)
 
 
-def _held_error(lock_path: Path, timeout: float) -> Conflict:
+def _held_error(lock_path: Path, timeout: float, ahead: int) -> Conflict:
     pid = _read_pid(lock_path)
     holder = f"process {pid}" if pid is not None else "another process"
+    line = f", with {ahead} more waiting ahead" if ahead else ""
     return Conflict(
-        f"The registry is locked by {holder}; gave up after waiting {timeout:g} s.",
+        f"The registry is locked by {holder}{line}; gave up after {timeout:g} s in which the lock did not change hands.",
         hint="wait for that modreg command to finish, or pass a longer --lock-timeout.",
         path=lock_path,
     )

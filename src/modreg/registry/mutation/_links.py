@@ -1,0 +1,98 @@
+"""The cross-file problems a change introduces, found among the entries it can affect.
+
+A change to some descriptors can alter the cross-file problems (`checks._crosscheck`) only of
+the changed entries, of the entries that name one of them (as dependency or replacement), of
+those whose file stem equals a changed one ignoring case, and of the members of dependency
+cycles through a changed entry, all of which lie on the dependency paths leading out of it.
+Those entries, and the ones they name, are read from the local cache (`.modreg/`, refreshed
+first: the files win), so a change costs what it touches, not a read of every descriptor.
+Problems are compared before and after the change unlocated; only the introduced ones are
+located in their files, and their "did you mean" hints look at every name in the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from modreg.errors import Problem
+from modreg.registry.checks import _crosscheck
+from modreg.registry.checks.context import EntrySummary
+from modreg.registry.store.facets import Links, links_of
+from modreg.registry.store.layout import RegistryPaths
+
+if TYPE_CHECKING:
+    from modreg.registry.mutation.transaction import Staged
+    from modreg.registry.search.cache import RegistryCache
+
+__all__ = ["introduced_link_problems"]
+
+
+def introduced_link_problems(paths: RegistryPaths, staged: list[Staged]) -> list[Problem]:
+    """The cross-file errors that the staged changes would add, located in their files."""
+    from modreg.registry.search.cache import RegistryCache
+    from modreg.registry.store.canonical import jsonable
+
+    old = {item.path.name: links_of(jsonable(item.old_data)) for item in staged if item.old_text is not None}
+    new = {item.path.name: links_of(jsonable(item.new_data)) for item in staged if item.new_data is not None and item.new_text is not None}
+    with RegistryCache(paths) as cache:
+        cache.refresh()
+        others = {file: links for file, links in _neighbourhood(cache, staged, [*old.values(), *new.values()]).items()
+                  if file not in old and file not in new}
+        before = _found(paths, {**others, **old})
+        after = _found(paths, {**others, **new})
+        seen = {found.key() for found in before}
+        added = [found for found in after if found.severity == "error" and found.key() not in seen]
+        if any(_is_missing(found) for found in added):
+            added = _with_hints(added, sorted({*cache.entry_names(), *(links[0] for links in new.values() if links[0])}))
+    return _crosscheck.locate_all(added)
+
+
+def _neighbourhood(cache: RegistryCache, staged: list[Staged], changed: list[Links]) -> dict[str, Links | None]:
+    """Stored links of the entries the change can affect, and of the entries they name."""
+    names = {links[0] for links in changed if links[0]} | {item.name for item in staged} | {item.path.stem for item in staged}
+    found = cache.link_rows(names=names, referring_to=names, stems={item.path.stem for item in staged})
+    frontier = set(_named(changed)) | set(_named(found.values()))
+    seen: set[str] = set()
+    while frontier - seen:  # along the dependency paths (where cycles through a changed entry lie)
+        wanted = frontier - seen
+        seen |= wanted
+        more = cache.link_rows(names=wanted)
+        found.update(more)
+        frontier = set(_named(more.values()))
+    return found
+
+
+def _named(all_links: Iterable[Links | None]) -> Iterable[str]:
+    """The names these entries depend on, name as replacement or have as ensemble members."""
+    for links in all_links:
+        if links is not None:
+            yield from (name for name, _ in links[5])
+            yield from (name for _, name in links[7])
+            if links[3] is not None:
+                yield links[3]
+
+
+def _found(paths: RegistryPaths, links: dict[str, Links | None]) -> list[_crosscheck.Found]:
+    summaries = [
+        EntrySummary(str(paths.models / file), file.rsplit(".", 1)[0], True, *(facts or ()))
+        for file, facts in sorted(links.items())
+    ]
+    return _crosscheck.find(summaries)
+
+
+def _is_missing(found: _crosscheck.Found) -> bool:
+    return found.message.startswith(("dependency `", "replacement `")) and found.message.endswith("is not in the registry")
+
+
+def _with_hints(found: list[_crosscheck.Found], names: list[str]) -> list[_crosscheck.Found]:
+    """`found` with the hints of missing names chosen among every entry's name."""
+    fixed = []
+    for item in found:
+        if _is_missing(item):
+            dependency = item.at[0] == "dependencies"
+            missing = str(item.at[1]) if dependency else item.entry.replacement or ""
+            fallback = _crosscheck.MISSING_DEPENDENCY if dependency else _crosscheck.MISSING_REPLACEMENT
+            item = item._replace(hint=_crosscheck.missing_hint(missing, names, fallback))
+        fixed.append(item)
+    return fixed
