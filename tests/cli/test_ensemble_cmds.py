@@ -151,3 +151,12 @@ def test_register_checks_the_members_of_a_new_ensemble(registry: Path, tmp_path:
     assert written == (exit_code == 0)
     if exit_code:
         assert "NoSuchEntry" in done.stderr and "Traceback" not in done.output
+
+
+def test_delete_refuses_an_entry_that_an_ensemble_has_as_member(registry: Path) -> None:
+    path = registry / "models" / f"{ENTRY}.toml"
+    path.write_text("\n".join(line for line in path.read_text(encoding="utf-8").split("\n")
+                              if not line.startswith("MLP = ")), encoding="utf-8")  # not a dependency any more
+    done = invoke("-r", registry, "delete", "MLP")
+    assert done.exit_code != 0 and "ensemble member `MLP`" in done.stderr, done.output
+    assert (registry / "models" / "MLP.toml").exists()
