@@ -18,7 +18,7 @@ from modreg.runtime.training.losses import MAE, MSE
 from modreg.runtime.models.mlp import MLP
 from modreg.runtime.training.optim import AdamConfig, SGDConfig
 from modreg.runtime.training.scalers import get_scaler
-from modreg.runtime.training.fit import EarlyStopping, TrainSettings, blas_threads, train
+from modreg.runtime.training.fit import EarlyStopping, TrainSettings, blas_threads, retain_freed_memory, train
 from modreg.runtime.training.windows import Scaling, Target, WindowBatch
 
 
@@ -133,3 +133,11 @@ def test_identical_windows_reach_a_row_independent_network_once() -> None:
     assert train(network, _sample(), MSE(), TrainSettings(3, 0.05, AdamConfig())).rows == 3 * 8
     network.independent_rows = True
     assert train(network, _sample(), MSE(), TrainSettings(3, 0.05, AdamConfig())).rows == 3
+
+
+def test_freed_memory_is_retained_once_per_process_on_glibc() -> None:
+    import platform
+
+    assert retain_freed_memory() is retain_freed_memory()  # cached: mallopt runs once
+    if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
+        assert retain_freed_memory() is True
