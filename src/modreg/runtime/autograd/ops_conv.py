@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from modreg.runtime.autograd.blas import gemm
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["conv1d", "conv2d"]
@@ -51,7 +52,7 @@ def conv1d(
     cols = _columns(xp, k, stride, dilation, length).reshape(b, groups, c_group, length, k)
     cols = cols.transpose(0, 1, 3, 2, 4).reshape(b, groups, length, c_group * k)
     wmat = weight.data.reshape(groups, c_out // groups, c_group * k)
-    out = np.matmul(cols, wmat.transpose(0, 2, 1)).transpose(0, 1, 3, 2).reshape(b, c_out, length)
+    out = gemm(cols, wmat.transpose(0, 2, 1)).transpose(0, 1, 3, 2).reshape(b, c_out, length)
     if bias is not None:
         out = out + bias.data[:, None]
 
@@ -63,7 +64,7 @@ def conv1d(
         if bias is not None and bias.requires_grad:
             bias.accumulate(g.sum(axis=(0, 2)), fresh=True)
         if x.requires_grad:
-            gcols = np.matmul(g4.transpose(0, 1, 3, 2), wmat)  # (B, G, L_out, C_in/G * K)
+            gcols = gemm(g4.transpose(0, 1, 3, 2), wmat)  # (B, G, L_out, C_in/G * K)
             gcols = gcols.reshape(b, groups, length, c_group, k).transpose(0, 1, 3, 2, 4)
             gxp = _scatter_taps(gcols.reshape(b, c_in, length, k), xp.shape[2], stride, dilation)
             x.accumulate(gxp[:, :, padding : gxp.shape[2] - padding], fresh=True)
@@ -85,18 +86,18 @@ def conv2d(
     h_out, w_out = windows.shape[2:4]
     cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(b * h_out * w_out, c * kh * kw)
     wmat = weight.data.reshape(c_out, c * kh * kw)
-    out = (cols @ wmat.T).reshape(b, h_out, w_out, c_out).transpose(0, 3, 1, 2)
+    out = gemm(cols, wmat.T).reshape(b, h_out, w_out, c_out).transpose(0, 3, 1, 2)
     if bias is not None:
         out = out + bias.data[:, None, None]
 
     def backward(g: np.ndarray) -> None:
         g2 = g.transpose(0, 2, 3, 1).reshape(-1, c_out)  # (B*H_out*W_out, C_out)
         if weight.requires_grad:
-            weight.accumulate((g2.T @ cols).reshape(weight.shape), fresh=True)
+            weight.accumulate(gemm(g2.T, cols).reshape(weight.shape), fresh=True)
         if bias is not None and bias.requires_grad:
             bias.accumulate(g.sum(axis=(0, 2, 3)), fresh=True)
         if x.requires_grad:
-            gcols = (g2 @ wmat).reshape(b, h_out, w_out, c, kh, kw)
+            gcols = gemm(g2, wmat).reshape(b, h_out, w_out, c, kh, kw)
             gxp = np.zeros(xp.shape, dtype=xp.dtype)
             for i in range(kh):
                 for j in range(kw):

@@ -7,11 +7,11 @@ without a strictly lower validation loss. Nothing is printed: a `progress(step, 
 val_loss)` callback (the CLI's rich bar) sees every step.
 
 Three things make a step cheaper without changing what it computes:
-- BLAS runs single-threaded while training (`TrainSettings.threads`, honoured through
-  threadpoolctl). The products here are small, and OpenBLAS's second
-  thread spins and waits on a busy 2-core machine: measured there 10 to 40 times slower for
-  (128 x 128) @ (128 x 512) and (1024 x 24) @ (24 x 512), and slower even for
-  (1024 x 512) @ (512 x 512).
+- BLAS threads are chosen per product (`autograd.blas`): small products run on one thread
+  (OpenBLAS's second thread spins and waits on a busy machine: measured 10 to 40 times slower
+  for (128 x 128) @ (128 x 512)), products of 16.8 M multiply-adds or more, such as
+  (1024 x 512) @ (512 x 512), on up to `TrainSettings.threads` (None: every core the process
+  may use; a `modreg bench --jobs` worker may use one).
 - A network whose `independent_rows` is True (each row's output depends on that row only: no
   dropout, no batch statistics) sees every distinct window of a batch once, weighted by how often
   it was drawn (`windows.merge_duplicates`): the same loss and gradient, fewer rows.
@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from modreg.errors import UsageError
+from modreg.runtime.autograd.blas import ceiling
 from modreg.runtime.training.optim import StepLR, clip_grad_norm, lr_decay_steps
 from modreg.runtime.training.windows import merge_duplicates
 
@@ -63,8 +64,8 @@ class TrainSettings:
     val_check_steps: int = 100
     early_stop_patience_steps: int = -1
     gradient_clip_val: float | None = None
-    threads: int | None = 1
-    """BLAS threads while training (None: the library's default), set through threadpoolctl."""
+    threads: int | None = None
+    """The most BLAS threads a big product may use while training (None: the process's cores)."""
 
 
 @dataclass
@@ -158,13 +159,8 @@ def _step(network: Module, sample: Callable[[], tuple[WindowBatch, Target]], los
 
 @contextlib.contextmanager
 def blas_threads(threads: int | None) -> Iterator[None]:
-    """Limit the BLAS thread pool to `threads` inside the block (no-op for None)."""
-    from threadpoolctl import threadpool_limits
-
-    if threads is None:
-        yield
-        return
-    with threadpool_limits(limits=threads, user_api="blas"):
+    """Inside the block, products run on threads chosen by size, at most `threads` (None: the cores)."""
+    with ceiling(threads):
         yield
 
 
