@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "thread_ceiling", "threads_for"]
+__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "thread_ceiling", "threads_active", "threads_for"]
 
 BIG_PRODUCT = 1 << 24
 """Multiply-adds from which a product uses every allowed core (16.8 M: (1024 x 32) @ (32 x 512))."""
@@ -61,6 +61,12 @@ def _set(threads: int) -> None:
 def thread_ceiling() -> int:
     """The most threads a big product may use now: the process cap, lowered by `ceiling`."""
     return max(1, min(_state.cap, _state.block) if _state.block is not None else _state.cap)
+
+
+def threads_active() -> bool:
+    """Whether a `ceiling` block is open (training or inference), so BLAS rests at one thread and
+    work may be spread over `thread_ceiling()` threads of the caller's own."""
+    return _state.block is not None
 
 
 def threads_for(macs: int) -> int:
@@ -96,7 +102,7 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndar
         return np.matmul(a, b, out=out)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     key = (*batch, a.shape[-2], a.shape[-1], b.shape[-1])
-    threads = threads_for(int(np.prod(key, dtype=np.int64)))
+    threads = threads_for(a.shape[-2] * a.shape[-1] * b.shape[-1])  # numpy calls BLAS once per batch item
     if threads == 1:
         return np.matmul(a, b, out=out)
     timing = _timings.setdefault(key, _Timing())
