@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "thread_ceiling", "threads_active", "threads_for"]
+__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "in_threads", "thread_ceiling", "threads_active", "threads_for"]
 
 BIG_PRODUCT = 1 << 24
 """Multiply-adds from which a product uses every allowed core (16.8 M: (1024 x 32) @ (32 x 512))."""
@@ -67,6 +68,25 @@ def threads_active() -> bool:
     """Whether a `ceiling` block is open (training or inference), so BLAS rests at one thread and
     work may be spread over `thread_ceiling()` threads of the caller's own."""
     return _state.block is not None
+
+
+def in_threads(count: int, work: Callable[[int], None]) -> None:
+    """Run work(0), ..., work(count - 1), spread over up to `thread_ceiling()` threads inside a
+    `ceiling` block (numpy releases the GIL for the work of each call), one after the other
+    outside one. Part 0 runs in the calling thread; the call returns when every part is done."""
+    threads = min(count, thread_ceiling()) if threads_active() else 1
+    if threads <= 1:
+        for part in range(count):
+            work(part)
+        return
+    pool = _pools.get(threads - 1) or _pools.setdefault(threads - 1, ThreadPoolExecutor(threads - 1, "modreg"))
+    futures = [pool.submit(work, part) for part in range(1, count)]
+    work(0)
+    for future in futures:
+        future.result()
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
 
 
 def threads_for(macs: int) -> int:

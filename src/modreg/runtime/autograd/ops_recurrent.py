@@ -21,32 +21,22 @@ Three things keep a step cheap:
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from modreg.runtime.autograd.blas import thread_ceiling, threads_active
+from modreg.runtime.autograd.blas import in_threads, thread_ceiling, threads_active
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["gru_scan", "lstm_scan", "rnn_scan"]
 
 _MIN_ROWS = 16
-_pools: dict[int, ThreadPoolExecutor] = {}
 
 
 def _each_block(batch: int, work: Callable[[slice], None]) -> None:
-    """Run `work(rows)` over blocks of the batch's rows, in parallel when that is allowed."""
-    parts = min(thread_ceiling(), batch // _MIN_ROWS) if threads_active() else 1
-    if parts <= 1:
-        work(slice(0, batch))
-        return
+    """Run `work(rows)` over blocks of the batch's rows, one block per allowed core."""
+    parts = max(1, min(thread_ceiling(), batch // _MIN_ROWS) if threads_active() else 1)
     bounds = np.linspace(0, batch, parts + 1).astype(int)
-    blocks = [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    pool = _pools.get(parts - 1) or _pools.setdefault(parts - 1, ThreadPoolExecutor(parts - 1, "modreg-scan"))
-    futures = [pool.submit(work, rows) for rows in blocks[1:]]
-    work(blocks[0])
-    for future in futures:
-        future.result()
+    in_threads(parts, lambda part: work(slice(int(bounds[part]), int(bounds[part + 1]))))
 
 
 def _gate_affine(sigmoid: tuple[bool, ...], hid: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
