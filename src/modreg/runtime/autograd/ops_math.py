@@ -161,15 +161,22 @@ def _matmul_grad_b(a2: np.ndarray, g2: np.ndarray, b_shape: tuple[int, ...]) -> 
 
 
 @register_op("linear")
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None."""
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = False) -> Tensor:
+    """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None.
+
+    `relu=True` also applies max(., 0) in place: one op, one array fewer than linear then relu.
+    """
     x2 = x.data.reshape(-1, x.shape[-1])
     out = gemm(x2, weight.data.T)
     if bias is not None:
         out += bias.data
+    if relu:
+        np.maximum(out, 0, out=out)
 
     def backward(g: np.ndarray) -> None:
         g2 = g.reshape(-1, g.shape[-1])
+        if relu:
+            g2 = g2 * (out > 0)
         if x.requires_grad:
             x.accumulate(gemm(g2, weight.data).reshape(x.shape), fresh=True)
         if weight.requires_grad:
