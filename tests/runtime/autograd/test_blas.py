@@ -71,3 +71,19 @@ def test_outside_a_ceiling_block_gemm_is_plain_matmul(recorded: list[int]) -> No
     batched = np.stack([a[:8, :16]] * 3)
     np.testing.assert_allclose(blas.gemm(batched, b[:16]), batched @ b[:16], rtol=1e-5)
     assert recorded == []
+
+
+def test_in_threads_runs_every_part_once_in_threads_only_inside_a_ceiling(recorded: list[int]) -> None:
+    import threading
+
+    def run() -> list[tuple[int, str]]:
+        done: list[tuple[int, str]] = []
+        blas.in_threads(3, lambda part: done.append((part, threading.current_thread().name)))
+        return sorted(done)
+
+    outside = run()
+    with blas.ceiling(None):
+        inside = run()
+    assert [p for p, _ in outside] == [p for p, _ in inside] == [0, 1, 2]
+    assert {name for _, name in outside} == {threading.current_thread().name}
+    assert inside[0][1] == threading.current_thread().name and any(n.startswith("modreg") for _, n in inside[1:])
