@@ -120,24 +120,26 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndar
     """np.matmul(a, b) on the threads its size earns (inside a `ceiling` block; plain matmul outside)."""
     if _state.block is None or min(a.ndim, b.ndim) < 2:
         return np.matmul(a, b, out=out)
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    key = (*batch, a.shape[-2], a.shape[-1], b.shape[-1])
-    threads = threads_for(a.shape[-2] * a.shape[-1] * b.shape[-1])  # numpy calls BLAS once per batch item
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    threads = threads_for(m * k * n)  # numpy calls BLAS once per batch item
     if threads == 1:
         return np.matmul(a, b, out=out)
-    timing = _timings.setdefault(key, _Timing())
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    # shapes within a factor of two share a timing (batch rows vary from step to step)
+    timing = _timings.setdefault((*batch, m.bit_length(), k.bit_length(), n.bit_length()), _Timing())
     threads = timing.choose(threads)
     _set(threads)
     started = time.perf_counter()
     try:
         return np.matmul(a, b, out=out)
     finally:
-        timing.record(threads, time.perf_counter() - started)
+        timing.record(threads, (time.perf_counter() - started) / (m * k * n))
         _set(1)
 
 
 class _Timing:
-    """Moving averages of one big product's seconds on one thread and on more; the faster wins.
+    """Moving averages of a product shape's seconds per multiply-add on one thread and on more;
+    the faster wins.
 
     The first calls alternate (1, N, 1, N) to measure both; later every `_PROBE`th call runs on
     the slower count, so a machine that got busier (or idler) is noticed within a few steps.
@@ -145,7 +147,7 @@ class _Timing:
 
     def __init__(self) -> None:
         self.calls = 0
-        self.seconds: dict[bool, float] = {}  # many threads? -> average seconds
+        self.seconds: dict[bool, float] = {}  # many threads? -> average seconds per multiply-add
 
     def choose(self, threads: int) -> int:
         self.calls += 1
@@ -157,6 +159,7 @@ class _Timing:
         return threads if many else 1
 
     def record(self, threads: int, seconds: float) -> None:
+        """Add one measurement (seconds per multiply-add) on `threads` threads."""
         many = threads > 1
         known = self.seconds.get(many)
         self.seconds[many] = seconds if known is None else known + _SMOOTHING * (seconds - known)
