@@ -14,8 +14,10 @@ venv's Python with `torch.set_num_threads(2)` (`--nf-threads`). Fit seconds are 
 on a shared machine; read the load average printed with every row).
 
 The matmul ceiling: the products of one modreg training step are recorded (every `np.matmul`
-the step runs), then timed alone as C-contiguous float32 numpy products on all cores; their sum
-over modreg's median step time is the fraction of the ceiling modreg's training reaches.
+the step runs), then timed alone as C-contiguous float32 numpy products on all cores (median of
+5 runs each); their sum over modreg's median step time is the fraction of the ceiling modreg's
+training reaches. On a machine busy with other work the all-core products slow down most, so
+the fraction is only meaningful at a low load average.
 
 The neuralforecast side needs a separate virtual environment (never installed into modreg's):
 
@@ -172,11 +174,12 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
         for a_shape, b_shape in shapes:
             a, b = rng.random(a_shape, dtype=np.float32), rng.random(b_shape, dtype=np.float32)
             original(a, b)
-            reps = 5
-            started = time.perf_counter()
-            for _ in range(reps):
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
                 original(a, b)
-            total += (time.perf_counter() - started) / reps
+                times.append(time.perf_counter() - started)
+            total += statistics.median(times)
     return total, len(shapes)
 
 
