@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import modreg.runtime.autograd as ag
-from modreg.runtime.autograd import Tensor, blas
-from modreg.runtime.autograd import ops_recurrent
+from modreg.runtime.autograd import Tensor, blas, ops_recurrent
 from modreg.runtime.autograd.gradcheck import check_grads
 
 _R = np.random.default_rng(7)
