@@ -154,9 +154,9 @@ def _one_thread_environment() -> Iterator[None]:
 
 
 def _one_blas_thread() -> None:
-    from threadpoolctl import threadpool_limits
+    from modreg.runtime.autograd.blas import cap_process
 
-    threadpool_limits(limits=1)
+    cap_process(1)  # the per-product thread choice never goes above one in a worker
 
 
 def _fit_remote(plan: MemberPlan, data: SeriesFrame) -> dict[str, Any]:

@@ -187,3 +187,27 @@ def _assert_same_forecasts(results: list[TaskResult], expected: list[TaskResult]
             assert a.values.keys() == b.values.keys()
             for column in a.values:
                 np.testing.assert_array_equal(a.values[column], b.values[column])
+
+
+def test_a_pool_or_dask_worker_runs_blas_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.forecast.bench.dask_executor import run_on_one_thread
+    from modreg.forecast.bench.pool import serve
+    from modreg.runtime.autograd import blas
+
+    class _Pipe:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def send(self, message: Any) -> None:
+            self.sent.append(message)
+
+        def recv(self) -> None:
+            return None  # no task: the worker stops
+
+    monkeypatch.setattr(blas._state, "cap", 2)
+    pipe = _Pipe()
+    serve(pipe)
+    assert pipe.sent == [("ready",)] and blas.thread_ceiling() == 1
+    monkeypatch.setattr(blas._state, "cap", 2)
+    assert run_on_one_thread(_task("Naive", (1, 2), (5, 3), h=2)).status == "ok"
+    assert blas.thread_ceiling() == 1

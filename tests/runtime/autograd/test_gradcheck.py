@@ -53,6 +53,7 @@ CASES: dict[str, list[Case]] = {
     "linear": [
         (lambda x, w, b: ag.linear(x, w, b), [randn(2, 3, 4), randn(5, 4), randn(5)]),
         (lambda x, w: ag.linear(x, w), [randn(3, 4), randn(2, 4)]),
+        (lambda x, w, b: ag.linear(x, w, b, relu=True), [randn(6, 4), randn(5, 4), randn(5)]),
     ],
     # ----- Elementwise -----
     "exp": [(lambda a: a.exp(), [randn(3, 4)])],

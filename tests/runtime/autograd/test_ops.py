@@ -330,3 +330,17 @@ def test_complex_ops_match_numpy_complex_arithmetic_and_keep_float32() -> None:
     np.testing.assert_allclose(re.data + 1j * im.data, np.tanh(a))
     half = [Tensor(x.astype(np.float32)) for x in (a.real, a.imag)]
     assert all(t.dtype == np.float32 for t in ag.complex_tanh(*half))
+
+
+def test_linear_with_relu_equals_linear_then_relu() -> None:
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((6, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)
+    fused = [Tensor(a.copy(), requires_grad=True) for a in (x, w, b)]
+    plain = [Tensor(a.copy(), requires_grad=True) for a in (x, w, b)]
+    out_fused, out_plain = ag.linear(*fused, relu=True), ag.linear(*plain).relu()
+    np.testing.assert_array_equal(out_fused.data, out_plain.data)
+    cotangent = Tensor(rng.standard_normal(out_plain.shape))
+    (out_fused * cotangent).sum().backward()
+    (out_plain * cotangent).sum().backward()
+    for a, c in zip(fused, plain):
+        np.testing.assert_allclose(a.grad, c.grad, rtol=1e-12, atol=1e-12)

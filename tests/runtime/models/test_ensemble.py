@@ -140,3 +140,13 @@ def test_workers_start_with_one_blas_thread_and_the_environment_is_restored(monk
     with _one_thread_environment():
         assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "1"
     assert os.environ["OMP_NUM_THREADS"] == "8" and "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_a_member_worker_never_lets_a_big_product_take_a_second_blas_thread() -> None:
+    import subprocess
+    import sys
+
+    code = ("from modreg.runtime.ensemble_fit import _one_blas_thread; _one_blas_thread(); "
+            "from modreg.runtime.autograd.blas import thread_ceiling; print(thread_ceiling())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "1"

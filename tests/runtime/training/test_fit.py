@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from modreg.runtime.training.losses import MAE, MSE
 from modreg.runtime.models.mlp import MLP
 from modreg.runtime.training.optim import AdamConfig, SGDConfig
 from modreg.runtime.training.scalers import get_scaler
-from modreg.runtime.training.fit import EarlyStopping, TrainSettings, blas_threads, train
+from modreg.runtime.training.fit import EarlyStopping, TrainSettings, blas_threads, retain_freed_memory, train
 from modreg.runtime.training.windows import Scaling, Target, WindowBatch
 
 
@@ -104,20 +103,20 @@ def test_model_early_stopping_holds_out_the_last_h_points(air: SeriesFrame) -> N
     assert model.predict().ds[0][0] == np.datetime64("1961-01-01")
 
 
-def test_training_runs_with_the_blas_threads_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, str]] = []
+def test_training_runs_inside_a_blas_ceiling_of_its_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.runtime.training import fit
+
+    calls: list[int | None] = []
 
     @contextlib.contextmanager
-    def threadpool_limits(limits: int, user_api: str):  # threadpoolctl's signature, recording the call
-        calls.append((limits, user_api))
+    def ceiling(threads: int | None):  # records the ceiling the loop asks for
+        calls.append(threads)
         yield
 
-    monkeypatch.setitem(sys.modules, "threadpoolctl", types.SimpleNamespace(threadpool_limits=threadpool_limits))
+    monkeypatch.setattr(fit, "ceiling", ceiling)
     train(_Linear(4, 2), _sample(), MSE(), TrainSettings(2, 0.05, AdamConfig()))
-    assert calls == [(1, "blas")]  # one thread by default, for the whole loop
-    with blas_threads(None):
-        pass
-    assert calls == [(1, "blas")]  # None leaves the library alone
+    train(_Linear(4, 2), _sample(), MSE(), TrainSettings(2, 0.05, AdamConfig(), threads=1))
+    assert calls == [None, 1]  # every core by default, once for the whole loop
 
 
 def test_blas_threads_really_limits_numpys_blas() -> None:
@@ -133,3 +132,11 @@ def test_identical_windows_reach_a_row_independent_network_once() -> None:
     assert train(network, _sample(), MSE(), TrainSettings(3, 0.05, AdamConfig())).rows == 3 * 8
     network.independent_rows = True
     assert train(network, _sample(), MSE(), TrainSettings(3, 0.05, AdamConfig())).rows == 3
+
+
+def test_freed_memory_is_retained_once_per_process_on_glibc() -> None:
+    import platform
+
+    assert retain_freed_memory() is retain_freed_memory()  # cached: mallopt runs once
+    if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
+        assert retain_freed_memory() is True

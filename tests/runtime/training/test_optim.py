@@ -131,3 +131,27 @@ def test_optimizer_components_build_from_names_and_tables() -> None:
 def test_empty_parameter_list_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         Adam([], lr=1.0)
+
+
+def test_adam_spread_over_threads_updates_exactly_as_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.runtime.autograd import blas
+    from modreg.runtime.training.optim import _balanced
+
+    rng = np.random.default_rng(3)
+    start = [rng.standard_normal(shape) for shape in ((40, 30), (7,), (300,), (12, 12), (5, 5, 5))]
+    grads = [[rng.standard_normal(p.shape) for p in start] for _ in range(3)]
+    monkeypatch.setattr(blas._state, "cap", 2)
+    results = []
+    for threads in (1, 2):
+        params = [Param(p.copy()) for p in start]
+        optimizer = Adam(params, lr=0.01, weight_decay=0.1)
+        with blas.ceiling(threads):
+            for step in grads:
+                for param, grad in zip(params, step):
+                    param.grad = grad
+                optimizer.step()
+        results.append([p.data for p in params])
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+    groups = _balanced([0, 1, 2, 3, 4], [1200, 7, 300, 144, 125], 2)
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 4] and groups[0] == [0]

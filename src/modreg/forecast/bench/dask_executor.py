@@ -7,7 +7,8 @@ cannot stop a task that is already running, so its thread finishes it in the bac
 
 Workers need modreg (and the data travels with each task). A worker process runs one task
 at a time (`run_task` holds a lock, since the runtime's random generator is process-wide), so
-start workers with `--nthreads 1` and as many processes as you want tasks in parallel. A model
+start workers with `--nthreads 1` and as many processes as you want tasks in parallel; each
+task's BLAS uses one thread, so those processes never oversubscribe a machine. A model
 from a registry plugin is loaded on the worker from the same registry path (a shared disk).
 dask is an optional dependency: `pip install 'modreg-forecast[distributed]'`.
 """
@@ -23,10 +24,18 @@ from modreg._version import install_hint
 from modreg.errors import UsageError
 from modreg.forecast.bench.tasks import BenchTask, OnResult, TaskResult, notified, run_task
 
-__all__ = ["connect", "run_on_dask"]
+__all__ = ["connect", "run_on_dask", "run_on_one_thread"]
 
 _POLL_SECONDS = 0.05
 INSTALL_HINT = f"install it with `{install_hint('distributed')}` (dask[distributed] >= 2024.1)."
+
+
+def run_on_one_thread(task: BenchTask) -> TaskResult:
+    """`run_task` on a dask worker, its process's BLAS capped to one thread."""
+    from modreg.runtime.autograd.blas import cap_process
+
+    cap_process(1)
+    return run_task(task)
 
 
 def connect(scheduler: str, *, timeout: float = 10.0) -> Any:
@@ -70,7 +79,7 @@ class _Submitter:
         return [r for r in self.results if r is not None]
 
     def _submit(self, index: int) -> None:
-        future = self.client.submit(run_task, self.tasks[index], pure=False)
+        future = self.client.submit(run_on_one_thread, self.tasks[index], pure=False)
         deadline = time.monotonic() + self.timeout if self.timeout is not None else None
         self.running[future] = (index, deadline)
 

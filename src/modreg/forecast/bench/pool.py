@@ -2,7 +2,7 @@
 
 `WorkerPool(jobs).run(tasks, timeout, notify)` starts `jobs` processes with the `spawn` start
 method (the same on Linux, macOS and Windows; nothing is inherited but what is sent), each
-running `serve`: it says "ready", then runs every task it receives with `run_task` and sends
+running `serve` (BLAS on one thread): it says "ready", then runs every task it receives with `run_task` and sends
 the result back, and (at most every `_STEP_SECONDS`) the training step it has reached. The pool hands a task to each ready worker and waits on the pipes and the
 process sentinels, so it notices at once when a worker answers or dies. A task running longer
 than `timeout` has its worker killed and is reported failed ("timeout"); a worker that dies is
@@ -73,7 +73,13 @@ class _Worker:
 
 
 def serve(conn: Any) -> None:
-    """A worker's loop: say ready, then run each task received until None or a closed pipe."""
+    """A worker's loop: say ready, then run each task received until None or a closed pipe.
+
+    The worker's BLAS uses one thread, so `jobs` workers fill `jobs` cores without oversubscribing.
+    """
+    from modreg.runtime.autograd.blas import cap_process
+
+    cap_process(1)
     conn.send(("ready",))
     while True:
         try:

@@ -15,6 +15,7 @@ re-exported here:
 - `ops_index`: gather/scatter of slices by per-row indices, cumsum.
 - `ops_complex`: complex matmul and tanh on (real, imag) pairs.
 - `ops_special`: lgamma (gradient digamma), for the distribution losses' likelihoods.
+- `blas`: the BLAS threads of each matrix product, chosen by its size (`gemm`).
 
 Every primitive is listed in `OPS`; `modreg.runtime.autograd.gradcheck.check_grads` checks any of them.
 """

@@ -1,4 +1,4 @@
-"""Convolutions by im2col: a strided window view of the padded input, then one batched matmul.
+"""Convolutions by im2col: a strided window view of the padded input, then one GEMM per group.
 
 `conv1d` supports stride, padding, dilation and groups with PyTorch's semantics (weights are
 cross-correlated, not flipped); `conv2d` covers stride 1 with zero padding. The backward pass
@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from modreg.runtime.autograd.blas import gemm
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["conv1d", "conv2d"]
@@ -31,6 +32,13 @@ def _scatter_taps(gcols: np.ndarray, lp: int, stride: int, dilation: int) -> np.
     return gxp
 
 
+def _per_group(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(G, M, K) @ (G, K, N): one plain GEMM when G = 1 (the usual case), else one per group."""
+    if len(a) == 1:
+        return gemm(a[0], b[0])[None]
+    return gemm(a, b)
+
+
 @register_op("conv1d")
 def conv1d(
     x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0,
@@ -47,25 +55,26 @@ def conv1d(
     length = (xp.shape[2] - dilation * (k - 1) - 1) // stride + 1
     if length < 1 or c_group * groups != c_in:
         raise ValueError(f"conv1d cannot apply weight {weight.shape} to input {x.shape}")
-    # cols: (B, G, L_out, C_in/G * K); wmat: (G, C_in/G * K, C_out/G)
+    # cols: (G, B * L_out, C_in/G * K), one GEMM per group over every window; wmat: (G, C_out/G, C_in/G * K)
     cols = _columns(xp, k, stride, dilation, length).reshape(b, groups, c_group, length, k)
-    cols = cols.transpose(0, 1, 3, 2, 4).reshape(b, groups, length, c_group * k)
+    cols = cols.transpose(1, 0, 3, 2, 4).reshape(groups, b * length, c_group * k)
     wmat = weight.data.reshape(groups, c_out // groups, c_group * k)
-    out = np.matmul(cols, wmat.transpose(0, 2, 1)).transpose(0, 1, 3, 2).reshape(b, c_out, length)
+    out = _per_group(cols, wmat.transpose(0, 2, 1))  # (G, B * L_out, C_out/G)
+    out = out.reshape(groups, b, length, c_out // groups).transpose(1, 0, 3, 2).reshape(b, c_out, length)
     if bias is not None:
-        out = out + bias.data[:, None]
+        out += bias.data[:, None]
 
     def backward(g: np.ndarray) -> None:
-        g4 = g.reshape(b, groups, c_out // groups, length)  # (B, G, C_out/G, L_out)
+        # (B, C_out, L_out) -> (G, B * L_out, C_out/G)
+        g3 = g.reshape(b, groups, c_out // groups, length).transpose(1, 0, 3, 2).reshape(groups, b * length, -1)
         if weight.requires_grad:
-            gw = np.einsum("bgol,bglk->gok", g4, cols, optimize=True)
-            weight.accumulate(gw.reshape(weight.shape), fresh=True)
+            weight.accumulate(_per_group(g3.transpose(0, 2, 1), cols).reshape(weight.shape), fresh=True)
         if bias is not None and bias.requires_grad:
             bias.accumulate(g.sum(axis=(0, 2)), fresh=True)
         if x.requires_grad:
-            gcols = np.matmul(g4.transpose(0, 1, 3, 2), wmat)  # (B, G, L_out, C_in/G * K)
-            gcols = gcols.reshape(b, groups, length, c_group, k).transpose(0, 1, 3, 2, 4)
-            gxp = _scatter_taps(gcols.reshape(b, c_in, length, k), xp.shape[2], stride, dilation)
+            gcols = _per_group(g3, wmat).reshape(groups, b, length, c_group, k)  # (G, B * L_out, C_in/G * K)
+            gcols = gcols.transpose(1, 0, 3, 2, 4).reshape(b, c_in, length, k)
+            gxp = _scatter_taps(gcols, xp.shape[2], stride, dilation)
             x.accumulate(gxp[:, :, padding : gxp.shape[2] - padding], fresh=True)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
@@ -85,18 +94,18 @@ def conv2d(
     h_out, w_out = windows.shape[2:4]
     cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(b * h_out * w_out, c * kh * kw)
     wmat = weight.data.reshape(c_out, c * kh * kw)
-    out = (cols @ wmat.T).reshape(b, h_out, w_out, c_out).transpose(0, 3, 1, 2)
+    out = gemm(cols, wmat.T).reshape(b, h_out, w_out, c_out).transpose(0, 3, 1, 2)
     if bias is not None:
         out = out + bias.data[:, None, None]
 
     def backward(g: np.ndarray) -> None:
         g2 = g.transpose(0, 2, 3, 1).reshape(-1, c_out)  # (B*H_out*W_out, C_out)
         if weight.requires_grad:
-            weight.accumulate((g2.T @ cols).reshape(weight.shape), fresh=True)
+            weight.accumulate(gemm(g2.T, cols).reshape(weight.shape), fresh=True)
         if bias is not None and bias.requires_grad:
             bias.accumulate(g.sum(axis=(0, 2, 3)), fresh=True)
         if x.requires_grad:
-            gcols = (g2 @ wmat).reshape(b, h_out, w_out, c, kh, kw)
+            gcols = gemm(g2, wmat).reshape(b, h_out, w_out, c, kh, kw)
             gxp = np.zeros(xp.shape, dtype=xp.dtype)
             for i in range(kh):
                 for j in range(kw):

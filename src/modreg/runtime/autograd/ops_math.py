@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from modreg.runtime.autograd.blas import gemm
 from modreg.runtime.autograd.tensor import Tensor, as_tensor, register_op, result, unbroadcast
 
 __all__ = [
@@ -145,34 +146,41 @@ def matmul(a: Any, b: Any) -> Tensor:
         b2 = b.data if b.ndim > 1 else b.data[:, None]
         g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
         if a.requires_grad:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
+            ga = unbroadcast(gemm(g2, np.swapaxes(b2, -1, -2)), a2.shape)
             a.accumulate(ga.reshape(a.shape), fresh=True)
         if b.requires_grad:
             b.accumulate(_matmul_grad_b(a2, g2, b2.shape).reshape(b.shape), fresh=True)
 
-    return result(a.data @ b.data, (a, b), backward)
+    return result(gemm(a.data, b.data) if a.ndim > 1 and b.ndim > 1 else a.data @ b.data, (a, b), backward)
 
 
 def _matmul_grad_b(a2: np.ndarray, g2: np.ndarray, b_shape: tuple[int, ...]) -> np.ndarray:
     if len(b_shape) == 2 and a2.ndim > 2:  # fold the batch into one GEMM
-        return a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
-    return unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b_shape)
+        return gemm(a2.reshape(-1, a2.shape[-1]).T, g2.reshape(-1, g2.shape[-1]))
+    return unbroadcast(gemm(np.swapaxes(a2, -1, -2), g2), b_shape)
 
 
 @register_op("linear")
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None."""
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = False) -> Tensor:
+    """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None.
+
+    `relu=True` also applies max(., 0) in place: one op, one array fewer than linear then relu.
+    """
     x2 = x.data.reshape(-1, x.shape[-1])
-    out = x2 @ weight.data.T
+    out = gemm(x2, weight.data.T)
     if bias is not None:
         out += bias.data
+    if relu:
+        np.maximum(out, 0, out=out)
 
     def backward(g: np.ndarray) -> None:
         g2 = g.reshape(-1, g.shape[-1])
+        if relu:
+            g2 = g2 * (out > 0)
         if x.requires_grad:
-            x.accumulate((g2 @ weight.data).reshape(x.shape), fresh=True)
+            x.accumulate(gemm(g2, weight.data).reshape(x.shape), fresh=True)
         if weight.requires_grad:
-            weight.accumulate(g2.T @ x2, fresh=True)
+            weight.accumulate(gemm(g2.T, x2), fresh=True)
         if bias is not None and bias.requires_grad:
             bias.accumulate(g2.sum(axis=0), fresh=True)
 

@@ -1,34 +1,51 @@
 """Fused recurrences: a whole LSTM/GRU/Elman sequence is one op with hand-written BPTT.
 
 The layer computes the input projection of every time step in one matmul beforehand, so each
-step here costs one (B, H) @ (H, G) product plus elementwise work, and backpropagation through
-time runs in one loop instead of a tape of thousands of small nodes. Everything is time-major:
-`xw` is (T, B, G) with PyTorch's gate order (LSTM i, f, g, o; GRU r, z, n).
+step here costs one (B, H) @ (H, G) product plus a few elementwise passes, and
+backpropagation through time runs in one loop instead of a tape of thousands of small nodes.
+Everything is time-major: `xw` is (T, B, G) with PyTorch's gate order (LSTM i, f, g, o; GRU
+r, z, n).
+
+Three things keep a step cheap:
+- Every gate of a step is activated by one np.tanh pass: sigmoid(x) = 0.5 tanh(x / 2) + 0.5,
+  with the halving folded into the pre-activations once per sequence (`_gate_affine`).
+- Backward computes every factor that does not depend on the gradient flowing back through
+  time for the whole sequence at once (`coef`), so the loop keeps only the chain itself.
+- The rows of a batch are independent sequences: inside a BLAS ceiling (training), a batch
+  of at least 2 x `_MIN_ROWS` rows is cut into one block per allowed core and the blocks are
+  scanned in threads (numpy and BLAS release the GIL for the work of each call). The threads
+  never wait for each other until the end, so unlike a multi-threaded BLAS call on a
+  (B, H) @ (H, G) product they cost nothing when the machine is busy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from modreg.runtime.autograd.blas import in_threads, thread_ceiling, threads_active
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["gru_scan", "lstm_scan", "rnn_scan"]
 
-
-def _sigmoid_(z: np.ndarray) -> None:
-    """In-place 1/(1+exp(-z)); exp is the fastest transcendental numpy has (call in errstate)."""
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    z += 1.0
-    np.reciprocal(z, out=z)
+_MIN_ROWS = 16
 
 
-def _tanh_(z: np.ndarray) -> None:
-    """In-place tanh(z) = 2*sigmoid(2z) - 1 (faster than np.tanh here)."""
-    z *= 2.0
-    _sigmoid_(z)
-    z *= 2.0
-    z -= 1.0
+def _each_block(batch: int, work: Callable[[slice], None]) -> None:
+    """Run `work(rows)` over blocks of the batch's rows, one block per allowed core."""
+    parts = max(1, min(thread_ceiling(), batch // _MIN_ROWS) if threads_active() else 1)
+    bounds = np.linspace(0, batch, parts + 1).astype(int)
+    in_threads(parts, lambda part: work(slice(int(bounds[part]), int(bounds[part + 1]))))
+
+
+def _gate_affine(sigmoid: tuple[bool, ...], hid: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Per gate column: (scale, offset) with act(x) = scale * tanh(scale * x) + offset.
+
+    sigmoid(x) = 0.5 * tanh(x / 2) + 0.5; tanh gates get scale 1 and offset 0.
+    """
+    scale = np.repeat(np.array([0.5 if s else 1.0 for s in sigmoid], dtype=dtype), hid)
+    return scale, np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
 
 
 def _previous(states: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -36,27 +53,39 @@ def _previous(states: np.ndarray, first: np.ndarray) -> np.ndarray:
     return np.concatenate([first[None], states[:-1]], axis=0)
 
 
+def _sigmoid_slope(s: np.ndarray) -> np.ndarray:
+    """s * (1 - s) for sigmoid outputs s."""
+    return s - np.square(s)
+
+
 # ----- LSTM -----
 def _lstm_forward(
-    xw: np.ndarray, h: np.ndarray, c: np.ndarray, w_hh: np.ndarray
+    xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     steps, batch, gates = xw.shape
     hid = gates // 4
+    scale, offset = _gate_affine((True, True, False, True), hid, xw.dtype)
+    xs, ws = xw * scale, w_hh.T * scale  # pre-activations scaled once: (T, B, 4H), (H, 4H)
     acts = np.empty_like(xw)  # activated gates i, f, g, o
     out = np.empty((steps, batch, 2 * hid), dtype=xw.dtype)  # [h | c] per step
     tanh_c = np.empty((steps, batch, hid), dtype=xw.dtype)
-    for t in range(steps):
-        z = acts[t]
-        np.matmul(h, w_hh.T, out=z)
-        z += xw[t]
-        z[:, 2 * hid : 3 * hid] *= 2.0  # tanh(x) = 2*sigmoid(2x) - 1: one pass for all gates
-        _sigmoid_(z)
-        z[:, 2 * hid : 3 * hid] *= 2.0
-        z[:, 2 * hid : 3 * hid] -= 1.0
-        c = np.multiply(z[:, hid : 2 * hid], c, out=out[t, :, hid:])
-        c += z[:, :hid] * z[:, 2 * hid : 3 * hid]
-        np.tanh(c, out=tanh_c[t])
-        h = np.multiply(z[:, 3 * hid :], tanh_c[t], out=out[t, :, :hid])
+
+    def scan(rows: slice) -> None:
+        h, c = h0[rows], c0[rows]
+        ig = np.empty_like(c)
+        for t in range(steps):
+            z = acts[t, rows]
+            np.matmul(h, ws, out=z)
+            z += xs[t, rows]
+            np.tanh(z, out=z)
+            z *= scale
+            z += offset
+            c = np.multiply(z[:, hid : 2 * hid], c, out=out[t, rows, hid:])
+            c += np.multiply(z[:, :hid], z[:, 2 * hid : 3 * hid], out=ig)
+            np.tanh(c, out=tanh_c[t, rows])
+            h = np.multiply(z[:, 3 * hid :], tanh_c[t, rows], out=out[t, rows, :hid])
+
+    _each_block(batch, scan)
     return acts, out, tanh_c
 
 
@@ -64,31 +93,34 @@ def _lstm_backward(
     g: np.ndarray, acts: np.ndarray, out: np.ndarray, tanh_c: np.ndarray, c0: np.ndarray,
     w_hh: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    hid = tanh_c.shape[2]
-    c_prev = _previous(out[:, :, hid:], c0)
+    steps, batch, gates = acts.shape
+    hid = gates // 4
     d_pre = np.empty_like(acts)
-    dh, dc = np.zeros_like(c0), np.zeros_like(c0)
-    for t in range(len(acts) - 1, -1, -1):
-        i, f, cell, o = (acts[t, :, k * hid : (k + 1) * hid] for k in range(4))
-        dh = g[t, :, :hid] + dh
-        dc = g[t, :, hid:] + dc
-        dc += dh * o * (1.0 - np.square(tanh_c[t]))
-        d = d_pre[t]  # d(pre-activation) = d(gate) * gate'
-        np.multiply(dc * i, 1.0 - np.square(cell), out=d[:, 2 * hid : 3 * hid])
-        np.multiply(dc, cell, out=d[:, :hid])
-        np.multiply(dc, c_prev[t], out=d[:, hid : 2 * hid])
-        np.multiply(dh, tanh_c[t], out=d[:, 3 * hid :])
-        _times_sigmoid_slope(d[:, : 2 * hid], acts[t, :, : 2 * hid])
-        _times_sigmoid_slope(d[:, 3 * hid :], o)
-        dc *= f
-        dh = d @ w_hh
-    return d_pre, dh, dc
+    dh0, dc0 = np.empty_like(c0), np.empty_like(c0)
 
+    def scan(rows: slice) -> None:
+        a, size = acts[:, rows], rows.stop - rows.start
+        i, f, cell, o = (a[:, :, k * hid : (k + 1) * hid] for k in range(4))
+        # d(pre-activation) = [dc, dc, dc, dh] * coef, coef = gate slope * what the gate multiplies
+        coef = _sigmoid_slope(a)
+        coef[:, :, 2 * hid : 3 * hid] = 1.0 - np.square(cell)
+        coef *= np.concatenate([cell, _previous(out[:, rows, hid:], c0[rows]), i, tanh_c[:, rows]], axis=2)
+        coef = coef.reshape(steps, size, 4, hid)
+        through_h = o * (1.0 - np.square(tanh_c[:, rows]))  # dc += dh * o * tanh'(c)
+        dh, dc = np.zeros((size, hid), acts.dtype), np.zeros((size, hid), acts.dtype)
+        for t in range(steps - 1, -1, -1):
+            dh += g[t, rows, :hid]
+            dc += g[t, rows, hid:]
+            dc += dh * through_h[t]
+            d4 = d_pre[t, rows].reshape(size, 4, hid)
+            np.multiply(coef[t, :, :3], dc[:, None, :], out=d4[:, :3])
+            np.multiply(coef[t, :, 3], dh, out=d4[:, 3])
+            dc *= f[t]
+            dh = d_pre[t, rows] @ w_hh
+        dh0[rows], dc0[rows] = dh, dc
 
-def _times_sigmoid_slope(d: np.ndarray, s: np.ndarray) -> None:
-    """d *= s * (1 - s) in place, s = sigmoid output."""
-    d *= s
-    d -= d * s
+    _each_block(batch, scan)
+    return d_pre, dh0, dc0
 
 
 @register_op("lstm_scan")
@@ -97,8 +129,7 @@ def lstm_scan(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
 
     Returns (T, B, 2H): the hidden state h_t in [..., :H] and the cell c_t in [..., H:].
     """
-    with np.errstate(over="ignore"):
-        acts, out, tanh_c = _lstm_forward(xw.data, h0.data, c0.data, w_hh.data)
+    acts, out, tanh_c = _lstm_forward(xw.data, h0.data, c0.data, w_hh.data)
 
     def backward(g: np.ndarray) -> None:
         d_pre, dh0, dc0 = _lstm_backward(g, acts, out, tanh_c, c0.data, w_hh.data)
@@ -115,7 +146,7 @@ def _accumulate_scan(
 ) -> None:
     """Send the gradients every scan shares: inputs, initial state, recurrent weight."""
     if xw.requires_grad:
-        xw.accumulate(d_xw)
+        xw.accumulate(d_xw, fresh=True)
     if h0.requires_grad:
         h0.accumulate(dh0, fresh=True)
     if w_hh.requires_grad:
@@ -126,43 +157,71 @@ def _accumulate_scan(
 
 # ----- GRU -----
 def _gru_forward(
-    xw: np.ndarray, h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray
+    xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     steps, batch, gates = xw.shape
     hid = gates // 3
+    scale, _ = _gate_affine((True, True, False), hid, xw.dtype)
+    xs, ws, bs = xw * scale, w_hh.T * scale, b_hh * scale  # r, z pre-activations halved once
     acts = np.empty_like(xw)  # r, z, n
-    hh_n = np.empty((steps, batch, hid), dtype=xw.dtype)  # h W_hn^T + b_hn, needed by r's gradient
+    hh = np.empty_like(xw)  # h W_hh^T + b_hh, scaled; its n part is needed by r's gradient
     hs = np.empty((steps, batch, hid), dtype=xw.dtype)
-    for t in range(steps):
-        hh = h @ w_hh.T + b_hh
-        a = acts[t]
-        np.add(xw[t, :, : 2 * hid], hh[:, : 2 * hid], out=a[:, : 2 * hid])
-        _sigmoid_(a[:, : 2 * hid])
-        hh_n[t] = hh[:, 2 * hid :]
-        np.add(xw[t, :, 2 * hid :], a[:, :hid] * hh_n[t], out=a[:, 2 * hid :])
-        _tanh_(a[:, 2 * hid :])
-        n, z = a[:, 2 * hid :], a[:, hid : 2 * hid]
-        h = hs[t] = n + z * (h - n)
-    return acts, hh_n, hs
+
+    def scan(rows: slice) -> None:
+        h = h0[rows]
+        for t in range(steps):
+            a, m = acts[t, rows], hh[t, rows]
+            rz, n = a[:, : 2 * hid], a[:, 2 * hid :]
+            np.matmul(h, ws, out=m)
+            m += bs
+            np.add(xs[t, rows, : 2 * hid], m[:, : 2 * hid], out=rz)
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            np.multiply(a[:, :hid], m[:, 2 * hid :], out=n)
+            n += xs[t, rows, 2 * hid :]
+            np.tanh(n, out=n)
+            h = np.subtract(h, n, out=hs[t, rows])  # h_t = n + z * (h_{t-1} - n)
+            h *= a[:, hid : 2 * hid]
+            h += n
+
+    _each_block(batch, scan)
+    return acts, hh[:, :, 2 * hid :], hs
 
 
 def _gru_backward(
     g: np.ndarray, acts: np.ndarray, hh_n: np.ndarray, hs: np.ndarray, h0: np.ndarray,
     w_hh: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    h_prev = _previous(hs, h0)
-    d_x, d_hh = np.empty_like(acts), np.empty_like(acts)
-    dh = np.zeros_like(h0)
-    for t in range(len(acts) - 1, -1, -1):
-        r, z, n = np.split(acts[t], 3, axis=1)
-        dh = g[t] + dh
-        d_n = dh * (1.0 - z) * (1.0 - np.square(n))
-        d_r = d_n * hh_n[t] * r * (1.0 - r)
-        d_z = dh * (h_prev[t] - n) * z * (1.0 - z)
-        d_x[t] = np.concatenate((d_r, d_z, d_n), axis=1)
-        d_hh[t] = np.concatenate((d_r, d_z, d_n * r), axis=1)
-        dh = dh * z + d_hh[t] @ w_hh
-    return d_x, d_hh, dh
+    steps, batch, gates = acts.shape
+    hid = gates // 3
+    d_x = np.empty_like(acts)
+    d_hh = np.empty_like(acts)  # as d_x, n's part times r (the reset gate scales h W_hn^T + b_hn)
+    dh0 = np.empty_like(h0)
+
+    def scan(rows: slice) -> None:
+        a, size = acts[:, rows], rows.stop - rows.start
+        r, z, n = (a[:, :, k * hid : (k + 1) * hid] for k in range(3))
+        # d(pre-activation) = dh * coef: n's through (1 - z) tanh'; z's through h_prev - n; r's through hh_n
+        coef = _sigmoid_slope(a)
+        coef[:, :, 2 * hid :] = (1.0 - z) * (1.0 - np.square(n))
+        coef[:, :, hid : 2 * hid] *= _previous(hs[:, rows], h0[rows]) - n
+        coef[:, :, :hid] *= coef[:, :, 2 * hid :] * hh_n[:, rows]
+        coef_hh = coef.copy()
+        coef_hh[:, :, 2 * hid :] *= r
+        coef_hh = coef_hh.reshape(steps, size, 3, hid)
+        dhs = np.empty((steps, size, hid), acts.dtype)  # the gradient reaching each h_t
+        dh = np.zeros((size, hid), acts.dtype)
+        for t in range(steps - 1, -1, -1):
+            dh = np.add(g[t, rows], dh, out=dhs[t])
+            np.multiply(coef_hh[t], dh[:, None, :], out=d_hh[t, rows].reshape(size, 3, hid))
+            dh = np.multiply(dh, z[t])
+            dh += d_hh[t, rows] @ w_hh
+        d_x[:, rows] = (coef.reshape(steps, size, 3, hid) * dhs[:, :, None, :]).reshape(steps, size, gates)
+        dh0[rows] = dh
+
+    _each_block(batch, scan)
+    return d_x, d_hh, dh0
 
 
 @register_op("gru_scan")
@@ -171,8 +230,7 @@ def gru_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
 
     Returns the hidden states (T, B, H).
     """
-    with np.errstate(over="ignore"):
-        acts, hh_n, hs = _gru_forward(xw.data, h0.data, w_hh.data, b_hh.data)
+    acts, hh_n, hs = _gru_forward(xw.data, h0.data, w_hh.data, b_hh.data)
 
     def backward(g: np.ndarray) -> None:
         d_x, d_hh, dh0 = _gru_backward(g, acts, hh_n, hs, h0.data, w_hh.data)
@@ -192,19 +250,34 @@ def rnn_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
-    hs = np.empty_like(xw.data)
-    h = h0.data
-    for t in range(len(hs)):
-        pre = xw.data[t] + h @ w_hh.data.T
-        h = hs[t] = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0)
+    hs, w_t = np.empty_like(xw.data), w_hh.data.T
+
+    def scan(rows: slice) -> None:
+        h = h0.data[rows]
+        for t in range(len(hs)):
+            h = np.matmul(h, w_t, out=hs[t, rows])
+            h += xw.data[t, rows]
+            if nonlinearity == "tanh":
+                np.tanh(h, out=h)
+            else:
+                np.maximum(h, 0, out=h)
+
+    _each_block(hs.shape[1], scan)
 
     def backward(g: np.ndarray) -> None:
-        slope = 1.0 - np.square(hs) if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
-        d_pre = np.empty_like(hs)
-        dh = np.zeros_like(h0.data)
-        for t in range(len(hs) - 1, -1, -1):
-            d_pre[t] = (g[t] + dh) * slope[t]
-            dh = d_pre[t] @ w_hh.data
-        _accumulate_scan(xw, d_pre, h0, dh, w_hh, d_pre, hs)
+        d_pre, dh0 = np.empty_like(hs), np.empty_like(h0.data)
+
+        def scan_back(rows: slice) -> None:
+            part = hs[:, rows]
+            slope = 1.0 - np.square(part) if nonlinearity == "tanh" else (part > 0).astype(hs.dtype)
+            dh = np.zeros_like(h0.data[rows])
+            for t in range(len(hs) - 1, -1, -1):
+                dh = np.add(g[t, rows], dh, out=d_pre[t, rows])
+                dh *= slope[t]
+                dh = dh @ w_hh.data
+            dh0[rows] = dh
+
+        _each_block(hs.shape[1], scan_back)
+        _accumulate_scan(xw, d_pre, h0, dh0, w_hh, d_pre, hs)
 
     return result(hs, (xw, h0, w_hh), backward)

@@ -157,6 +157,11 @@ class ThetaMLP(nn.Module):
         self.output = nn.Linear(mlp_units[-1][1], n_theta)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.activation.name == "ReLU" and self.dropout is None:  # each ReLU fused into its Linear
+            x = self._entry(x, relu=True)
+            for layer in list(self.hidden)[1:]:
+                x = linear(x, layer.weight, layer.bias, relu=True)
+            return self.output(x)
         x = self._entry(x)  # input, then hidden[0]
         for layer in list(self.hidden)[1:]:
             x = layer(self._activate(x))
@@ -166,14 +171,14 @@ class ThetaMLP(nn.Module):
         x = self.activation(x)
         return x if self.dropout is None else self.dropout(x)
 
-    def _entry(self, x: Tensor) -> Tensor:
+    def _entry(self, x: Tensor, relu: bool = False) -> Tensor:
         """hidden[0](input(x)): x (B, n) -> (B, u[0][1]); composed weights cost n*a*b instead of B*a*b."""
         first, second = self.input, self.hidden[0]
         if len(x) <= first.in_features:
-            return second(first(x))
+            return linear(first(x), second.weight, second.bias, relu=relu)
         weight = second.weight @ first.weight  # (b, a) @ (a, n) -> (b, n)
         bias = second.weight @ first.bias + second.bias  # (b,)
-        return linear(x, weight, bias)
+        return linear(x, weight, bias, relu=relu)
 
 
 # ----- NBEATS bases -----

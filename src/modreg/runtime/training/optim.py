@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from modreg.runtime.autograd.blas import in_threads, thread_ceiling
 from modreg.runtime.components import Configurable, register_component
 
 __all__ = ["SGD", "Adam", "AdamConfig", "Optimizer", "SGDConfig", "StepLR", "clip_grad_norm", "lr_decay_steps"]
@@ -58,17 +59,26 @@ class Adam(Optimizer):
         self._buf = [np.empty_like(p.data) for p in self.params]
 
     def step(self) -> None:
+        """One update; inside a BLAS ceiling (training) the parameters are split into one group
+        per allowed core, updated in threads (each update is a few passes over large arrays)."""
         self.t += 1
         step_size = self.lr / (1.0 - self.beta1**self.t)
         root_bc2 = math.sqrt(1.0 - self.beta2**self.t)
-        for param, m, v, buf in zip(self.params, self._m, self._v, self._buf):
-            if param.grad is not None:
-                self._update(param, m, v, buf, step_size, root_bc2)
+        work = [i for i, param in enumerate(self.params) if param.grad is not None]
+        groups = _balanced(work, [self.params[i].data.size for i in work], thread_ceiling())
+
+        def update(group: int) -> None:
+            for i in groups[group]:
+                self._update(self.params[i], self._m[i], self._v[i], self._buf[i], step_size, root_bc2)
+
+        in_threads(len(groups), update)
 
     def _update(self, param: ParameterLike, m: np.ndarray, v: np.ndarray, buf: np.ndarray,
                 step_size: float, root_bc2: float) -> None:
         grad = param.grad if not self.weight_decay else param.grad + self.weight_decay * param.data
-        m += (1.0 - self.beta1) * (grad - m)  # lerp, as exp_avg.lerp_(grad, 1 - beta1)
+        np.subtract(grad, m, out=buf)
+        buf *= 1.0 - self.beta1
+        m += buf  # lerp, as exp_avg.lerp_(grad, 1 - beta1)
         v *= self.beta2
         np.multiply(grad, grad, out=buf)
         buf *= 1.0 - self.beta2
@@ -79,6 +89,17 @@ class Adam(Optimizer):
         np.divide(m, buf, out=buf)
         buf *= step_size
         param.data -= buf
+
+
+def _balanced(items: list[int], sizes: list[int], parts: int) -> list[list[int]]:
+    """`items` in at most `parts` groups of similar total size (largest first, to the lightest group)."""
+    groups: list[list[int]] = [[] for _ in range(max(1, min(parts, len(items))))]
+    loads = [0] * len(groups)
+    for size, item in sorted(zip(sizes, items), reverse=True):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(item)
+        loads[lightest] += size
+    return groups
 
 
 class SGD(Optimizer):

@@ -1,0 +1,134 @@
+"""Recurrent models on AirPassengers: a whole `modreg run` next to neuralforecast 3.3.0's fit.
+
+For each model (default RNN, LSTM, GRU, TCN; NHITS and NBEATS are there for reference) both
+sides train the model's defaults with h = 12, input_size = 24 and `--steps` (100) steps, seed 1,
+on the 144 months of AirPassengers. modreg's figure is the whole command, as a user types it:
+
+    python -m modreg run LSTM --data registry.example/data/air_passengers.csv --horizon 12
+        --param input_size=24 --param max_steps=100 --seed 1 -o forecast.csv
+
+(start-up, reading the CSV, fitting, forecasting and writing), timed from outside, with the
+CPU seconds the child used. neuralforecast's figure is `NeuralForecast.fit` alone, timed inside
+a subprocess of the venv's Python with `torch.set_num_threads(2)` (`--nf-threads`): its start-up
+and import (several seconds) are not counted. Each pair runs `--repeat` times, alternating, and
+the medians are printed with the load average before the first run; the machine is shared, so
+read the CPU seconds too.
+
+The neuralforecast side needs a separate virtual environment (never installed into modreg's):
+
+    python -m venv /work/nf-venv
+    /work/nf-venv/bin/pip install torch==2.13.0
+    /work/nf-venv/bin/pip install neuralforecast
+
+Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
+
+    python benchmarks/side_by_side_recurrent.py [--models RNN LSTM GRU TCN] [--steps 100] [--repeat 3]
+        [--venv /work/nf-venv] [--nf-threads 2] [--no-neuralforecast]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "registry.example" / "data" / "air_passengers.csv"
+H, INPUT_SIZE = 12, 24
+
+_NEURALFORECAST = r"""
+import json, logging, sys, time, warnings
+warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)
+import pandas as pd
+import torch
+import neuralforecast.models as models
+from neuralforecast import NeuralForecast
+
+name, steps, data, h, size, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+torch.set_num_threads(threads)
+frame = pd.read_csv(data, parse_dates=["ds"])
+if "unique_id" not in frame:
+    frame.insert(0, "unique_id", "AirPassengers")
+model = getattr(models, name)(h=h, input_size=size, max_steps=steps, random_seed=1, enable_progress_bar=False,
+                              enable_model_summary=False, logger=False, enable_checkpointing=False, accelerator="cpu")
+forecaster = NeuralForecast(models=[model], freq="MS")
+wall, cpu = time.perf_counter(), time.process_time()
+forecaster.fit(frame)
+print(json.dumps({"fit": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                  "version": __import__("neuralforecast").__version__}))
+"""
+
+
+def modreg_run(model: str, steps: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the whole `modreg run` command."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "modreg", "run", model, "--data", str(DATA), "--horizon", str(H),
+                   "--param", f"input_size={INPUT_SIZE}", "--param", f"max_steps={steps}", "--seed", "1",
+                   "-o", str(Path(folder) / "forecast.csv")]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"modreg run {model} failed: {done.stderr.strip()}")
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def neuralforecast_fit(model: str, steps: int, python: Path, threads: int) -> dict[str, float | str] | str:
+    """neuralforecast's fit seconds (wall, CPU), or why they could not be measured."""
+    if not python.exists():
+        return f"no {python}: create the venv as this script's docstring says"
+    command = [str(python), "-c", _NEURALFORECAST, model, str(steps), str(DATA), str(H), str(INPUT_SIZE), str(threads)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return f"neuralforecast failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["RNN", "LSTM", "GRU", "TCN"])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
+    parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
+    parser.add_argument("--no-neuralforecast", action="store_true")
+    args = parser.parse_args()
+    python = args.venv / "bin" / "python"
+    print(f"AirPassengers, h={H}, input_size={INPUT_SIZE}, {args.steps} steps; median of {args.repeat} runs: "
+          "wall seconds (CPU seconds)")
+    print(f"{'model':8s}{'modreg run':>22s}{'neuralforecast fit':>24s}{'speed-up':>10s}   load")
+    for model in args.models:
+        load = os.getloadavg()[0]
+        ours, theirs, note = [], [], ""
+        for _ in range(args.repeat):
+            ours.append(modreg_run(model, args.steps))
+            if args.no_neuralforecast or note:
+                continue
+            measured = neuralforecast_fit(model, args.steps, python, args.nf_threads)
+            if isinstance(measured, str):
+                note = measured
+            else:
+                theirs.append((float(measured["fit"]), float(measured["cpu"])))
+        wall, cpu = statistics.median(w for w, _ in ours), statistics.median(c for _, c in ours)
+        line = f"{model:8s}{wall:12.2f} ({cpu:6.2f} CPU)"
+        if theirs:
+            nf_wall, nf_cpu = statistics.median(w for w, _ in theirs), statistics.median(c for _, c in theirs)
+            line += f"{nf_wall:14.2f} ({nf_cpu:6.2f} CPU){nf_wall / wall:9.2f}x"
+        else:
+            line += f"   skipped: {note or '--no-neuralforecast'}"
+        print(f"{line}   {load:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""BLAS threads chosen per matrix product: one thread for small products, every allowed core for big ones.
+
+Measured on a 2-core machine (OpenBLAS 0.3, float32): a second thread makes (1024 x 512) @
+(512 x 512) 2.0x faster and (1024 x 36) @ (36 x 512) 1.8x faster, but (128 x 128) @ (128 x 512)
+slower, and on a busy machine the second thread of a small product spins and waits 10 to 40
+times longer than the product takes. So `gemm` runs a product under `BIG_PRODUCT`
+multiply-adds on one thread. A bigger product runs on up to `thread_ceiling()` threads, or on
+one when that measured faster for its shape: `gemm` times each big shape on both counts
+(moving averages, re-measured every 16th call), since on a machine shared with other work the
+extra threads can cost more than they give. Between products the library rests at one thread,
+so a plain `@` elsewhere in the runtime (the recurrent scans' (B, H) @ (H, G) steps) never
+wakes the second thread.
+
+The ceiling is the number of cores this process may use, lowered for a block by `ceiling(n)`
+(training: `TrainSettings.threads`) and for the whole process by `cap_process(n)` (a worker of
+`modreg bench --jobs J` gets one thread, so J workers never oversubscribe the machine).
+Thread counts are set through threadpoolctl's controller of the loaded BLAS libraries, found
+once; a set costs under a microsecond, and it is skipped when the count is already right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "in_threads", "thread_ceiling", "threads_active", "threads_for"]
+
+BIG_PRODUCT = 1 << 24
+"""Multiply-adds from which a product uses every allowed core (16.8 M: (1024 x 32) @ (32 x 512))."""
+
+
+class _State:
+    """The BLAS libraries' controllers, the count they run with, the process cap and block ceiling."""
+
+    libs: list[Any] | None = None
+    current: int | None = None
+    cap: int = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    block: int | None = None
+
+
+_state = _State()
+
+
+def _set(threads: int) -> None:
+    if _state.current == threads:
+        return
+    if _state.libs is None:
+        from threadpoolctl import ThreadpoolController
+
+        _state.libs = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    for lib in _state.libs:
+        lib.set_num_threads(threads)
+    _state.current = threads
+
+
+def thread_ceiling() -> int:
+    """The most threads a big product may use now: the process cap, lowered by `ceiling`."""
+    return max(1, min(_state.cap, _state.block) if _state.block is not None else _state.cap)
+
+
+def threads_active() -> bool:
+    """Whether a `ceiling` block is open (training or inference), so BLAS rests at one thread and
+    work may be spread over `thread_ceiling()` threads of the caller's own."""
+    return _state.block is not None
+
+
+def in_threads(count: int, work: Callable[[int], None]) -> None:
+    """Run work(0), ..., work(count - 1), spread over up to `thread_ceiling()` threads inside a
+    `ceiling` block (numpy releases the GIL for the work of each call), one after the other
+    outside one. Part 0 runs in the calling thread; the call returns when every part is done."""
+    threads = min(count, thread_ceiling()) if threads_active() else 1
+    if threads <= 1:
+        for part in range(count):
+            work(part)
+        return
+    pool = _pools.get(threads - 1) or _pools.setdefault(threads - 1, ThreadPoolExecutor(threads - 1, "modreg"))
+    futures = [pool.submit(work, part) for part in range(1, count)]
+    work(0)
+    for future in futures:
+        future.result()
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def threads_for(macs: int) -> int:
+    """Threads for a product of `macs` multiply-adds (1 below BIG_PRODUCT)."""
+    return thread_ceiling() if macs >= BIG_PRODUCT else 1
+
+
+def cap_process(threads: int) -> None:
+    """Never use more than `threads` BLAS threads in this process (a bench worker: 1)."""
+    _state.cap = max(1, threads)
+    _state.current = None
+    _set(1)
+
+
+@contextlib.contextmanager
+def ceiling(threads: int | None) -> Iterator[None]:
+    """Inside the block, big products use at most `threads` (None: the process cap) and BLAS
+    rests at one thread; on exit the library's own count and the outer ceiling come back."""
+    from threadpoolctl import threadpool_limits
+
+    outer = _state.block
+    with threadpool_limits(limits=1, user_api="blas"):
+        _state.block, _state.current = _state.cap if threads is None else threads, 1
+        try:
+            yield
+        finally:
+            _state.block, _state.current = outer, None
+
+
+def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """np.matmul(a, b) on the threads its size earns (inside a `ceiling` block; plain matmul outside)."""
+    if _state.block is None or min(a.ndim, b.ndim) < 2:
+        return np.matmul(a, b, out=out)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    threads = threads_for(m * k * n)  # numpy calls BLAS once per batch item
+    if threads == 1:
+        return np.matmul(a, b, out=out)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    # shapes within a factor of two share a timing (batch rows vary from step to step)
+    timing = _timings.setdefault((*batch, m.bit_length(), k.bit_length(), n.bit_length()), _Timing())
+    threads = timing.choose(threads)
+    _set(threads)
+    started = time.perf_counter()
+    try:
+        return np.matmul(a, b, out=out)
+    finally:
+        timing.record(threads, (time.perf_counter() - started) / (m * k * n))
+        _set(1)
+
+
+class _Timing:
+    """Moving averages of a product shape's seconds per multiply-add on one thread and on more;
+    the faster wins.
+
+    The first calls alternate (1, N, 1, N) to measure both; later every `_PROBE`th call runs on
+    the slower count, so a machine that got busier (or idler) is noticed within a few steps.
+    """
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seconds: dict[bool, float] = {}  # many threads? -> average seconds per multiply-add
+
+    def choose(self, threads: int) -> int:
+        self.calls += 1
+        if self.calls <= 4:
+            return threads if self.calls % 2 == 0 else 1
+        many = self.seconds[True] < self.seconds[False]
+        if self.calls % _PROBE == 0:
+            many = not many
+        return threads if many else 1
+
+    def record(self, threads: int, seconds: float) -> None:
+        """Add one measurement (seconds per multiply-add) on `threads` threads."""
+        many = threads > 1
+        known = self.seconds.get(many)
+        self.seconds[many] = seconds if known is None else known + _SMOOTHING * (seconds - known)
+
+
+_PROBE, _SMOOTHING = 16, 0.3
+_timings: dict[tuple[int, ...], _Timing] = {}

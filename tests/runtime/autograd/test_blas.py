@@ -1,0 +1,89 @@
+"""BLAS threads per product: one for small products, the ceiling for big ones, the faster count kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from modreg.runtime.autograd import blas
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The thread counts `gemm` asks the library for; a fresh state and timing table."""
+    counts: list[int] = []
+    real = blas._set
+
+    def record(threads: int) -> None:
+        counts.append(threads)
+        real(threads)
+
+    monkeypatch.setattr(blas, "_set", record)
+    monkeypatch.setattr(blas, "_timings", {})
+    monkeypatch.setattr(blas._state, "cap", 2)
+    yield counts
+
+
+def _operands(m: int, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
+
+
+def test_small_products_never_change_the_thread_count(recorded: list[int]) -> None:
+    a, b = _operands(128, 128, 512)  # 8.4 M multiply-adds
+    with blas.ceiling(None):
+        np.testing.assert_allclose(blas.gemm(a, b), a @ b, rtol=1e-5)
+    assert recorded == []
+
+
+def test_big_products_try_both_counts_then_rest_at_one_thread(recorded: list[int]) -> None:
+    a, b = _operands(1024, 128, 128)  # 16.8 M: BIG_PRODUCT exactly
+    with blas.ceiling(None):
+        for _ in range(4):
+            np.testing.assert_allclose(blas.gemm(a, b), a @ b, rtol=1e-5)
+        pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert all(p["num_threads"] == 1 for p in pools)  # back at one thread between products
+    assert 2 in recorded[:4] and recorded[-1] == 1
+
+
+def test_the_faster_count_wins_and_the_slower_is_probed_now_and_then() -> None:
+    timing = blas._Timing()
+    for threads in (timing.choose(2) for _ in range(4)):
+        timing.record(threads, 1.0 if threads == 1 else 3.0)  # two threads 3x slower: a busy machine
+    chosen = [timing.choose(2) for _ in range(2 * blas._PROBE)]
+    assert chosen.count(1) == 2 * blas._PROBE - 2 and chosen.count(2) == 2
+
+
+def test_a_ceiling_of_one_and_a_capped_process_keep_big_products_on_one_thread(recorded: list[int]) -> None:
+    assert blas.threads_for(blas.BIG_PRODUCT) == 2
+    with blas.ceiling(1):
+        assert blas.threads_for(blas.BIG_PRODUCT) == 1
+    blas.cap_process(1)
+    assert blas.thread_ceiling() == 1 and blas.threads_for(blas.BIG_PRODUCT) == 1
+
+
+def test_outside_a_ceiling_block_gemm_is_plain_matmul(recorded: list[int]) -> None:
+    a, b = _operands(1024, 512, 64)
+    np.testing.assert_allclose(blas.gemm(a, b), a @ b, rtol=1e-5)
+    batched = np.stack([a[:8, :16]] * 3)
+    np.testing.assert_allclose(blas.gemm(batched, b[:16]), batched @ b[:16], rtol=1e-5)
+    assert recorded == []
+
+
+def test_in_threads_runs_every_part_once_in_threads_only_inside_a_ceiling(recorded: list[int]) -> None:
+    import threading
+
+    def run() -> list[tuple[int, str]]:
+        done: list[tuple[int, str]] = []
+        blas.in_threads(3, lambda part: done.append((part, threading.current_thread().name)))
+        return sorted(done)
+
+    outside = run()
+    with blas.ceiling(None):
+        inside = run()
+    assert [p for p, _ in outside] == [p for p, _ in inside] == [0, 1, 2]
+    assert {name for _, name in outside} == {threading.current_thread().name}
+    assert inside[0][1] == threading.current_thread().name and any(n.startswith("modreg") for _, n in inside[1:])

@@ -1,0 +1,67 @@
+"""The fused scans split across threads: the same values and gradients as one block, gradient-checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import modreg.runtime.autograd as ag
+from modreg.runtime.autograd import Tensor, blas, ops_recurrent
+from modreg.runtime.autograd.gradcheck import check_grads
+
+_R = np.random.default_rng(7)
+T, B, H = 4, 2 * ops_recurrent._MIN_ROWS + 3, 3  # two blocks of rows on two threads
+
+SCANS: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
+    "lstm": (lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w),
+             [_R.standard_normal((T, B, 4 * H)), _R.standard_normal((B, H)), _R.standard_normal((B, H)),
+              0.5 * _R.standard_normal((4 * H, H))]),
+    "gru": (lambda xw, h, w, b: ag.gru_scan(xw, h, w, b),
+            [_R.standard_normal((T, B, 3 * H)), _R.standard_normal((B, H)), 0.5 * _R.standard_normal((3 * H, H)),
+             _R.standard_normal(3 * H)]),
+    "rnn": (lambda xw, h, w: ag.rnn_scan(xw, h, w), [_R.standard_normal((T, B, H)), _R.standard_normal((B, H)),
+                                                      0.5 * _R.standard_normal((H, H))]),
+    "rnn-relu": (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"),
+                 [_R.standard_normal((T, B, H)), _R.standard_normal((B, H)), 0.5 * _R.standard_normal((H, H))]),
+}
+
+
+def _values_and_grads(fn: Callable[..., Any], inputs: list[np.ndarray]) -> list[np.ndarray]:
+    tensors = [Tensor(x.copy(), requires_grad=True) for x in inputs]
+    out = fn(*tensors)
+    (out * Tensor(np.linspace(-1.0, 1.0, out.data.size).reshape(out.shape))).sum().backward()
+    return [out.data, *(t.grad for t in tensors)]
+
+
+@pytest.fixture
+def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blas._state, "cap", 2)
+
+
+@pytest.mark.parametrize("name", sorted(SCANS))
+def test_a_scan_split_over_threads_equals_one_block(name: str, two_threads: None) -> None:
+    fn, inputs = SCANS[name]
+    with blas.ceiling(1):
+        single = _values_and_grads(fn, inputs)
+    with blas.ceiling(2):
+        split = _values_and_grads(fn, inputs)
+    for one, two in zip(single, split):
+        np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(SCANS))
+def test_a_scan_split_over_threads_passes_the_float64_gradient_check(name: str, two_threads: None) -> None:
+    fn, inputs = SCANS[name]
+    with blas.ceiling(2):
+        check_grads(fn, inputs)
+
+
+def test_blocks_cover_every_row_once_and_small_batches_stay_whole(two_threads: None) -> None:
+    seen: list[tuple[int, int]] = []
+    with blas.ceiling(2):
+        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)))
+        ops_recurrent._each_block(ops_recurrent._MIN_ROWS, lambda rows: seen.append((rows.start, rows.stop)))
+    assert sorted(seen[:2]) == [(0, B // 2), (B // 2, B)] and seen[2:] == [(0, ops_recurrent._MIN_ROWS)]
