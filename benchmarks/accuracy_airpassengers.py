@@ -11,16 +11,29 @@ network actually processed: merged duplicate windows are not counted) next to a 
 float32 matmul of the same size with the BLAS threads training uses, i.e. how close the fit
 runs to what this machine's BLAS delivers.
 
+SeasonalNaive (season 12) is printed first, and every model's MAE also as a ratio to it
+("/SN", below 1 beats it). TimeLLM trains its default 5 steps, neuralforecast's, whatever
+`--steps` says (100 steps of its frozen encoder take many minutes of CPU).
+
+`--neuralforecast` also trains neuralforecast 3.3.0's model of the same name with the same
+protocol (first seed only unless `--nf-seeds`), in a subprocess of the venv's Python with
+`torch.set_num_threads(2)`, and prints its MAE and fit seconds (wall and CPU) in the last
+columns ("-" where it has no such model or it fails, e.g. TimeLLM, whose GPT-2 cannot be
+downloaded here). The multivariate models get n_series=1 there.
+
 Reference on the issue's machine, neuralforecast 3.3.0 on CPU, same protocol: NHITS MAE 21.5
 in 20.2 s, NBEATS 18.2 in 13.9 s, LSTM 14.0 in 6.8 s; SeasonalNaive MAE 47.8.
 
     python benchmarks/accuracy_airpassengers.py [--steps 100] [--seeds 1 2 3] [--models NHITS LSTM]
+        [--neuralforecast] [--nf-seeds 1] [--venv /work/nf-venv]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -35,11 +48,42 @@ from modreg.runtime.training.fit import TrainSettings, blas_threads
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "air_passengers.csv"
 H, INPUT_SIZE, TRAIN = 12, 24, 132
+FIXED_STEPS = {"TimeLLM": 5}  # neuralforecast's default max_steps, kept whatever --steps says
+
+_NEURALFORECAST = r"""
+import json, logging, sys, time, warnings
+warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)
+import numpy as np
+import pandas as pd
+import torch
+import neuralforecast.models as models
+from neuralforecast import NeuralForecast
+
+name, steps, data, train, h, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+torch.set_num_threads(2)
+frame = pd.read_csv(data, parse_dates=["ds"])
+cls = getattr(models, name)
+extra = {"n_series": 1} if getattr(cls, "MULTIVARIATE", False) else {}
+out = []
+for seed in json.loads(sys.argv[7]):
+    model = cls(h=h, input_size=size, max_steps=steps, random_seed=seed, enable_progress_bar=False,
+                enable_model_summary=False, logger=False, enable_checkpointing=False, accelerator="cpu", **extra)
+    started, cpu = time.perf_counter(), time.process_time()
+    forecaster = NeuralForecast(models=[model], freq="MS")
+    forecaster.fit(frame.iloc[:train])
+    fit, cpu = time.perf_counter() - started, time.process_time() - cpu
+    predicted = forecaster.predict()
+    column = f"{name}-median" if f"{name}-median" in predicted else name
+    actual = frame["y"].to_numpy()[train:train + h]
+    out.append({"mae": float(np.mean(np.abs(predicted[column].to_numpy() - actual))), "fit": fit, "cpu": cpu})
+print(json.dumps(out))
+"""
 
 
 def settings(name: str, steps: int, seed: int) -> dict[str, Any]:
     """The protocol's parameters that this model has."""
-    wanted = {"h": H, "input_size": INPUT_SIZE, "max_steps": steps, "random_seed": seed}
+    wanted = {"h": H, "input_size": INPUT_SIZE, "max_steps": FIXED_STEPS.get(name, steps), "random_seed": seed}
     return {k: v for k, v in wanted.items() if k in schema_for(factory.get_model(name).cls)["properties"]}
 
 
@@ -53,6 +97,19 @@ def evaluate(name: str, train: SeriesFrame, actual: np.ndarray, steps: int, seed
     return {"mae": float(mae(actual, point)), "smape": float(smape(actual, point)),
             "mase": float(mase(actual, point, train.y, season=12)), "fit": fitted - started, "cpu": cpu,
             "predict": done - fitted}
+
+
+def neuralforecast_figures(name: str, steps: int, seeds: list[int], python: Path) -> dict[str, float] | None:
+    """neuralforecast's mean MAE, fit and CPU seconds for the model `name`, or None where it cannot run."""
+    if not python.exists():
+        return None
+    command = [str(python), "-c", _NEURALFORECAST, name, str(FIXED_STEPS.get(name, steps)), str(DATA), str(TRAIN),
+               str(H), str(INPUT_SIZE), json.dumps(seeds)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return None
+    runs = json.loads(done.stdout.strip().splitlines()[-1])
+    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
 
 
 def linear_flops(network: nn.Module, rows: int) -> float:
@@ -102,19 +159,33 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--models", nargs="+", default=None, help="default: every registered model")
+    parser.add_argument("--neuralforecast", action="store_true", help="also train neuralforecast's model")
+    parser.add_argument("--nf-seeds", type=int, nargs="+", default=None, help="default: the first of --seeds")
+    parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
+    parser.add_argument("--no-throughput", action="store_true", help="skip the NHITS GFLOP/s figure")
     args = parser.parse_args()
     data = read_series_csv(DATA)
     train, actual = data.slice_end(len(data.y[0]) - TRAIN), data.y[0][TRAIN:TRAIN + H][None, :]
-    names = args.models or sorted(factory.list_models())
+    names = ["SeasonalNaive", *[n for n in (args.models or sorted(factory.list_models())) if n != "SeasonalNaive"]]
     print(f"AirPassengers: train {TRAIN}, h={H}, input_size={INPUT_SIZE}, {args.steps} steps, seeds {args.seeds}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'model':<16}{'MAE':>9}{'sMAPE':>9}{'MASE':>8}{'fit s':>9}{'fit cpu s':>11}{'predict s':>11}")
+    nf_header = f"{'nf MAE':>9}{'nf fit s':>10}{'nf cpu s':>10}" if args.neuralforecast else ""
+    print(f"{'model':<16}{'MAE':>9}{'/SN':>7}{'sMAPE':>9}{'MASE':>8}{'fit s':>9}{'fit cpu s':>11}{'predict s':>11}"
+          + nf_header)
+    reference = None
     for name in names:
         runs = [evaluate(name, train, actual, args.steps, seed) for seed in args.seeds]
         mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
-        print(f"{name:<16}{mean['mae']:>9.2f}{mean['smape']:>9.2f}{mean['mase']:>8.3f}"
-              f"{mean['fit']:>9.2f}{mean['cpu']:>11.2f}{mean['predict']:>11.3f}", flush=True)
-    nhits_throughput(train, args.steps)
+        reference = reference or mean["mae"]
+        line = (f"{name:<16}{mean['mae']:>9.2f}{mean['mae'] / reference:>7.2f}{mean['smape']:>9.2f}"
+                f"{mean['mase']:>8.3f}{mean['fit']:>9.2f}{mean['cpu']:>11.2f}{mean['predict']:>11.3f}")
+        if args.neuralforecast and name != "SeasonalNaive":
+            theirs = neuralforecast_figures(name, args.steps, args.nf_seeds or args.seeds[:1], args.venv / "bin" / "python")
+            line += (f"{theirs['mae']:>9.2f}{theirs['fit']:>10.2f}{theirs['cpu']:>10.2f}" if theirs
+                     else f"{'-':>9}{'-':>10}{'-':>10}")
+        print(line, flush=True)
+    if not args.no_throughput:
+        nhits_throughput(train, args.steps)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,21 @@ from modreg.runtime.models.base import WindowBatch
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "air_passengers.csv"
 H, INPUT_SIZE, TRAIN = 12, 24, 132
 
+
+@dataclass(frozen=True)
+class Protocol:
+    """What both sides train on: the first `train` points of every series of `data`, h, input_size."""
+
+    data: Path = DATA
+    freq: str = "MS"
+    train: int = TRAIN
+    h: int = H
+    input_size: int = INPUT_SIZE
+    neuralforecast_params: dict[str, Any] = field(default_factory=dict)  # e.g. n_series for multivariate models
+
+
+AIR_PASSENGERS = Protocol()
+
 _NEURALFORECAST = r"""
 import json, logging, sys, time, warnings
 warnings.filterwarnings("ignore")
@@ -63,8 +79,9 @@ import pytorch_lightning as pl
 import neuralforecast.models as models
 from neuralforecast import NeuralForecast
 
-name, steps, data, train, h, size, threads = (sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]),
-                                              int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
+name, steps, data, train, h, size, threads, freq = (sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]),
+                                                    int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), sys.argv[8])
+extra = json.loads(sys.argv[9])
 torch.set_num_threads(threads)
 
 TIMES, CPU, STARTED = [], [], [0.0, 0.0]  # module-level: NeuralForecast.fit deep-copies its callbacks
@@ -76,12 +93,12 @@ class Timer(pl.Callback):
         TIMES.append(time.perf_counter() - STARTED[0])
         CPU.append(time.process_time() - STARTED[1])
 
-frame = pd.read_csv(data, parse_dates=["ds"]).iloc[:train]
+frame = pd.read_csv(data, parse_dates=["ds"]).groupby("unique_id", sort=False).head(train)
 model = getattr(models, name)(h=h, input_size=size, max_steps=steps, random_seed=1, callbacks=[Timer()],
                               enable_progress_bar=False, enable_model_summary=False, logger=False,
-                              enable_checkpointing=False, accelerator="cpu")
+                              enable_checkpointing=False, accelerator="cpu", **extra)
 started = time.perf_counter()
-NeuralForecast(models=[model], freq="MS").fit(frame)
+NeuralForecast(models=[model], freq=freq).fit(frame)
 print(json.dumps({"steps": TIMES, "cpu": CPU, "fit": time.perf_counter() - started, "version": __import__("neuralforecast").__version__}))
 """
 
@@ -166,10 +183,10 @@ def _parity_batch(reference: dict[str, np.ndarray], with_exog: bool) -> WindowBa
     return WindowBatch(insample_y=Tensor(y), insample_mask=Tensor(np.ones_like(y)), **extra)
 
 
-def modreg_steps(name: str, steps: int) -> dict[str, Any]:
+def modreg_steps(name: str, steps: int, protocol: Protocol = AIR_PASSENGERS) -> dict[str, Any]:
     """Per-step seconds of modreg's model at its defaults."""
-    frame = read_series_csv(DATA)
-    frame = frame.slice_end(frame.lengths[0] - TRAIN)
+    frame = read_series_csv(protocol.data)
+    frame = frame.slice_end(frame.lengths[0] - protocol.train)
     times: list[float] = []
     cpu: list[float] = []
     last = [0.0, 0.0]
@@ -180,19 +197,21 @@ def modreg_steps(name: str, steps: int) -> dict[str, Any]:
         cpu.append(now[1] - last[1])
         last[:] = now
 
-    model = factory.create(name, h=H, input_size=INPUT_SIZE, max_steps=steps, random_seed=1)
+    model = factory.create(name, h=protocol.h, input_size=protocol.input_size, max_steps=steps, random_seed=1)
     started = time.perf_counter()
     last[:] = [started, time.process_time()]
     model.fit(frame, progress=progress)
     return {"steps": times, "cpu": cpu, "fit": time.perf_counter() - started}
 
 
-def neuralforecast_steps(name: str, steps: int, python: Path, threads: int = 2) -> dict[str, Any] | str:
+def neuralforecast_steps(name: str, steps: int, python: Path, threads: int = 2,
+                         protocol: Protocol = AIR_PASSENGERS) -> dict[str, Any] | str:
     """Per-step seconds of neuralforecast's model, or why they could not be measured."""
     if not python.exists():
         return f"no {python}: create the venv as this script's docstring says"
-    command = [str(python), "-c", _NEURALFORECAST, name, str(steps), str(DATA), str(TRAIN), str(H), str(INPUT_SIZE),
-               str(threads)]
+    command = [str(python), "-c", _NEURALFORECAST, name, str(steps), str(protocol.data), str(protocol.train),
+               str(protocol.h), str(protocol.input_size), str(threads), protocol.freq,
+               json.dumps(protocol.neuralforecast_params)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         return f"neuralforecast failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
@@ -222,21 +241,30 @@ def main() -> None:
         cases = [c for name in args.models for c in ([name, f"{name}:exog"] if name == "TFT" else [name])]
         parity(cases, python)
         return
-    print(f"{args.steps} steps; per step after the first {args.warmup}: median / mean wall seconds, "
+    compare(args.models, args.steps, args.warmup, None if args.no_neuralforecast else python, args.nf_threads)
+
+
+def compare(names: list[str], steps: int, warmup: int, python: Path | None, threads: int,
+            protocol_of: Callable[[str], Protocol] = lambda name: AIR_PASSENGERS) -> None:
+    """Time each model on both sides (modreg only when `python` is None) and print the figures and ratio."""
+    print(f"{steps} steps; per step after the first {warmup}: median / mean wall seconds, "
           "median CPU seconds (all threads)")
-    for name in args.models:
-        print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-        ours = modreg_steps(name, args.steps)
-        median = report(name, "modreg", ours, args.warmup, f"fit {ours['fit']:.1f} s")
-        if args.no_neuralforecast:
+    for name in names:
+        protocol = protocol_of(name)
+        print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; {protocol.data.name}, "
+              f"h={protocol.h}, input_size={protocol.input_size}")
+        ours = modreg_steps(name, steps, protocol)
+        median = report(name, "modreg", ours, warmup, f"fit {ours['fit']:.1f} s")
+        if python is None:
             continue
-        theirs = neuralforecast_steps(name, args.steps, python, args.nf_threads)
+        theirs = neuralforecast_steps(name, steps, python, threads, protocol)
         if isinstance(theirs, str):
-            print(f"{name:10s} neuralforecast  skipped: {theirs}")
+            print(f"{name:15s} neuralforecast  skipped: {theirs}")
             continue
-        theirs_median = report(name, "neuralforecast", theirs, args.warmup,
-                               f"fit {theirs['fit']:.1f} s, {theirs['version']}, {args.nf_threads} torch threads")
-        print(f"{name:10s} modreg / neuralforecast (median wall): {median / theirs_median:.2f}")
+        theirs_median = report(name, "neuralforecast", theirs, warmup,
+                               f"fit {theirs['fit']:.1f} s, {theirs['version']}, {threads} torch threads")
+        ratio, cpu_ratio = median / theirs_median, summary(ours["cpu"], warmup)[0] / summary(theirs["cpu"], warmup)[0]
+        print(f"{name:15s} modreg / neuralforecast: median wall {ratio:.2f}, median CPU {cpu_ratio:.2f}")
         sys.stdout.flush()
 
 
@@ -244,7 +272,7 @@ def report(name: str, side: str, measured: dict[str, Any], warmup: int, note: st
     """Print one side's figures; return its median wall seconds per step."""
     median, mean = summary(measured["steps"], warmup)
     cpu, _ = summary(measured["cpu"], warmup)
-    print(f"{name:10s} {side:15s} {median:7.3f} / {mean:7.3f} s/step, CPU {cpu:7.3f} s/step  ({note})")
+    print(f"{name:15s} {side:15s} {median:7.3f} / {mean:7.3f} s/step, CPU {cpu:7.3f} s/step  ({note})", flush=True)
     return median
 
 

@@ -88,7 +88,7 @@ complete -c modreg -n '__modreg_at_root' -a 'register' -d 'Register a new model 
 complete -c modreg -n '__modreg_at_root' -a 'show' -d 'Show one model'\''s descriptor (warns on stderr when it is deprecated).'
 complete -c modreg -n '__modreg_at_root' -a 'list' -d 'List the registered models: name, version, category, status, summary.'
 complete -c modreg -n '__modreg_at_root' -a 'update' -d 'Change a model'\''s fields; the file keeps its comments and layout, `updated` becomes today.'
-complete -c modreg -n '__modreg_at_root' -a 'models' -d 'List the runtime models modreg can build: name, category, capabilities, class.'
+complete -c modreg -n '__modreg_at_root' -a 'models' -d 'List the runtime models modreg can build: name, category, summary, capabilities, class.'
 complete -c modreg -n '__modreg_at_root' -a 'run' -d 'Fit a model on a CSV and forecast: CSV on stdout (a table on a terminal), or --output.'
 complete -c modreg -n '__modreg_at_root' -a 'templates' -d 'List the registry'\''s runtime templates (templates/*.toml) and their parameters.'
 complete -c modreg -n '__modreg_at_root' -a 'bench' -d 'Benchmark models on a CSV: K rolling windows, accuracy, timings, vs SeasonalNaive.'

@@ -60,10 +60,12 @@ def test_models_lists_runtime_models() -> None:
     result = invoke("models")
     assert result.exit_code == 0, result.stderr
     assert "MLP" in result.stdout and "basic" in result.stdout
+    assert "TimeLLM with a MiniLM backbone" in invoke("models", "--format", "tsv").stdout  # the summary column
     rows = json.loads(invoke("models", "--json").stdout)["items"]
     mlp = next(r for r in rows if r["name"] == "MLP")
     assert mlp == {"name": "MLP", "category": "basic", "capabilities": ["multi_step", "batch_processing", "exogenous"],
-                   "class": "modreg.runtime.models.mlp.MLP"}
+                   "class": "modreg.runtime.models.mlp.MLP",
+                   "summary": "Multi-layer perceptron: fully connected ReLU layers from the flattened window to the horizon."}
     assert json.loads(invoke("models", "--json", "--category", "transformer", "--capability", "exogenous").stdout)["items"] == [
         r for r in rows if r["category"] == "transformer" and "exogenous" in r["capabilities"]]
 

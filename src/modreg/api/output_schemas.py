@@ -162,7 +162,7 @@ _BUILDERS: dict[str, Any] = {
     "audit": lambda: _document("audit", {"items": arr(rec({"time": STR, "user": STR, "command": STR, "name": STR,
                                                            "version": opt(STR), "changes": OBJ}, closed=False))}),
     "models": lambda: _document("models", {"items": arr(rec({"name": STR, "category": STR, "capabilities": arr(STR),
-                                                             "class": STR}))}),
+                                                             "class": STR, "summary": STR}))}),
     "templates": lambda: _document("templates", {"items": arr(rec({"name": STR, "model": opt(STR), "precision": opt(STR),
                                                                    "params": OBJ, "summary": opt(STR), "path": STR}))}),
     "run": _run, "bench": _bench,

@@ -19,11 +19,18 @@ __all__ = ['bench', 'models', 'run', 'schema', 'templates']
 
 
 def models(*, category: str | None = None, capability: str | None = None) -> list[dict[str, Any]]:
-    """The runtime models (`modreg models`): name, category, capabilities, class; sorted by name."""
+    """The runtime models (`modreg models`): name, category, capabilities, class, summary; sorted by name.
+
+    `summary` is the first line of the model class's docstring ("" without one), e.g. "TimeLLM
+    with a MiniLM backbone: ...".
+    """
+    import inspect
+
     from modreg.runtime.factory import list_models
 
     infos = list_models().values()
-    return [info.to_dict() for info in infos
+    return [{**info.to_dict(), "summary": (inspect.getdoc(info.cls) or "").partition("\n")[0].strip()}
+            for info in infos
             if (category is None or info.category == category)
             and (capability is None or capability in info.capabilities)]
 

@@ -38,13 +38,13 @@ def models(
     fmt: FormatOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """List the runtime models modreg can build: name, category, capabilities, class."""
+    """List the runtime models modreg can build: name, category, summary, capabilities, class."""
     state = merge_state(ctx, json=json, fmt=fmt)
     rows = api.models(category=category, capability=capability)
     if state.json:
         emit_json(state, rows)
     else:
-        print_tables(state, [table_of(rows, ["name", "category", "capabilities", "class"])], fmt)
+        print_tables(state, [table_of(rows, ["name", "category", "summary", "capabilities", "class"])], fmt)
 
 
 @app.command()
