@@ -242,3 +242,28 @@ def test_a_forecast_up_to_9999_12_31_is_written_and_read_back(tmp_path: Path) ->
     out = tmp_path / "forecast.csv"
     done = _modreg(EXAMPLE, "run", "Naive", "--data", str(data), "--horizon", "2", "--output", str(out))
     assert done.exit_code == 0 and out.read_text().splitlines()[-1].startswith("series,9999-12-31,")
+
+
+HEX = "0x" + "f" * 5000  # parses (hexadecimal has no digit limit) but could not be printed
+
+
+@pytest.mark.parametrize("file", ["BiTCN.yaml", "Naive.toml"])
+def test_a_hexadecimal_integer_too_long_to_print_is_a_located_problem(clone: Path, file: str) -> None:
+    line = _replace_line(clone / "models" / file, "version", HEX)
+    done = _modreg(clone, "validate")
+    assert done.exit_code == ExitCode.CHECK_FAILED and f"models/{file}:{line}:" in done.stdout
+    assert "too long" in done.stdout
+
+
+@pytest.mark.parametrize("model", ["Naive", "NHITS"])  # Naive: the path that drops an ignored seed
+def test_run_param_with_a_hexadecimal_or_decimal_integer_too_long_is_a_usage_error(clone: Path, model: str) -> None:
+    for number in (HEX, LONG):
+        done = _modreg(clone, "run", model, "--data", str(clone / "data" / "air_passengers.csv"), "--param", f"h={number}")
+        assert done.exit_code == ExitCode.USAGE and "too long" in _one_error(done)
+
+
+def test_update_set_with_a_hexadecimal_integer_too_long_is_a_usage_error(clone: Path) -> None:
+    before = (clone / "models" / "Naive.toml").read_bytes()
+    done = _modreg(clone, "update", "Naive", "--set", f"metadata.x={HEX}")
+    assert done.exit_code == ExitCode.USAGE and "too long" in _one_error(done)
+    assert (clone / "models" / "Naive.toml").read_bytes() == before

@@ -159,8 +159,13 @@ def parse_value(text: str, option: str) -> Any:
     """A TOML value (`12`, `1.5`, `true`, `"text"`, `[1, 2]`, a date); bare words stay text."""
     import tomllib
 
+    from modreg._numbers import too_long_integer
+
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
+        if too_long_integer(value):  # 0x…, 0o…, 0b… parse, but could not be printed
+            raise ValueError("over 4,300 digits")
+        return value
     except RecursionError:
         raise UsageError(f"{option}: the value nests too deeply.", hint="descriptors need only a few levels of lists and tables.") from None
     except ValueError as error:  # a TOMLDecodeError, or int() of a number over 4,300 digits

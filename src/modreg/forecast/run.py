@@ -192,7 +192,7 @@ def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
     """The command line's parameters and seed, without a seed that `spec`'s deterministic model has no use for."""
     if _accepts(spec.model, "random_seed"):
         return params, seed, []
-    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(_cli_param(text) for text in params)
     given = cli.pop("random_seed", seed) if seed is None else seed
     cli.pop("random_seed", None)
     if given is None:
@@ -250,8 +250,6 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
 def _cli_param(text: str) -> tuple[str, Any]:
     try:
         return parse_cli_param(text)
-    except ValueError as error:  # int() of a number over 4,300 digits
-        raise UsageError(f"--param {text[:40]}…: {str(error).split(';')[0]}.", hint="give a shorter number.") from None
     except RecursionError:
         raise UsageError(f"--param {text[:40]}…: the value nests too deeply.", hint="use a flat value or table.") from None
 

@@ -23,6 +23,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from modreg._numbers import too_long_integer
 from modreg.errors import UsageError
 from modreg.runtime import _component_registry as components
 
@@ -327,7 +328,7 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
     """`"k=v"` -> (k, v), the value parsed as a TOML value (`mae` stays the string "mae").
 
     Raises:
-        UsageError: no `=`, or an empty key.
+        UsageError: no `=`, an empty key, or an integer too long to print.
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
@@ -338,9 +339,15 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
         )
     raw = raw.strip()
     try:
-        return key, tomllib.loads(f"v = {raw}")["v"]
+        value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         return key, raw
+    except ValueError:  # int() of a decimal number over 4,300 digits
+        value = None
+    if value is None or too_long_integer(value):  # 0x…, 0o…, 0b… parse, but could not be printed
+        raise UsageError(f"--param {key}: the number is too long (integers have at most 4,300 digits).",
+                         hint="give a shorter number.")
+    return key, value
 
 
 def _check_component(kind: str, spec: Any, where: str) -> None:

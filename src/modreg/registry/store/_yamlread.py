@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from modreg._numbers import too_long_integer
 from modreg.errors import UsageError
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -110,6 +111,8 @@ class _Walker:
             value = self.loader.yaml_constructors[node.tag](self.loader, node)
         except (ValueError, OverflowError) as error:  # 2026-02-30, month 13, an int over 4,300 digits
             raise self._error(node, _bad_scalar(node, error), "quote the value to keep it as text, or correct it.") from None
+        if too_long_integer(value):  # 0x…, 0o…, 0b… parse, but could not be printed
+            raise self._error(node, _bad_scalar(node, ValueError("over 4,300 digits")), "quote the value to keep it as text.")
         if not node.style and _is_surprising(node):  # plain: None (Python) or '' (C)
             self.surprises.append((where, node.value, value))
         return value

@@ -23,6 +23,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
+from modreg._numbers import too_long_integer
 from modreg.errors import IntegrityError, ModregError, NotFound, Problem, UsageError
 from modreg.registry.store import _tomlmap
 
@@ -192,11 +193,13 @@ def _load_toml(text: str, path: Path) -> dict[str, Any]:
     except ValueError:  # tomllib's int() of a number over 4,300 digits
         raise _long_number(text, path) from None
     _check_data_depth(data, text, path)
+    if too_long_integer(data):  # 0x…, 0o…, 0b… parse, but could not be printed
+        raise _long_number(text, path)
     return data
 
 
 def _long_number(text: str, path: Path) -> UsageError:
-    at = found.start() if (found := re.search(r"[0-9][0-9_]{4300,}", text)) else 0
+    at = found.start() if (found := re.search(r"[0-9][0-9_]{4300,}|0[xob][0-9a-fA-F_]{3500,}", text)) else 0
     return UsageError("a number is too long (modreg reads integers of up to 4,300 digits).", hint="quote it to keep "
                       "it as text, or shorten it.", path=path, line=text.count("\n", 0, at) + 1, col=at - text.rfind("\n", 0, at))
 
