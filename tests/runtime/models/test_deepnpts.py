@@ -34,10 +34,10 @@ def test_the_forecast_is_the_softmax_weighted_sum_of_the_window() -> None:
         x = Tensor(y)
         for layer in network.layers:
             x = layer(x)
-        scores = network.output(x).data.reshape(5, L, H)  # one score per past step (rows) and horizon step
-    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
-    weights /= weights.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(forecast[..., 0], np.einsum("blh,bl->bh", weights, y), rtol=1e-5, atol=1e-6)
+        scores = network.output(x).data.reshape(5, H, L)  # one score per horizon step (rows) and past step
+    weights = np.exp(scores - scores.max(axis=2, keepdims=True))
+    weights /= weights.sum(axis=2, keepdims=True)
+    np.testing.assert_allclose(forecast[..., 0], np.einsum("bhl,bl->bh", weights, y), rtol=1e-5, atol=1e-6)
 
 
 def test_forecasts_stay_within_the_range_of_the_window() -> None:

@@ -39,7 +39,7 @@ class _DeepNPTSLayer(nn.Module):
 
 
 class _DeepNPTSNetwork(nn.Module):
-    """[y | futr (L) | hist, per step, flattened | static | futr (h)] -> MLP -> (L, h) scores -> softmax over L."""
+    """[y | futr (L) | hist, per step, flattened | static | futr (h)] -> MLP -> (h, L) scores -> softmax over L."""
 
     def __init__(self, n_inputs: int, input_size: int, h: int, hidden_size: int, n_layers: int, batch_norm: bool,
                  dropout: float) -> None:
@@ -66,8 +66,10 @@ class _DeepNPTSNetwork(nn.Module):
         x = concat(parts, axis=1) if len(parts) > 1 else parts[0]
         for layer in self.layers:
             x = layer(x)
-        weights = self.output(x).reshape(size, length, self.h).softmax(axis=1)  # (B, L * h) -> (B, L, h)
-        return (weights * y.unsqueeze(-1)).sum(axis=1).unsqueeze(-1)  # (B, L, h) -> (B, h, 1)
+        # (B, h * L) -> (B, h, L): neuralforecast lays the scores out (L, h) and softmaxes over L; the
+        # output units are permuted here so that the softmax and the weighted sum run along contiguous L.
+        weights = self.output(x).reshape(size, self.h, length).softmax(axis=-1)
+        return weights @ y.unsqueeze(-1)  # (B, h, L) @ (B, L, 1) -> (B, h, 1)
 
 
 @register_model("DeepNPTS", category="specialized",
