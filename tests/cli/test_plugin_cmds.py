@@ -7,7 +7,6 @@ import io
 import json
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,19 +25,7 @@ def invoke(*args: str | Path):
     return runner.invoke(app, [str(a) for a in args])
 
 
-@pytest.fixture(autouse=True)
-def forget_plugins() -> Iterator[None]:
-    """`run` loads plugins into this process: undo their models, modules and load results."""
-    from modreg.plugins import loader
-    from modreg.plugins._registration import snapshot
-    from modreg.plugins.finder import FINDER
-
-    before, loaded = snapshot(), dict(loader._LOADED)
-    yield
-    before.restore()
-    loader._LOADED.clear()
-    loader._LOADED.update(loaded)
-    FINDER.remove("modreg_plugins.seasonal_ets")
+pytestmark = pytest.mark.usefixtures("forget_plugins")  # conftest's: every test here loads plugins
 
 
 @pytest.fixture
