@@ -44,13 +44,13 @@ def introduced_link_problems(paths: RegistryPaths, staged: list[Staged]) -> list
         seen = {found.key() for found in before}
         added = [found for found in after if found.severity == "error" and found.key() not in seen]
         if any(_is_missing(found) for found in added):
-            added = _with_hints(added, sorted({*cache.entry_names(), *(links[0] for links in new.values() if links[0])}))
+            added = _with_hints(added, sorted({*cache.entry_names(), *(links.name for links in new.values() if links.name)}))
     return _crosscheck.locate_all(added)
 
 
 def _neighbourhood(cache: RegistryCache, staged: list[Staged], changed: list[Links]) -> dict[str, Links | None]:
     """Stored links of the entries the change can affect, and of the entries they name."""
-    names = {links[0] for links in changed if links[0]} | {item.name for item in staged} | {item.path.stem for item in staged}
+    names = {links.name for links in changed if links.name} | {item.name for item in staged} | {item.path.stem for item in staged}
     found = cache.link_rows(names=names, referring_to=names, stems={item.path.stem for item in staged})
     frontier = set(_named(changed)) | set(_named(found.values()))
     seen: set[str] = set()
@@ -67,10 +67,7 @@ def _named(all_links: Iterable[Links | None]) -> Iterable[str]:
     """The names these entries depend on, name as replacement or have as ensemble members."""
     for links in all_links:
         if links is not None:
-            yield from (name for name, _ in links[5])
-            yield from (name for _, name in links[7])
-            if links[3] is not None:
-                yield links[3]
+            yield from links.referred()
 
 
 def _found(paths: RegistryPaths, links: dict[str, Links | None]) -> list[_crosscheck.Found]:

@@ -61,8 +61,8 @@ def _decode(links: str | None) -> Links | None:
     if links is None:
         return None
     name, version, status, replacement, sunset, dependencies, model, members = json.loads(links)
-    return (name, version, status, replacement, sunset, tuple((dep, rng) for dep, rng in dependencies), model,
-            tuple((index, member) for index, member in members))
+    return Links(name, version, status, replacement, sunset, tuple((dep, rng) for dep, rng in dependencies), model,
+                 tuple((index, member) for index, member in members))
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:

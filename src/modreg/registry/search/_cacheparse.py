@@ -96,8 +96,7 @@ def _links(data: dict[str, Any]) -> tuple[str, str]:
     from modreg.registry.store.facets import links_of
 
     links = links_of(data)
-    referred = [name for name, _ in links[5]] + ([links[3]] if links[3] is not None else []) + [m for _, m in links[7]]
-    return dumps_compact(links), "".join(f"{SEP}{name}{SEP}" for name in referred)
+    return dumps_compact(links), "".join(f"{SEP}{name}{SEP}" for name in links.referred())
 
 
 def _columns(entry: DataEntry) -> tuple[tuple[str, ...], str, tuple[str, ...]]:

@@ -133,9 +133,25 @@ def facts_of(data: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
-# (name, version, status, replacement, sunset, ((dependency, range), ...), runtime model,
-#  ((position, member entry), ...) of an Ensemble); None for a missing value
-Links = tuple[Any, ...]
+class Links(NamedTuple):
+    """What other entries see of one descriptor (None for a missing value): the facts that
+    cross-file checks read, in `checks.context.EntrySummary`'s order after its first three."""
+
+    name: str | None
+    version: str | None
+    status: str | None
+    replacement: str | None
+    sunset: str | None  # ISO text
+    dependencies: tuple[tuple[str, str], ...]  # (name, version range)
+    runtime_model: str | None
+    members: tuple[tuple[int, str], ...]  # an Ensemble's member entries: (position, name)
+
+    def referred(self) -> list[str]:
+        """The names this entry depends on, names as replacement or has as ensemble members."""
+        return ([name for name, _ in self.dependencies] + ([self.replacement] if self.replacement is not None else [])
+                + [name for _, name in self.members])
+
+
 ENSEMBLE = "Ensemble"
 
 
@@ -170,7 +186,7 @@ def links_of(data: Mapping[str, Any]) -> Links:
     deprecation = data.get("deprecation") if isinstance(data.get("deprecation"), Mapping) else {}
     dependencies = data.get("dependencies") if isinstance(data.get("dependencies"), Mapping) else {}
     sunset = deprecation.get("sunset")
-    return (
+    return Links(
         text_or_none(data.get("name")),
         text_or_none(data.get("version")),
         text_or_none(data.get("status")),
