@@ -271,6 +271,12 @@ def test_stats_table_and_json(reg: Path) -> None:
     assert "air, horizon 12 (by mase)" in table.stdout
     document = json.loads(invoke(reg, "--json", "stats").stdout)
     assert document["by_status"] == {"active": 4, "deprecated": 1}
+    runtime = document["runtime"]
+    assert runtime["with_runtime"] + runtime["metadata_only"] == 5
+    lines = table.stdout.splitlines()
+    assert "Runtime" in lines
+    assert f"run in the runtime  {runtime['with_runtime']}" in table.stdout
+    assert f"metadata only       {runtime['metadata_only']}" in table.stdout
     assert invoke(reg, "index").exit_code == 0
     committed = json.loads((reg / "index" / "registry_statistics.json").read_text(encoding="utf-8"))
     assert (document.pop("format"), document.pop("kind")) == (1, "stats")

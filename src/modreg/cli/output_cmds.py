@@ -203,7 +203,7 @@ def render_stats(state: State, result: Statistics, fmt: TableFormat | None = Non
         emit_json(state, result.to_dict())
         return
     data = result.data
-    tables = [_category_table(data)]
+    tables = [_category_table(data), _runtime_table(data["runtime"])]
     if data["tags"]["top"]:
         tables.append(table_of(data["tags"]["top"][:10], ["tag", "count"], title="Top tags"))
     if data["deprecations"]:
@@ -221,6 +221,14 @@ def _category_table(data: dict[str, Any]) -> Table:
     ]
     rows.append({"category": "total", **data["by_status"], "total": data["total"]})
     return table_of(rows, ["category", *statuses, "total"], title=f"{data['total']} models")
+
+
+def _runtime_table(runtime: dict[str, int]) -> Table:
+    rows = [
+        {"entries": "run in the runtime", "count": runtime["with_runtime"]},
+        {"entries": "metadata only", "count": runtime["metadata_only"]},
+    ]
+    return table_of(rows, ["entries", "count"], title="Runtime")
 
 
 def _leaderboard_table(board: dict[str, Any]) -> Table:
