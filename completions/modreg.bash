@@ -99,7 +99,7 @@ _modreg() {
             'models:--category'|'models:--capability'|'models:--format') skip=1 ;;
             'run:--data'|'run:-d'|'run:--horizon'|'run:--param'|'run:-p'|'run:--template'|'run:--seed'|'run:--jobs'|'run:-j'|'run:--output'|'run:-o'|'run:--save'|'run:--load'|'run:--futr'|'run:--static'|'run:--id-col'|'run:--time-col'|'run:--target-col'|'run:--plot'|'run:--plot-series'|'run:--format'|'run:--registry'|'run:-r') skip=1 ;;
             'templates:--format'|'templates:--registry'|'templates:-r') skip=1 ;;
-            'bench:--data'|'bench:-d'|'bench:--category'|'bench:--where'|'bench:-w'|'bench:--horizon'|'bench:--windows'|'bench:--step'|'bench:--season'|'bench:--max-steps'|'bench:--param'|'bench:-p'|'bench:--jobs'|'bench:-j'|'bench:--timeout'|'bench:--seed'|'bench:--output'|'bench:-o'|'bench:--executor'|'bench:--scheduler'|'bench:--id-col'|'bench:--time-col'|'bench:--target-col'|'bench:--plot'|'bench:--plot-series'|'bench:--format'|'bench:--registry'|'bench:-r') skip=1 ;;
+            'bench:--data'|'bench:-d'|'bench:--category'|'bench:--where'|'bench:-w'|'bench:--horizon'|'bench:--windows'|'bench:--step'|'bench:--season'|'bench:--max-steps'|'bench:--param'|'bench:-p'|'bench:--jobs'|'bench:-j'|'bench:--timeout'|'bench:--seed'|'bench:--lock-timeout'|'bench:--output'|'bench:-o'|'bench:--executor'|'bench:--scheduler'|'bench:--id-col'|'bench:--time-col'|'bench:--target-col'|'bench:--plot'|'bench:--plot-series'|'bench:--format'|'bench:--registry'|'bench:-r') skip=1 ;;
             'search:--tag'|'search:--category'|'search:-c'|'search:--capability'|'search:--status'|'search:--author'|'search:--where'|'search:-w'|'search:--sort'|'search:--limit'|'search:-n'|'search:--format'|'search:--registry'|'search:-r') skip=1 ;;
             'index:--lock-timeout'|'index:--registry'|'index:-r') skip=1 ;;
             'report:--lock-timeout'|'report:--registry'|'report:-r') skip=1 ;;
@@ -224,6 +224,7 @@ _modreg() {
         'bench:--jobs'|'bench:-j') _modreg_complete ''; return ;;
         'bench:--timeout') _modreg_complete ''; return ;;
         'bench:--seed') _modreg_complete ''; return ;;
+        'bench:--lock-timeout') _modreg_complete ''; return ;;
         'bench:--output'|'bench:-o') _modreg_complete 'file'; return ;;
         'bench:--executor') _modreg_complete choices 'local dask'; return ;;
         'bench:--scheduler') _modreg_complete ''; return ;;
@@ -306,7 +307,7 @@ _modreg() {
             'models') _modreg_reply -W '--category --capability --format --json --help -h' -- "$cur" ;;
             'run') _modreg_reply -W '--data -d --horizon --param -p --template --seed --jobs -j --output -o --save --load --futr --static --id-col --time-col --target-col --plot --plot-series --format --registry -r --json --help -h' -- "$cur" ;;
             'templates') _modreg_reply -W '--format --registry -r --json --help -h' -- "$cur" ;;
-            'bench') _modreg_reply -W '--data -d --all --category --where -w --horizon --windows --step --season --max-steps --param -p --quick --no-refit --refit --jobs -j --timeout --seed --record --dry-run --output -o --executor --scheduler --id-col --time-col --target-col --plot --plot-series --format --registry -r --json --help -h' -- "$cur" ;;
+            'bench') _modreg_reply -W '--data -d --all --category --where -w --horizon --windows --step --season --max-steps --param -p --quick --no-refit --refit --jobs -j --timeout --seed --record --dry-run --lock-timeout --output -o --executor --scheduler --id-col --time-col --target-col --plot --plot-series --format --registry -r --json --help -h' -- "$cur" ;;
             'search') _modreg_reply -W '--tag --category -c --capability --status --author --where -w --sort --limit -n --format --registry -r --json --help -h' -- "$cur" ;;
             'index') _modreg_reply -W '--check --lock-timeout --registry -r --json --help -h' -- "$cur" ;;
             'report') _modreg_reply -W '--check --lock-timeout --registry -r --json --help -h' -- "$cur" ;;

@@ -221,6 +221,7 @@ complete -c modreg -n '__modreg_path_is bench' -l timeout -x -d 'Seconds a task 
 complete -c modreg -n '__modreg_path_is bench' -l seed -x -d 'Random seed of every model (sets random_seed).'
 complete -c modreg -n '__modreg_path_is bench' -l record -d 'Write each benchmarked entry'\''s [performance] table.'
 complete -c modreg -n '__modreg_path_is bench' -l dry-run -d 'With --record: print the diffs instead of writing.'
+complete -c modreg -n '__modreg_path_is bench' -l lock-timeout -x -d 'Seconds to wait in line for the registry lock while it does not change hands.'
 complete -c modreg -n '__modreg_path_is bench' -l output -s o -r -F -d 'Also write every window'\''s forecasts (unique_id, ds, cutoff, y, models): CSV for .csv, else JSON with every figure.'
 complete -c modreg -n '__modreg_path_is bench' -l executor -x -a 'local dask' -d 'local (this machine) or dask (an existing cluster).'
 complete -c modreg -n '__modreg_path_is bench' -l scheduler -x -d 'The dask scheduler, e.g. tcp://host:8786.'

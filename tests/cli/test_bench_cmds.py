@@ -1,9 +1,10 @@
-"""CLI: `modreg bench` (table, --json document, failures, --quick, --output, --record round-trip, dask hint)."""
+"""CLI: `modreg bench` (table, --json document, failures, --quick, --output, --record round-trip and its lock, dask hint)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import re
 import shutil
 import sys
@@ -15,6 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
+from modreg.registry.store.layout import RegistryPaths
+from modreg.registry.store.lock import registry_lock
 from modreg.runtime import factory
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.models.base import Forecaster
@@ -166,6 +169,30 @@ def test_record_dry_run_prints_the_diff_and_writes_nothing(registry_copy: Path) 
     assert result.exit_code == 0
     assert "+++ b/models/Naive.toml" in result.stdout and "+[performance]" in result.stdout
     assert naive.read_text() == before and not (registry_copy / "audit.jsonl").exists()
+
+
+def _hold_lock(root: str, ready: Any, release: Any) -> None:
+    with registry_lock(RegistryPaths(Path(root)), timeout=5):
+        ready.set()
+        release.wait(30)
+
+
+def test_record_waits_for_the_lock_for_lock_timeout_then_exits_4(registry_copy: Path) -> None:
+    naive = registry_copy / "models" / "Naive.toml"
+    before = naive.read_text()
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(registry_copy), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        result = invoke(*BASE, "Naive", "--registry", registry_copy, "--record", "--lock-timeout", "0.2")
+    finally:
+        release.set()
+        holder.join(10)
+    assert result.exit_code == 4, result.output
+    assert f"locked by process {holder.pid}" in result.stderr
+    assert naive.read_text() == before
 
 
 def test_record_refuses_quick_figures_before_running(registry_copy: Path) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from modreg.registry.store.layout import RegistryPaths
 from modreg.api.registry import open_registry
+from modreg.registry.store.lock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -53,7 +54,7 @@ def plugin_verify(name: str | None = None, *, registry: str | Path | None = None
 
 
 def plugin_lock(name: str, *, registry: str | Path | None = None, dry_run: bool = False,
-                lock_timeout: float = 10.0, schemas: bool = False) -> LockResult:
+                lock_timeout: float = LOCK_TIMEOUT, schemas: bool = False) -> LockResult:
     """Write the sha256 of every file of the registry plugin `name` into its plugin.toml (`modreg plugin lock`);
     with `schemas`, also record its models' parameter schemas (params.schema.json) for validation."""
     from modreg.plugins.plugin_lock import lock_plugin
@@ -76,7 +77,7 @@ def plugin_health(name: str | None = None, *, registry: str | Path | None = None
 
 
 def discover(target: str | None = None, *, registry: str | Path | None = None, register: bool = False,
-             dry_run: bool = False, authors: Sequence[str] = (), tags: Sequence[str] = (), lock_timeout: float = 10.0,
+             dry_run: bool = False, authors: Sequence[str] = (), tags: Sequence[str] = (), lock_timeout: float = LOCK_TIMEOUT,
              today: dt.date | None = None) -> DiscoverResult:
     """Find the models of a package, a plugin folder or the registry's plugins; register new ones (`modreg discover`).
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.api.registry import open_registry
+from modreg.registry.store.lock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -80,6 +81,7 @@ def bench(
     scheduler: str | None = None,
     record: bool = False,
     dry_run: bool = False,
+    lock_timeout: float = LOCK_TIMEOUT,
     output: str | Path | None = None,
     progress: BenchProgress | None = None,
     today: dt.date | None = None,
@@ -94,7 +96,7 @@ def bench(
     that key. `data` is a CSV path or a pandas DataFrame, with columns as in `run`.
     A failing model is reported in the result (`result.failed`), not raised.
     `record` writes each benchmarked entry's [performance] table (`dry_run`: only the diffs, in
-    `result.recorded`); `output` writes every window's forecasts shaped like neuralforecast's
+    `result.recorded`; `lock_timeout`: seconds to wait for the registry lock); `output` writes every window's forecasts shaped like neuralforecast's
     cross-validation frame: as CSV (a `.csv` path), or with every figure in the JSON document
     (any other path). `result.to_pandas()` gives that frame as a DataFrame.
     """
@@ -118,7 +120,7 @@ def bench(
     if record:
         from modreg.forecast.bench.record import record_performance
 
-        result.recorded = record_performance(result, registry, today=today, dry_run=dry_run)
+        result.recorded = record_performance(result, registry, today=today, dry_run=dry_run, lock_timeout=lock_timeout)
     if output is not None:
         _write_output(Path(output), result)
     return result

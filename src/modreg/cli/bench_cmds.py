@@ -18,7 +18,7 @@ import typer
 from modreg import api
 from modreg.cli.app import app
 from modreg.cli.console import State
-from modreg.cli.options import IdColOpt, JsonOpt, PlotSeriesOpt, RegistryOpt, TargetColOpt, TimeColOpt, merge_state
+from modreg.cli.options import IdColOpt, JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, PlotSeriesOpt, RegistryOpt, TargetColOpt, TimeColOpt, merge_state
 from modreg.cli.render import emit_json, notice, warn
 from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables
 from modreg.errors import CheckFailed
@@ -56,6 +56,7 @@ def bench(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed of every model (sets random_seed).")] = None,
     record: Annotated[bool, typer.Option("--record", help="Write each benchmarked entry's [performance] table.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --record: print the diffs instead of writing.")] = False,
+    lock_timeout: LockTimeoutOpt = LOCK_TIMEOUT,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write every window's forecasts (unique_id, ds, cutoff, y, models): CSV for .csv, else JSON with every figure.")] = None,
     executor: Annotated[Executor, typer.Option("--executor", help="local (this machine) or dask (an existing cluster).")] = Executor.local,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="The dask scheduler, e.g. tcp://host:8786.")] = None,
@@ -77,7 +78,7 @@ def bench(
     options: dict[str, Any] = dict(
         data=data, registry=state.registry, all_entries=all_entries, category=category, where=where, horizon=horizon,
         windows=windows, step=step, season=season, max_steps=max_steps, params=param or [], quick=quick, refit=refit, jobs=jobs,
-        timeout=timeout, seed=seed, record=record, dry_run=dry_run, output=output, executor=executor.value,
+        timeout=timeout, seed=seed, record=record, dry_run=dry_run, lock_timeout=lock_timeout, output=output, executor=executor.value,
         scheduler=scheduler, id_col=id_col, time_col=time_col, target_col=target_col)
     with bench_progress(state) as progress:
         result = api.bench(targets or [], progress=progress, **options)

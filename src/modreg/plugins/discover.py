@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from modreg.errors import ModregError, NotFound, UsageError
 from modreg.plugins.base import MANIFEST_NAME
+from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
@@ -88,7 +89,7 @@ class DiscoverResult:
 
 def discover_models(paths: RegistryPaths | None, target: str | None = None, *, register: bool = False,
                     dry_run: bool = False, authors: Sequence[str] = (), tags: Sequence[str] = (),
-                    lock_timeout: float = 10.0, today: dt.date | None = None) -> DiscoverResult:
+                    lock_timeout: float = DEFAULT_TIMEOUT, today: dt.date | None = None) -> DiscoverResult:
     """Find the models of `target` and, with `register` (or `dry_run`), add entries for new ones.
 
     New entries get `authors` (else the plugin's or the distribution's authors) and `tags` in

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from modreg.plugins.base import MANIFEST_NAME, SCHEMA_NAME
 from modreg.plugins.checksums import plugin_files, read_regular, sha256_hex
+from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from modreg.registry.store.layout import RegistryPaths
@@ -45,7 +46,7 @@ class LockResult:
                 "needs_signature": self.needs_signature}
 
 
-def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lock_timeout: float = 10.0,
+def lock_plugin(paths: RegistryPaths, folder: Path, *, dry_run: bool = False, lock_timeout: float = DEFAULT_TIMEOUT,
                 schemas: bool = False) -> LockResult:
     """Write the sha256 of every file into the `[files]` table of `folder/plugin.toml`.
 

@@ -27,6 +27,7 @@ from typing import Any
 from modreg.errors import UsageError
 from modreg.forecast.bench.harness import BenchResult
 from modreg.forecast.bench.score import ModelScore
+from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 __all__ = ["check_recordable", "performance_table", "record_performance"]
 
@@ -35,7 +36,7 @@ _TIMINGS = ("fit_seconds", "predict_seconds", "windows_per_second")
 
 
 def record_performance(result: BenchResult, registry: str | Path | None, *, today: dt.date | None = None,
-                       dry_run: bool = False, lock_timeout: float = 10.0) -> list[Any]:
+                       dry_run: bool = False, lock_timeout: float = DEFAULT_TIMEOUT) -> list[Any]:
     """Write the `[performance]` table of every successfully benchmarked registry entry.
 
     Returns one `Mutation` per entry (with its diff; nothing written under `dry_run`).
