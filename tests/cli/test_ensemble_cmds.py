@@ -151,6 +151,17 @@ def test_register_checks_the_members_of_a_new_ensemble(registry: Path, tmp_path:
     assert written == (exit_code == 0)
     if exit_code:
         assert "NoSuchEntry" in done.stderr and "Traceback" not in done.output
+        line = _line_of(new, 'entry = "NoSuchEntry"')
+        assert f"{new}:{line}:" in done.stderr
+
+
+def test_register_hints_the_closest_name_for_a_misspelt_member(registry: Path, tmp_path: Path) -> None:
+    text = (registry / "models" / f"{ENTRY}.toml").read_text(encoding="utf-8")
+    new = tmp_path / "SmallEnsemble.toml"
+    new.write_text(text.replace(f'name = "{ENTRY}"', 'name = "SmallEnsemble"').replace('entry = "MLP"', 'entry = "MLPP"'),
+                   encoding="utf-8")
+    done = invoke("-r", registry, "register", "--from", new)
+    assert done.exit_code == 2 and "did you mean `MLP`?" in done.stderr
 
 
 def test_delete_refuses_an_entry_that_an_ensemble_has_as_member(registry: Path) -> None:

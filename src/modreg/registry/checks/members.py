@@ -22,11 +22,13 @@ from modreg.registry.checks._schemacheck import did_you_mean
 from modreg.registry.store.facets import ENSEMBLE, member_entries, runtime_model
 from modreg.registry.store.facets import ensemble_members as _members
 
+MISSING_MEMBER = "register it first, or name a runtime model with `model`."
+
 if TYPE_CHECKING:
     from modreg.registry.checks.context import EntrySummary
     from modreg.registry.checks.validate import _FileChecker
 
-__all__ = ["ENSEMBLE", "check_member_entries", "check_member_params", "member_entries", "runtime_model"]
+__all__ = ["ENSEMBLE", "MISSING_MEMBER", "check_member_entries", "check_member_params", "member_entries", "runtime_model"]
 
 JsonPath = tuple[str | int, ...]
 ProblemAt = Callable[["EntrySummary", JsonPath, str, "str | None", str], Problem]
@@ -86,7 +88,7 @@ def check_member_entries(entry: EntrySummary, by_name: dict[str, EntrySummary], 
         at: JsonPath = ("runtime", "params", "members", index, "entry")
         target = by_name.get(name)
         if target is None:
-            hint = did_you_mean(name, sorted(by_name)) or "register it first, or name a runtime model with `model`."
+            hint = did_you_mean(name, sorted(by_name)) or MISSING_MEMBER
             found.append(problem(entry, at, f"ensemble member `{name}` is not in the registry", hint, "error"))
         elif target.runtime_model is None:
             found.append(problem(entry, at, f"ensemble member `{name}` has no [runtime] table, so it cannot run",

@@ -12,12 +12,14 @@ located in their files, and their "did you mean" hints look at every name in the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from modreg.errors import Problem
 from modreg.registry.checks import _crosscheck
 from modreg.registry.checks.context import EntrySummary
+from modreg.registry.checks.members import MISSING_MEMBER
 from modreg.registry.store.facets import Links, links_of
 from modreg.registry.store.layout import RegistryPaths
 
@@ -45,7 +47,24 @@ def introduced_link_problems(paths: RegistryPaths, staged: list[Staged]) -> list
         added = [found for found in after if found.severity == "error" and found.key() not in seen]
         if any(_is_missing(found) for found in added):
             added = _with_hints(added, sorted({*cache.entry_names(), *(links.name for links in new.values() if links.name)}))
-    return _crosscheck.locate_all(added)
+    return _located(added, staged)
+
+
+def _located(found: list[_crosscheck.Found], staged: list[Staged]) -> list[Problem]:
+    """The problems at their lines: a staged file's in its new text (a new entry has no file yet)."""
+    from modreg.registry.store.files import locate, parse_text
+
+    texts = {str(item.path): item for item in staged if item.new_text is not None}
+    on_disk = _crosscheck.locate_all([item for item in found if item.entry.path not in texts])
+    problems, disk = [], iter(on_disk)
+    for item in found:
+        change = texts.get(item.entry.path)
+        if change is None:
+            problems.append(next(disk))
+            continue
+        line, col = locate(parse_text(change.new_text or "", change.path, change.fmt), item.at)  # type: ignore[arg-type]
+        problems.append(dataclasses.replace(_crosscheck.located(item), line=line, col=col))
+    return problems
 
 
 def _neighbourhood(cache: RegistryCache, staged: list[Staged], changed: list[Links]) -> dict[str, Links | None]:
@@ -79,7 +98,8 @@ def _found(paths: RegistryPaths, links: dict[str, Links | None]) -> list[_crossc
 
 
 def _is_missing(found: _crosscheck.Found) -> bool:
-    return found.message.startswith(("dependency `", "replacement `")) and found.message.endswith("is not in the registry")
+    return found.message.startswith(("dependency `", "replacement `", "ensemble member `")) and found.message.endswith(
+        "is not in the registry")
 
 
 def _with_hints(found: list[_crosscheck.Found], names: list[str]) -> list[_crosscheck.Found]:
@@ -87,9 +107,17 @@ def _with_hints(found: list[_crosscheck.Found], names: list[str]) -> list[_cross
     fixed = []
     for item in found:
         if _is_missing(item):
-            dependency = item.at[0] == "dependencies"
-            missing = str(item.at[1]) if dependency else item.entry.replacement or ""
-            fallback = _crosscheck.MISSING_DEPENDENCY if dependency else _crosscheck.MISSING_REPLACEMENT
+            missing, fallback = _missing_name(item)
             item = item._replace(hint=_crosscheck.missing_hint(missing, names, fallback))
         fixed.append(item)
     return fixed
+
+
+def _missing_name(found: _crosscheck.Found) -> tuple[str, str]:
+    """The name a "not in the registry" problem is about, and the hint when no name is close."""
+    if found.at[0] == "dependencies":
+        return str(found.at[1]), _crosscheck.MISSING_DEPENDENCY
+    if found.at[0] == "runtime":
+        members = dict(found.entry.members)
+        return members.get(found.at[3], ""), MISSING_MEMBER  # type: ignore[call-overload]
+    return found.entry.replacement or "", _crosscheck.MISSING_REPLACEMENT
