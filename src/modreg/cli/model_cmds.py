@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from modreg import api
+from modreg._toml_value import toml_value
 from modreg.cli.app import app
 from modreg.cli.options import DryRunOpt, JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.model_views import render_batch, render_entry, render_listing, render_mutation, warn_if_deprecated
@@ -146,7 +147,7 @@ def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
         key, equals, text = item.partition("=")
         if not equals or not key.strip():
             raise UsageError(f"{option} expects KEY=VALUE, got `{item}`.", hint=f"e.g. {option} h=12 or {option} 'name=\"text\"'.")
-        values[key.strip()] = parse_value(text.strip(), option)
+        values[key.strip()] = toml_value(text.strip(), option)
     if option == "--param":
         nested: dict[str, Any] = {}
         for key, value in values.items():
@@ -155,23 +156,3 @@ def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
     return values
 
 
-def parse_value(text: str, option: str) -> Any:
-    """A TOML value (`12`, `1.5`, `true`, `"text"`, `[1, 2]`, a date); bare words stay text."""
-    import tomllib
-
-    from modreg._numbers import too_long_integer
-
-    try:
-        value = tomllib.loads(f"v = {text}")["v"]
-        if too_long_integer(value):  # 0x…, 0o…, 0b… parse, but could not be printed
-            raise ValueError("over 4,300 digits")
-        return value
-    except RecursionError:
-        raise UsageError(f"{option}: the value nests too deeply.", hint="descriptors need only a few levels of lists and tables.") from None
-    except ValueError as error:  # a TOMLDecodeError, or int() of a number over 4,300 digits
-        if not isinstance(error, tomllib.TOMLDecodeError):
-            raise UsageError(f"{option}: the number is too long ({len(text):,} characters; integers have at most 4,300 digits).",
-                             hint="quote it to set it as text, e.g. 'key=\"...\"'.") from None
-        if text[:1] in "[{\"'":
-            raise UsageError(f"{option}: `{text}` is not a valid TOML value.", hint="quote text as '\"...\"'; lists as [1, 2].") from None
-        return text

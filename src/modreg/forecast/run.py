@@ -192,7 +192,7 @@ def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
     """The command line's parameters and seed, without a seed that `spec`'s deterministic model has no use for."""
     if _accepts(spec.model, "random_seed"):
         return params, seed, []
-    cli = dict(params) if isinstance(params, Mapping) else dict(_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
     given = cli.pop("random_seed", seed) if seed is None else seed
     cli.pop("random_seed", None)
     if given is None:
@@ -227,7 +227,7 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     if spec.precision is not None and _accepts(spec.model, "precision"):
         entry["precision"] = spec.precision
     _validate_layer(spec, entry, from_entry=True)
-    cli = dict(params) if isinstance(params, Mapping) else dict(_cli_param(text) for text in params)
+    cli = dict(params) if isinstance(params, Mapping) else dict(parse_cli_param(text) for text in params)
     cli.update({k: v for k, v in (("h", horizon), ("random_seed", seed)) if v is not None})
     _validate_layer(spec, cli, from_entry=False)
     layers = [
@@ -247,11 +247,6 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     return members, sources
 
 
-def _cli_param(text: str) -> tuple[str, Any]:
-    try:
-        return parse_cli_param(text)
-    except RecursionError:
-        raise UsageError(f"--param {text[:40]}…: the value nests too deeply.", hint="use a flat value or table.") from None
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:

@@ -17,13 +17,12 @@ import difflib
 import functools
 import inspect
 import re
-import tomllib
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
-from modreg._numbers import too_long_integer
+from modreg._toml_value import toml_value
 from modreg.errors import UsageError
 from modreg.runtime import _component_registry as components
 
@@ -328,7 +327,7 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
     """`"k=v"` -> (k, v), the value parsed as a TOML value (`mae` stays the string "mae").
 
     Raises:
-        UsageError: no `=`, an empty key, or an integer too long to print.
+        UsageError: no `=`, an empty key, or a value `toml_value` refuses.
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
@@ -337,17 +336,7 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
             f"--param {text!r} is not of the form key=value.",
             hint="write e.g. --param max_steps=200 or --param loss='{type=\"huber\", delta=0.5}'.",
         )
-    raw = raw.strip()
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return key, raw
-    except ValueError:  # int() of a decimal number over 4,300 digits
-        value = None
-    if value is None or too_long_integer(value):  # 0x…, 0o…, 0b… parse, but could not be printed
-        raise UsageError(f"--param {key}: the number is too long (integers have at most 4,300 digits).",
-                         hint="give a shorter number.")
-    return key, value
+    return key, toml_value(raw.strip(), f"--param {key}")
 
 
 def _check_component(kind: str, spec: Any, where: str) -> None:
