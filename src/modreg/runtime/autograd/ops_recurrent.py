@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from modreg.runtime.autograd.blas import in_threads, thread_ceiling, threads_active
+from modreg.runtime.autograd.blas import gemm, in_threads, thread_ceiling, threads_active
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["gru_scan", "lstm_scan", "rnn_scan"]
@@ -48,9 +48,10 @@ def _gate_affine(sigmoid: tuple[bool, ...], hid: int, dtype: np.dtype) -> tuple[
     return scale, np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
 
 
-def _previous(states: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """(T, B, H) states -> the state before each step, starting from `first`."""
-    return np.concatenate([first[None], states[:-1]], axis=0)
+def _times_previous(a: np.ndarray, states: np.ndarray, first: np.ndarray) -> None:
+    """a (T, B, H) *= the state before each step: `first` at step 0, then states[t - 1]."""
+    a[1:] *= states[:-1]
+    a[0] *= first
 
 
 def _sigmoid_slope(s: np.ndarray) -> np.ndarray:
@@ -65,7 +66,7 @@ def _lstm_forward(
     steps, batch, gates = xw.shape
     hid = gates // 4
     scale, offset = _gate_affine((True, True, False, True), hid, xw.dtype)
-    xs, ws = xw * scale, w_hh.T * scale  # pre-activations scaled once: (T, B, 4H), (H, 4H)
+    xs, ws = xw * scale, np.ascontiguousarray(w_hh.T * scale)  # pre-activations scaled once: (T, B, 4H), (H, 4H)
     acts = np.empty_like(xw)  # activated gates i, f, g, o
     out = np.empty((steps, batch, 2 * hid), dtype=xw.dtype)  # [h | c] per step
     tanh_c = np.empty((steps, batch, hid), dtype=xw.dtype)
@@ -104,14 +105,17 @@ def _lstm_backward(
         # d(pre-activation) = [dc, dc, dc, dh] * coef, coef = gate slope * what the gate multiplies
         coef = _sigmoid_slope(a)
         coef[:, :, 2 * hid : 3 * hid] = 1.0 - np.square(cell)
-        coef *= np.concatenate([cell, _previous(out[:, rows, hid:], c0[rows]), i, tanh_c[:, rows]], axis=2)
+        coef[:, :, :hid] *= cell
+        _times_previous(coef[:, :, hid : 2 * hid], out[:, rows, hid:], c0[rows])
+        coef[:, :, 2 * hid : 3 * hid] *= i
+        coef[:, :, 3 * hid :] *= tanh_c[:, rows]
         coef = coef.reshape(steps, size, 4, hid)
         through_h = o * (1.0 - np.square(tanh_c[:, rows]))  # dc += dh * o * tanh'(c)
-        dh, dc = np.zeros((size, hid), acts.dtype), np.zeros((size, hid), acts.dtype)
+        dh, dc, tmp = (np.zeros((size, hid), acts.dtype) for _ in range(3))
         for t in range(steps - 1, -1, -1):
             dh += g[t, rows, :hid]
             dc += g[t, rows, hid:]
-            dc += dh * through_h[t]
+            dc += np.multiply(dh, through_h[t], out=tmp)
             d4 = d_pre[t, rows].reshape(size, 4, hid)
             np.multiply(coef[t, :, :3], dc[:, None, :], out=d4[:, :3])
             np.multiply(coef[t, :, 3], dh, out=d4[:, 3])
@@ -149,9 +153,11 @@ def _accumulate_scan(
         xw.accumulate(d_xw, fresh=True)
     if h0.requires_grad:
         h0.accumulate(dh0, fresh=True)
-    if w_hh.requires_grad:
-        h_prev = _previous(hs, h0.data)
-        gw = d_hh.reshape(-1, d_hh.shape[2]).T @ h_prev.reshape(-1, hs.shape[2])
+    if w_hh.requires_grad:  # sum over t of d_t^T h_{t-1}: one product over steps 1.., then step 0's
+        width = d_hh.shape[2]
+        gw = gemm(d_hh[1:].reshape(-1, width).T, hs[:-1].reshape(-1, hs.shape[2]))
+        if h0.data.any():
+            gw += d_hh[0].T @ h0.data
         w_hh.accumulate(gw, fresh=True)
 
 
@@ -162,7 +168,7 @@ def _gru_forward(
     steps, batch, gates = xw.shape
     hid = gates // 3
     scale, _ = _gate_affine((True, True, False), hid, xw.dtype)
-    xs, ws, bs = xw * scale, w_hh.T * scale, b_hh * scale  # r, z pre-activations halved once
+    xs, ws, bs = xw * scale, np.ascontiguousarray(w_hh.T * scale), b_hh * scale  # r, z pre-activations halved once
     acts = np.empty_like(xw)  # r, z, n
     hh = np.empty_like(xw)  # h W_hh^T + b_hh, scaled; its n part is needed by r's gradient
     hs = np.empty((steps, batch, hid), dtype=xw.dtype)
@@ -204,21 +210,29 @@ def _gru_backward(
         r, z, n = (a[:, :, k * hid : (k + 1) * hid] for k in range(3))
         # d(pre-activation) = dh * coef: n's through (1 - z) tanh'; z's through h_prev - n; r's through hh_n
         coef = _sigmoid_slope(a)
-        coef[:, :, 2 * hid :] = (1.0 - z) * (1.0 - np.square(n))
-        coef[:, :, hid : 2 * hid] *= _previous(hs[:, rows], h0[rows]) - n
-        coef[:, :, :hid] *= coef[:, :, 2 * hid :] * hh_n[:, rows]
+        update, new = np.ascontiguousarray(z), np.ascontiguousarray(n)  # (T, b, H) each
+        through_n = np.square(new)  # (1 - z) tanh'(n)
+        np.subtract(1.0, through_n, out=through_n)
+        through_n *= np.subtract(1.0, update)
+        coef[:, :, 2 * hid :] = through_n
+        h_prev_minus_n = np.negative(new)
+        h_prev_minus_n[1:] += hs[:-1, rows]
+        h_prev_minus_n[0] += h0[rows]
+        coef[:, :, hid : 2 * hid] *= h_prev_minus_n
+        through_n *= hh_n[:, rows]
+        coef[:, :, :hid] *= through_n
         coef_hh = coef.copy()
         coef_hh[:, :, 2 * hid :] *= r
         coef_hh = coef_hh.reshape(steps, size, 3, hid)
         dhs = np.empty((steps, size, hid), acts.dtype)  # the gradient reaching each h_t
-        dh = np.zeros((size, hid), acts.dtype)
+        carry, tmp = np.zeros((size, hid), acts.dtype), np.empty((size, hid), acts.dtype)  # from step t + 1
         for t in range(steps - 1, -1, -1):
-            dh = np.add(g[t, rows], dh, out=dhs[t])
+            dh = np.add(g[t, rows], carry, out=dhs[t])
             np.multiply(coef_hh[t], dh[:, None, :], out=d_hh[t, rows].reshape(size, 3, hid))
-            dh = np.multiply(dh, z[t])
-            dh += d_hh[t, rows] @ w_hh
+            np.matmul(d_hh[t, rows], w_hh, out=carry)
+            carry += np.multiply(dh, update[t], out=tmp)
         d_x[:, rows] = (coef.reshape(steps, size, 3, hid) * dhs[:, :, None, :]).reshape(steps, size, gates)
-        dh0[rows] = dh
+        dh0[rows] = carry
 
     _each_block(batch, scan)
     return d_x, d_hh, dh0
@@ -250,7 +264,7 @@ def rnn_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
-    hs, w_t = np.empty_like(xw.data), w_hh.data.T
+    hs, w_t = np.empty_like(xw.data), np.ascontiguousarray(w_hh.data.T)  # a C-ordered (H, H): faster products
 
     def scan(rows: slice) -> None:
         h = h0.data[rows]
