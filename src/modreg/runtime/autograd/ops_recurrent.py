@@ -70,14 +70,18 @@ def _lstm_forward(
     acts = np.empty_like(xw)  # activated gates i, f, g, o
     out = np.empty((steps, batch, 2 * hid), dtype=xw.dtype)  # [h | c] per step
     tanh_c = np.empty((steps, batch, hid), dtype=xw.dtype)
+    zero_start = not h0.any()  # then step 0's recurrent product is zero: skipped
 
     def scan(rows: slice) -> None:
         h, c = h0[rows], c0[rows]
         ig = np.empty_like(c)
         for t in range(steps):
             z = acts[t, rows]
-            np.matmul(h, ws, out=z)
-            z += xs[t, rows]
+            if t or not zero_start:
+                np.matmul(h, ws, out=z)
+                z += xs[t, rows]
+            else:
+                np.copyto(z, xs[t, rows])
             np.tanh(z, out=z)
             z *= scale
             z += offset
@@ -92,12 +96,12 @@ def _lstm_forward(
 
 def _lstm_backward(
     g: np.ndarray, acts: np.ndarray, out: np.ndarray, tanh_c: np.ndarray, c0: np.ndarray,
-    w_hh: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    w_hh: np.ndarray, need_dh0: bool,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     steps, batch, gates = acts.shape
     hid = gates // 4
     d_pre = np.empty_like(acts)
-    dh0, dc0 = np.empty_like(c0), np.empty_like(c0)
+    dh0, dc0 = np.empty_like(c0) if need_dh0 else None, np.empty_like(c0)
 
     def scan(rows: slice) -> None:
         a, size = acts[:, rows], rows.stop - rows.start
@@ -120,8 +124,11 @@ def _lstm_backward(
             np.multiply(coef[t, :, :3], dc[:, None, :], out=d4[:, :3])
             np.multiply(coef[t, :, 3], dh, out=d4[:, 3])
             dc *= f[t]
-            dh = d_pre[t, rows] @ w_hh
-        dh0[rows], dc0[rows] = dh, dc
+            if t or need_dh0:  # the product of step 0 only feeds dh0
+                dh = d_pre[t, rows] @ w_hh
+        dc0[rows] = dc
+        if dh0 is not None:
+            dh0[rows] = dh
 
     _each_block(batch, scan)
     return d_pre, dh0, dc0
@@ -136,7 +143,7 @@ def lstm_scan(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
     acts, out, tanh_c = _lstm_forward(xw.data, h0.data, c0.data, w_hh.data)
 
     def backward(g: np.ndarray) -> None:
-        d_pre, dh0, dc0 = _lstm_backward(g, acts, out, tanh_c, c0.data, w_hh.data)
+        d_pre, dh0, dc0 = _lstm_backward(g, acts, out, tanh_c, c0.data, w_hh.data, h0.requires_grad)
         _accumulate_scan(xw, d_pre, h0, dh0, w_hh, d_pre, out[:, :, : h0.shape[1]])
         if c0.requires_grad:
             c0.accumulate(dc0, fresh=True)
@@ -145,13 +152,13 @@ def lstm_scan(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
 
 
 def _accumulate_scan(
-    xw: Tensor, d_xw: np.ndarray, h0: Tensor, dh0: np.ndarray, w_hh: Tensor, d_hh: np.ndarray,
+    xw: Tensor, d_xw: np.ndarray, h0: Tensor, dh0: np.ndarray | None, w_hh: Tensor, d_hh: np.ndarray,
     hs: np.ndarray,
 ) -> None:
-    """Send the gradients every scan shares: inputs, initial state, recurrent weight."""
+    """Send the gradients every scan shares: inputs, initial state (dh0 None when it needs none), recurrent weight."""
     if xw.requires_grad:
         xw.accumulate(d_xw, fresh=True)
-    if h0.requires_grad:
+    if h0.requires_grad and dh0 is not None:
         h0.accumulate(dh0, fresh=True)
     if w_hh.requires_grad:  # sum over t of d_t^T h_{t-1}: one product over steps 1.., then step 0's
         width = d_hh.shape[2]
@@ -172,14 +179,18 @@ def _gru_forward(
     acts = np.empty_like(xw)  # r, z, n
     hh = np.empty_like(xw)  # h W_hh^T + b_hh, scaled; its n part is needed by r's gradient
     hs = np.empty((steps, batch, hid), dtype=xw.dtype)
+    zero_start = not h0.any()  # then step 0's recurrent product is zero: skipped
 
     def scan(rows: slice) -> None:
         h = h0[rows]
         for t in range(steps):
             a, m = acts[t, rows], hh[t, rows]
             rz, n = a[:, : 2 * hid], a[:, 2 * hid :]
-            np.matmul(h, ws, out=m)
-            m += bs
+            if t or not zero_start:
+                np.matmul(h, ws, out=m)
+                m += bs
+            else:
+                np.copyto(m, bs)
             np.add(xs[t, rows, : 2 * hid], m[:, : 2 * hid], out=rz)
             np.tanh(rz, out=rz)
             rz *= 0.5
@@ -197,13 +208,13 @@ def _gru_forward(
 
 def _gru_backward(
     g: np.ndarray, acts: np.ndarray, hh_n: np.ndarray, hs: np.ndarray, h0: np.ndarray,
-    w_hh: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    w_hh: np.ndarray, need_dh0: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     steps, batch, gates = acts.shape
     hid = gates // 3
     d_x = np.empty_like(acts)
     d_hh = np.empty_like(acts)  # as d_x, n's part times r (the reset gate scales h W_hn^T + b_hn)
-    dh0 = np.empty_like(h0)
+    dh0 = np.empty_like(h0) if need_dh0 else None
 
     def scan(rows: slice) -> None:
         a, size = acts[:, rows], rows.stop - rows.start
@@ -229,10 +240,12 @@ def _gru_backward(
         for t in range(steps - 1, -1, -1):
             dh = np.add(g[t, rows], carry, out=dhs[t])
             np.multiply(coef_hh[t], dh[:, None, :], out=d_hh[t, rows].reshape(size, 3, hid))
-            np.matmul(d_hh[t, rows], w_hh, out=carry)
-            carry += np.multiply(dh, update[t], out=tmp)
+            if t or need_dh0:  # step 0's carry is dh0
+                np.matmul(d_hh[t, rows], w_hh, out=carry)
+                carry += np.multiply(dh, update[t], out=tmp)
         d_x[:, rows] = (coef.reshape(steps, size, 3, hid) * dhs[:, :, None, :]).reshape(steps, size, gates)
-        dh0[rows] = carry
+        if dh0 is not None:
+            dh0[rows] = carry
 
     _each_block(batch, scan)
     return d_x, d_hh, dh0
@@ -247,7 +260,7 @@ def gru_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
     acts, hh_n, hs = _gru_forward(xw.data, h0.data, w_hh.data, b_hh.data)
 
     def backward(g: np.ndarray) -> None:
-        d_x, d_hh, dh0 = _gru_backward(g, acts, hh_n, hs, h0.data, w_hh.data)
+        d_x, d_hh, dh0 = _gru_backward(g, acts, hh_n, hs, h0.data, w_hh.data, h0.requires_grad)
         _accumulate_scan(xw, d_x, h0, dh0, w_hh, d_hh, hs)
         if b_hh.requires_grad:
             b_hh.accumulate(d_hh.sum(axis=(0, 1)), fresh=True)
@@ -266,11 +279,17 @@ def rnn_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
     hs, w_t = np.empty_like(xw.data), np.ascontiguousarray(w_hh.data.T)  # a C-ordered (H, H): faster products
 
+    zero_start = not h0.data.any()  # then step 0's recurrent product is zero: skipped
+
     def scan(rows: slice) -> None:
         h = h0.data[rows]
         for t in range(len(hs)):
-            h = np.matmul(h, w_t, out=hs[t, rows])
-            h += xw.data[t, rows]
+            if t or not zero_start:
+                h = np.matmul(h, w_t, out=hs[t, rows])
+                h += xw.data[t, rows]
+            else:
+                h = hs[t, rows]
+                np.copyto(h, xw.data[t, rows])
             if nonlinearity == "tanh":
                 np.tanh(h, out=h)
             else:
@@ -279,7 +298,7 @@ def rnn_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -
     _each_block(hs.shape[1], scan)
 
     def backward(g: np.ndarray) -> None:
-        d_pre, dh0 = np.empty_like(hs), np.empty_like(h0.data)
+        d_pre, dh0 = np.empty_like(hs), np.empty_like(h0.data) if h0.requires_grad else None
 
         def scan_back(rows: slice) -> None:
             part = hs[:, rows]
@@ -288,8 +307,10 @@ def rnn_scan(xw: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -
             for t in range(len(hs) - 1, -1, -1):
                 dh = np.add(g[t, rows], dh, out=d_pre[t, rows])
                 dh *= slope[t]
-                dh = dh @ w_hh.data
-            dh0[rows] = dh
+                if t or dh0 is not None:  # the product of step 0 only feeds dh0
+                    dh = dh @ w_hh.data
+            if dh0 is not None:
+                dh0[rows] = dh
 
         _each_block(hs.shape[1], scan_back)
         _accumulate_scan(xw, d_pre, h0, dh0, w_hh, d_pre, hs)
