@@ -243,7 +243,7 @@ def _gru_backward(
             if t or need_dh0:  # step 0's carry is dh0
                 np.matmul(d_hh[t, rows], w_hh, out=carry)
                 carry += np.multiply(dh, update[t], out=tmp)
-        d_x[:, rows] = (coef.reshape(steps, size, 3, hid) * dhs[:, :, None, :]).reshape(steps, size, gates)
+        np.multiply(coef.reshape(steps, size, 3, hid), dhs[:, :, None, :], out=d_x[:, rows].reshape(steps, size, 3, hid))
         if dh0 is not None:
             dh0[rows] = carry
 
