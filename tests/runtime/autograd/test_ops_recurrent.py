@@ -39,6 +39,7 @@ def _values_and_grads(fn: Callable[..., Any], inputs: list[np.ndarray]) -> list[
 @pytest.fixture
 def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blas._state, "cap", 2)
+    monkeypatch.setattr(ops_recurrent, "_MIN_BLOCK_MACS", 1)  # split these tiny scans too
 
 
 @pytest.mark.parametrize("name", sorted(SCANS))
@@ -65,6 +66,16 @@ def test_blocks_cover_every_row_once_and_small_batches_stay_whole(two_threads: N
         ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)))
         ops_recurrent._each_block(ops_recurrent._MIN_ROWS, lambda rows: seen.append((rows.start, rows.stop)))
     assert sorted(seen[:2]) == [(0, B // 2), (B // 2, B)] and seen[2:] == [(0, ops_recurrent._MIN_ROWS)]
+
+
+def test_a_batch_whose_blocks_would_do_too_little_work_stays_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blas._state, "cap", 2)
+    seen: list[tuple[int, int]] = []
+    small = ops_recurrent._MIN_BLOCK_MACS // B  # B rows of this work make one block's worth, not two
+    with blas.ceiling(2):
+        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)), small)
+        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)), 4 * small)
+    assert seen[0] == (0, B) and sorted(seen[1:]) == [(0, B // 2), (B // 2, B)]
 
 
 _ZERO = Tensor(np.zeros((B, H)))  # a zero initial state without a gradient, as the encoders start
