@@ -12,7 +12,9 @@ CPU seconds the child used. neuralforecast's figure is `NeuralForecast.fit` alon
 a subprocess of the venv's Python with `torch.set_num_threads(2)` (`--nf-threads`): its start-up
 and import (several seconds) are not counted. Each pair runs `--repeat` times, alternating, and
 the medians are printed with the load average before the first run; the machine is shared, so
-read the CPU seconds too.
+read the CPU seconds too. `--modreg-cpus 1` pins the modreg child to one core (its CPU seconds
+are then the single-thread cost, comparable on a busy machine; at idle, set against the default
+run it shows what the second core gives).
 
 The neuralforecast side needs a separate virtual environment (never installed into modreg's):
 
@@ -23,12 +25,13 @@ The neuralforecast side needs a separate virtual environment (never installed in
 Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
 
     python benchmarks/side_by_side_recurrent.py [--models RNN LSTM GRU TCN] [--steps 100] [--repeat 3]
-        [--venv /work/nf-venv] [--nf-threads 2] [--no-neuralforecast]
+        [--venv /work/nf-venv] [--nf-threads 2] [--modreg-cpus N] [--no-neuralforecast]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -67,8 +70,8 @@ print(json.dumps({"fit": time.perf_counter() - wall, "cpu": time.process_time() 
 """
 
 
-def modreg_run(model: str, steps: int) -> tuple[float, float]:
-    """Wall and CPU seconds of the whole `modreg run` command."""
+def modreg_run(model: str, steps: int, cpus: int | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of the whole `modreg run` command (on the first `cpus` allowed cores)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "modreg", "run", model, "--data", str(DATA), "--horizon", str(H),
@@ -76,12 +79,18 @@ def modreg_run(model: str, steps: int) -> tuple[float, float]:
                    "-o", str(Path(folder) / "forecast.csv")]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
+                              preexec_fn=None if cpus is None else functools.partial(_pin, cpus))
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise SystemExit(f"modreg run {model} failed: {done.stderr.strip()}")
     return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def _pin(cpus: int) -> None:
+    """In the child before exec: run on the first `cpus` cores this process may use."""
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
 
 
 def neuralforecast_fit(model: str, steps: int, python: Path, threads: int) -> dict[str, float | str] | str:
@@ -102,6 +111,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
+    parser.add_argument("--modreg-cpus", type=int, default=None, help="pin the modreg child to this many cores")
     parser.add_argument("--no-neuralforecast", action="store_true")
     args = parser.parse_args()
     python = args.venv / "bin" / "python"
@@ -112,7 +122,7 @@ def main() -> None:
         load = os.getloadavg()[0]
         ours, theirs, note = [], [], ""
         for _ in range(args.repeat):
-            ours.append(modreg_run(model, args.steps))
+            ours.append(modreg_run(model, args.steps, args.modreg_cpus))
             if args.no_neuralforecast or note:
                 continue
             measured = neuralforecast_fit(model, args.steps, python, args.nf_threads)

@@ -12,6 +12,7 @@ import modreg.runtime.autograd as ag
 from modreg.runtime import rng
 from modreg.runtime.autograd import OPS, Tensor
 from modreg.runtime.autograd.gradcheck import check_grads
+from modreg.runtime.autograd.ops_conv import causal_conv
 
 _R = np.random.default_rng(42)
 
@@ -112,6 +113,11 @@ CASES: dict[str, list[Case]] = {
         (lambda x, w, b: ag.conv1d(x, w, b, stride=2, padding=1, groups=2), [randn(2, 4, 10), randn(6, 2, 3), randn(6)]),
     ],
     "conv2d": [(lambda x, w, b: ag.conv2d(x, w, b, padding=(1, 0)), [randn(2, 3, 5, 6), randn(4, 3, 3, 2), randn(4)])],
+    "causal_conv": [
+        (lambda x, w, b: causal_conv(x, w, b, dilation=2), [randn(7, 2, 3), randn(4, 3, 2), randn(4)]),
+        (lambda x, w: causal_conv(x, w, dilation=3), [randn(5, 3, 2), randn(3, 2, 3)]),  # the first tap never reaches
+        (lambda x, w, b: causal_conv(x, w, b, relu=True), [randn(6, 2, 3), randn(4, 3, 3), randn(4)]),
+    ],
     "max_pool1d": [
         (lambda x: ag.max_pool1d(x, 3, ceil_mode=True), [randn(2, 3, 11)]),
         (lambda x: ag.max_pool1d(x, 3, stride=2), [randn(2, 3, 11)]),

@@ -39,6 +39,7 @@ def _values_and_grads(fn: Callable[..., Any], inputs: list[np.ndarray]) -> list[
 @pytest.fixture
 def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blas._state, "cap", 2)
+    monkeypatch.setattr(ops_recurrent, "_MIN_BLOCK_MACS", 1)  # split these tiny scans too
 
 
 @pytest.mark.parametrize("name", sorted(SCANS))
@@ -65,3 +66,38 @@ def test_blocks_cover_every_row_once_and_small_batches_stay_whole(two_threads: N
         ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)))
         ops_recurrent._each_block(ops_recurrent._MIN_ROWS, lambda rows: seen.append((rows.start, rows.stop)))
     assert sorted(seen[:2]) == [(0, B // 2), (B // 2, B)] and seen[2:] == [(0, ops_recurrent._MIN_ROWS)]
+
+
+def test_a_batch_whose_blocks_would_do_too_little_work_stays_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blas._state, "cap", 2)
+    seen: list[tuple[int, int]] = []
+    small = ops_recurrent._MIN_BLOCK_MACS // B  # B rows of this work make one block's worth, not two
+    with blas.ceiling(2):
+        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)), small)
+        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)), 4 * small)
+    assert seen[0] == (0, B) and sorted(seen[1:]) == [(0, B // 2), (B // 2, B)]
+
+
+_ZERO = Tensor(np.zeros((B, H)))  # a zero initial state without a gradient, as the encoders start
+ZERO_START: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
+    "lstm": (lambda xw, w: ag.lstm_scan(xw, _ZERO, _ZERO, w), [SCANS["lstm"][1][0], SCANS["lstm"][1][3]]),
+    "gru": (lambda xw, w, b: ag.gru_scan(xw, _ZERO, w, b), [SCANS["gru"][1][0], *SCANS["gru"][1][2:]]),
+    "rnn": (lambda xw, w: ag.rnn_scan(xw, _ZERO, w), [SCANS["rnn"][1][0], SCANS["rnn"][1][2]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_START))
+def test_a_scan_from_a_zero_state_without_gradient_passes_the_gradient_check(name: str) -> None:
+    """Step 0's recurrent product (zero) and the product feeding dh0 (not needed) are skipped."""
+    fn, inputs = ZERO_START[name]
+    check_grads(fn, inputs)
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_START))
+def test_a_scan_from_a_zero_state_equals_one_from_a_zero_state_with_gradient(name: str) -> None:
+    fn, inputs = ZERO_START[name]
+    with_grad = {"lstm": lambda xw, w: ag.lstm_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), _ZERO, w),
+                 "gru": lambda xw, w, b: ag.gru_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), w, b),
+                 "rnn": lambda xw, w: ag.rnn_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), w)}[name]
+    for skipped, full in zip(_values_and_grads(fn, inputs), _values_and_grads(with_grad, inputs)):
+        np.testing.assert_array_equal(skipped, full)

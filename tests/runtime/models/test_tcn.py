@@ -21,7 +21,7 @@ def _network(input_size: int = L, **params):
 
 def _encode(network, x: np.ndarray) -> np.ndarray:
     with no_grad():
-        return network.hist_encoder(Tensor(x)).data  # (B, C, L) -> (B, H, L)
+        return network.hist_encoder(Tensor(x.transpose(2, 0, 1))).data.transpose(1, 2, 0)  # (B, C, L) -> (L, B, C) -> (B, H, L)
 
 
 def test_default_parameter_count_equals_neuralforecast() -> None:

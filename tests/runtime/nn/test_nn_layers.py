@@ -136,6 +136,15 @@ def test_causal_conv_never_looks_ahead() -> None:
     assert not np.allclose(a[:, :, 10:], b[:, :, 10:])
 
 
+@pytest.mark.parametrize(("kernel", "dilation", "relu"), [(2, 1, False), (2, 16, True), (3, 4, False), (2, 30, True)])
+def test_causal_conv_time_major_equals_the_padded_convolution(kernel: int, dilation: int, relu: bool) -> None:
+    conv = nn.CausalConv1d(3, 5, kernel_size=kernel, dilation=dilation).to_dtype(np.float64)
+    x = _R.standard_normal((4, 3, 24))
+    expected = conv(Tensor(x)).data.transpose(2, 0, 1)  # (B, C, L) -> (L, B, C)
+    got = conv.time_major(Tensor(x.transpose(2, 0, 1)), relu=relu).data
+    np.testing.assert_allclose(got, np.maximum(expected, 0) if relu else expected, atol=1e-12)
+
+
 def test_attention_masks_and_shapes() -> None:
     q, k, v = _x(2, 3, 5, 4), _x(2, 3, 6, 4), _x(2, 3, 6, 2)
     assert nn.scaled_dot_product_attention(q, k, v).shape == (2, 3, 5, 2)

@@ -8,7 +8,7 @@ re-exported here:
 - `ops_reduce`: sum, mean, max/min, var, logsumexp, softmax, log_softmax.
 - `ops_shape`: reshape, transpose, indexing, expand, flip, concat, stack, pad.
 - `ops_nn`: dropout, layer_norm, glu.
-- `ops_conv`: conv1d, conv2d (im2col).
+- `ops_conv`: conv1d, conv2d (im2col), causal_conv (time-major, a product per tap).
 - `ops_pool`: max_pool1d, avg_pool1d, interpolate_linear.
 - `ops_fft`: rfft, irfft (complex values travel as a pair of real tensors), complex_abs.
 - `ops_recurrent`: fused LSTM/GRU/RNN recurrences (BPTT in one op).
@@ -22,7 +22,7 @@ Every primitive is listed in `OPS`; `modreg.runtime.autograd.gradcheck.check_gra
 
 from __future__ import annotations
 
-from modreg.runtime.autograd.ops_conv import conv1d, conv2d
+from modreg.runtime.autograd.ops_conv import causal_conv, conv1d, conv2d
 from modreg.runtime.autograd.ops_fft import irfft, rfft
 from modreg.runtime.autograd.ops_math import (
     abs_, add, astype, clip, div, erf, exp, gelu, linear, log, matmul, maximum, minimum, mul,
@@ -46,7 +46,7 @@ from modreg.runtime.autograd.tensor import (
 
 __all__ = [
     "OPS", "Tensor", "abs_", "add", "as_tensor", "astype", "avg_pool1d", "clip", "concat",
-    "conv1d", "conv2d", "div", "dropout", "erf", "exp", "expand", "flip", "gelu", "getitem",
+    "causal_conv", "conv1d", "conv2d", "div", "dropout", "erf", "exp", "expand", "flip", "gelu", "getitem",
     "gru_scan", "interpolate_linear", "irfft", "is_grad_enabled", "layer_norm", "lgamma", "linear", "log",
     "log_softmax", "logsumexp", "lstm_scan", "matmul", "max_", "max_pool1d", "maximum", "mean",
     "min_", "minimum", "mul", "neg", "no_grad", "pad", "power", "register_op", "relu", "reshape",

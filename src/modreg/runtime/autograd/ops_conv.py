@@ -1,8 +1,13 @@
-"""Convolutions by im2col: a strided window view of the padded input, then one GEMM per group.
+"""Convolutions: im2col for the general case, one GEMM per tap for causal time-major sequences.
 
 `conv1d` supports stride, padding, dilation and groups with PyTorch's semantics (weights are
-cross-correlated, not flipped); `conv2d` covers stride 1 with zero padding. The backward pass
-scatters the column gradients back tap by tap (K vectorised adds, no Python loop over length).
+cross-correlated, not flipped); `conv2d` covers stride 1 with zero padding. Both build a strided
+window view of the padded input, copy it into columns and run one GEMM per group; the backward
+pass scatters the column gradients back tap by tap (K vectorised adds, no loop over length).
+
+`causal_conv` is the TCN's layer on a time-major, channels-last sequence (L, B, C): each tap is
+one GEMM over the rows it reaches, time steps shifted by whole (B, C) blocks, so there are no
+columns to copy, no layout transposes and no products with the left padding's zeros.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from modreg.runtime.autograd.blas import gemm
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
-__all__ = ["conv1d", "conv2d"]
+__all__ = ["causal_conv", "conv1d", "conv2d"]
 
 
 def _columns(xp: np.ndarray, k: int, stride: int, dilation: int, length: int) -> np.ndarray:
@@ -114,3 +119,53 @@ def conv2d(
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return result(np.ascontiguousarray(out), parents, backward)
+
+
+@register_op("causal_conv")
+def causal_conv(x: Tensor, weight: Tensor, bias: Tensor | None = None, dilation: int = 1, relu: bool = False) -> Tensor:
+    """Causal dilated convolution of a time-major sequence, fused with an optional ReLU.
+
+    x (L, B, C_in), weight (C_out, C_in, K) as Conv1d's, bias (C_out,). Returns (L, B, C_out):
+    out_t = bias + sum_j weight[:, :, j] x_{t - (K-1-j) dilation}, with zeros before the start
+    (Conv1d over (K-1) * dilation left zeros, transposed). `relu=True` applies max(., 0) in place.
+    """
+    steps, batch, c_in = x.shape
+    c_out, c_group, k = weight.shape
+    if c_group != c_in:
+        raise ValueError(f"causal_conv cannot apply weight {weight.shape} to input {x.shape}")
+    # (tap, shift): tap j reads the input `shift` steps back; taps that reach only the padding drop out
+    taps = [(j, (k - 1 - j) * dilation) for j in range(k - 1, -1, -1) if (k - 1 - j) * dilation < steps]
+    w = [np.ascontiguousarray(weight.data[:, :, j].T) for j in range(k)]  # per tap (C_in, C_out)
+    xs = x.data
+
+    def rows(a: np.ndarray, start: int, stop: int) -> np.ndarray:
+        return a[start:stop].reshape(-1, a.shape[2])  # time steps [start, stop) as (rows, channels)
+
+    out = np.empty((steps, batch, c_out), dtype=xs.dtype)
+    gemm(rows(xs, 0, steps), w[k - 1], out=out.reshape(-1, c_out))  # the unshifted tap fills every row
+    for j, shift in taps[1:]:
+        out[shift:] += gemm(rows(xs, 0, steps - shift), w[j]).reshape(steps - shift, batch, c_out)
+    if bias is not None:
+        out += bias.data
+    if relu:
+        np.maximum(out, 0, out=out)
+
+    def backward(g: np.ndarray) -> None:
+        if relu:
+            g = g * (out > 0)
+        if weight.requires_grad:
+            gw = np.empty_like(weight.data)
+            gw[:, :, : k - len(taps)] = 0.0  # taps that never reach the sequence
+            for j, shift in taps:
+                gw[:, :, j] = gemm(rows(g, shift, steps).T, rows(xs, 0, steps - shift))
+            weight.accumulate(gw, fresh=True)
+        if bias is not None and bias.requires_grad:
+            bias.accumulate(g.reshape(-1, c_out).sum(axis=0), fresh=True)
+        if x.requires_grad:
+            gx = gemm(rows(g, 0, steps), w[k - 1].T).reshape(steps, batch, c_in)
+            for j, shift in taps[1:]:
+                gx[: steps - shift] += gemm(rows(g, shift, steps), w[j].T).reshape(steps - shift, batch, c_in)
+            x.accumulate(gx, fresh=True)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return result(out, parents, backward)

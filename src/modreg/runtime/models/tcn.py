@@ -17,7 +17,8 @@ __all__ = ["TCN"]
 class _TemporalConvolutionEncoder(nn.Module):
     """Stacked causal convolutions, one per dilation, each followed by the activation.
 
-    Shapes: (B, C_in, L) -> (B, C_out, L); output t depends on inputs <= t only.
+    Shapes: time-major (L, B, C_in) -> (L, B, C_out); output t depends on inputs <= t only.
+    A ReLU is fused into its convolution.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilations: tuple[int, ...],
@@ -29,14 +30,20 @@ class _TemporalConvolutionEncoder(nn.Module):
         self.activation = activation
 
     def forward(self, x: Tensor) -> Tensor:
-        act = ACTIVATIONS[self.activation]
+        relu = self.activation == "ReLU"
         for conv in self.tcn:
-            x = act(conv(x))
+            x = conv.time_major(x, relu=relu)
+            x = x if relu else ACTIVATIONS[self.activation](x)
         return x
 
 
 class _TCNNetwork(nn.Module):
-    """TCN encoder -> context adapter Linear(L -> h) over time -> MLP decoder per horizon step."""
+    """TCN encoder -> context adapter Linear(L -> h) over time -> MLP decoder per horizon step.
+
+    Everything runs time-major, (time, B, channels): the adapter is then one product of its
+    weight (h, L) with the encoder's states as an (L, B * H) matrix, and its output is the
+    decoder's input without a transpose.
+    """
 
     independent_rows = True
 
@@ -53,11 +60,16 @@ class _TCNNetwork(nn.Module):
         size = batch.insample_y.shape[1]
         futr = batch.futr_exog
         x = encoder_input(batch.insample_y, batch.hist_exog, batch.stat_exog, None if futr is None else futr[:, :size])
-        hidden = self.hist_encoder(x.swapaxes(1, 2))  # (B, L, C) -> (B, C, L) -> (B, H, L)
-        context = self.context_adapter(hidden)  # (B, H, L) -> (B, H, h)
+        hidden = self.hist_encoder(x.swapaxes(0, 1))  # (B, L, C) -> (L, B, C) -> (L, B, H)
+        steps, batch, width = hidden.shape
+        adapter = self.context_adapter
+        context = adapter.weight @ hidden.reshape(steps, batch * width)  # (h, L) @ (L, B * H) -> (h, B * H)
+        if adapter.bias is not None:
+            context = context + adapter.bias.reshape(-1, 1)
+        context = context.reshape(-1, batch, width)  # (h, B * H) -> (h, B, H)
         if futr is not None:
-            context = concat([context, futr[:, size:].swapaxes(1, 2)], axis=1)  # (B, H + F, h)
-        return self.mlp_decoder(context.swapaxes(1, 2))  # (B, h, H + F) -> (B, h, n_outputs)
+            context = concat([context, futr[:, size:].swapaxes(0, 1)], axis=2)  # (h, B, H + F)
+        return self.mlp_decoder(context).swapaxes(0, 1)  # (h, B, n_outputs) -> (B, h, n_outputs)
 
 
 @register_model("TCN", category="recurrent", capabilities=("multi_step", "batch_processing", "exogenous"))

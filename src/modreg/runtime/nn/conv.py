@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modreg.runtime.nn import init
 from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.autograd.ops_conv import conv1d, conv2d
+from modreg.runtime.autograd import causal_conv, conv1d, conv2d
 from modreg.runtime.autograd.ops_shape import pad
 from modreg.runtime.autograd.tensor import Tensor
 
@@ -73,7 +73,8 @@ class CausalConv1d(Module):
         groups, bias: as Conv1d.
 
     Shapes: (B, C_in, L) -> (B, C_out, L); output t depends on inputs <= t. The weights live in
-    `conv` (`conv.weight`, `conv.bias`), as in neuralforecast's CausalConv1d.
+    `conv` (`conv.weight`, `conv.bias`), as in neuralforecast's CausalConv1d. `time_major` is the
+    same layer on (L, B, C_in) -> (L, B, C_out), optionally fused with a ReLU (`causal_conv`).
     """
 
     def __init__(
@@ -88,3 +89,9 @@ class CausalConv1d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv(pad(x, ((0, 0), (0, 0), (self.left, 0))) if self.left else x)
+
+    def time_major(self, x: Tensor, relu: bool = False) -> Tensor:
+        """The convolution of x (L, B, C_in) -> (L, B, C_out), then max(., 0) if `relu` (groups=1)."""
+        if self.conv.groups != 1:
+            raise ValueError("CausalConv1d.time_major needs groups=1")
+        return causal_conv(x, self.conv.weight, self.conv.bias, self.conv.dilation, relu)
