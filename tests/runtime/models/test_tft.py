@@ -151,3 +151,29 @@ def test_recurrent_encoder_types_and_layers(rnn_type: str) -> None:
 def test_without_dropout_repeated_training_windows_are_merged() -> None:
     assert TFT(h=4, input_size=8, dropout=0.0)._build_network().independent_rows
     assert not TFT(h=4, input_size=8)._build_network().independent_rows  # dropout 0.1 by default
+
+
+def test_a_batch_runs_in_chunks_of_rows_with_the_outputs_gradients_and_weights_of_one_pass(monkeypatch) -> None:
+    import modreg.runtime.models.tft as tft
+
+    rng.seed(3)
+    network = _float64(TFT(h=4, input_size=8, hidden_size=8, n_head=2, stat_exog_list=("level",),
+                           hist_exog_list=("a",), futr_exog_list=("b",))._build_network())
+    batch = WindowBatch(insample_y=_x(7, 8), insample_mask=Tensor(np.ones((7, 8))), hist_exog=_x(7, 8, 1),
+                        futr_exog=_x(7, 12, 1), stat_exog=_x(7, 1))
+    runs = []
+    for limit in (1 << 30, 2 * 12 * 2 * 8 * 8):  # one chunk; chunks of 2 rows (4 chunks, the last of 1)
+        monkeypatch.setattr(tft, "_CHUNK_BYTES", limit)
+        network.zero_grad()
+        out = network(batch)
+        (out * Tensor(np.linspace(-1, 1, out.size).reshape(out.shape))).sum().backward()
+        runs.append((out.data, {k: p.grad.copy() for k, p in network.named_parameters() if p.grad is not None},
+                     dict(network.interpretability)))
+    (whole, grads, weights), (chunked, chunked_grads, chunked_weights) = runs
+    np.testing.assert_allclose(chunked, whole, rtol=1e-10, atol=1e-12)
+    assert grads.keys() == chunked_grads.keys()
+    for name, grad in grads.items():
+        np.testing.assert_allclose(chunked_grads[name], grad, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert weights.keys() == chunked_weights.keys() and weights["attn_wts"].shape == (7, 2, 4, 12)
+    for name, value in weights.items():
+        np.testing.assert_allclose(chunked_weights[name], value, rtol=1e-10, atol=1e-12)

@@ -13,13 +13,19 @@ __all__ = ["dropout", "glu", "layer_norm"]
 
 @register_op("dropout")
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
-    """Zero each element with probability `p` and scale the rest by 1/(1-p) (training only)."""
+    """Zero each element with probability `p` and scale the rest by 1/(1-p) (training only).
+
+    Each element draws 32 random bits (half of one of the generator's raw 64-bit outputs) and is
+    dropped when they fall under round(p * 2**32): the rate is p to within 2**-33, the mask is
+    made with a third of the work of drawing floats.
+    """
     if not training or p == 0.0:
         return x
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    keep = rng.generator().random(x.shape, dtype=x.dtype) >= p
-    mask = keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
+    bits = rng.generator().bit_generator.random_raw((x.size + 1) // 2).view(np.uint32)[:x.size]
+    keep = bits.reshape(x.shape) >= np.uint32(min(round(p * 2.0**32), 2**32 - 1))
+    mask = np.multiply(keep, np.asarray(1.0 / (1.0 - p), dtype=x.dtype), dtype=x.dtype)
     return result(x.data * mask, (x,), lambda g: x.accumulate(g * mask, fresh=True))
 
 
