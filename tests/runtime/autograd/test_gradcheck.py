@@ -12,6 +12,7 @@ import modreg.runtime.autograd as ag
 from modreg.runtime import rng
 from modreg.runtime.autograd import OPS, Tensor
 from modreg.runtime.autograd.gradcheck import check_grads
+from modreg.runtime.autograd.ops_nn import masked_softmax
 
 _R = np.random.default_rng(42)
 
@@ -104,6 +105,11 @@ CASES: dict[str, list[Case]] = {
     "layer_norm": [
         (lambda x, w, b: ag.layer_norm(x, w, b), [randn(2, 3, 6), randn(6), randn(6)]),
         (lambda x: ag.layer_norm(x, None, None), [randn(4, 5)]),
+    ],
+    "masked_softmax": [
+        (lambda a: masked_softmax(a), [randn(2, 3, 3)]),
+        (lambda a: masked_softmax(a, 0.7, np.tril(np.ones((4, 5), dtype=bool), 1)), [randn(2, 4, 5)]),
+        (lambda a: masked_softmax(a, 2.0), [randn(2, 40)]),  # a long axis: numpy's own row maxima
     ],
     # ----- Convolution, pooling, resampling -----
     "conv1d": [

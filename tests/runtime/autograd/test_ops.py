@@ -344,3 +344,17 @@ def test_linear_with_relu_equals_linear_then_relu() -> None:
     (out_plain * cotangent).sum().backward()
     for a, c in zip(fused, plain):
         np.testing.assert_allclose(a.grad, c.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_masked_softmax_is_the_softmax_of_the_scaled_masked_scores() -> None:
+    from modreg.runtime.autograd.ops_nn import masked_softmax
+
+    for length in (3, 50):  # a short axis (column by column) and a long one
+        x = _R.standard_normal((2, 4, length))
+        allowed = _R.random((4, length)) > 0.3
+        allowed[:, 0] = True
+        expected = np.where(allowed, np.exp(0.5 * x - (0.5 * x).max(axis=-1, keepdims=True)), 0.0)
+        expected /= expected.sum(axis=-1, keepdims=True)
+        np.testing.assert_allclose(masked_softmax(Tensor(x), 0.5, allowed).data, expected, rtol=1e-12, atol=1e-300)
+        assert (masked_softmax(Tensor(x), 0.5, allowed).data[:, ~allowed] == 0).all()
+    np.testing.assert_allclose(masked_softmax(Tensor(x), allowed=np.zeros(length, bool)).data, 1 / length)

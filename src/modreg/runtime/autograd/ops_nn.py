@@ -1,4 +1,10 @@
-"""Fused neural-network ops with hand-written gradients: dropout, layer normalisation, GLU."""
+"""Fused neural-network ops with hand-written gradients: dropout, layer normalisation, GLU, and the
+attention softmax (scale, mask and softmax over the last axis in one op).
+
+numpy reduces along a short last axis (a handful of attention keys or selected variables) many
+times slower than it runs arithmetic over the same array, so the softmax takes its row maxima
+as a running maximum over the columns and its row sums as a product with a vector of ones.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from modreg.runtime import rng
 from modreg.runtime.autograd.ops_math import sigmoid_array
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
-__all__ = ["dropout", "glu", "layer_norm"]
+__all__ = ["dropout", "glu", "layer_norm", "masked_softmax"]
 
 
 @register_op("dropout")
@@ -66,5 +72,46 @@ def glu(x: Tensor, axis: int = -1) -> Tensor:
         g_gate = g * out
         g_gate -= g_gate * gate  # d sigmoid = s (1 - s)
         x.accumulate(np.concatenate([g_value, g_gate], axis=axis), fresh=True)
+
+    return result(out, (x,), backward)
+
+
+_SHORT_AXIS = 32  # up to this length a row maximum runs column by column
+
+
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """x.max(axis=-1, keepdims=True), fast for a short last axis."""
+    if x.shape[-1] > _SHORT_AXIS:
+        return x.max(axis=-1, keepdims=True)
+    out = x[..., :1].copy()
+    for i in range(1, x.shape[-1]):
+        np.maximum(out, x[..., i : i + 1], out=out)
+    return out
+
+
+def _row_sum(x: np.ndarray) -> np.ndarray:
+    """x.sum(axis=-1, keepdims=True) of a C-contiguous x, as a matrix-vector product."""
+    n = x.shape[-1]
+    return (x.reshape(-1, n) @ np.ones(n, dtype=x.dtype)).reshape(x.shape[:-1] + (1,))
+
+
+@register_op("masked_softmax")
+def masked_softmax(x: Tensor, scale: float = 1.0, allowed: np.ndarray | None = None) -> Tensor:
+    """softmax(x * scale) over the last axis, where `allowed` (boolean, broadcastable to x) is False
+    the weight is 0 (a row with none allowed gets equal weights, as with a mask of the dtype's lowest
+    value): attention's scale, mask and softmax in one op."""
+    shifted = np.multiply(x.data, scale) if scale != 1.0 else x.data.copy()
+    if allowed is not None:
+        shifted += np.where(allowed, 0.0, np.finfo(shifted.dtype).min).astype(shifted.dtype)
+    shifted -= _row_max(shifted)
+    out = np.exp(shifted, out=shifted)
+    out /= _row_sum(out)
+
+    def backward(g: np.ndarray) -> None:
+        gx = np.multiply(g, out)
+        gx -= out * _row_sum(gx)
+        if scale != 1.0:
+            gx *= scale
+        x.accumulate(gx, fresh=True)
 
     return result(out, (x,), backward)

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modreg.runtime.autograd.ops_math import elu, gelu, linear, relu, sigmoid, softplus, tanh, where
-from modreg.runtime.autograd.ops_nn import glu
-from modreg.runtime.autograd.ops_reduce import softmax
+from modreg.runtime.autograd.ops_nn import glu, masked_softmax
 from modreg.runtime.autograd.tensor import Tensor
 from modreg.runtime.nn.dropout import Dropout
 from modreg.runtime.nn.linear import Identity, Linear
@@ -151,7 +150,7 @@ class VariableSelectionNetwork(Module):
 
     def forward(self, values: Tensor, vectors: Tensor, bias: Tensor,
                 context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        weights = softmax(self.joint_grn.forward_embedded(values, vectors, bias, context), axis=-1)  # (B, ..., V)
+        weights = masked_softmax(self.joint_grn.forward_embedded(values, vectors, bias, context))  # (B, ..., V)
         mixed = None
         for i, grn in enumerate(self.var_grns):
             selected = grn.forward_embedded(values[..., i:i + 1], vectors[i:i + 1], bias[i:i + 1])  # (B, ..., H)
