@@ -358,3 +358,22 @@ def test_masked_softmax_is_the_softmax_of_the_scaled_masked_scores() -> None:
         np.testing.assert_allclose(masked_softmax(Tensor(x), 0.5, allowed).data, expected, rtol=1e-12, atol=1e-300)
         assert (masked_softmax(Tensor(x), 0.5, allowed).data[:, ~allowed] == 0).all()
     np.testing.assert_allclose(masked_softmax(Tensor(x), allowed=np.zeros(length, bool)).data, 1 / length)
+
+
+def test_glu_add_norm_is_layer_norm_of_glu_plus_skip() -> None:
+    from modreg.runtime.autograd.ops_nn import glu_add_norm
+
+    x, skip, w, b = (Tensor(_R.standard_normal(s), requires_grad=True) for s in ((2, 5, 8), (2, 1, 4), (4,), (4,)))
+    fused = glu_add_norm(x, skip, w, b, 1e-3)
+    plain = ag.layer_norm(ag.glu(x) + skip, w, b, 1e-3)
+    np.testing.assert_allclose(fused.data, plain.data, rtol=1e-12, atol=1e-12)
+    cotangent = _R.standard_normal(fused.shape)
+    fused.backward(cotangent)
+    grads = [t.grad.copy() for t in (x, skip, w, b)]
+    for t in (x, skip, w, b):
+        t.grad = None
+    plain.backward(cotangent)
+    for grad, t in zip(grads, (x, skip, w, b), strict=True):
+        np.testing.assert_allclose(grad, t.grad, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        glu_add_norm(Tensor(np.ones((1, 4))), Tensor(np.ones((3, 2))), w, b)

@@ -1,5 +1,6 @@
-"""Fused neural-network ops with hand-written gradients: dropout, layer normalisation, GLU, and the
-attention softmax (scale, mask and softmax over the last axis in one op).
+"""Fused neural-network ops with hand-written gradients: dropout, layer normalisation, GLU, GLU then
+skip connection then layer normalisation (TFT's gates), and the attention softmax (scale, mask and
+softmax over the last axis in one op).
 
 numpy reduces along a short last axis (a handful of attention keys or selected variables) many
 times slower than it runs arithmetic over the same array, so the softmax takes its row maxima
@@ -12,9 +13,9 @@ import numpy as np
 
 from modreg.runtime import rng
 from modreg.runtime.autograd.ops_math import sigmoid_array
-from modreg.runtime.autograd.tensor import Tensor, register_op, result
+from modreg.runtime.autograd.tensor import Tensor, register_op, result, unbroadcast
 
-__all__ = ["dropout", "glu", "layer_norm", "masked_softmax"]
+__all__ = ["dropout", "glu", "glu_add_norm", "layer_norm", "masked_softmax"]
 
 
 @register_op("dropout")
@@ -35,26 +36,44 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     return result(x.data * mask, (x,), lambda g: x.accumulate(g * mask, fresh=True))
 
 
+def _standardise(y: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(y - mean) / sqrt(var + eps) over the last axis, in place in the fresh array y; also 1 / sqrt(var + eps)."""
+    y -= y.mean(axis=-1, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.square(y).mean(axis=-1, keepdims=True) + eps)
+    y *= rstd
+    return y, rstd
+
+
+def _standardise_backward(gx: np.ndarray, xhat: np.ndarray, rstd: np.ndarray) -> np.ndarray:
+    """The gradient reaching the input of `_standardise` from gx (fresh, reused) reaching its output."""
+    proj = (gx * xhat).mean(axis=-1, keepdims=True)
+    gx -= gx.mean(axis=-1, keepdims=True)
+    gx -= xhat * proj
+    gx *= rstd
+    return gx
+
+
+def _affine_grads(g: np.ndarray, xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None) -> None:
+    lead = tuple(range(g.ndim - 1))
+    if weight is not None and weight.requires_grad:
+        weight.accumulate((g * xhat).sum(axis=lead), fresh=True)
+    if bias is not None and bias.requires_grad:
+        bias.accumulate(g.sum(axis=lead), fresh=True)
+
+
 @register_op("layer_norm")
 def layer_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last axis, then scale by `weight` and shift by `bias` (each optional)."""
-    centred = x.data - x.data.mean(axis=-1, keepdims=True)
-    rstd = 1.0 / np.sqrt(np.square(centred).mean(axis=-1, keepdims=True) + eps)
-    xhat = centred * rstd
+    xhat, rstd = _standardise(np.array(x.data), eps)
     out = xhat * weight.data if weight is not None else xhat.copy()
     if bias is not None:
         out += bias.data
 
     def backward(g: np.ndarray) -> None:
-        lead = tuple(range(g.ndim - 1))
-        if weight is not None and weight.requires_grad:
-            weight.accumulate((g * xhat).sum(axis=lead), fresh=True)
-        if bias is not None and bias.requires_grad:
-            bias.accumulate(g.sum(axis=lead), fresh=True)
+        _affine_grads(g, xhat, weight, bias)
         if x.requires_grad:
-            gx = g * weight.data if weight is not None else g
-            proj = (gx * xhat).mean(axis=-1, keepdims=True)
-            x.accumulate(rstd * (gx - gx.mean(axis=-1, keepdims=True) - xhat * proj), fresh=True)
+            gx = g * weight.data if weight is not None else np.array(g)
+            x.accumulate(_standardise_backward(gx, xhat, rstd), fresh=True)
 
     parents = tuple(t for t in (x, weight, bias) if t is not None)
     return result(out, parents, backward)
@@ -68,12 +87,49 @@ def glu(x: Tensor, axis: int = -1) -> Tensor:
     out = value * gate
 
     def backward(g: np.ndarray) -> None:
-        g_value = g * gate
-        g_gate = g * out
-        g_gate -= g_gate * gate  # d sigmoid = s (1 - s)
-        x.accumulate(np.concatenate([g_value, g_gate], axis=axis), fresh=True)
+        x.accumulate(_glu_backward(g, value, gate, axis), fresh=True)
 
     return result(out, (x,), backward)
+
+
+def _glu_backward(g: np.ndarray, value: np.ndarray, gate: np.ndarray, axis: int) -> np.ndarray:
+    """The gradient of value * gate (gate = sigmoid of the second half) for both halves, one array."""
+    gx = np.empty(value.shape[:axis % value.ndim] + (2 * value.shape[axis],) + value.shape[axis % value.ndim + 1:],
+                  dtype=value.dtype)
+    g_value, g_gate = np.split(gx, 2, axis=axis)
+    np.multiply(g, gate, out=g_value)
+    np.subtract(1.0, gate, out=g_gate)  # d sigmoid = s (1 - s)
+    g_gate *= g_value
+    g_gate *= value
+    return gx
+
+
+@register_op("glu_add_norm")
+def glu_add_norm(x: Tensor, skip: Tensor, weight: Tensor, bias: Tensor, eps: float = 1e-5) -> Tensor:
+    """layer_norm(glu(x) + skip, weight, bias, eps), GLU over the last axis: TFT's gate, add and norm
+    in one op, with no array for the GLU's output or the sum beyond the one normalised in place.
+
+    Shapes: x (..., 2 H), skip broadcastable to (..., H), weight and bias (H,) -> (..., H).
+    """
+    value, gate = np.split(x.data, 2, axis=-1)
+    gate = sigmoid_array(gate)
+    y = value * gate
+    if np.broadcast_shapes(y.shape, skip.shape) != y.shape:
+        raise ValueError(f"glu_add_norm: skip {skip.shape} does not broadcast to the GLU's output {y.shape}")
+    y += skip.data
+    xhat, rstd = _standardise(y, eps)
+    out = xhat * weight.data
+    out += bias.data
+
+    def backward(g: np.ndarray) -> None:
+        _affine_grads(g, xhat, weight, bias)
+        gy = _standardise_backward(g * weight.data, xhat, rstd)
+        if x.requires_grad:
+            x.accumulate(_glu_backward(gy, value, gate, -1), fresh=True)
+        if skip.requires_grad:
+            skip.accumulate(unbroadcast(gy, skip.shape))
+
+    return result(out, (x, skip, weight, bias), backward)
 
 
 _SHORT_AXIS = 32  # up to this length a row maximum runs column by column

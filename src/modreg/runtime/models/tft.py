@@ -101,8 +101,8 @@ class _TemporalCovariateEncoder(nn.Module):
         future_features, future_weights = self.future_vsn(*future, cs)  # (B, h, H), (B, h, V_f)
         ahead, _ = self.future_encoder(future_features, state)
         embedding = concat([historical_features, future_features], axis=1)  # (B, L + h, H)
-        temporal = self.input_gate(concat([history, ahead], axis=1)) + embedding
-        return self.input_gate_ln(temporal), history_weights, future_weights
+        temporal = self.input_gate.add_norm(concat([history, ahead], axis=1), embedding, self.input_gate_ln)
+        return temporal, history_weights, future_weights
 
 
 class _TemporalFusionDecoder(nn.Module):
@@ -126,9 +126,9 @@ class _TemporalFusionDecoder(nn.Module):
         enriched = self.enrichment_grn(temporal, ce)  # (B, L + h, H)
         start = self.encoder_length  # keep the horizon: (B, L + h, H) -> (B, h, H)
         x, attention = self.attention(enriched, mask_future_timesteps=True, query_start=start)
-        x = self.attention_ln(self.attention_gate(x) + enriched[:, start:])
+        x = self.attention_gate.add_norm(x, enriched[:, start:], self.attention_ln)
         x = self.positionwise_grn(x)
-        return self.decoder_ln(self.decoder_gate(x) + temporal[:, start:]), attention
+        return self.decoder_gate.add_norm(x, temporal[:, start:], self.decoder_ln), attention
 
 
 class _TFTNetwork(nn.Module):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from modreg.runtime.autograd.ops_math import elu, gelu, linear, relu, sigmoid, softplus, tanh, where
-from modreg.runtime.autograd.ops_nn import glu, masked_softmax
+from modreg.runtime.autograd.ops_nn import glu, glu_add_norm, masked_softmax
 from modreg.runtime.autograd.tensor import Tensor
 from modreg.runtime.nn.dropout import Dropout
 from modreg.runtime.nn.linear import Identity, Linear
@@ -51,6 +51,12 @@ class GLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return glu(self.lin(x))
+
+    def add_norm(self, x: Tensor, skip: Tensor, norm: Module) -> Tensor:
+        """norm(self(x) + skip), one fused op when `norm` is an affine LayerNorm."""
+        if isinstance(norm, LayerNorm) and norm.weight is not None and norm.bias is not None:
+            return glu_add_norm(self.lin(x), skip, norm.weight, norm.bias, norm.eps)
+        return norm(self(x) + skip)
 
 
 class GRN(Module):
@@ -118,7 +124,7 @@ class GRN(Module):
         x = self.lin_i(GRN_ACTIVATIONS[self.activation](x))
         if length is not None:  # (B, 1, hidden) -> (B, length, hidden): each step draws its own dropout
             x = x.expand(x.shape[0], length, x.shape[2])
-        return self.layer_norm(self.glu(self.dropout(x)) + skip)
+        return self.glu.add_norm(self.dropout(x), skip, self.layer_norm)
 
 
 def _embedded_linear(layer: Linear, values: Tensor, vectors: Tensor, bias: Tensor) -> Tensor:
