@@ -1,4 +1,4 @@
-"""Fused neural-network ops with hand-written gradients: dropout, layer normalisation, GLU, GLU then
+"""Fused neural-network ops with hand-written gradients: dropout, layer and batch normalisation, GLU, GLU then
 skip connection then layer normalisation (TFT's gates), and the attention softmax (scale, mask and
 softmax over the last axis in one op).
 
@@ -15,7 +15,7 @@ from modreg.runtime import rng
 from modreg.runtime.autograd.ops_math import sigmoid_array
 from modreg.runtime.autograd.tensor import Tensor, register_op, result, unbroadcast
 
-__all__ = ["dropout", "glu", "glu_add_norm", "layer_norm", "masked_softmax"]
+__all__ = ["batch_norm", "dropout", "glu", "glu_add_norm", "layer_norm", "masked_softmax"]
 
 
 @register_op("dropout")
@@ -77,6 +77,40 @@ def layer_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float
 
     parents = tuple(t for t in (x, weight, bias) if t is not None)
     return result(out, parents, backward)
+
+
+@register_op("batch_norm")
+def batch_norm(x: Tensor, weight: Tensor, bias: Tensor, eps: float = 1e-5) -> tuple[Tensor, np.ndarray, np.ndarray]:
+    """Batch normalisation with batch statistics (training): over every axis but axis 1, the channels.
+
+    Returns (output, the batch means, the batch variances (biased), each (C,)) for the running
+    statistics. Shapes: x (B, C, ...), weight and bias (C,).
+    """
+    axes = (0, *range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)  # (C,) against (B, C, ...)
+    count = x.size // x.shape[1]
+    mean = x.data.mean(axis=axes, keepdims=True)
+    xhat = x.data - mean
+    var = np.square(xhat).sum(axis=axes, keepdims=True) / count
+    rstd = 1.0 / np.sqrt(var + eps)
+    xhat *= rstd
+    out = xhat * weight.data.reshape(shape)
+    out += bias.data.reshape(shape)
+
+    def backward(g: np.ndarray) -> None:
+        if weight.requires_grad:
+            weight.accumulate((g * xhat).sum(axis=axes), fresh=True)
+        if bias.requires_grad:
+            bias.accumulate(g.sum(axis=axes), fresh=True)
+        if x.requires_grad:
+            gx = g * weight.data.reshape(shape)
+            proj = (gx * xhat).mean(axis=axes, keepdims=True)
+            gx -= gx.mean(axis=axes, keepdims=True)
+            gx -= xhat * proj
+            gx *= rstd
+            x.accumulate(gx, fresh=True)
+
+    return result(out, (x, weight, bias), backward), mean.reshape(-1), var.reshape(-1)
 
 
 @register_op("glu")
