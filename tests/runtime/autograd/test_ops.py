@@ -377,3 +377,17 @@ def test_glu_add_norm_is_layer_norm_of_glu_plus_skip() -> None:
         np.testing.assert_allclose(grad, t.grad, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="does not broadcast"):
         glu_add_norm(Tensor(np.ones((1, 4))), Tensor(np.ones((3, 2))), w, b)
+
+
+def test_dropout_masks_keep_each_element_with_probability_one_minus_p() -> None:
+    from modreg.runtime import rng
+    from modreg.runtime.autograd.ops_nn import _keep_mask
+
+    rng.seed(11)
+    for p in (0.3, 0.5 + 2**-20):
+        keep = _keep_mask((1000, 2000), round(p * 2**32))
+        assert abs((~keep).mean() - p) < 5 * np.sqrt(p * (1 - p) / keep.size)
+    # threshold 2**16: high 16 bits 1, low 0: a tie (high bits 1) is kept, so only high bits 0 drop
+    drops = (~_keep_mask((1000, 2000), 2**16)).sum()
+    assert 10 < drops < 52  # 2e6 / 65536 = 30.5 expected; dropping the ties too would give 61
+    assert not _keep_mask((1000, 2000), 2**32 - 1).any()  # every tie draws its low bits: 2e6 * 2**-32

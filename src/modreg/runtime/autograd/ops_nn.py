@@ -22,18 +22,31 @@ __all__ = ["batch_norm", "dropout", "glu", "glu_add_norm", "layer_norm", "masked
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     """Zero each element with probability `p` and scale the rest by 1/(1-p) (training only).
 
-    Each element draws 32 random bits (half of one of the generator's raw 64-bit outputs) and is
-    dropped when they fall under round(p * 2**32): the rate is p to within 2**-33, the mask is
-    made with a third of the work of drawing floats.
+    An element is dropped when 32 random bits, read as an integer, fall under round(p * 2**32):
+    the rate is p to within 2**-33 (`_keep_mask`), the mask is made with a quarter of the random
+    words that drawing floats takes.
     """
     if not training or p == 0.0:
         return x
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    bits = rng.generator().bit_generator.random_raw((x.size + 1) // 2).view(np.uint32)[:x.size]
-    keep = bits.reshape(x.shape) >= np.uint32(min(round(p * 2.0**32), 2**32 - 1))
+    keep = _keep_mask(x.shape, min(round(p * 2.0**32), 2**32 - 1))
     mask = np.multiply(keep, np.asarray(1.0 / (1.0 - p), dtype=x.dtype), dtype=x.dtype)
     return result(x.data * mask, (x,), lambda g: x.accumulate(g * mask, fresh=True))
+
+
+def _keep_mask(shape: tuple[int, ...], threshold: int) -> np.ndarray:
+    """True where a 32-bit random integer is >= threshold, drawing only its high 16 bits (four per
+    64-bit word of the generator) except for the few elements whose high bits equal threshold's."""
+    bits = rng.generator().bit_generator
+    size = int(np.prod(shape))
+    high, low = divmod(threshold, 1 << 16)
+    drawn = bits.random_raw((size + 3) // 4).view(np.uint16)[:size].reshape(shape)
+    keep = drawn > high
+    ties = np.flatnonzero(drawn == high)
+    if ties.size:
+        keep.flat[ties] = bits.random_raw((ties.size + 3) // 4).view(np.uint16)[:ties.size] >= low
+    return keep
 
 
 def _standardise(y: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
