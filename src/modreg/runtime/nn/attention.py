@@ -160,7 +160,9 @@ class ResidualMultiHeadAttention(Module):
         b, length, _ = x.shape  # (B, P, D) -> (B, heads, P, D / heads)
         return x.reshape(b, length, self.n_heads, self.d_k).transpose(0, 2, 1, 3)
 
-    def forward(self, x: Tensor, prev: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, prev: Tensor | None = None, then_dropout: float = 0.0) -> tuple[Tensor, Tensor]:
+        """`then_dropout`: the rate of a dropout the caller applies next to the output; it is drawn here
+        with `proj_dropout` as one (independent masks of rates p and q are one of rate 1 - (1-p)(1-q))."""
         q, v = self._heads(self.W_Q(x)), self._heads(self.W_V(x))
         k = self._heads(self.W_K(x)).swapaxes(-1, -2)  # (B, heads, d, P)
         scores = (q @ k) * self.scale.data  # (B, heads, P, P)
@@ -169,4 +171,5 @@ class ResidualMultiHeadAttention(Module):
         heads = self.attn_dropout(masked_softmax(scores)) @ v  # (B, heads, P, d)
         b, _, length, _ = heads.shape  # -> (B, P, heads * d)
         merged = heads.transpose(0, 2, 1, 3).reshape(b, length, self.n_heads * self.d_k)
-        return self.proj_dropout(self.to_out(merged)), scores
+        rate = 1.0 - (1.0 - self.proj_dropout.p) * (1.0 - then_dropout)
+        return dropout(self.to_out(merged), rate, self.training), scores
