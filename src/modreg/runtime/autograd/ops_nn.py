@@ -140,15 +140,15 @@ def glu(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def _glu_backward(g: np.ndarray, value: np.ndarray, gate: np.ndarray, axis: int) -> np.ndarray:
-    """The gradient of value * gate (gate = sigmoid of the second half) for both halves, one array."""
-    gx = np.empty(value.shape[:axis % value.ndim] + (2 * value.shape[axis],) + value.shape[axis % value.ndim + 1:],
-                  dtype=value.dtype)
-    g_value, g_gate = np.split(gx, 2, axis=axis)
-    np.multiply(g, gate, out=g_value)
-    np.subtract(1.0, gate, out=g_gate)  # d sigmoid = s (1 - s)
+    """The gradient of value * gate (gate = sigmoid of the second half) for both halves, one array.
+
+    Each half is made contiguous and then joined: measured faster than writing into the strided
+    halves of one array."""
+    g_value = np.multiply(g, gate)
+    g_gate = np.subtract(1.0, gate)  # d sigmoid = s (1 - s)
     g_gate *= g_value
     g_gate *= value
-    return gx
+    return np.concatenate([g_value, g_gate], axis=axis)
 
 
 @register_op("glu_add_norm")
