@@ -12,7 +12,9 @@ import modreg.runtime.autograd as ag
 from modreg.runtime import rng
 from modreg.runtime.autograd import OPS, Tensor
 from modreg.runtime.autograd.gradcheck import check_grads
+from modreg.runtime.autograd import ops_nn as ag_nn
 from modreg.runtime.autograd.ops_conv import causal_conv
+from modreg.runtime.autograd.ops_nn import glu_add_norm, masked_softmax
 
 _R = np.random.default_rng(42)
 
@@ -105,6 +107,19 @@ CASES: dict[str, list[Case]] = {
     "layer_norm": [
         (lambda x, w, b: ag.layer_norm(x, w, b), [randn(2, 3, 6), randn(6), randn(6)]),
         (lambda x: ag.layer_norm(x, None, None), [randn(4, 5)]),
+    ],
+    "batch_norm": [
+        (lambda x, w, b: ag_nn.batch_norm(x, w, b)[0], [randn(6, 3), randn(3), randn(3)]),
+        (lambda x, w, b: ag_nn.batch_norm(x, w, b, 1e-3)[0], [randn(4, 2, 5), randn(2), randn(2)]),
+    ],
+    "glu_add_norm": [
+        (lambda x, s, w, b: glu_add_norm(x, s, w, b), [randn(2, 3, 8), randn(2, 3, 4), randn(4), randn(4)]),
+        (lambda x, s, w, b: glu_add_norm(x, s, w, b, 1e-3), [randn(2, 3, 6), randn(2, 1, 3), randn(3), randn(3)]),
+    ],
+    "masked_softmax": [
+        (lambda a: masked_softmax(a), [randn(2, 3, 3)]),
+        (lambda a: masked_softmax(a, 0.7, np.tril(np.ones((4, 5), dtype=bool), 1)), [randn(2, 4, 5)]),
+        (lambda a: masked_softmax(a, 2.0), [randn(2, 40)]),  # a long axis: numpy's own row maxima
     ],
     # ----- Convolution, pooling, resampling -----
     "conv1d": [

@@ -344,3 +344,50 @@ def test_linear_with_relu_equals_linear_then_relu() -> None:
     (out_plain * cotangent).sum().backward()
     for a, c in zip(fused, plain):
         np.testing.assert_allclose(a.grad, c.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_masked_softmax_is_the_softmax_of_the_scaled_masked_scores() -> None:
+    from modreg.runtime.autograd.ops_nn import masked_softmax
+
+    for length in (3, 50):  # a short axis (column by column) and a long one
+        x = _R.standard_normal((2, 4, length))
+        allowed = _R.random((4, length)) > 0.3
+        allowed[:, 0] = True
+        expected = np.where(allowed, np.exp(0.5 * x - (0.5 * x).max(axis=-1, keepdims=True)), 0.0)
+        expected /= expected.sum(axis=-1, keepdims=True)
+        np.testing.assert_allclose(masked_softmax(Tensor(x), 0.5, allowed).data, expected, rtol=1e-12, atol=1e-300)
+        assert (masked_softmax(Tensor(x), 0.5, allowed).data[:, ~allowed] == 0).all()
+    np.testing.assert_allclose(masked_softmax(Tensor(x), allowed=np.zeros(length, bool)).data, 1 / length)
+
+
+def test_glu_add_norm_is_layer_norm_of_glu_plus_skip() -> None:
+    from modreg.runtime.autograd.ops_nn import glu_add_norm
+
+    x, skip, w, b = (Tensor(_R.standard_normal(s), requires_grad=True) for s in ((2, 5, 8), (2, 1, 4), (4,), (4,)))
+    fused = glu_add_norm(x, skip, w, b, 1e-3)
+    plain = ag.layer_norm(ag.glu(x) + skip, w, b, 1e-3)
+    np.testing.assert_allclose(fused.data, plain.data, rtol=1e-12, atol=1e-12)
+    cotangent = _R.standard_normal(fused.shape)
+    fused.backward(cotangent)
+    grads = [t.grad.copy() for t in (x, skip, w, b)]
+    for t in (x, skip, w, b):
+        t.grad = None
+    plain.backward(cotangent)
+    for grad, t in zip(grads, (x, skip, w, b), strict=True):
+        np.testing.assert_allclose(grad, t.grad, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        glu_add_norm(Tensor(np.ones((1, 4))), Tensor(np.ones((3, 2))), w, b)
+
+
+def test_dropout_masks_keep_each_element_with_probability_one_minus_p() -> None:
+    from modreg.runtime import rng
+    from modreg.runtime.autograd.ops_nn import _keep_mask
+
+    rng.seed(11)
+    for p in (0.3, 0.5 + 2**-20):
+        keep = _keep_mask((1000, 2000), round(p * 2**32))
+        assert abs((~keep).mean() - p) < 5 * np.sqrt(p * (1 - p) / keep.size)
+    # threshold 2**16: high 16 bits 1, low 0: a tie (high bits 1) is kept, so only high bits 0 drop
+    drops = (~_keep_mask((1000, 2000), 2**16)).sum()
+    assert 10 < drops < 52  # 2e6 / 65536 = 30.5 expected; dropping the ties too would give 61
+    assert not _keep_mask((1000, 2000), 2**32 - 1).any()  # every tie draws its low bits: 2e6 * 2**-32

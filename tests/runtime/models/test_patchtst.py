@@ -88,6 +88,17 @@ def test_residual_attention_adds_the_previous_layers_scores() -> None:
     assert np.isfinite(plain_out.data).all()
 
 
+def test_the_output_dropout_and_the_callers_next_dropout_are_drawn_as_one() -> None:
+    rng.seed(3)
+    attention = nn.ResidualMultiHeadAttention(hidden_size=16, n_heads=4, proj_dropout=0.2).to_dtype(np.float64)
+    x = Tensor(np.random.default_rng(1).standard_normal((400, 3, 16)))
+    expected = attention.eval()(x)[0].data
+    out = attention.train()(x, then_dropout=0.3)[0].data
+    kept = out != 0
+    assert abs(kept.mean() - 0.8 * 0.7) < 0.01  # two independent masks: keep with (1 - 0.2)(1 - 0.3)
+    np.testing.assert_allclose(out[kept], expected[kept] / (0.8 * 0.7), rtol=1e-12)
+
+
 def test_the_frozen_scales_count_in_the_parameters_but_are_not_trained(windows: np.ndarray) -> None:
     model = PatchTST(h=12, input_size=24, hidden_size=16, n_heads=4, linear_hidden_size=32, max_steps=2,
                      windows_batch_size=8)

@@ -9,6 +9,7 @@ import pytest
 
 from modreg.runtime import nn, rng
 from modreg.runtime.autograd import Tensor, no_grad
+from modreg.runtime.autograd.ops_nn import masked_softmax
 from modreg.runtime.data import SeriesFrame, read_series_csv
 from modreg.runtime.models.base import WindowBatch
 from modreg.runtime.models.tft import TFT
@@ -66,6 +67,41 @@ def test_variable_selection_weights_sum_to_one_and_mix_the_variable_grns() -> No
     embedded = values.unsqueeze(-1) * vectors + bias  # (4, 6, 3, 8)
     expected = sum(grn(embedded[..., i, :]).data * weights.data[..., i:i + 1] for i, grn in enumerate(vsn.var_grns))
     np.testing.assert_allclose(mixed.data, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_variable_equal_at_every_step_runs_its_grn_once_per_row_with_the_same_result_and_dropout() -> None:
+    from modreg.runtime.nn.gating import _steps
+
+    vsn = nn.VariableSelectionNetwork(8, 2, dropout=0.3, grn_activation="ELU").to_dtype(np.float64)  # training
+    values, vectors, bias, context = _x(4, 6, 2), _x(2, 8), _x(2, 8), _x(4, 8)
+    values.data[:, :, 0] = values.data[:, :1, 0]  # the first variable repeats its first step
+    assert _steps(values[..., :1])[1] == 6 and _steps(values[..., 1:])[1] is None
+    vectors.requires_grad = bias.requires_grad = True
+    rng.seed(7)
+    mixed, _ = vsn(values, vectors, bias, context)
+    (mixed * mixed).sum().backward()
+    grads = [p.grad.copy() for p in (vectors, bias, *vsn.parameters())]
+    vectors.grad = bias.grad = None
+    vsn.zero_grad()
+    rng.seed(7)  # the same dropout draws, the variables' GRNs run over every step
+    weights = masked_softmax(vsn.joint_grn.forward_embedded(values, vectors, bias, context))
+    reference = sum(grn.forward_embedded(values[..., i:i + 1], vectors[i:i + 1], bias[i:i + 1]) * weights[..., i:i + 1]
+                    for i, grn in enumerate(vsn.var_grns))
+    np.testing.assert_allclose(mixed.data, reference.data, rtol=1e-12, atol=1e-12)
+    (reference * reference).sum().backward()
+    for grad, p in zip(grads, (vectors, bias, *vsn.parameters()), strict=True):
+        np.testing.assert_allclose(grad, p.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_one_variable_is_selected_with_weight_one_and_the_joint_grn_is_not_run() -> None:
+    rng.seed(4)
+    vsn = _float64(nn.VariableSelectionNetwork(8, 1, dropout=0.1, grn_activation="ELU"))
+    values, vectors, bias = _x(3, 5, 1), _x(1, 8), _x(1, 8)
+    mixed, weights = vsn(values, vectors, bias, _x(3, 8))
+    np.testing.assert_array_equal(weights.data, np.ones((3, 5, 1)))
+    np.testing.assert_allclose(mixed.data, vsn.var_grns[0].forward_embedded(values, vectors, bias).data, rtol=1e-12)
+    mixed.sum().backward()
+    assert all(p.grad is None for p in vsn.joint_grn.parameters())  # its softmax over one entry has zero slope
 
 
 def _reference_attention(attention: nn.InterpretableMultiHeadAttention, x: Tensor) -> np.ndarray:
@@ -151,3 +187,29 @@ def test_recurrent_encoder_types_and_layers(rnn_type: str) -> None:
 def test_without_dropout_repeated_training_windows_are_merged() -> None:
     assert TFT(h=4, input_size=8, dropout=0.0)._build_network().independent_rows
     assert not TFT(h=4, input_size=8)._build_network().independent_rows  # dropout 0.1 by default
+
+
+def test_a_batch_runs_in_chunks_of_rows_with_the_outputs_gradients_and_weights_of_one_pass(monkeypatch) -> None:
+    import modreg.runtime.models.tft as tft
+
+    rng.seed(3)
+    network = _float64(TFT(h=4, input_size=8, hidden_size=8, n_head=2, stat_exog_list=("level",),
+                           hist_exog_list=("a",), futr_exog_list=("b",))._build_network())
+    batch = WindowBatch(insample_y=_x(7, 8), insample_mask=Tensor(np.ones((7, 8))), hist_exog=_x(7, 8, 1),
+                        futr_exog=_x(7, 12, 1), stat_exog=_x(7, 1))
+    runs = []
+    for limit in (1 << 30, 2 * 12 * 2 * 8 * 8):  # one chunk; chunks of 2 rows (4 chunks, the last of 1)
+        monkeypatch.setattr(tft, "_CHUNK_BYTES", limit)
+        network.zero_grad()
+        out = network(batch)
+        (out * Tensor(np.linspace(-1, 1, out.size).reshape(out.shape))).sum().backward()
+        runs.append((out.data, {k: p.grad.copy() for k, p in network.named_parameters() if p.grad is not None},
+                     dict(network.interpretability)))
+    (whole, grads, weights), (chunked, chunked_grads, chunked_weights) = runs
+    np.testing.assert_allclose(chunked, whole, rtol=1e-10, atol=1e-12)
+    assert grads.keys() == chunked_grads.keys()
+    for name, grad in grads.items():
+        np.testing.assert_allclose(chunked_grads[name], grad, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert weights.keys() == chunked_weights.keys() and weights["attn_wts"].shape == (7, 2, 4, 12)
+    for name, value in weights.items():
+        np.testing.assert_allclose(chunked_weights[name], value, rtol=1e-10, atol=1e-12)

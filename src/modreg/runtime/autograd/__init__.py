@@ -7,7 +7,7 @@ re-exported here:
 - `ops_math`: arithmetic with broadcasting, matmul, the fused `linear`, elementwise functions.
 - `ops_reduce`: sum, mean, max/min, var, logsumexp, softmax, log_softmax.
 - `ops_shape`: reshape, transpose, indexing, expand, flip, concat, stack, pad.
-- `ops_nn`: dropout, layer_norm, glu.
+- `ops_nn`: dropout, layer_norm, batch_norm, glu, glu_add_norm (a TFT gate), masked_softmax (attention).
 - `ops_conv`: conv1d, conv2d (im2col), causal_conv (time-major, a product per tap).
 - `ops_pool`: max_pool1d, avg_pool1d, interpolate_linear.
 - `ops_fft`: rfft, irfft (complex values travel as a pair of real tensors), complex_abs.
@@ -28,7 +28,7 @@ from modreg.runtime.autograd.ops_math import (
     abs_, add, astype, clip, div, erf, exp, gelu, linear, log, matmul, maximum, minimum, mul,
     neg, power, relu, sigmoid, softplus, sqrt, sub, tanh, where,
 )
-from modreg.runtime.autograd.ops_nn import dropout, layer_norm
+from modreg.runtime.autograd.ops_nn import batch_norm, dropout, glu_add_norm, layer_norm, masked_softmax
 from modreg.runtime.autograd.ops_pool import avg_pool1d, interpolate_linear, max_pool1d
 from modreg.runtime.autograd.ops_recurrent import gru_scan, lstm_scan, rnn_scan
 from modreg.runtime.autograd.ops_reduce import log_softmax, logsumexp, max_, mean, min_, softmax, sum_, var
@@ -45,10 +45,10 @@ from modreg.runtime.autograd.tensor import (
 )
 
 __all__ = [
-    "OPS", "Tensor", "abs_", "add", "as_tensor", "astype", "avg_pool1d", "clip", "concat",
+    "OPS", "Tensor", "abs_", "add", "as_tensor", "astype", "avg_pool1d", "batch_norm", "clip", "concat",
     "causal_conv", "conv1d", "conv2d", "div", "dropout", "erf", "exp", "expand", "flip", "gelu", "getitem",
-    "gru_scan", "interpolate_linear", "irfft", "is_grad_enabled", "layer_norm", "lgamma", "linear", "log",
-    "log_softmax", "logsumexp", "lstm_scan", "matmul", "max_", "max_pool1d", "maximum", "mean",
+    "glu_add_norm", "gru_scan", "interpolate_linear", "irfft", "is_grad_enabled", "layer_norm", "lgamma", "linear", "log",
+    "log_softmax", "logsumexp", "lstm_scan", "masked_softmax", "matmul", "max_", "max_pool1d", "maximum", "mean",
     "min_", "minimum", "mul", "neg", "no_grad", "pad", "power", "register_op", "relu", "reshape",
     "result", "rfft", "rnn_scan", "sigmoid", "softmax", "softplus", "sqrt", "stack", "sub", "sum_",
     "tanh", "transpose", "unbroadcast", "var", "where",

@@ -79,8 +79,8 @@ class _TSTEncoderLayer(nn.Module):
     def forward(self, src: Tensor, prev: Tensor | None) -> tuple[Tensor, Tensor]:
         if self.pre_norm:
             src = _batch_norm(self.norm_attn, src)
-        attended, scores = self.self_attn(src, prev)
-        src = src + self.dropout_attn(attended)
+        attended, scores = self.self_attn(src, prev, then_dropout=self.dropout_attn.p)  # dropout_attn drawn there
+        src = src + attended
         src = _batch_norm(self.norm_ffn if self.pre_norm else self.norm_attn, src)
         src = src + self.dropout_ffn(self.ff(src))
         return (src if self.pre_norm else _batch_norm(self.norm_ffn, src)), scores

@@ -11,14 +11,12 @@ import math
 
 import numpy as np
 
+from modreg.runtime.autograd.ops_math import linear
+from modreg.runtime.autograd.ops_nn import dropout, masked_softmax
+from modreg.runtime.autograd.tensor import Tensor
 from modreg.runtime.nn.dropout import Dropout
 from modreg.runtime.nn.linear import Linear
-from modreg.runtime.nn.module import Module
-from modreg.runtime.autograd.ops_math import where
-from modreg.runtime.autograd.ops_nn import dropout
-from modreg.runtime.autograd.tensor import Tensor
-from modreg.runtime.nn.module import Parameter
-from modreg.runtime.autograd.ops_math import linear
+from modreg.runtime.nn.module import Module, Parameter
 
 __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
 __all__ += ["InterpretableMultiHeadAttention", "ResidualMultiHeadAttention"]
@@ -39,14 +37,12 @@ def scaled_dot_product_attention(
     Returns:
         (..., L_q, E_v).
     """
-    scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))  # (..., L_q, L_k)
     allowed = None if mask is None else np.asarray(mask, dtype=bool)
     if is_causal:
         causal = np.tril(np.ones((q.shape[-2], k.shape[-2]), dtype=bool))
         allowed = causal if allowed is None else allowed & causal
-    if allowed is not None:
-        scores = where(allowed, scores, float(np.finfo(scores.dtype).min))
-    weights = dropout(scores.softmax(axis=-1), dropout_p, dropout_p > 0)
+    scores = masked_softmax(q @ k.swapaxes(-1, -2), 1.0 / math.sqrt(q.shape[-1]), allowed)  # (..., L_q, L_k)
+    weights = dropout(scores, dropout_p, dropout_p > 0)
     return weights @ v
 
 
@@ -125,11 +121,8 @@ class InterpretableMultiHeadAttention(Module):
         kv = linear(x, weight[width:])  # (B, T, n d + d)
         k = kv[..., :width].reshape(b, t, n, d).transpose(0, 2, 3, 1)  # (B, n, d, T)
         v = kv[..., width:]  # (B, T, d)
-        scores = (q @ k) * (d**-0.5)  # (B, n, T', T)
-        if mask_future_timesteps:
-            allowed = np.tril(np.ones((t, t), dtype=bool))[query_start:]
-            scores = where(allowed, scores, float(np.finfo(scores.dtype).min))
-        prob = self.attn_dropout(scores.softmax(axis=-1))
+        allowed = np.tril(np.ones((t, t), dtype=bool))[query_start:] if mask_future_timesteps else None
+        prob = self.attn_dropout(masked_softmax(q @ k, d**-0.5, allowed))  # (B, n, T', T)
         shared = prob.mean(axis=1) @ v  # the mean over heads of prob_h @ v: (B, T', d)
         return self.out_dropout(self.out_proj(shared)), prob
 
@@ -167,13 +160,16 @@ class ResidualMultiHeadAttention(Module):
         b, length, _ = x.shape  # (B, P, D) -> (B, heads, P, D / heads)
         return x.reshape(b, length, self.n_heads, self.d_k).transpose(0, 2, 1, 3)
 
-    def forward(self, x: Tensor, prev: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, prev: Tensor | None = None, then_dropout: float = 0.0) -> tuple[Tensor, Tensor]:
+        """`then_dropout`: the rate of a dropout the caller applies next to the output; it is drawn here
+        with `proj_dropout` as one (independent masks of rates p and q are one of rate 1 - (1-p)(1-q))."""
         q, v = self._heads(self.W_Q(x)), self._heads(self.W_V(x))
         k = self._heads(self.W_K(x)).swapaxes(-1, -2)  # (B, heads, d, P)
         scores = (q @ k) * self.scale.data  # (B, heads, P, P)
         if prev is not None:
             scores = scores + prev
-        heads = self.attn_dropout(scores.softmax(axis=-1)) @ v  # (B, heads, P, d)
+        heads = self.attn_dropout(masked_softmax(scores)) @ v  # (B, heads, P, d)
         b, _, length, _ = heads.shape  # -> (B, P, heads * d)
         merged = heads.transpose(0, 2, 1, 3).reshape(b, length, self.n_heads * self.d_k)
-        return self.proj_dropout(self.to_out(merged)), scores
+        rate = 1.0 - (1.0 - self.proj_dropout.p) * (1.0 - then_dropout)
+        return dropout(self.to_out(merged), rate, self.training), scores

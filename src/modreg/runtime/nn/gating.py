@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from modreg.runtime.autograd.ops_math import elu, gelu, linear, relu, sigmoid, softplus, tanh, where
-from modreg.runtime.autograd.ops_nn import glu
-from modreg.runtime.autograd.ops_reduce import softmax
+from modreg.runtime.autograd.ops_nn import glu, glu_add_norm, masked_softmax
 from modreg.runtime.autograd.tensor import Tensor
 from modreg.runtime.nn.dropout import Dropout
 from modreg.runtime.nn.linear import Identity, Linear
@@ -50,6 +51,12 @@ class GLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return glu(self.lin(x))
+
+    def add_norm(self, x: Tensor, skip: Tensor, norm: Module) -> Tensor:
+        """norm(self(x) + skip), one fused op when `norm` is an affine LayerNorm."""
+        if isinstance(norm, LayerNorm) and norm.weight is not None and norm.bias is not None:
+            return glu_add_norm(self.lin(x), skip, norm.weight, norm.bias, norm.eps)
+        return norm(self(x) + skip)
 
 
 class GRN(Module):
@@ -88,7 +95,8 @@ class GRN(Module):
         skip = a if self.out_proj is None else self.out_proj(a)
         return self._gate(self.lin_a(a), skip, c)
 
-    def forward_embedded(self, values: Tensor, vectors: Tensor, bias: Tensor, c: Tensor | None = None) -> Tensor:
+    def forward_embedded(self, values: Tensor, vectors: Tensor, bias: Tensor, c: Tensor | None = None,
+                         length: int | None = None) -> Tensor:
         """`forward(a)` for a = the embedding values[..., v] * vectors[v] + bias[v], flattened over (V, H).
 
         Each Linear reading `a` is affine in the V scalar values: W a + b = values @ (W_v vectors_v)_v
@@ -98,21 +106,25 @@ class GRN(Module):
         Args:
             values: (B, ..., V) the variables' values. vectors, bias: (V, H) their embedding.
             c: the context, as in `forward`.
+            length: for values (B, 1, V) that stand for a sequence of `length` equal steps: the
+                layers before the dropout run once per row and are broadcast over the steps.
         """
         x = _embedded_linear(self.lin_a, values, vectors, bias)
         if self.out_proj is not None:
             skip = _embedded_linear(self.out_proj, values, vectors, bias)
         else:  # one variable: the skip is its embedding, (B, ..., 1) * (H,) + (H,)
             skip = values * vectors.reshape(-1) + bias.reshape(-1)
-        return self._gate(x, skip, c)
+        return self._gate(x, skip, c, length)
 
-    def _gate(self, x: Tensor, skip: Tensor, c: Tensor | None) -> Tensor:
+    def _gate(self, x: Tensor, skip: Tensor, c: Tensor | None, length: int | None = None) -> Tensor:
         """Everything after lin_a: context, activation, lin_i, dropout, GLU, skip, LayerNorm."""
         if c is not None and self.lin_c is not None:
             context = self.lin_c(c)  # (B, hidden) -> (B, 1, ..., hidden)
             x = x + context.reshape(context.shape[:1] + (1,) * (x.ndim - 2) + context.shape[1:])
-        x = self.glu(self.dropout(self.lin_i(GRN_ACTIVATIONS[self.activation](x))))
-        return self.layer_norm(x + skip)
+        x = self.lin_i(GRN_ACTIVATIONS[self.activation](x))
+        if length is not None:  # (B, 1, hidden) -> (B, length, hidden): each step draws its own dropout
+            x = x.expand(x.shape[0], length, x.shape[2])
+        return self.glu.add_norm(self.dropout(x), skip, self.layer_norm)
 
 
 def _embedded_linear(layer: Linear, values: Tensor, vectors: Tensor, bias: Tensor) -> Tensor:
@@ -151,11 +163,25 @@ class VariableSelectionNetwork(Module):
 
     def forward(self, values: Tensor, vectors: Tensor, bias: Tensor,
                 context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        weights = softmax(self.joint_grn.forward_embedded(values, vectors, bias, context), axis=-1)  # (B, ..., V)
+        if len(self.var_grns) == 1:  # the softmax over one variable is 1 and passes no gradient
+            value, length = _steps(values)
+            weights = Tensor(np.ones(values.shape, dtype=values.dtype))
+            return self.var_grns[0].forward_embedded(value, vectors, bias, length=length), weights
+        weights = masked_softmax(self.joint_grn.forward_embedded(values, vectors, bias, context))  # (B, ..., V)
         mixed = None
         for i, grn in enumerate(self.var_grns):
-            selected = grn.forward_embedded(values[..., i:i + 1], vectors[i:i + 1], bias[i:i + 1])  # (B, ..., H)
+            value, length = _steps(values[..., i:i + 1])
+            selected = grn.forward_embedded(value, vectors[i:i + 1], bias[i:i + 1], length=length)  # (B, ..., H)
             term = selected * weights[..., i:i + 1]
             mixed = term if mixed is None else mixed + term
         assert mixed is not None
         return mixed, weights
+
+
+def _steps(values: Tensor) -> tuple[Tensor, int | None]:
+    """A variable's values (B, T, 1) -> (its first step (B, 1, 1), T) when they are equal at every step
+    (the window's last value standing in for a future input): its GRN then runs once per row. Values
+    that need a gradient keep every step (theirs would reach the first step only)."""
+    if values.requires_grad or values.ndim != 3 or values.shape[1] == 1 or (values.data != values.data[:, :1]).any():
+        return values, None
+    return values[:, :1], values.shape[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.autograd.ops_nn import layer_norm
+from modreg.runtime.autograd.ops_nn import batch_norm, layer_norm
 from modreg.runtime.autograd.tensor import Tensor, no_grad
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "RevIN"]
@@ -46,15 +46,13 @@ class _BatchNorm(Module):
         self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
 
     def forward(self, x: Tensor) -> Tensor:
-        axes = (0, *range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcast (C,) against (B, C, ...)
         if self.training:
-            mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
-            self._update_running(mean.data.reshape(-1), var.data.reshape(-1), x.size // x.shape[1])
-            normed = (x - mean) / (var + self.eps).sqrt()
-        else:
-            scale = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(shape).astype(x.dtype)
-            normed = (x - self.running_mean.reshape(shape).astype(x.dtype)) * scale
+            out, mean, var = batch_norm(x, self.weight, self.bias, self.eps)
+            self._update_running(mean, var, x.size // x.shape[1])
+            return out
+        scale = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(shape).astype(x.dtype)
+        normed = (x - self.running_mean.reshape(shape).astype(x.dtype)) * scale
         return normed * self.weight.reshape(shape) + self.bias.reshape(shape)
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
