@@ -14,7 +14,7 @@ venv's Python with `torch.set_num_threads(2)` (`--nf-threads`). Fit seconds are 
 on a shared machine; read the load average printed with every row).
 
 The matmul ceiling: the products of one modreg training step are recorded (every `np.matmul`
-the step runs), then timed alone as C-contiguous float32 numpy products on all cores (median of
+a step on one thread runs: on more threads the big ones are split into blocks of rows), then timed alone as C-contiguous float32 numpy products on all cores (median of
 5 runs each); their sum over modreg's median step time is the fraction of the ceiling modreg's
 training reaches. On a machine busy with other work the all-core products slow down most, so
 the fraction is only meaningful at a low load average.
@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from modreg.runtime import factory
+from modreg.runtime.autograd import blas
 from modreg.runtime.data import SeriesFrame, read_series_csv
 from modreg.runtime.data.frequency import infer_frequency
 from modreg.runtime.metrics import smape
@@ -162,12 +163,15 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
         shapes.append((a.shape, b.shape))
         return original(a, b, *args, **kwargs)
 
+    cores = blas.thread_ceiling()
+    blas.cap_process(1)  # whole products: a step on more threads splits the big ones by rows
     np.matmul = recording  # type: ignore[assignment]
     try:
         network.max_steps = 1
         network.fit(network._context)
     finally:
         np.matmul = original  # type: ignore[assignment]
+        blas.cap_process(cores)
     rng = np.random.default_rng(0)
     total = 0.0
     with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):

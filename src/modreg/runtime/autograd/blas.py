@@ -16,12 +16,21 @@ The ceiling is the number of cores this process may use, lowered for a block by 
 `modreg bench --jobs J` gets one thread, so J workers never oversubscribe the machine).
 Thread counts are set through threadpoolctl's controller of the loaded BLAS libraries, found
 once; a set costs under a microsecond, and it is skipped when the count is already right.
+
+`split_rows` is the other way to spread a big product: the caller's own threads (`in_threads`)
+each run one block of its rows on a one-thread BLAS, with the elementwise work that goes with
+those rows (`linear`'s bias and ReLU) done in the same thread while the block is in cache. The
+products of NHITS and NBEATS ((1024 x 512) @ (512 x 512) and the like) then keep both cores
+busy through their elementwise tails too, and no BLAS thread spins between products. Rows (or
+output columns) are never split along the inner dimension, so every element is the same dot
+product as on one thread: the results are identical whichever way a product ran.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "in_threads", "thread_ceiling", "threads_active", "threads_for"]
+__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "in_threads", "split_rows", "thread_ceiling", "threads_active", "threads_for"]
 
 BIG_PRODUCT = 1 << 24
 """Multiply-adds from which a product uses every allowed core (16.8 M: (1024 x 32) @ (32 x 512))."""
@@ -73,20 +82,51 @@ def threads_active() -> bool:
 def in_threads(count: int, work: Callable[[int], None]) -> None:
     """Run work(0), ..., work(count - 1), spread over up to `thread_ceiling()` threads inside a
     `ceiling` block (numpy releases the GIL for the work of each call), one after the other
-    outside one. Part 0 runs in the calling thread; the call returns when every part is done."""
-    threads = min(count, thread_ceiling()) if threads_active() else 1
+    outside one or inside another `in_threads` part. Part 0 runs in the calling thread; the
+    call returns when every part is done."""
+    threads = min(count, thread_ceiling()) if threads_active() and not _local.busy else 1
     if threads <= 1:
         for part in range(count):
             work(part)
         return
     pool = _pools.get(threads - 1) or _pools.setdefault(threads - 1, ThreadPoolExecutor(threads - 1, "modreg"))
-    futures = [pool.submit(work, part) for part in range(1, count)]
-    work(0)
+    futures = [pool.submit(_nested, work, part) for part in range(1, count)]
+    _nested(work, 0)
     for future in futures:
         future.result()
 
 
+def _nested(work: Callable[[int], None], part: int) -> None:
+    """work(part), during which a nested `in_threads` runs its parts in this thread (no pool deadlock)."""
+    _local.busy = True
+    try:
+        work(part)
+    finally:
+        _local.busy = False
+
+
+class _Local(threading.local):
+    busy = False
+
+
 _pools: dict[int, ThreadPoolExecutor] = {}
+_local = _Local()
+
+
+def split_rows(rows: int, macs: int, key: tuple[int | str, ...], work: Callable[[slice], None]) -> None:
+    """Run work(block) over `rows` split into one block per allowed thread when the product behind
+    it has `BIG_PRODUCT` multiply-adds or more and splitting measured faster for `key` (a shape's
+    name and sizes, timed like `gemm`'s); in one piece otherwise. Blocks are consecutive slices."""
+    parts = min(threads_for(macs), rows) if threads_active() and not _local.busy else 1
+    if parts <= 1:
+        work(slice(0, rows))
+        return
+    timing = _timings.setdefault(key, _Timing())
+    parts = timing.choose(parts)
+    bounds = [rows * part // parts for part in range(parts + 1)]
+    started = time.perf_counter()
+    in_threads(parts, lambda part: work(slice(bounds[part], bounds[part + 1])))
+    timing.record(parts, (time.perf_counter() - started) / macs)
 
 
 def threads_for(macs: int) -> int:
@@ -166,4 +206,4 @@ class _Timing:
 
 
 _PROBE, _SMOOTHING = 16, 0.3
-_timings: dict[tuple[int, ...], _Timing] = {}
+_timings: dict[tuple[int | str, ...], _Timing] = {}

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from modreg.runtime.autograd.blas import gemm
+from modreg.runtime.autograd.blas import gemm, split_rows
 from modreg.runtime.autograd.tensor import Tensor, as_tensor, register_op, result, unbroadcast
 
 __all__ = [
@@ -165,27 +165,64 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
     """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None.
 
     `relu=True` also applies max(., 0) in place: one op, one array fewer than linear then relu.
+    Big products are split by rows over the training threads (`blas.split_rows`), each block's
+    bias and ReLU done by the thread that computed it; the backward splits the input gradient
+    by rows and the weight and bias gradients by output unit.
     """
-    x2 = x.data.reshape(-1, x.shape[-1])
-    out = gemm(x2, weight.data.T)
-    if bias is not None:
-        out += bias.data
-    if relu:
-        np.maximum(out, 0, out=out)
+    x2, w = x.data.reshape(-1, x.shape[-1]), weight.data
+    n, (units, features) = len(x2), w.shape
+    out = np.empty((n, units), dtype=np.result_type(x2, w))
+
+    def forward_rows(rows: slice) -> None:
+        block = out[rows]
+        np.matmul(x2[rows], w.T, out=block)
+        if bias is not None:
+            block += bias.data
+        if relu:
+            np.maximum(block, 0, out=block)
+
+    split_rows(n, n * units * features, ("linear", n.bit_length(), features, units), forward_rows)
 
     def backward(g: np.ndarray) -> None:
-        g2 = g.reshape(-1, g.shape[-1])
-        if relu:
-            g2 = g2 * (out > 0)
-        if x.requires_grad:
-            x.accumulate(gemm(g2, weight.data).reshape(x.shape), fresh=True)
-        if weight.requires_grad:
-            weight.accumulate(gemm(g2.T, x2), fresh=True)
-        if bias is not None and bias.requires_grad:
-            bias.accumulate(g2.sum(axis=0), fresh=True)
+        g2 = g.reshape(-1, units)
+        gm = np.empty_like(g2) if relu else g2  # the gradient at the pre-activation
+        gx = np.empty((n, features), dtype=np.result_type(g2, w)) if x.requires_grad else None
+
+        def input_rows(rows: slice) -> None:
+            if relu:
+                np.multiply(g2[rows], out[rows] > 0, out=gm[rows])
+            if gx is not None:
+                np.matmul(gm[rows], w, out=gx[rows])
+
+        if relu or gx is not None:
+            split_rows(n, n * units * features, ("linear-dx", n.bit_length(), features, units), input_rows)
+        if gx is not None:
+            x.accumulate(gx.reshape(x.shape), fresh=True)
+        _linear_parameter_grads(gm, x2, weight, bias)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return result(out.reshape(x.shape[:-1] + (weight.shape[0],)), parents, backward)
+    return result(out.reshape(x.shape[:-1] + (units,)), parents, backward)
+
+
+def _linear_parameter_grads(gm: np.ndarray, x2: np.ndarray, weight: Tensor, bias: Tensor | None) -> None:
+    """weight.grad += gm.T @ x2 and bias.grad += gm summed over rows, split by output unit."""
+    gw = np.empty(weight.shape, dtype=np.result_type(gm, x2)) if weight.requires_grad else None
+    gb = np.empty(gm.shape[1], dtype=gm.dtype) if bias is not None and bias.requires_grad else None
+    if gw is None and gb is None:
+        return
+
+    def unit_rows(units: slice) -> None:
+        if gw is not None:
+            np.matmul(gm[:, units].T, x2, out=gw[units])
+        if gb is not None:
+            np.sum(gm[:, units], axis=0, out=gb[units])
+
+    n, (units, features) = len(x2), weight.shape
+    split_rows(units, n * units * features, ("linear-dw", n.bit_length(), features, units), unit_rows)
+    if gw is not None:
+        weight.accumulate(gw, fresh=True)
+    if gb is not None and bias is not None:
+        bias.accumulate(gb, fresh=True)
 
 
 # ----- Elementwise -----
