@@ -14,10 +14,11 @@ venv's Python with `torch.set_num_threads(2)` (`--nf-threads`). Fit seconds are 
 on a shared machine; read the load average printed with every row).
 
 The matmul ceiling: the products of one modreg training step are recorded (every `np.matmul`
-a step on one thread runs: on more threads the big ones are split into blocks of rows), then timed alone as C-contiguous float32 numpy products on all cores (median of
-5 runs each); their sum over modreg's median step time is the fraction of the ceiling modreg's
-training reaches. On a machine busy with other work the all-core products slow down most, so
-the fraction is only meaningful at a low load average.
+a step on one thread runs: on more threads the big ones are split into blocks of rows), then
+timed alone as C-contiguous float32 numpy products on all cores (median of 5 runs each);
+their sum over modreg's median step time is the fraction of the ceiling modreg's training
+reaches. On a machine busy with other work the all-core products slow down most, so the
+fraction is only meaningful at a low load average.
 
 The neuralforecast side needs a separate virtual environment (never installed into modreg's):
 
