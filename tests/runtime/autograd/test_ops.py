@@ -344,3 +344,22 @@ def test_linear_with_relu_equals_linear_then_relu() -> None:
     (out_plain * cotangent).sum().backward()
     for a, c in zip(fused, plain):
         np.testing.assert_allclose(a.grad, c.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_split_over_threads_gives_the_same_bits_as_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.runtime.autograd import blas
+
+    monkeypatch.setattr(blas, "_timings", {})
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((1024, 256), (128, 256), (128,), (1024, 128))]
+    runs = []
+    for _ in range(4):  # a product's first calls alternate whole and split
+        x, w, b = (Tensor(a, requires_grad=True) for a in arrays[:3])
+        with blas.ceiling(2):
+            out = ag.linear(x, w, b, relu=True)
+            (out * Tensor(arrays[3])).sum().backward()
+        runs.append([out.data, x.grad, w.grad, b.grad])
+    assert all(len(t.seconds) == 2 for t in blas._timings.values())  # both ways ran
+    for run in runs[1:]:
+        for got, first in zip(run, runs[0]):
+            np.testing.assert_array_equal(got, first)

@@ -178,24 +178,34 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndar
 
 
 class _Timing:
-    """Moving averages of a product shape's seconds per multiply-add on one thread and on more;
-    the faster wins.
+    """Moving averages of a product shape's seconds per multiply-add on one thread and on more
+    (or in one piece and split); the faster wins.
 
-    The first calls alternate (1, N, 1, N) to measure both; later every `_PROBE`th call runs on
-    the slower count, so a machine that got busier (or idler) is noticed within a few steps.
+    The first calls alternate (1, N, 1, N) to measure both; later a call now and then runs on
+    the slower count, so a machine that got busier (or idler) is noticed. A probe that confirms
+    the winner doubles the wait before the next (from `_PROBE` calls up to `_MAX_PROBE`); one
+    that changes it brings the wait back to `_PROBE`. Every probe costs the difference between
+    the two (a split (1024 x 512) @ (512 x 512) run whole on an idle machine: 2.7 ms), so on a
+    steady machine probes become rare, and a change of load is seen within a few steps.
     """
 
     def __init__(self) -> None:
         self.calls = 0
         self.seconds: dict[bool, float] = {}  # many threads? -> average seconds per multiply-add
+        self.interval = self.next_probe = _PROBE
+        self.probed: bool | None = None  # the winner before the probe in flight
+
+    def _winner(self) -> bool:
+        return self.seconds[True] < self.seconds[False]
 
     def choose(self, threads: int) -> int:
         self.calls += 1
         if self.calls <= 4:
             return threads if self.calls % 2 == 0 else 1
-        many = self.seconds[True] < self.seconds[False]
-        if self.calls % _PROBE == 0:
-            many = not many
+        many = self._winner()
+        if self.calls >= self.next_probe:
+            self.probed, many = many, not many
+            self.next_probe = self.calls + self.interval
         return threads if many else 1
 
     def record(self, threads: int, seconds: float) -> None:
@@ -203,7 +213,11 @@ class _Timing:
         many = threads > 1
         known = self.seconds.get(many)
         self.seconds[many] = seconds if known is None else known + _SMOOTHING * (seconds - known)
+        if self.probed is not None:
+            confirmed = self._winner() == self.probed
+            self.interval = min(2 * self.interval, _MAX_PROBE) if confirmed else _PROBE
+            self.next_probe, self.probed = self.calls + self.interval, None
 
 
-_PROBE, _SMOOTHING = 16, 0.3
+_PROBE, _MAX_PROBE, _SMOOTHING = 16, 256, 0.3
 _timings: dict[tuple[int | str, ...], _Timing] = {}
