@@ -29,14 +29,20 @@ The neuralforecast side needs a separate virtual environment (never installed in
 Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
 
     python benchmarks/side_by_side_neuralforecast.py [--models NHITS NBEATS] [--panels m1 synthetic]
-        [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2]
+        [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2] [--profile]
+
+`--profile` adds where a modreg step's time goes: a 30-step fit on one BLAS thread under
+cProfile (process CPU time), split into the matrix products (`linear`'s blocks, which carry its
+bias and ReLU, and every other product), Adam, window sampling and scaling, and the rest.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -188,6 +194,38 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
     return total, len(shapes)
 
 
+_PROFILE_STEPS = 30
+_PARTS = {  # part of a step -> the functions whose time (own, or with callees: "+") it is
+    "products (with linear's fused bias and ReLU)": {"forward_rows", "input_rows", "unit_rows", "gemm"},
+    "Adam": {"+step@optim.py"},
+    "window sampling and scaling": {"+sample@windows.py", "+prepare@windows.py", "+merge_duplicates@windows.py"},
+}
+
+
+def profile_step(model: str, train: SeriesFrame, h: int) -> dict[str, float]:
+    """CPU milliseconds of one training step by part, on one BLAS thread (cProfile with the
+    process-CPU timer over a short fit; its own overhead lands in "the rest")."""
+    network = factory.create(model, **params(model, h, _PROFILE_STEPS))
+    profiler = cProfile.Profile(time.process_time)
+    cores = blas.thread_ceiling()
+    blas.cap_process(1)
+    try:
+        profiler.runcall(network.fit, train)
+    finally:
+        blas.cap_process(cores)
+    stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    per_step = {name: 0.0 for name in _PARTS}
+    total = 0.0
+    for (path, _, function), (_, _, own, cumulative, _) in stats.items():
+        if function == "train" and path.endswith("fit.py"):
+            total = cumulative
+        for name, functions in _PARTS.items():
+            if function in functions or f"+{function}@{Path(path).name}" in functions:
+                per_step[name] += cumulative if function not in functions else own
+    per_step["the rest (elementwise ops, autograd, Python)"] = total - sum(per_step.values())
+    return {name: seconds / _PROFILE_STEPS * 1e3 for name, seconds in per_step.items()}
+
+
 def score(test: SeriesFrame, forecast: np.ndarray, h: int) -> float:
     actual = np.stack([y[-h:] for y in test.y])
     return float(smape(actual, forecast))
@@ -202,6 +240,11 @@ def compare(model: str, panel: str, frame: SeriesFrame, h: int, args: argparse.N
     print(f"{model:7s} {panel:22s} modreg          fit {ours['fit']:7.1f} s (CPU {ours['cpu']:7.1f} s)  "
           f"sMAPE {ours_smape:6.2f}  step {ours['step'] * 1e3:6.1f} ms; matmul ceiling {ceiling * 1e3:6.1f} ms "
           f"({count} products): {ceiling / ours['step']:4.0%}  [load {load:.2f}]", flush=True)
+    if args.profile:
+        parts = profile_step(model, train, h)
+        total = sum(parts.values())
+        print(f"{model:7s} {panel:22s} modreg step profile, one thread: {total:.1f} CPU ms = "
+              + "; ".join(f"{name} {ms:.1f} ({ms / total:.0%})" for name, ms in parts.items()), flush=True)
     if args.no_neuralforecast:
         return
     load = os.getloadavg()[0]
@@ -226,6 +269,7 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
     parser.add_argument("--no-neuralforecast", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="also print where a modreg step's CPU time goes")
     args = parser.parse_args()
     panels: dict[str, tuple[SeriesFrame, int]] = {}
     if "m1" in args.panels:
