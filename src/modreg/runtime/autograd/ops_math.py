@@ -205,20 +205,29 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
 
 
 def _linear_parameter_grads(gm: np.ndarray, x2: np.ndarray, weight: Tensor, bias: Tensor | None) -> None:
-    """weight.grad += gm.T @ x2 and bias.grad += gm summed over rows, split by output unit."""
+    """weight.grad += gm.T @ x2 and bias.grad += gm summed over rows, split along the longer
+    side of the weight (each block of a short side would repack all of x2: +26% for 54 units)."""
     gw = np.empty(weight.shape, dtype=np.result_type(gm, x2)) if weight.requires_grad else None
     gb = np.empty(gm.shape[1], dtype=gm.dtype) if bias is not None and bias.requires_grad else None
     if gw is None and gb is None:
         return
-
-    def unit_rows(units: slice) -> None:
-        if gw is not None:
-            np.matmul(gm[:, units].T, x2, out=gw[units])
-        if gb is not None:
-            np.sum(gm[:, units], axis=0, out=gb[units])
-
     n, (units, features) = len(x2), weight.shape
-    split_rows(units, n * units * features, ("linear-dw", n.bit_length(), features, units), unit_rows)
+
+    def unit_rows(block: slice) -> None:
+        if gw is not None:
+            np.matmul(gm[:, block].T, x2, out=gw[block])
+        if gb is not None:
+            np.sum(gm[:, block], axis=0, out=gb[block])
+
+    def feature_columns(block: slice) -> None:
+        if gw is not None:
+            np.matmul(gm.T, x2[:, block], out=gw[:, block])
+        if gb is not None and block.start == 0:
+            np.sum(gm, axis=0, out=gb)
+
+    by_unit = units >= features or gw is None
+    split_rows(units if by_unit else features, n * units * features,
+               ("linear-dw", n.bit_length(), features, units), unit_rows if by_unit else feature_columns)
     if gw is not None:
         weight.accumulate(gw, fresh=True)
     if gb is not None and bias is not None:
