@@ -111,16 +111,16 @@ def test_split_rows_covers_every_row_once_and_gives_identical_products(recorded:
     whole = a @ b
     for _ in range(6):  # both ways (the first calls alternate), then the faster
         out = np.empty_like(whole)
-        seen: list[tuple[int, int]] = []
+        blocks: list[tuple[int, int]] = []
 
-        def work(rows: slice) -> None:
-            seen.append((rows.start, rows.stop))
+        def work(rows: slice, out: np.ndarray = out, blocks: list[tuple[int, int]] = blocks) -> None:
+            blocks.append((rows.start, rows.stop))
             np.matmul(a[rows], b, out=out[rows])
 
         with blas.ceiling(2):
             blas.split_rows(len(a), a.size * b.shape[1], ("test", 1000), work)
-        assert sorted(seen)[0][0] == 0 and sorted(seen)[-1][1] == 1000
-        assert all(x[1] == y[0] for x, y in zip(sorted(seen), sorted(seen)[1:]))
+        starts, stops = zip(*sorted(blocks))
+        assert starts[0] == 0 and stops[-1] == 1000 and starts[1:] == stops[:-1]
         np.testing.assert_array_equal(out, whole)
     assert {len(t.seconds) for t in blas._timings.values()} == {2}
     assert recorded == []  # the library stays at one thread: the caller's threads share the rows

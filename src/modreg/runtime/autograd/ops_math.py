@@ -167,7 +167,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
     `relu=True` also applies max(., 0) in place: one op, one array fewer than linear then relu.
     Big products are split by rows over the training threads (`blas.split_rows`), each block's
     bias and ReLU done by the thread that computed it; the backward splits the input gradient
-    by rows and the weight and bias gradients by output unit.
+    by rows and the weight and bias gradients along the weight's longer side.
     """
     x2, w = x.data.reshape(-1, x.shape[-1]), weight.data
     n, (units, features) = len(x2), w.shape
