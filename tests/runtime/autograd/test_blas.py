@@ -131,10 +131,10 @@ def test_split_rows_runs_small_products_whole_and_nested_calls_in_their_own_thre
 
     seen: list[tuple[slice, str]] = []
     with blas.ceiling(2):
-        blas.split_rows(64, blas.BIG_PRODUCT - 1, ("small",), lambda rows: seen.append((rows, "")))
+        blas.split_rows(64, blas.SPLIT_PRODUCT - 1, ("small",), lambda rows: seen.append((rows, "")))
 
         def outer(part: int) -> None:
-            blas.split_rows(64, blas.BIG_PRODUCT, ("nested",),
+            blas.split_rows(64, blas.SPLIT_PRODUCT, ("nested",),
                             lambda rows: seen.append((rows, threading.current_thread().name)))
 
         blas.in_threads(2, outer)

@@ -38,10 +38,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BIG_PRODUCT", "cap_process", "ceiling", "gemm", "in_threads", "split_rows", "thread_ceiling", "threads_active", "threads_for"]
+__all__ = [
+    "BIG_PRODUCT", "SPLIT_PRODUCT", "cap_process", "ceiling", "gemm", "in_threads", "split_rows", "thread_ceiling",
+    "threads_active", "threads_for",
+]
 
 BIG_PRODUCT = 1 << 24
 """Multiply-adds from which a product uses every allowed core (16.8 M: (1024 x 32) @ (32 x 512))."""
+
+SPLIT_PRODUCT = 1 << 22
+"""Multiply-adds from which `split_rows` may split (4.2 M): its threads wait on a lock instead of
+spinning, so a smaller product pays off, such as NHITS's first layer, (1024 x 18) @ (18 x 512),
+whose bias and ReLU cost as much as the product."""
 
 
 class _State:
@@ -115,9 +123,10 @@ _local = _Local()
 
 def split_rows(rows: int, macs: int, key: tuple[int | str, ...], work: Callable[[slice], None]) -> None:
     """Run work(block) over `rows` split into one block per allowed thread when the product behind
-    it has `BIG_PRODUCT` multiply-adds or more and splitting measured faster for `key` (a shape's
+    it has `SPLIT_PRODUCT` multiply-adds or more and splitting measured faster for `key` (a shape's
     name and sizes, timed like `gemm`'s); in one piece otherwise. Blocks are consecutive slices."""
-    parts = min(threads_for(macs), rows) if threads_active() and not _local.busy else 1
+    big = macs >= SPLIT_PRODUCT and threads_active() and not _local.busy
+    parts = min(thread_ceiling(), rows) if big else 1
     if parts <= 1:
         work(slice(0, rows))
         return
