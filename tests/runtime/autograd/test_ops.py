@@ -363,3 +363,25 @@ def test_linear_split_over_threads_gives_the_same_bits_as_one_thread(monkeypatch
     for run in runs[1:]:
         for got, first in zip(run, runs[0]):
             np.testing.assert_array_equal(got, first)
+
+
+@pytest.mark.parametrize("shapes", [((512, 512), (512, 24)), ((24, 512), (512, 512))])
+def test_matmul_split_over_threads_gives_the_same_bits_as_one_thread(
+    monkeypatch: pytest.MonkeyPatch, shapes: tuple[tuple[int, int], tuple[int, int]]
+) -> None:
+    from modreg.runtime.autograd import blas
+
+    monkeypatch.setattr(blas, "_timings", {})
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    runs = []
+    for _ in range(4):  # a product's first calls alternate whole and split (rows or columns)
+        a, b = (Tensor(x, requires_grad=True) for x in arrays)
+        with blas.ceiling(2):
+            out = a @ b
+            (out * out).sum().backward()
+        runs.append([out.data, a.grad, b.grad])
+    assert blas._timings and all(len(t.seconds) == 2 for t in blas._timings.values())
+    for run in runs[1:]:
+        for got, first in zip(run, runs[0]):
+            np.testing.assert_array_equal(got, first)

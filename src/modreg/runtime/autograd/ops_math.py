@@ -146,18 +146,37 @@ def matmul(a: Any, b: Any) -> Tensor:
         b2 = b.data if b.ndim > 1 else b.data[:, None]
         g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
         if a.requires_grad:
-            ga = unbroadcast(gemm(g2, np.swapaxes(b2, -1, -2)), a2.shape)
+            ga = unbroadcast(_product(g2, np.swapaxes(b2, -1, -2)), a2.shape)
             a.accumulate(ga.reshape(a.shape), fresh=True)
         if b.requires_grad:
             b.accumulate(_matmul_grad_b(a2, g2, b2.shape).reshape(b.shape), fresh=True)
 
-    return result(gemm(a.data, b.data) if a.ndim > 1 and b.ndim > 1 else a.data @ b.data, (a, b), backward)
+    return result(_product(a.data, b.data) if a.ndim > 1 and b.ndim > 1 else a.data @ b.data, (a, b), backward)
 
 
 def _matmul_grad_b(a2: np.ndarray, g2: np.ndarray, b_shape: tuple[int, ...]) -> np.ndarray:
     if len(b_shape) == 2 and a2.ndim > 2:  # fold the batch into one GEMM
-        return gemm(a2.reshape(-1, a2.shape[-1]).T, g2.reshape(-1, g2.shape[-1]))
-    return unbroadcast(gemm(np.swapaxes(a2, -1, -2), g2), b_shape)
+        return _product(a2.reshape(-1, a2.shape[-1]).T, g2.reshape(-1, g2.shape[-1]))
+    return unbroadcast(_product(np.swapaxes(a2, -1, -2), g2), b_shape)
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; a 2-D product is split over the training threads (`blas.split_rows`) along the
+    longer side of its result, batched ones go to `gemm`."""
+    if a.ndim != 2 or b.ndim != 2:
+        return gemm(a, b)
+    (m, k), n = a.shape, b.shape[1]
+    out = np.empty((m, n), dtype=np.result_type(a, b))
+
+    def rows(block: slice) -> None:
+        np.matmul(a[block], b, out=out[block])
+
+    def columns(block: slice) -> None:
+        np.matmul(a, b[:, block], out=out[:, block])
+
+    split_rows(max(m, n), m * k * n, ("matmul", m.bit_length(), k.bit_length(), n.bit_length()),
+               rows if m >= n else columns)
+    return out
 
 
 @register_op("linear")
