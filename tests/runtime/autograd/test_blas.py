@@ -141,3 +141,29 @@ def test_split_rows_runs_small_products_whole_and_nested_calls_in_their_own_thre
     assert seen[0] == (slice(0, 64), "")
     nested = seen[1:]
     assert len(nested) == 2 and all(rows == slice(0, 64) for rows, _ in nested)
+
+
+def test_in_threads_raises_a_parts_error_after_every_part_ran_and_the_workers_go_on(recorded: list[int]) -> None:
+    done: list[int] = []
+
+    def work(part: int) -> None:
+        done.append(part)
+        if part == 1:
+            raise ValueError("part 1 failed")
+
+    with blas.ceiling(2):
+        with pytest.raises(ValueError, match="part 1 failed"):
+            blas.in_threads(4, work)
+        assert sorted(done) == [0, 1, 2, 3]
+        done.clear()
+        blas.in_threads(4, done.append)
+    assert sorted(done) == [0, 1, 2, 3]
+
+
+def test_in_threads_runs_in_the_caller_while_another_thread_uses_the_workers(recorded: list[int]) -> None:
+    import threading
+
+    names: list[str] = []
+    with blas.ceiling(2), blas._dispatch:  # another caller holds the workers
+        blas.in_threads(2, lambda part: names.append(threading.current_thread().name))
+    assert names == [threading.current_thread().name] * 2

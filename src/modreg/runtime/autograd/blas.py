@@ -33,7 +33,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -90,35 +89,95 @@ def threads_active() -> bool:
 def in_threads(count: int, work: Callable[[int], None]) -> None:
     """Run work(0), ..., work(count - 1), spread over up to `thread_ceiling()` threads inside a
     `ceiling` block (numpy releases the GIL for the work of each call), one after the other
-    outside one or inside another `in_threads` part. Part 0 runs in the calling thread; the
-    call returns when every part is done."""
+    outside one, inside another `in_threads` part, or while another thread of the caller's
+    uses the workers. Thread t runs parts t, t + threads, ...; part 0 runs in the calling
+    thread; the call returns when every part is done and raises the first part's error."""
     threads = min(count, thread_ceiling()) if threads_active() and not _local.busy else 1
-    if threads <= 1:
+    if threads <= 1 or not _dispatch.acquire(blocking=False):
         for part in range(count):
             work(part)
         return
-    pool = _pools.get(threads - 1) or _pools.setdefault(threads - 1, ThreadPoolExecutor(threads - 1, "modreg"))
-    futures = [pool.submit(_nested, work, part) for part in range(1, count)]
-    _nested(work, 0)
-    for future in futures:
-        future.result()
+    try:
+        workers = _workers(threads - 1)
+        for t, worker in enumerate(workers, start=1):
+            worker.submit(work, range(t, count, threads))
+        error = _run_parts(work, range(0, count, threads))
+        for worker in workers:
+            raised = worker.join()
+            error = error or raised
+    finally:
+        _dispatch.release()
+    if error is not None:
+        raise error
 
 
-def _nested(work: Callable[[int], None], part: int) -> None:
-    """work(part), during which a nested `in_threads` runs its parts in this thread (no pool deadlock)."""
+def _run_parts(work: Callable[[int], None], parts: range) -> BaseException | None:
+    """work(part) for every part, during which a nested `in_threads` runs in this thread; the
+    first error a part raised (the caller of `in_threads` raises it once every part is done)."""
+    first: BaseException | None = None
     _local.busy = True
     try:
-        work(part)
+        for part in parts:
+            try:
+                work(part)
+            except BaseException as error:  # noqa: BLE001 - re-raised by in_threads in the caller
+                first = first or error
     finally:
         _local.busy = False
+    return first
+
+
+class _Worker:
+    """A thread that runs the parts handed to it, one batch at a time: handed over and joined
+    with two locks, half the latency of a ThreadPoolExecutor's future (measured 20 against
+    40 microseconds a call; a training step splits about 45 products)."""
+
+    def __init__(self, index: int) -> None:
+        self._start, self._done = threading.Lock(), threading.Lock()
+        self._start.acquire()
+        self._done.acquire()
+        self._task: tuple[Callable[[int], None], range] = (lambda part: None, range(0))
+        self._error: BaseException | None = None
+        threading.Thread(target=self._serve, name=f"modreg-{index}", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self._start.acquire()
+            self._error = _run_parts(*self._task)
+            self._done.release()
+
+    def submit(self, work: Callable[[int], None], parts: range) -> None:
+        self._task = (work, parts)
+        self._start.release()
+
+    def join(self) -> BaseException | None:
+        """Wait for the parts handed over; their error, if one raised."""
+        self._done.acquire()
+        return self._error
+
+
+def _workers(count: int) -> list[_Worker]:
+    while len(_pool) < count:
+        _pool.append(_Worker(len(_pool) + 1))
+    return _pool[:count]
 
 
 class _Local(threading.local):
     busy = False
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
+def _forget_workers() -> None:
+    """In a forked child the workers' threads are gone: start afresh."""
+    global _dispatch
+    _pool.clear()
+    _dispatch = threading.Lock()
+
+
+_pool: list[_Worker] = []
+_dispatch = threading.Lock()
 _local = _Local()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
 
 
 def split_rows(rows: int, macs: int, key: tuple[int | str, ...], work: Callable[[slice], None]) -> None:
