@@ -168,14 +168,14 @@ def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (m, k), n = a.shape, b.shape[1]
     out = np.empty((m, n), dtype=np.result_type(a, b))
 
-    def rows(block: slice) -> None:
+    def product_rows(block: slice) -> None:
         np.matmul(a[block], b, out=out[block])
 
-    def columns(block: slice) -> None:
+    def product_columns(block: slice) -> None:
         np.matmul(a, b[:, block], out=out[:, block])
 
     split_rows(max(m, n), m * k * n, ("matmul", m.bit_length(), k.bit_length(), n.bit_length()),
-               rows if m >= n else columns)
+               product_rows if m >= n else product_columns)
     return out
 
 
