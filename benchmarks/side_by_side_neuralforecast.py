@@ -30,6 +30,11 @@ Without it (or with `--no-neuralforecast`) only modreg's figures are printed, wi
 
     python benchmarks/side_by_side_neuralforecast.py [--models NHITS NBEATS] [--panels m1 synthetic]
         [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2] [--profile]
+        [--modreg-threads N]
+
+On a machine busy with other work, `--nf-threads 1 --modreg-threads 1` compares the two on one
+thread each, where process CPU seconds are a fair measure (threads that spin while they wait
+for a core inflate both sides' CPU and wall time at more threads).
 
 `--profile` adds where a modreg step's time goes: a 30-step fit on one BLAS thread under
 cProfile (process CPU time), split into the matrix products (`linear`'s blocks, which carry its
@@ -269,16 +274,21 @@ def main() -> None:
     parser.add_argument("--group", default="monthly", choices=["yearly", "quarterly", "monthly"])
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
+    parser.add_argument("--modreg-threads", type=int, default=None,
+                        help="the most threads modreg's products may use (default: every core)")
     parser.add_argument("--no-neuralforecast", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also print where a modreg step's CPU time goes")
     args = parser.parse_args()
+    if args.modreg_threads is not None:
+        blas.cap_process(args.modreg_threads)
     panels: dict[str, tuple[SeriesFrame, int]] = {}
     if "m1" in args.panels:
         frame, h = m1_panel(args.group)
         panels[f"M1 {args.group} ({frame.n_series})"] = (frame, h)
     if "synthetic" in args.panels:
         panels[f"synthetic ({args.series})"] = (synthetic_panel(args.series), H)
-    print(f"{args.steps} steps, {os.cpu_count()} CPUs; fit wall seconds (process CPU seconds)")
+    print(f"{args.steps} steps, {os.cpu_count()} CPUs, modreg on {blas.thread_ceiling()} threads; "
+          "fit wall seconds (process CPU seconds)")
     for model in args.models:
         for panel, (frame, h) in panels.items():
             compare(model, panel, frame, h, args)
