@@ -14,10 +14,11 @@ venv's Python with `torch.set_num_threads(2)` (`--nf-threads`). Fit seconds are 
 on a shared machine; read the load average printed with every row).
 
 The matmul ceiling: the products of one modreg training step are recorded (every `np.matmul`
-the step runs), then timed alone as C-contiguous float32 numpy products on all cores (median of
-5 runs each); their sum over modreg's median step time is the fraction of the ceiling modreg's
-training reaches. On a machine busy with other work the all-core products slow down most, so
-the fraction is only meaningful at a low load average.
+a step on one thread runs: on more threads the big ones are split into blocks of rows), then
+timed alone as C-contiguous float32 numpy products on all cores (median of 5 runs each);
+their sum over modreg's median step time is the fraction of the ceiling modreg's training
+reaches. On a machine busy with other work the all-core products slow down most, so the
+fraction is only meaningful at a low load average.
 
 The neuralforecast side needs a separate virtual environment (never installed into modreg's):
 
@@ -28,14 +29,25 @@ The neuralforecast side needs a separate virtual environment (never installed in
 Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
 
     python benchmarks/side_by_side_neuralforecast.py [--models NHITS NBEATS] [--panels m1 synthetic]
-        [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2]
+        [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2] [--profile]
+        [--modreg-threads N]
+
+On a machine busy with other work, `--nf-threads 1 --modreg-threads 1` compares the two on one
+thread each, where process CPU seconds are a fair measure (threads that spin while they wait
+for a core inflate both sides' CPU and wall time at more threads).
+
+`--profile` adds where a modreg step's time goes: a 30-step fit on one BLAS thread under
+cProfile (process CPU time), split into the matrix products (`linear`'s blocks, which carry its
+bias and ReLU, and every other product), Adam, window sampling and scaling, and the rest.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -47,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from modreg.runtime import factory
+from modreg.runtime.autograd import blas
 from modreg.runtime.data import SeriesFrame, read_series_csv
 from modreg.runtime.data.frequency import infer_frequency
 from modreg.runtime.metrics import smape
@@ -162,12 +175,15 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
         shapes.append((a.shape, b.shape))
         return original(a, b, *args, **kwargs)
 
+    cores = blas.thread_ceiling()
+    blas.cap_process(1)  # whole products: a step on more threads splits the big ones by rows
     np.matmul = recording  # type: ignore[assignment]
     try:
         network.max_steps = 1
         network.fit(network._context)
     finally:
         np.matmul = original  # type: ignore[assignment]
+        blas.cap_process(cores)
     rng = np.random.default_rng(0)
     total = 0.0
     with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
@@ -181,6 +197,39 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
                 times.append(time.perf_counter() - started)
             total += statistics.median(times)
     return total, len(shapes)
+
+
+_PROFILE_STEPS = 30
+_PARTS = {  # part of a step -> the functions whose time (own, or with callees: "+") it is
+    "products (with linear's fused bias and ReLU)": {"forward_rows", "input_rows", "unit_rows", "feature_columns",
+                                                     "product_rows", "product_columns", "gemm"},
+    "Adam": {"+step@optim.py"},
+    "window sampling and scaling": {"+sample@windows.py", "+prepare@windows.py", "+merge_duplicates@windows.py"},
+}
+
+
+def profile_step(model: str, train: SeriesFrame, h: int) -> dict[str, float]:
+    """CPU milliseconds of one training step by part, on one BLAS thread (cProfile with the
+    process-CPU timer over a short fit; its own overhead lands in "the rest")."""
+    network = factory.create(model, **params(model, h, _PROFILE_STEPS))
+    profiler = cProfile.Profile(time.process_time)
+    cores = blas.thread_ceiling()
+    blas.cap_process(1)
+    try:
+        profiler.runcall(network.fit, train)
+    finally:
+        blas.cap_process(cores)
+    stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    per_step = {name: 0.0 for name in _PARTS}
+    total = 0.0
+    for (path, _, function), (_, _, own, cumulative, _) in stats.items():
+        if function == "train" and path.endswith("fit.py"):
+            total = cumulative
+        for name, functions in _PARTS.items():
+            if function in functions or f"+{function}@{Path(path).name}" in functions:
+                per_step[name] += cumulative if function not in functions else own
+    per_step["the rest (elementwise ops, autograd, Python)"] = total - sum(per_step.values())
+    return {name: seconds / _PROFILE_STEPS * 1e3 for name, seconds in per_step.items()}
 
 
 def score(test: SeriesFrame, forecast: np.ndarray, h: int) -> float:
@@ -197,6 +246,11 @@ def compare(model: str, panel: str, frame: SeriesFrame, h: int, args: argparse.N
     print(f"{model:7s} {panel:22s} modreg          fit {ours['fit']:7.1f} s (CPU {ours['cpu']:7.1f} s)  "
           f"sMAPE {ours_smape:6.2f}  step {ours['step'] * 1e3:6.1f} ms; matmul ceiling {ceiling * 1e3:6.1f} ms "
           f"({count} products): {ceiling / ours['step']:4.0%}  [load {load:.2f}]", flush=True)
+    if args.profile:
+        parts = profile_step(model, train, h)
+        total = sum(parts.values())
+        print(f"{model:7s} {panel:22s} modreg step profile, one thread: {total:.1f} CPU ms = "
+              + "; ".join(f"{name} {ms:.1f} ({ms / total:.0%})" for name, ms in parts.items()), flush=True)
     if args.no_neuralforecast:
         return
     load = os.getloadavg()[0]
@@ -220,15 +274,21 @@ def main() -> None:
     parser.add_argument("--group", default="monthly", choices=["yearly", "quarterly", "monthly"])
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
+    parser.add_argument("--modreg-threads", type=int, default=None,
+                        help="the most threads modreg's products may use (default: every core)")
     parser.add_argument("--no-neuralforecast", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="also print where a modreg step's CPU time goes")
     args = parser.parse_args()
+    if args.modreg_threads is not None:
+        blas.cap_process(args.modreg_threads)
     panels: dict[str, tuple[SeriesFrame, int]] = {}
     if "m1" in args.panels:
         frame, h = m1_panel(args.group)
         panels[f"M1 {args.group} ({frame.n_series})"] = (frame, h)
     if "synthetic" in args.panels:
         panels[f"synthetic ({args.series})"] = (synthetic_panel(args.series), H)
-    print(f"{args.steps} steps, {os.cpu_count()} CPUs; fit wall seconds (process CPU seconds)")
+    print(f"{args.steps} steps, {os.cpu_count()} CPUs, modreg on {blas.thread_ceiling()} threads; "
+          "fit wall seconds (process CPU seconds)")
     for model in args.models:
         for panel, (frame, h) in panels.items():
             compare(model, panel, frame, h, args)

@@ -391,3 +391,44 @@ def test_dropout_masks_keep_each_element_with_probability_one_minus_p() -> None:
     drops = (~_keep_mask((1000, 2000), 2**16)).sum()
     assert 10 < drops < 52  # 2e6 / 65536 = 30.5 expected; dropping the ties too would give 61
     assert not _keep_mask((1000, 2000), 2**32 - 1).any()  # every tie draws its low bits: 2e6 * 2**-32
+
+
+def test_linear_split_over_threads_gives_the_same_bits_as_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.runtime.autograd import blas
+
+    monkeypatch.setattr(blas, "_timings", {})
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((1024, 256), (128, 256), (128,), (1024, 128))]
+    runs = []
+    for _ in range(4):  # a product's first calls alternate whole and split
+        x, w, b = (Tensor(a, requires_grad=True) for a in arrays[:3])
+        with blas.ceiling(2):
+            out = ag.linear(x, w, b, relu=True)
+            (out * Tensor(arrays[3])).sum().backward()
+        runs.append([out.data, x.grad, w.grad, b.grad])
+    assert all(len(t.seconds) == 2 for t in blas._timings.values())  # both ways ran
+    for run in runs[1:]:
+        for got, first in zip(run, runs[0]):
+            np.testing.assert_array_equal(got, first)
+
+
+@pytest.mark.parametrize("shapes", [((512, 512), (512, 24)), ((24, 512), (512, 512))])
+def test_matmul_split_over_threads_gives_the_same_bits_as_one_thread(
+    monkeypatch: pytest.MonkeyPatch, shapes: tuple[tuple[int, int], tuple[int, int]]
+) -> None:
+    from modreg.runtime.autograd import blas
+
+    monkeypatch.setattr(blas, "_timings", {})
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    runs = []
+    for _ in range(4):  # a product's first calls alternate whole and split (rows or columns)
+        a, b = (Tensor(x, requires_grad=True) for x in arrays)
+        with blas.ceiling(2):
+            out = a @ b
+            (out * out).sum().backward()
+        runs.append([out.data, a.grad, b.grad])
+    assert blas._timings and all(len(t.seconds) == 2 for t in blas._timings.values())
+    for run in runs[1:]:
+        for got, first in zip(run, runs[0]):
+            np.testing.assert_array_equal(got, first)

@@ -4,7 +4,8 @@
 into them; `backward()` runs them in topological order. The ops live in modules by kind and are
 re-exported here:
 
-- `ops_math`: arithmetic with broadcasting, matmul, the fused `linear`, elementwise functions.
+- `ops_math`: arithmetic with broadcasting, matmul, the fused `linear` (split over threads by rows), elementwise functions.
+- `ops_activation`: GELU (exact) and ELU, in place with their backward.
 - `ops_reduce`: sum, mean, max/min, var, logsumexp, softmax, log_softmax.
 - `ops_shape`: reshape, transpose, indexing, expand, flip, concat, stack, pad.
 - `ops_nn`: dropout, layer_norm, batch_norm, glu, glu_add_norm (a TFT gate), masked_softmax (attention).
@@ -24,8 +25,9 @@ from __future__ import annotations
 
 from modreg.runtime.autograd.ops_conv import causal_conv, conv1d, conv2d
 from modreg.runtime.autograd.ops_fft import irfft, rfft
+from modreg.runtime.autograd.ops_activation import elu, erf, gelu
 from modreg.runtime.autograd.ops_math import (
-    abs_, add, astype, clip, div, erf, exp, gelu, linear, log, matmul, maximum, minimum, mul,
+    abs_, add, astype, clip, div, exp, linear, log, matmul, maximum, minimum, mul,
     neg, power, relu, sigmoid, softplus, sqrt, sub, tanh, where,
 )
 from modreg.runtime.autograd.ops_nn import batch_norm, dropout, glu_add_norm, layer_norm, masked_softmax
@@ -34,10 +36,10 @@ from modreg.runtime.autograd.ops_recurrent import gru_scan, lstm_scan, rnn_scan
 from modreg.runtime.autograd.ops_reduce import log_softmax, logsumexp, max_, mean, min_, softmax, sum_, var
 from modreg.runtime.autograd.ops_shape import concat, expand, flip, getitem, pad, reshape, stack, transpose
 from modreg.runtime.autograd.ops_fft import complex_abs
-from modreg.runtime.autograd.ops_math import elu
 from modreg.runtime.autograd.ops_nn import glu
 from modreg.runtime.autograd.ops_special import lgamma
-from modreg.runtime.autograd import ops_math as _ops_math, ops_reduce as _ops_reduce, ops_shape as _ops_shape
+from modreg.runtime.autograd import ops_activation as _ops_activation, ops_math as _ops_math
+from modreg.runtime.autograd import ops_reduce as _ops_reduce, ops_shape as _ops_shape
 from modreg.runtime.autograd.ops_complex import complex_matmul, complex_tanh
 from modreg.runtime.autograd.ops_index import cumsum, gather, scatter
 from modreg.runtime.autograd.tensor import (
@@ -57,4 +59,4 @@ __all__ = [
 
 __all__ += ["complex_matmul", "complex_tanh", "cumsum", "gather", "scatter"]
 
-bind_ops(_ops_math, _ops_reduce, _ops_shape)
+bind_ops(_ops_math, _ops_activation, _ops_reduce, _ops_shape)

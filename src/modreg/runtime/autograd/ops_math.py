@@ -6,18 +6,16 @@ scalars and ndarrays combine with a tensor in the tensor's dtype, so float32 sta
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from modreg.runtime.autograd.blas import gemm
+from modreg.runtime.autograd.blas import gemm, split_rows
 from modreg.runtime.autograd.tensor import Tensor, as_tensor, register_op, result, unbroadcast
 
 __all__ = [
-    "abs_", "add", "astype", "clip", "div", "elu", "erf", "exp", "gelu", "linear", "log", "matmul",
-    "maximum", "minimum", "mul", "neg", "power", "relu", "sigmoid", "sigmoid_array", "softplus",
-    "sqrt", "sub", "tanh", "where",
+    "abs_", "add", "astype", "clip", "div", "exp", "linear", "log", "matmul", "maximum", "minimum", "mul",
+    "neg", "power", "relu", "sigmoid", "sigmoid_array", "softplus", "sqrt", "sub", "tanh", "where",
 ]
 
 
@@ -146,18 +144,37 @@ def matmul(a: Any, b: Any) -> Tensor:
         b2 = b.data if b.ndim > 1 else b.data[:, None]
         g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
         if a.requires_grad:
-            ga = unbroadcast(gemm(g2, np.swapaxes(b2, -1, -2)), a2.shape)
+            ga = unbroadcast(_product(g2, np.swapaxes(b2, -1, -2)), a2.shape)
             a.accumulate(ga.reshape(a.shape), fresh=True)
         if b.requires_grad:
             b.accumulate(_matmul_grad_b(a2, g2, b2.shape).reshape(b.shape), fresh=True)
 
-    return result(gemm(a.data, b.data) if a.ndim > 1 and b.ndim > 1 else a.data @ b.data, (a, b), backward)
+    return result(_product(a.data, b.data) if a.ndim > 1 and b.ndim > 1 else a.data @ b.data, (a, b), backward)
 
 
 def _matmul_grad_b(a2: np.ndarray, g2: np.ndarray, b_shape: tuple[int, ...]) -> np.ndarray:
     if len(b_shape) == 2 and a2.ndim > 2:  # fold the batch into one GEMM
-        return gemm(a2.reshape(-1, a2.shape[-1]).T, g2.reshape(-1, g2.shape[-1]))
-    return unbroadcast(gemm(np.swapaxes(a2, -1, -2), g2), b_shape)
+        return _product(a2.reshape(-1, a2.shape[-1]).T, g2.reshape(-1, g2.shape[-1]))
+    return unbroadcast(_product(np.swapaxes(a2, -1, -2), g2), b_shape)
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; a 2-D product is split over the training threads (`blas.split_rows`) along the
+    longer side of its result, batched ones go to `gemm`."""
+    if a.ndim != 2 or b.ndim != 2:
+        return gemm(a, b)
+    (m, k), n = a.shape, b.shape[1]
+    out = np.empty((m, n), dtype=np.result_type(a, b))
+
+    def product_rows(block: slice) -> None:
+        np.matmul(a[block], b, out=out[block])
+
+    def product_columns(block: slice) -> None:
+        np.matmul(a, b[:, block], out=out[:, block])
+
+    split_rows(max(m, n), m * k * n, ("matmul", m.bit_length(), k.bit_length(), n.bit_length()),
+               product_rows if m >= n else product_columns)
+    return out
 
 
 @register_op("linear")
@@ -165,27 +182,73 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
     """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None.
 
     `relu=True` also applies max(., 0) in place: one op, one array fewer than linear then relu.
+    Big products are split by rows over the training threads (`blas.split_rows`), each block's
+    bias and ReLU done by the thread that computed it; the backward splits the input gradient
+    by rows and the weight and bias gradients along the weight's longer side.
     """
-    x2 = x.data.reshape(-1, x.shape[-1])
-    out = gemm(x2, weight.data.T)
-    if bias is not None:
-        out += bias.data
-    if relu:
-        np.maximum(out, 0, out=out)
+    x2, w = x.data.reshape(-1, x.shape[-1]), weight.data
+    n, (units, features) = len(x2), w.shape
+    out = np.empty((n, units), dtype=np.result_type(x2, w))
+
+    def forward_rows(rows: slice) -> None:
+        block = out[rows]
+        np.matmul(x2[rows], w.T, out=block)
+        if bias is not None:
+            block += bias.data
+        if relu:
+            np.maximum(block, 0, out=block)
+
+    split_rows(n, n * units * features, ("linear", n.bit_length(), features, units), forward_rows)
 
     def backward(g: np.ndarray) -> None:
-        g2 = g.reshape(-1, g.shape[-1])
-        if relu:
-            g2 = g2 * (out > 0)
-        if x.requires_grad:
-            x.accumulate(gemm(g2, weight.data).reshape(x.shape), fresh=True)
-        if weight.requires_grad:
-            weight.accumulate(gemm(g2.T, x2), fresh=True)
-        if bias is not None and bias.requires_grad:
-            bias.accumulate(g2.sum(axis=0), fresh=True)
+        g2 = g.reshape(-1, units)
+        gm = np.empty_like(g2) if relu else g2  # the gradient at the pre-activation
+        gx = np.empty((n, features), dtype=np.result_type(g2, w)) if x.requires_grad else None
+
+        def input_rows(rows: slice) -> None:
+            if relu:
+                np.multiply(g2[rows], out[rows] > 0, out=gm[rows])
+            if gx is not None:
+                np.matmul(gm[rows], w, out=gx[rows])
+
+        if relu or gx is not None:
+            split_rows(n, n * units * features, ("linear-dx", n.bit_length(), features, units), input_rows)
+        if gx is not None:
+            x.accumulate(gx.reshape(x.shape), fresh=True)
+        _linear_parameter_grads(gm, x2, weight, bias)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return result(out.reshape(x.shape[:-1] + (weight.shape[0],)), parents, backward)
+    return result(out.reshape(x.shape[:-1] + (units,)), parents, backward)
+
+
+def _linear_parameter_grads(gm: np.ndarray, x2: np.ndarray, weight: Tensor, bias: Tensor | None) -> None:
+    """weight.grad += gm.T @ x2 and bias.grad += gm summed over rows, split along the longer
+    side of the weight (each block of a short side would repack all of x2: +26% for 54 units)."""
+    gw = np.empty(weight.shape, dtype=np.result_type(gm, x2)) if weight.requires_grad else None
+    gb = np.empty(gm.shape[1], dtype=gm.dtype) if bias is not None and bias.requires_grad else None
+    if gw is None and gb is None:
+        return
+    n, (units, features) = len(x2), weight.shape
+
+    def unit_rows(block: slice) -> None:
+        if gw is not None:
+            np.matmul(gm[:, block].T, x2, out=gw[block])
+        if gb is not None:
+            np.sum(gm[:, block], axis=0, out=gb[block])
+
+    def feature_columns(block: slice) -> None:
+        if gw is not None:
+            np.matmul(gm.T, x2[:, block], out=gw[:, block])
+        if gb is not None and block.start == 0:
+            np.sum(gm, axis=0, out=gb)
+
+    by_unit = units >= features or gw is None
+    split_rows(units if by_unit else features, n * units * features,
+               ("linear-dw", n.bit_length(), features, units), unit_rows if by_unit else feature_columns)
+    if gw is not None:
+        weight.accumulate(gw, fresh=True)
+    if gb is not None and bias is not None:
+        bias.accumulate(gb, fresh=True)
 
 
 # ----- Elementwise -----
@@ -269,102 +332,3 @@ def astype(a: Tensor, dtype: Any) -> Tensor:
     """Cast to `dtype`; the gradient is cast back."""
     out = a.data.astype(dtype, copy=False)
     return result(out, (a,), lambda g: a.accumulate(g.astype(a.dtype), fresh=True))
-
-
-# erfc(z) = t exp(-z^2) P(t), t = 1 / (1 + p z), z >= 0 (the form of Abramowitz & Stegun 7.1.26,
-# with p = 0.3275911 and a degree-6 P): a Lawson-reweighted least-squares fit of erfc(z) exp(z^2) / t
-# over z in [0, 9], max |error| 4.5e-9 in float64, below float32 rounding. Sharing exp(-z^2) with
-# the Gaussian density lets GELU's backward reuse it instead of computing a second exp.
-_ERFC_P = 0.3275911
-_ERFC_COEFFS = (  # P's coefficients, highest degree first (Horner order)
-    -0.29856488122297026, 1.5052520775689384, -2.086142169517106, 2.0403987938409784,
-    -0.7490141086323082, 0.4310048017948842, 0.15706549066210743,
-)
-
-
-def _half_erfc(z: np.ndarray, gauss: np.ndarray) -> np.ndarray:
-    """erfc(z) / 2 for z >= 0 given gauss = exp(-z^2): a new array in z's dtype."""
-    t = np.multiply(z, _ERFC_P)
-    t += 1.0
-    np.reciprocal(t, out=t)
-    poly = np.multiply(t, 0.5 * _ERFC_COEFFS[0])
-    for c in _ERFC_COEFFS[1:]:
-        poly += 0.5 * c
-        poly *= t
-    poly *= gauss
-    return poly
-
-
-def erf(x: np.ndarray) -> np.ndarray:
-    """The error function, |error| < 1e-8 (float64), vectorised, in x's dtype."""
-    z = np.abs(x)
-    gauss = np.square(z)
-    np.negative(gauss, out=gauss)
-    np.exp(gauss, out=gauss)
-    out = _half_erfc(z, gauss)
-    np.multiply(out, -2.0, out=out)
-    out += 1.0
-    return np.copysign(out, x, out=out)
-
-
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-@register_op("gelu")
-def gelu(a: Tensor) -> Tensor:
-    """GELU, exact erf form (PyTorch's default): a * Phi(a), Phi(a) = (1 + erf(a / sqrt 2)) / 2.
-
-    Phi(a) = 1/2 + sign(a) (1/2 - erfc(|a| / sqrt 2) / 2); the forward's exp(-a^2 / 2) is kept
-    for the backward, a * Phi'(a) + Phi(a) with Phi' the Gaussian density.
-    """
-    x = a.data
-    z = np.abs(x)
-    z *= _INV_SQRT2
-    gauss = np.square(z)
-    np.negative(gauss, out=gauss)
-    np.exp(gauss, out=gauss)  # exp(-a^2 / 2)
-    cdf = _half_erfc(z, gauss)
-    np.subtract(0.5, cdf, out=cdf)
-    np.copysign(cdf, x, out=cdf)
-    cdf += 0.5
-
-    def backward(g: np.ndarray) -> None:
-        slope = np.multiply(x, gauss)
-        slope *= _INV_SQRT_2PI
-        slope += cdf
-        slope *= g
-        a.accumulate(slope, fresh=True)
-
-    return result(x * cdf, (a,), backward)
-
-
-@register_op("elu")
-def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
-    """ELU (PyTorch's F.elu): a where a > 0, else alpha * (e**a - 1).
-
-    With alpha = 1 (the default), e**a - 1 >= a wherever a <= 0 (and is 0 where a > 0), so the
-    output is max(a, expm1(min(a, 0))) and the slope min(output, 0) + 1: no select, which numpy
-    runs several times slower than arithmetic.
-    """
-    x = a.data
-    below = np.minimum(x, 0)
-    np.expm1(below, out=below)
-    if alpha == 1.0:
-        out = np.maximum(below, x, out=below)
-        positive = None
-    else:
-        below *= np.asarray(alpha, dtype=below.dtype)
-        positive = x > 0
-        out = np.where(positive, x, below)
-
-    def backward(g: np.ndarray) -> None:
-        if positive is None:
-            slope = np.minimum(out, 0)
-            slope += 1
-        else:
-            slope = np.where(positive, 1, out + np.asarray(alpha, dtype=out.dtype)).astype(out.dtype, copy=False)
-        slope *= g
-        a.accumulate(slope, fresh=True)
-
-    return result(out, (a,), backward)

@@ -216,7 +216,7 @@ class Tensor:
         return _ops.math.relu(self)
 
     def gelu(self) -> Tensor:
-        return _ops.math.gelu(self)
+        return _ops.activation.gelu(self)
 
     def abs(self) -> Tensor:
         return _ops.math.abs_(self)
@@ -345,6 +345,7 @@ class _OpModules:
     """
 
     math: Any = None
+    activation: Any = None
     reduce: Any = None
     shape: Any = None
 
@@ -352,6 +353,6 @@ class _OpModules:
 _ops = _OpModules()
 
 
-def bind_ops(math: Any, reduce: Any, shape: Any) -> None:
+def bind_ops(math: Any, activation: Any, reduce: Any, shape: Any) -> None:
     """Give Tensor's operators their implementations (called once by the autograd package)."""
-    _ops.math, _ops.reduce, _ops.shape = math, reduce, shape
+    _ops.math, _ops.activation, _ops.reduce, _ops.shape = math, activation, reduce, shape

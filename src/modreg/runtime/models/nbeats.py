@@ -17,7 +17,7 @@ import numpy as np
 
 from modreg.errors import UsageError
 from modreg.runtime import nn
-from modreg.runtime.autograd import Tensor, linear, minimum, stack
+from modreg.runtime.autograd import Tensor, concat, linear, minimum, stack
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
@@ -144,7 +144,9 @@ class ThetaMLP(nn.Module):
 
     The first two layers have no activation between them, exactly as in neuralforecast; being
     two affine maps in a row, they run as their composition when the batch is wider than the
-    input (the same function and gradients, with a third fewer large matrix products).
+    input (the same function and gradients, with a third fewer large matrix products). The
+    composition multiplies [W1 | b1] at once, so the second layer's weight gradient is one
+    product, not a product plus the outer product of the bias gradient.
     """
 
     def __init__(self, n_inputs: int, n_theta: int, mlp_units: Sequence[Sequence[int]], activation: str,
@@ -176,9 +178,10 @@ class ThetaMLP(nn.Module):
         first, second = self.input, self.hidden[0]
         if len(x) <= first.in_features:
             return linear(first(x), second.weight, second.bias, relu=relu)
-        weight = second.weight @ first.weight  # (b, a) @ (a, n) -> (b, n)
-        bias = second.weight @ first.bias + second.bias  # (b,)
-        return linear(x, weight, bias, relu=relu)
+        affine = concat([first.weight, first.bias.reshape(-1, 1)], axis=1)  # (a, n + 1): [W1 | b1]
+        composed = second.weight @ affine  # (b, a) @ (a, n + 1): [W2 W1 | W2 b1], one product each way
+        n = first.in_features
+        return linear(x, composed[:, :n], composed[:, n] + second.bias, relu=relu)
 
 
 # ----- NBEATS bases -----

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from modreg.runtime.autograd.ops_math import elu, gelu, linear, relu, sigmoid, softplus, tanh, where
+from modreg.runtime.autograd.ops_activation import elu, gelu
+from modreg.runtime.autograd.ops_math import linear, relu, sigmoid, softplus, tanh, where
 from modreg.runtime.autograd.ops_nn import glu, glu_add_norm, masked_softmax
 from modreg.runtime.autograd.tensor import Tensor
 from modreg.runtime.nn.dropout import Dropout

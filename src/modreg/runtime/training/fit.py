@@ -7,11 +7,15 @@ without a strictly lower validation loss. Nothing is printed: a `progress(step, 
 val_loss)` callback (the CLI's rich bar) sees every step.
 
 Three things make a step cheaper without changing what it computes:
-- BLAS threads are chosen per product (`autograd.blas`): small products run on one thread
-  (OpenBLAS's second thread spins and waits on a busy machine: measured 10 to 40 times slower
-  for (128 x 128) @ (128 x 512)), products of 16.8 M multiply-adds or more, such as
-  (1024 x 512) @ (512 x 512), on up to `TrainSettings.threads` (None: every core the process
-  may use; a `modreg bench --jobs` worker may use one).
+- Threads are chosen per product (`autograd.blas`), up to `TrainSettings.threads` (None: every
+  core the process may use; a `modreg bench --jobs` worker may use one). BLAS itself rests at
+  one thread (OpenBLAS's second thread spins and waits on a busy machine: measured 10 to 40
+  times slower for (128 x 128) @ (128 x 512)). `linear` and 2-D `matmul` products of 4.2 M
+  multiply-adds or more are split into row blocks run by the process's own threads, each block
+  with its bias and ReLU (`blas.split_rows`): the same bits as one thread, both cores busy
+  through the elementwise tails (NHITS at 2 threads on a machine with a load of 10: 135 CPU ms
+  a step, as on one thread, where OpenBLAS's threads took 200-210). Other products of 16.8 M
+  multiply-adds or more (convolutions, batched products) run on OpenBLAS's threads.
 - A network whose `independent_rows` is True (each row's output depends on that row only: no
   dropout, no batch statistics) sees every distinct window of a batch once, weighted by how often
   it was drawn (`windows.merge_duplicates`): the same loss and gradient, fewer rows.
