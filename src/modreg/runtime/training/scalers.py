@@ -15,7 +15,8 @@ ever learn through a distribution loss's scale decoupling; modreg keeps them at 
 b = 0, w = 1 for every loss (the same forecasts as neuralforecast's for point losses).
 
 `absmean` is not neuralforecast's: no shift and the mean |x| as scale (GluonTS's mean scaling),
-the one scaler under which a percentage loss (MAPE, sMAPE) of scaled values is that of the data.
+besides identity, the one scaler under which a percentage loss (MAPE, sMAPE) of scaled values is
+that of the data.
 """
 
 from __future__ import annotations
