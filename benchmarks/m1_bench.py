@@ -76,6 +76,22 @@ and 0.81/0.73/0.70, quarterly 0.77/0.83/0.80 and 0.80/0.86/0.84, monthly (seed 3
 visnights 0.91/0.89/0.93 and 0.91/0.87/0.91; NBEATS on visnights 0.89/0.85/0.89 and 0.89/0.85/0.89.
 MLP misses MAPE on monthly (its unscaled outputs cannot hit the series near 0.1, where 0.1 off is
 100%), and the LSTM, which needs scaled inputs, trails SeasonalNaive.
+
+What was tried against those two misses (seed 1 unless said; MAPE / sMAPE / MASE relative to
+SeasonalNaive). MLP on monthly, panel-monthly plus: seeds 2 and 3 1.36/0.94/0.90 and
+1.28/0.91/0.84; the `absmean` scaler (no shift, mean |x| scale, so the MAPE loss still means
+percentage errors) 1.11/0.90/0.84, seeds 2 and 3 1.27 and 1.32 on MAPE; absmean with 3 layers
+1.05 (seed 2: 1.17), with input_size 36 1.09/0.96/1.07, with 3 lr decays 1.14, with 2000 steps
+1.13, with 1024 units 1.26, with batch_size 128 1.30; learning rate 3e-4 1.17 to 1.19; early
+stopping on the last h points 1.75 to 1.82 (the validation split removes exactly the recent
+points the decaying series need); losses mase 1.64 to 1.68 and relmse 2.12 on MAPE; the robust
+and invariant scalers 2.1 to 2.4. The MAPE gap comes from a handful of series decaying to
+near zero (MND15 to MND23: the MLP forecasts 250% to 1000% off where SeasonalNaive is 50% to
+180% off); on the median series the MLP beats SeasonalNaive (ratio 0.85, better on 65% of series).
+LSTM: with `absmean` and MAE, yearly 1.11/0.96/0.90 (robust: 1.34/0.99/0.99) but visnights
+1.50/1.55/1.63 (robust: 1.10/1.06/1.10); with the MAPE loss (absmean, lr 1e-3 or 3e-4) yearly
+1.57 to 1.59/1.73/1.61, and with sMAPE it collapses (sMAPE 200: a forecast of the wrong sign
+scores the maximum with zero gradient). `OVERRIDES` keeps robust + MAE.
 """
 
 from __future__ import annotations

@@ -1,44 +1,77 @@
-"""M1: an Ensemble of NHITS, NBEATS and MLP with several input sizes against each of its members.
+"""Panels: NeuralEnsemble under the `panel-*-ensemble` templates against each of its members.
 
-Protocol (benchmarks/data/README.md, as benchmarks/m1_bench.py): every series trains on its
-first `n_train` points and forecasts its last `h`; sMAPE over all forecast points, MAPE over the
-non-zero actuals, MASE scaled by the in-sample seasonal naive error (season = `period`). One
-global model per group: yearly (181 series, h = 6), quarterly (203, h = 8), monthly (617, h = 18).
+Protocol (benchmarks/m1_bench.py's, whose groups this reuses): every series trains on all but its
+last `h` points and forecasts them; MAPE over the non-zero actuals, sMAPE (0..200), MASE scaled by
+each series' in-sample seasonal naive error. One global ensemble per group: M1 yearly (181 series,
+h = 6), quarterly (203, h = 8), monthly (617, h = 18), and visnights (20, h = 8).
 
-The ensemble is the N-BEATS paper's recipe at CPU size: NHITS, NBEATS and MLP, each with
-input sizes 2h, 3h and 4h (the paper uses 2h to 7h), `--seeds` fits each (default 1), their
-forecasts combined by the median. Every member has m1_bench.py's settings: `robust` window
-scaler, MAE loss, `start_padding_enabled` (the shortest series have 9 yearly, 10 quarterly and
-30 monthly training points), `--steps` steps (default 500) of 32 series x 256 windows, 256-unit
-layers. One `Ensemble` model is fitted per group (members in `--jobs` worker processes, one
-BLAS thread each); each member's own forecast is scored from the same fit
+The ensemble is registry.example's, exactly as
+`modreg -r registry.example run NeuralEnsemble --template panel-monthly-ensemble` builds it: the
+N-BEATS paper's recipe at CPU size, NHITS, NBEATS and MLP (the registry entries, their
+architectures) each under the group's panel template (scale-free: MAPE loss on unscaled windows
+for M1, minmax windows and MAE for visnights) at three input sizes (2h, 3h, 4h; 5h, 6h, 7h on
+visnights; 2h and 3h on yearly, see below), combined by the median. `--steps` replaces every
+member's training steps (default: the templates', 600 yearly and quarterly, 1000 monthly, 300
+visnights), `--seeds` fits each member with several seeds. Each member's own forecast is scored from the same fit
 (`Ensemble.member_forecasts`), so the table compares the ensemble with exactly its members.
 
-    python benchmarks/m1_ensemble.py [--steps 500] [--groups yearly quarterly monthly] [--jobs 2]
-                                     [--seeds 1] [--seed 1] [--combine median] [--output m1_ensemble.json]
+    python benchmarks/m1_ensemble.py [--groups yearly quarterly monthly visnights] [--jobs 1]
+                                     [--steps N] [--seeds 1] [--seed 1] [--output m1_ensemble.json]
 
-Two runs (500 steps, --jobs 2, 2 CPUs shared with other work at load 10 to 60, so wall times are
-3-4x the CPU times): sMAPE per group and over all 1,001 series (sMAPE weighted by forecast points)
+One run per seed (--jobs 1, the templates' steps; 2 CPUs shared with other work at load 5 to 13,
+so wall times were 2.5 to 5 times the CPU times; the ensemble's fit cost 297, 275, 523 and 148 CPU
+seconds on yearly, quarterly, monthly and visnights at seed 1). MAPE / sMAPE / MASE, in brackets
+relative to SeasonalNaive (below 1 is better):
 
-    seed  model                 yearly  quarterly  monthly  all    all MASE  CPU s (all fits)
-    1     Ensemble (median)     16.21   15.62      15.68    15.71  1.571     141
-    1     best member per group 16.37   15.48      15.96
-    1     best member overall   NBEATS-2h                   16.04  1.640
-    2     Ensemble (median)     16.10   15.62      15.55    15.60  1.564     147
-    2     best member per group 15.77   15.64      15.73
-    2     best member overall   NBEATS-2h                   15.82  1.629
-          SeasonalNaive         22.43   18.94      17.30    17.90  2.116
+    seed 1     model             MAPE            sMAPE           MASE
+    yearly     Ensemble          17.11 (0.812)   15.97 (0.712)   3.329 (0.680)
+               NHITS-2h (best)   16.78 (0.796)   15.90 (0.709)   3.362 (0.687)
+               SeasonalNaive     21.07           22.43           4.893
+    quarterly  Ensemble          15.22 (0.747)   15.53 (0.820)   1.653 (0.796)
+               NHITS-3h (best)   15.11 (0.742)   15.56 (0.822)   1.642 (0.791)
+               SeasonalNaive     20.36           18.94           2.078
+    monthly    Ensemble          16.40 (0.867)   14.65 (0.847)   1.050 (0.799)
+               NHITS-3h (best)   16.22 (0.858)   15.12 (0.874)   1.075 (0.818)
+               SeasonalNaive     18.91           17.30           1.314
+    visnights  Ensemble          11.30 (0.885)   11.98 (0.889)   1.038 (0.921)
+               NBEATS-7h (best)  11.42 (0.895)   11.53 (0.856)   1.012 (0.898)
+               SeasonalNaive     12.77           13.47           1.127
+    all M1     Ensemble          16.32 (0.848)   14.85 (0.830)   1.585 (0.749)
+               NHITS-3h (best)   16.19 (0.841)   15.28 (0.854)   1.622 (0.767)
 
-The best member changes with the group and the seed (NHITS-2h, NBEATS-4h, NBEATS-3h, NBEATS-2h);
-the ensemble beats the best single member over all series in both runs, and in 2 of 3 groups in
-each. MAPE is not better than SeasonalNaive's for any member nor the ensemble (MAE training on
-raw values; scale-free losses are a separate part of issue 14).
+    sMAPE, ensemble vs best member (its name)
+    seed  yearly                    quarterly                 monthly                    all M1
+    1     15.97 vs 15.90 NHITS-2h   15.53 vs 15.56 NHITS-3h   14.65 vs 15.12 NHITS-3h    14.85 vs 15.28
+    2     15.65 vs 15.76 NHITS-3h   15.51 vs 15.64 NHITS-3h   14.54 vs 15.31 NBEATS-4h   14.74 vs 15.64
+    3     16.33 vs 15.88 NHITS-3h
+    SeasonalNaive 22.43             18.94                     17.30                      17.90
 
-`run(groups, steps=..., jobs=...)` returns the same rows for scripts (benchmarks/m1_bench.py),
-`overall(rows)` the rows over all groups (sMAPE and MAPE weighted by forecast points, MASE by
-series), `print_table(rows)` the tables; `--table FILE` prints those of a saved `--output`.
-Fit times are per member fit (wall and CPU seconds, measured in the process that fitted it); the
-ensemble's are the sum over members (its CPU cost) and the wall time of the whole parallel fit.
+Seed 2, ensemble relative to SeasonalNaive (MAPE / sMAPE / MASE): yearly 0.79 / 0.70 / 0.67,
+quarterly 0.76 / 0.82 / 0.79, monthly 0.85 / 0.84 / 0.80, all M1 0.84 / 0.82 / 0.74 (CPU seconds
+in all member fits: 270, 278, 533).
+
+The tables above are of nine members on every group. panel-yearly-ensemble now keeps the 2h and
+3h members only (six), which on yearly gives sMAPE 15.89 vs best member 15.90 (seed 1), 15.73 vs
+15.77 (seed 2) and 15.95 vs 15.88 (seed 3): it beats its best member at two seeds of three and
+loses by 0.08 at the third (the same member fits as the nine-member runs, fitted again without
+the 4h ones; MAPE and MASE of the six-member median were not measured, every one of its members
+is below SeasonalNaive on both, at 0.80 to 0.95 and 0.68 to 0.78 of it).
+
+With nine members, the ensemble beats SeasonalNaive on all three metrics on every panel and run, and its best
+member's sMAPE over all M1 series, on quarterly and monthly at both seeds, and on yearly at
+seed 2 only: yearly it loses at seed 1 by 0.07 (to NHITS-2h) and at seed 3 by 0.45 (to NHITS-3h,
+the ensemble fifth of ten: the 4h members, 24 years of input for series of 9 to 52, are weak,
+MLP-4h and NBEATS-4h 17.4 to 18.6 at seeds 1 and 3); and visnights (seed 1 only: to NBEATS-7h;
+only the 7h members, reading 14 of the 17 training years, are strong there, and the 5h ones
+trail SeasonalNaive). Its MAPE is at most 0.33 above the best member's, and below every
+member's at seed 2 on yearly (16.71 against 16.75) and monthly (16.14 against 16.65), although
+the MLP members miss SeasonalNaive's MAPE on monthly (1.03 to 1.36 times it).
+
+`run(groups, jobs=...)` returns the rows for scripts, `overall(rows)` the rows over the M1 groups
+(sMAPE and MAPE weighted by forecast points, MASE by series), `print_table(rows)` the tables;
+`--table FILE` prints those of a saved `--output`. Fit times are per member fit (wall and CPU
+seconds, measured in the process that fitted it); the ensemble's are the sum over members (its
+CPU cost) and the wall time of the whole fit.
 """
 
 from __future__ import annotations
@@ -51,86 +84,66 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from m1_bench import (  # this script's directory
+    REGISTRY,
+    TEMPLATES,
+    Group,
+    load_groups,
+    score_row,
+)
 
-from modreg.runtime.data import SeriesFrame, read_series_csv
+from modreg.forecast.run import merged_params, resolve_target
 from modreg.runtime.factory import create
-from modreg.runtime.metrics import mape, mase, smape
 
-DATA = Path(__file__).resolve().parent / "data"
-GROUPS = ("yearly", "quarterly", "monthly")
-UNITS = 256
-INPUT_MULTIPLES = (2, 3, 4)
+GROUPS = ("yearly", "quarterly", "monthly", "visnights")
+M1 = ("yearly", "quarterly", "monthly")
+ENTRY = "NeuralEnsemble"
 
 
-def load_group(group: str) -> tuple[SeriesFrame, int, int]:
-    """The series of one M1 type, its horizon and its season (checked against m1_meta.json)."""
-    frame = read_series_csv(DATA / "m1.csv")
-    meta = json.loads((DATA / "m1_meta.json").read_text())
-    index = [i for i, sid in enumerate(frame.ids) if meta[sid]["type"] == group]
-    (h,), (period,) = {meta[frame.ids[i]]["h"] for i in index}, {meta[frame.ids[i]]["period"] for i in index}
-    assert all(meta[frame.ids[i]]["n_train"] + h == len(frame.y[i]) for i in index)
-    part = SeriesFrame(ids=tuple(frame.ids[i] for i in index), ds=tuple(frame.ds[i] for i in index),
-                       y=tuple(frame.y[i] for i in index), freq=frame.freq, source=frame.source)
-    return part, h, period
+def ensemble_params(group: Group, *, steps: int | None, jobs: int, seeds: int, seed: int) -> dict[str, Any]:
+    """NeuralEnsemble's parameters under the group's `panel-*-ensemble` template, as `modreg run` merges them."""
+    cli = {"random_seed": seed, "jobs": jobs, "seeds": seeds, **({"max_steps": steps} if steps else {})}
+    return merged_params(resolve_target(ENTRY, REGISTRY), REGISTRY, params=cli,
+                         template=f"{TEMPLATES[group.name]}-ensemble")
 
 
-def members(h: int, steps: int) -> list[dict[str, Any]]:
-    """NHITS, NBEATS and MLP at each input size (m1_bench.py's settings otherwise)."""
-    common = {"max_steps": steps, "start_padding_enabled": True, "scaler_type": "robust", "batch_size": 32,
-              "windows_batch_size": 256}
-    own: dict[str, dict[str, Any]] = {
-        "NHITS": {"mlp_units": [[UNITS, UNITS]] * 3, "n_freq_downsample": [2, 1, 1] if h < 8 else [4, 2, 1]},
-        "NBEATS": {"mlp_units": [[UNITS, UNITS]] * 3},
-        "MLP": {"hidden_size": UNITS},
-    }
-    return [{"model": model, "name": f"{model}-{k}h", "params": {**common, **extra, "input_size": k * h}}
-            for model, extra in own.items() for k in INPUT_MULTIPLES]
+def _row(model: str, group: Group, forecast: np.ndarray, seconds: float, cpu: float) -> dict[str, Any]:
+    row = score_row(model, group, forecast, seconds, cpu)
+    return {"model": model, "smape": row.smape, "mape": row.mape, "mase": row.mase, "fit_seconds": seconds,
+            "fit_cpu_seconds": cpu, "series": group.train.n_series, "points": group.train.n_series * group.h}
 
 
-def _scores(actual: np.ndarray, forecast: np.ndarray, train: tuple[np.ndarray, ...], season: int) -> dict[str, float]:
-    return {"smape": float(smape(actual, forecast)), "mape": float(mape(actual, forecast)),
-            "mase": float(mase(actual, forecast, list(train), season))}
-
-
-def run_group(group: str, *, steps: int, jobs: int, seeds: int, combine: str, seed: int = 1) -> list[dict[str, Any]]:
+def run_group(group: Group, *, steps: int | None, jobs: int, seeds: int, seed: int = 1) -> list[dict[str, Any]]:
     """One row per model (the ensemble, each member, SeasonalNaive) of one group."""
-    frame, h, season = load_group(group)
-    train = frame.slice_end(h)
-    actual = np.stack([y[-h:] for y in frame.y])
-    ensemble = create("Ensemble", h=h, members=members(h, steps), combine=combine, seeds=seeds, jobs=jobs,
-                      random_seed=seed)
+    ensemble = create("Ensemble", **ensemble_params(group, steps=steps, jobs=jobs, seeds=seeds, seed=seed))
     started = time.perf_counter()
-    ensemble.fit(train)
+    ensemble.fit(group.train)
     wall = time.perf_counter() - started
-    rows = [{"model": "Ensemble", **_scores(actual, ensemble.predict().point, train.y, season),
-             "fit_seconds": wall, "fit_cpu_seconds": sum(f.cpu_seconds for f in ensemble.fitted)}]
+    rows = [_row("Ensemble", group, ensemble.predict().point, wall, sum(f.cpu_seconds for f in ensemble.fitted))]
     by_member: dict[str, list[int]] = {}
     for k, fit in enumerate(ensemble.fitted):
         by_member.setdefault(fit.plan.label.split("#")[0], []).append(k)
     forecasts = ensemble.member_forecasts()
     for label, fits in by_member.items():  # a member fitted with several seeds: its own median over them
         point = np.median(np.stack([forecasts[k].point for k in fits]), axis=0)
-        rows.append({"model": label, **_scores(actual, point, train.y, season),
-                     "fit_seconds": sum(ensemble.fitted[k].seconds for k in fits),
-                     "fit_cpu_seconds": sum(ensemble.fitted[k].cpu_seconds for k in fits)})
-    naive = create("SeasonalNaive", h=h, season_length=season).fit(train)
-    rows.append({"model": "SeasonalNaive", **_scores(actual, naive.predict().point, train.y, season),
-                 "fit_seconds": 0.0, "fit_cpu_seconds": 0.0})
-    for row in rows:
-        row.update(series=frame.n_series, points=frame.n_series * h)
-    print(f"{group}: {frame.n_series} series, h = {h}, season {season}: ensemble fitted in {wall:.0f} s "
+        rows.append(_row(label, group, point, sum(ensemble.fitted[k].seconds for k in fits),
+                         sum(ensemble.fitted[k].cpu_seconds for k in fits)))
+    naive = create("SeasonalNaive", h=group.h, season_length=group.season).fit(group.train)
+    rows.append(_row("SeasonalNaive", group, naive.predict().point, 0.0, 0.0))
+    print(f"{group.name}: {group.train.n_series} series, h = {group.h}: ensemble fitted in {wall:.0f} s "
           f"({rows[0]['fit_cpu_seconds']:.0f} s CPU in all fits), load {os.getloadavg()[0]:.1f}", flush=True)
     return rows
 
 
-def run(groups: tuple[str, ...] = GROUPS, *, steps: int = 500, jobs: int = 2, seeds: int = 1,
-        combine: str = "median", seed: int = 1) -> dict[str, list[dict[str, Any]]]:
+def run(groups: tuple[str, ...] = GROUPS, *, steps: int | None = None, jobs: int = 1, seeds: int = 1,
+        seed: int = 1) -> dict[str, list[dict[str, Any]]]:
     """Every group's rows (see `run_group`)."""
-    return {group: run_group(group, steps=steps, jobs=jobs, seeds=seeds, combine=combine, seed=seed) for group in groups}
+    return {name: run_group(group, steps=steps, jobs=jobs, seeds=seeds, seed=seed)
+            for name, group in load_groups(groups).items()}
 
 
 def overall(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Rows over every group: sMAPE and MAPE weighted by forecast points, MASE by series; times summed."""
+    """Rows over the given groups: sMAPE and MAPE weighted by forecast points, MASE by series; times summed."""
     rows: dict[str, list[dict[str, Any]]] = {}
     for group_rows in results.values():
         for row in group_rows:
@@ -148,8 +161,10 @@ def overall(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
-    if len(results) > 1:
-        results = {**results, "all": overall(results)}
+    """Per group (and over all M1 groups run), one line per model with its ratios to SeasonalNaive."""
+    m1 = {group: rows for group, rows in results.items() if group in M1}
+    if len(m1) > 1:
+        results = {**results, "all M1": overall(m1)}
     for group, rows in results.items():
         reference = next(r for r in rows if r["model"] == "SeasonalNaive")
         best = min((r for r in rows if r["model"] not in ("Ensemble", "SeasonalNaive")), key=lambda r: r["smape"])
@@ -160,17 +175,16 @@ def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
             print(f"{row['model']:<15}{row['smape']:>8.2f}{ratios[0]:>7.3f}{row['mase']:>8.3f}{ratios[1]:>7.3f}"
                   f"{row['mape']:>9.2f}{ratios[2]:>7.3f}{row['fit_seconds']:>9.1f}{row['fit_cpu_seconds']:>9.1f}")
     print("(vs SN: relative to SeasonalNaive, below 1 is better; the ensemble's fit s is the wall time of the "
-          "parallel fit, its CPU s the sum over member fits)")
+          "whole fit, its CPU s the sum over member fits)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=500, help="training steps of every member")
+    parser.add_argument("--steps", type=int, default=None, help="training steps of every member (default: the templates')")
     parser.add_argument("--groups", nargs="+", default=list(GROUPS), choices=GROUPS)
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes fitting the members")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes fitting the members")
     parser.add_argument("--seeds", type=int, default=1, help="fits per member, with consecutive seeds")
     parser.add_argument("--seed", type=int, default=1, help="the first random_seed of every member")
-    parser.add_argument("--combine", default="median", choices=("median", "mean"))
     parser.add_argument("--output", type=Path, default=None, help="write the rows as JSON")
     parser.add_argument("--table", type=Path, default=None, help="only print the tables of a JSON file --output wrote")
     args = parser.parse_args()
@@ -178,7 +192,7 @@ def main() -> None:
         print_table(json.loads(args.table.read_text()))
         return
     results = run(tuple(g for g in GROUPS if g in args.groups), steps=args.steps, jobs=args.jobs, seeds=args.seeds,
-                  combine=args.combine, seed=args.seed)
+                  seed=args.seed)
     print_table(results)
     if args.output is not None:
         args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -25,6 +25,7 @@ WINDOW = np.array([[1.0, 2.0, 3.0, 10.0]])
         ("minmax", 1.0, 9.0 + EPS),
         ("minmax1", 1.0, 9.0 + EPS),
         ("revin", 4.0, np.sqrt((9 + 4 + 1 + 36) / 4) + EPS),
+        ("absmean", 0.0, 4.0 + EPS),
     ],
 )
 def test_statistics_by_hand(name: str, shift: float, scale: float) -> None:
@@ -73,6 +74,19 @@ def test_constant_window_is_finite(name: str) -> None:
     z = scaler.transform(window, shift, scale)
     assert np.all(scale > 0) and np.isfinite(z).all()
     np.testing.assert_allclose(scaler.inverse(z, shift, scale), window)
+
+
+def test_absmean_keeps_every_ratio_of_errors() -> None:
+    """No shift: a forecast's percentage error is the same on scaled and on raw values."""
+    x = np.array([[-3.0, 0.5, 2.0, 0.0, 4.5]])
+    mask = np.array([[0.0, 1.0, 1.0, 1.0, 1.0]])  # the padded -3 does not count
+    scaler = get_scaler("absmean")
+    shift, scale = scaler.stats(x, mask, axis=-1)
+    assert shift.item() == 0.0 and scale.item() == pytest.approx(7.0 / 4 + EPS)
+    y, y_hat = x[0, 1:], np.array([0.4, 2.5, 0.1, 4.0])
+    z, z_hat = scaler.transform(y, shift[0], scale[0]), scaler.transform(y_hat, shift[0], scale[0])
+    assert np.allclose(np.abs(z - z_hat)[[0, 1, 3]] / np.abs(z)[[0, 1, 3]],
+                       np.abs(y - y_hat)[[0, 1, 3]] / np.abs(y)[[0, 1, 3]])
 
 
 def test_masks_ignore_padding() -> None:

@@ -71,7 +71,7 @@ class WindowForecaster(Forecaster):
         inference_windows_batch_size: windows per forward pass when predicting (-1: all at once).
         step_size: distance between consecutive training windows.
         start_padding_enabled: pad every series with input_size - 1 zeros in front, so that its first points are targets too (without it, series shorter than the longest are front-padded up to it, by at most input_size - 1 zeros, as neuralforecast's batches do).
-        scaler_type: per-window scaler: identity, standard, robust, minmax, minmax1, invariant, revin.
+        scaler_type: per-window scaler: identity, standard, robust, minmax, minmax1, invariant, revin, absmean (not neuralforecast's: no shift, so percentage losses keep their meaning).
         random_seed: seed of weight initialisation, window sampling and dropout.
         gradient_clip_val: clip the global gradient norm to this value (None: no clipping).
         optimizer: adam or sgd (a name or a table, e.g. {type = "sgd", momentum = 0.9}).

@@ -13,6 +13,10 @@ statistics to scale, and an affine (bias b, weight w) on the inverse, shift + b 
 scale * (relu(w) + eps). neuralforecast computes point losses on scaled values, so b and w only
 ever learn through a distribution loss's scale decoupling; modreg keeps them at their initial
 b = 0, w = 1 for every loss (the same forecasts as neuralforecast's for point losses).
+
+`absmean` is not neuralforecast's: no shift and the mean |x| as scale (GluonTS's mean scaling),
+besides identity, the one scaler under which a percentage loss (MAPE, sMAPE) of scaled values is
+that of the data.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from modreg.errors import UsageError
 
 __all__ = [
     "SCALER_NAMES",
+    "AbsMeanScaler",
     "IdentityScaler",
     "InvariantScaler",
     "MinMax1Scaler",
@@ -142,6 +147,21 @@ class RobustScaler(Scaler):
         return median, _protect(mad, self.eps)
 
 
+class AbsMeanScaler(Scaler):
+    """No shift, and the mean absolute value as scale (GluonTS's and DeepAR's mean scaling).
+
+    Dividing by a positive number keeps every ratio of errors: MAPE, sMAPE, MASE and relMSE of
+    the scaled window are those of the data, so a scale-free loss trained on it means what it
+    says, while the network reads values of order 1 whatever the series' level.
+    """
+
+    name = "absmean"
+
+    def stats(self, x: np.ndarray, mask: Mask = None, axis: int = -1) -> Stats:
+        scale = masked_mean(np.abs(x), mask, axis)
+        return np.zeros_like(scale), _protect(scale, self.eps)
+
+
 class InvariantScaler(RobustScaler):
     """The robust statistics followed by arcsinh; the inverse applies sinh first."""
 
@@ -182,7 +202,7 @@ class MinMax1Scaler(MinMaxScaler):
 _SCALERS: dict[str, type[Scaler]] = {
     cls.name: cls
     for cls in (IdentityScaler, StandardScaler, RobustScaler, MinMaxScaler, MinMax1Scaler, InvariantScaler,
-                RevinScaler)
+                RevinScaler, AbsMeanScaler)
 }
 SCALER_NAMES: tuple[str, ...] = tuple(_SCALERS)
 
