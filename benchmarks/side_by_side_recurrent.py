@@ -24,6 +24,14 @@ The neuralforecast side needs a separate virtual environment (never installed in
 
 Without it (or with `--no-neuralforecast`) only modreg's figures are printed, with a message.
 
+What bounds it (measured on the 2-core machine these figures come from): most of a step is
+matrix products, which run at 86-99 GFLOP/s on one core, about the core's peak. Counting the
+multiply-adds a step needs (windows drawn twice in a batch counted once), 100 steps at that rate
+take RNN 0.74 s, LSTM 2.68 s, GRU 4.87 s and TCN about 1.5 s of one core; with the 0.44 s
+start-up, a whole run cannot beat about 0.81 s, 1.78 s, 2.88 s and 1.19 s even on two perfectly
+used cores. Twice neuralforecast's speed (its fit alone: 1.61 s, 3.53 s, 7.45 s, 3.26 s) would
+need 0.81 s, 1.77 s, 3.73 s and 1.63 s: in reach for GRU and TCN, at the bound for RNN and LSTM.
+
     python benchmarks/side_by_side_recurrent.py [--models RNN LSTM GRU TCN] [--steps 100] [--repeat 3]
         [--venv /work/nf-venv] [--nf-threads 2] [--modreg-cpus N] [--no-neuralforecast]
 """
