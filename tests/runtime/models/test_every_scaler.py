@@ -36,8 +36,9 @@ def _panel(name: str) -> SeriesFrame:
                                    ids=["big", "small", "short"])
 
 
-def test_the_scalers_are_neuralforecasts() -> None:
-    assert set(SCALER_NAMES) == {"identity", "standard", "robust", "minmax", "minmax1", "invariant", "revin"}
+def test_the_scalers_are_neuralforecasts_and_absmean() -> None:
+    neuralforecasts = {"identity", "standard", "robust", "minmax", "minmax1", "invariant", "revin"}
+    assert set(SCALER_NAMES) == neuralforecasts | {"absmean"}  # absmean: modreg's, for percentage losses
 
 
 @pytest.mark.parametrize("name", WINDOW_MODELS)

@@ -136,7 +136,8 @@ def test_missing_and_varying_exogenous_columns_are_usage_errors() -> None:
 
 
 def test_scaler_components_name_the_data_scalers() -> None:
-    assert set(components.entries("scaler")) == {"identity", "standard", "robust", "minmax", "minmax1", "invariant", "revin"}
+    assert set(components.entries("scaler")) == {"identity", "standard", "robust", "minmax", "minmax1", "invariant", "revin",
+                                                 "absmean"}
     robust = components.build("scaler", {"type": "robust"})
     assert robust.to_config() == "robust" and robust.create().name == "robust"
 
