@@ -161,7 +161,11 @@ def test_dask_missing_is_a_usage_error_with_the_install_hint(monkeypatch: pytest
     assert "pip install 'modreg-forecast[distributed]'" in (error.value.hint or "")
 
 
-def test_dask_cluster_gives_identical_results(test_models: None) -> None:
+def test_dask_cluster_gives_identical_results(test_models: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.runtime.autograd import blas
+
+    # the in-process worker caps this process's BLAS threads (as a real worker's); undo it after
+    monkeypatch.setattr(blas._state, "cap", blas._state.cap)
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'modreg-forecast[distributed]')")
     tasks = [_task("Naive", (1, 2), (5, 3), h=2), _task("BenchMean"), _task("BenchBroken"), _task("MLP", params={
         "h": 3, "input_size": 4, "hidden_size": 8, "max_steps": 3, "windows_batch_size": 8, "start_padding_enabled": True})]
