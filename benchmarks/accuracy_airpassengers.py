@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import modreg.runtime  # noqa: F401  before numpy: it sets how OpenBLAS's idle threads wait, as `modreg run` does
 import numpy as np
 
 from modreg.runtime import factory, nn

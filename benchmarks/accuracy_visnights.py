@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import modreg.runtime  # noqa: F401  before numpy: it sets how OpenBLAS's idle threads wait, as `modreg run` does
 import numpy as np
 
 import modreg.api as api

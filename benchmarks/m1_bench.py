@@ -104,6 +104,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import modreg.runtime  # noqa: F401  before numpy: it sets how OpenBLAS's idle threads wait, as `modreg run` does
 import numpy as np
 
 from modreg.forecast.run import merged_params, resolve_target
