@@ -57,10 +57,12 @@ def _standardise(y: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     return y, rstd
 
 
-def _standardise_backward(gx: np.ndarray, xhat: np.ndarray, rstd: np.ndarray) -> np.ndarray:
-    """The gradient reaching the input of `_standardise` from gx (fresh, reused) reaching its output."""
-    proj = (gx * xhat).mean(axis=-1, keepdims=True)
-    gx -= gx.mean(axis=-1, keepdims=True)
+def _standardise_backward(gx: np.ndarray, xhat: np.ndarray, rstd: np.ndarray,
+                          axes: int | tuple[int, ...] = -1) -> np.ndarray:
+    """The gradient reaching the input of a standardisation over `axes` (`_standardise`: the last
+    axis; `batch_norm`: all but the channels) from gx (fresh, reused) reaching its output."""
+    proj = (gx * xhat).mean(axis=axes, keepdims=True)
+    gx -= gx.mean(axis=axes, keepdims=True)
     gx -= xhat * proj
     gx *= rstd
     return gx
@@ -116,12 +118,7 @@ def batch_norm(x: Tensor, weight: Tensor, bias: Tensor, eps: float = 1e-5) -> tu
         if bias.requires_grad:
             bias.accumulate(g.sum(axis=axes), fresh=True)
         if x.requires_grad:
-            gx = g * weight.data.reshape(shape)
-            proj = (gx * xhat).mean(axis=axes, keepdims=True)
-            gx -= gx.mean(axis=axes, keepdims=True)
-            gx -= xhat * proj
-            gx *= rstd
-            x.accumulate(gx, fresh=True)
+            x.accumulate(_standardise_backward(g * weight.data.reshape(shape), xhat, rstd, axes), fresh=True)
 
     return result(out, (x, weight, bias), backward), mean.reshape(-1), var.reshape(-1)
 
