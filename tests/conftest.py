@@ -1,8 +1,13 @@
-"""Shared fixtures: an isolated environment for every test, and the example registry's path."""
+"""Shared fixtures: an isolated environment for every test, the example registry's path, and a
+registry lock held by another process."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +73,32 @@ def forget_plugins():
     loader._LOADED.clear()
     loader._LOADED.update(loaded)
     FINDER.remove("modreg_plugins.seasonal_ets")
+
+
+def _hold_registry_lock(root: str, ready: Any, release: Any) -> None:
+    from modreg.registry.store.layout import RegistryPaths
+    from modreg.registry.store.lock import registry_lock
+
+    with registry_lock(RegistryPaths(Path(root)), timeout=5):
+        ready.set()
+        release.wait(30)
+
+
+@pytest.fixture
+def lock_held_elsewhere() -> Callable[[Path], contextlib.AbstractContextManager[int]]:
+    """`with lock_held_elsewhere(root) as pid:` the registry at root is locked by process pid."""
+
+    @contextlib.contextmanager
+    def hold(root: Path) -> Iterator[int]:
+        context = multiprocessing.get_context("fork")
+        ready, release = context.Event(), context.Event()
+        holder = context.Process(target=_hold_registry_lock, args=(str(root), ready, release))
+        holder.start()
+        try:
+            assert ready.wait(10)
+            yield holder.pid
+        finally:
+            release.set()
+            holder.join(10)
+
+    return hold

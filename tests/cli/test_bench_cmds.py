@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import re
 import shutil
 import sys
@@ -16,8 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
-from modreg.registry.store.layout import RegistryPaths
-from modreg.registry.store.lock import registry_lock
 from modreg.runtime import factory
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.models.base import Forecaster
@@ -171,27 +168,13 @@ def test_record_dry_run_prints_the_diff_and_writes_nothing(registry_copy: Path) 
     assert naive.read_text() == before and not (registry_copy / "audit.jsonl").exists()
 
 
-def _hold_lock(root: str, ready: Any, release: Any) -> None:
-    with registry_lock(RegistryPaths(Path(root)), timeout=5):
-        ready.set()
-        release.wait(30)
-
-
-def test_record_waits_for_the_lock_for_lock_timeout_then_exits_4(registry_copy: Path) -> None:
+def test_record_waits_for_the_lock_for_lock_timeout_then_exits_4(registry_copy: Path, lock_held_elsewhere) -> None:
     naive = registry_copy / "models" / "Naive.toml"
     before = naive.read_text()
-    context = multiprocessing.get_context("fork")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(registry_copy), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+    with lock_held_elsewhere(registry_copy) as holder:
         result = invoke(*BASE, "Naive", "--registry", registry_copy, "--record", "--lock-timeout", "0.2")
-    finally:
-        release.set()
-        holder.join(10)
     assert result.exit_code == 4, result.output
-    assert f"locked by process {holder.pid}" in result.stderr
+    assert f"locked by process {holder}" in result.stderr
     assert naive.read_text() == before
 
 

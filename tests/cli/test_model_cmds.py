@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import tomllib
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from modreg.cli import app
 from modreg.registry.store.audit import read_audit
 from modreg.registry.store.init import init_registry
 from modreg.registry.store.layout import RegistryPaths
-from modreg.registry.store.lock import registry_lock
 
 runner = CliRunner()
 TODAY = dt.date.today().isoformat()
@@ -357,23 +355,9 @@ def test_update_errors(reg: Path, args: list[str], code: int, needle: str) -> No
     assert _text(reg, "Alpha.toml") == ALPHA
 
 
-def _hold_lock(root: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:
-    with registry_lock(RegistryPaths(Path(root)), timeout=5):
-        ready.set()
-        release.wait(30)
-
-
-def test_update_waits_for_the_lock_then_exits_4_naming_the_holder(reg: Path) -> None:
-    context = multiprocessing.get_context("fork")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(reg), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+def test_update_waits_for_the_lock_then_exits_4_naming_the_holder(reg: Path, lock_held_elsewhere) -> None:
+    with lock_held_elsewhere(reg) as holder:
         result = invoke(reg, "update", "Alpha", "--tag", "x", "--lock-timeout", "0.2")
-    finally:
-        release.set()
-        holder.join(10)
     assert result.exit_code == 4
-    assert f"locked by process {holder.pid}" in result.stderr
+    assert f"locked by process {holder}" in result.stderr
     assert _text(reg, "Alpha.toml") == ALPHA
