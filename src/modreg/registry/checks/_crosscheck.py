@@ -65,8 +65,9 @@ def locate_all(found: list[Found]) -> list[Problem]:
     return [located(item) for item in found]
 
 
-def located(found: Found) -> Problem:
-    line, col = _locate(found.entry.path, found.at)
+def located(found: Found, position: tuple[int, int] | None = None) -> Problem:
+    """`found` as a problem at `position` (line, col), or where its file on disk has it."""
+    line, col = position or _locate(found.entry.path, found.at)
     return Problem(display_path(found.entry.path), line, col, found.message, json_path_text(found.at), found.hint, found.severity)
 
 

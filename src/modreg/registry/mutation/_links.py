@@ -12,7 +12,6 @@ located in their files, and their "did you mean" hints look at every name in the
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -54,16 +53,16 @@ def _located(found: list[_crosscheck.Found], staged: list[Staged]) -> list[Probl
     """The problems at their lines: a staged file's in its new text (a new entry has no file yet)."""
     from modreg.registry.store.files import locate, parse_text
 
-    texts = {str(item.path): item for item in staged if item.new_text is not None}
-    on_disk = _crosscheck.locate_all([item for item in found if item.entry.path not in texts])
-    problems, disk = [], iter(on_disk)
+    docs = {str(item.path): parse_text(item.new_text, item.path, item.fmt)  # type: ignore[arg-type]
+            for item in staged if item.new_text is not None and any(f.entry.path == str(item.path) for f in found)}
+    on_disk = iter(_crosscheck.locate_all([item for item in found if item.entry.path not in docs]))
+    problems = []
     for item in found:
-        change = texts.get(item.entry.path)
-        if change is None:
-            problems.append(next(disk))
-            continue
-        line, col = locate(parse_text(change.new_text or "", change.path, change.fmt), item.at)  # type: ignore[arg-type]
-        problems.append(dataclasses.replace(_crosscheck.located(item), line=line, col=col))
+        doc = docs.get(item.entry.path)
+        if doc is None:
+            problems.append(next(on_disk))
+        else:
+            problems.append(_crosscheck.located(item, locate(doc, item.at)))
     return problems
 
 
