@@ -78,13 +78,13 @@ print(json.dumps({"fit": time.perf_counter() - wall, "cpu": time.process_time() 
 """
 
 
-def modreg_run(model: str, steps: int, cpus: int | None = None) -> tuple[float, float]:
-    """Wall and CPU seconds of the whole `modreg run` command (on the first `cpus` allowed cores)."""
+def modreg_run(model: str, steps: int, cpus: int | None = None) -> tuple[float, float, float]:
+    """Wall and CPU seconds of the whole `modreg run` command (on the first `cpus` allowed cores), and its fit's seconds."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "modreg", "run", model, "--data", str(DATA), "--horizon", str(H),
                    "--param", f"input_size={INPUT_SIZE}", "--param", f"max_steps={steps}", "--seed", "1",
-                   "-o", str(Path(folder) / "forecast.csv")]
+                   "-o", str(Path(folder) / "forecast.csv"), "--json"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
@@ -93,7 +93,8 @@ def modreg_run(model: str, steps: int, cpus: int | None = None) -> tuple[float, 
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise SystemExit(f"modreg run {model} failed: {done.stderr.strip()}")
-    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    fit = float(json.loads(done.stdout)["fit_seconds"])
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), fit
 
 
 def _pin(cpus: int) -> None:
@@ -125,7 +126,7 @@ def main() -> None:
     python = args.venv / "bin" / "python"
     print(f"AirPassengers, h={H}, input_size={INPUT_SIZE}, {args.steps} steps; median of {args.repeat} runs: "
           "wall seconds (CPU seconds)")
-    print(f"{'model':8s}{'modreg run':>22s}{'neuralforecast fit':>24s}{'speed-up':>10s}   load")
+    print(f"{'model':8s}{'modreg run':>22s}{'its fit':>9s}{'neuralforecast fit':>24s}{'run':>7s}{'fit':>7s}   load")
     for model in args.models:
         load = os.getloadavg()[0]
         ours, theirs, note = [], [], ""
@@ -138,11 +139,12 @@ def main() -> None:
                 note = measured
             else:
                 theirs.append((float(measured["fit"]), float(measured["cpu"])))
-        wall, cpu = statistics.median(w for w, _ in ours), statistics.median(c for _, c in ours)
-        line = f"{model:8s}{wall:12.2f} ({cpu:6.2f} CPU)"
+        wall, cpu = statistics.median(w for w, _, _ in ours), statistics.median(c for _, c, _ in ours)
+        fit = statistics.median(f for _, _, f in ours)
+        line = f"{model:8s}{wall:12.2f} ({cpu:6.2f} CPU){fit:9.2f}"
         if theirs:
             nf_wall, nf_cpu = statistics.median(w for w, _ in theirs), statistics.median(c for _, c in theirs)
-            line += f"{nf_wall:14.2f} ({nf_cpu:6.2f} CPU){nf_wall / wall:9.2f}x"
+            line += f"{nf_wall:14.2f} ({nf_cpu:6.2f} CPU){nf_wall / wall:6.2f}x{nf_wall / fit:6.2f}x"
         else:
             line += f"   skipped: {note or '--no-neuralforecast'}"
         print(f"{line}   {load:.2f}", flush=True)
