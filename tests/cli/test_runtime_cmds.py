@@ -209,6 +209,14 @@ def test_templates_lists_the_registry_templates(tmp_path: Path) -> None:
     assert table.exit_code == 0 and "quick" in table.stdout
 
 
+def test_templates_table_names_an_ensembles_members_by_label() -> None:
+    table = invoke("templates", "--registry", EXAMPLE, "--format", "tsv")
+    assert table.exit_code == 0, table.stderr
+    row = next(line for line in table.stdout.splitlines() if line.startswith("panel-yearly-ensemble\t"))
+    assert "members=6 [NHITS-2h, NHITS-3h, NBEATS-2h, NBEATS-3h, MLP-2h, MLP-3h]" in row
+    assert "'template'" not in row
+
+
 def test_a_broken_template_is_reported_with_its_file(tmp_path: Path) -> None:
     registry = tmp_path / "reg"
     shutil.copytree(EXAMPLE, registry, ignore=shutil.ignore_patterns("data"))

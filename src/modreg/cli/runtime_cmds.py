@@ -97,8 +97,16 @@ def templates(ctx: typer.Context, fmt: FormatOpt = None, registry: RegistryOpt =
     if state.json:
         emit_json(state, found)
         return
-    rows = [{**t, "params": ", ".join(f"{k}={v}" for k, v in t["params"].items())} for t in found]
+    rows = [{**t, "params": ", ".join(f"{k}={_param_text(v)}" for k, v in t["params"].items())} for t in found]
     print_tables(state, [table_of(rows, ["name", "model", "precision", "params", "summary"])], fmt)
+
+
+def _param_text(value: Any) -> str:
+    """A template parameter as the table shows it: an ensemble's members by their labels (`--json` has them whole)."""
+    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+        labels = [str(m.get("name") or m.get("entry") or m.get("model") or "?") for m in value]
+        return f"{len(labels)} [{', '.join(labels)}]"
+    return str(value)
 
 
 def _render_run(state: State, result: Any, fmt: RunFormat | None) -> None:
