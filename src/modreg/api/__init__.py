@@ -15,10 +15,9 @@ that need them, so that `import modreg.api` stays cheap.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from modreg.registry.checks.model_sources import add_model_source
+import modreg.plugins  # noqa: F401  it tells validation about installed plugins' models
 
 if TYPE_CHECKING:
     from modreg.api.lifecycle import archive, audit, delete, deprecate, restore
@@ -58,14 +57,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-def _installed_models() -> Mapping[str, str]:
-    from modreg.plugins.entrypoints import entry_point_models
-
-    return entry_point_models()
-
-
-# Validation asks for installed plugins' models (entry points) through this source; the
-# registry layer itself never imports the plugins.
-add_model_source(_installed_models)

@@ -14,9 +14,25 @@ Two kinds of plugin provide more runtime models:
 Modules: `base` (the contract and the errors), `manifest`, `checksums`, `signature`,
 `policy`, `finder` (the in-memory importer), `loader`, `entrypoints`, `inventory` (list and
 verify), `health` (+ `health_child`), `discover`. Importing this package imports none of them, and
-nothing here imports numpy until a plugin's code runs.
+nothing here imports numpy until a plugin's code runs. It does tell validation where installed
+plugins' models come from (`add_model_source`): the registry layer never imports the plugins,
+so whatever imports them (the API, or a caller of `discover` directly) makes entry-point models
+known to `validate`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from modreg.registry.checks.model_sources import add_model_source
+
 __all__: list[str] = []
+
+
+def _installed_models() -> Mapping[str, str]:
+    from modreg.plugins.entrypoints import entry_point_models
+
+    return entry_point_models()
+
+
+add_model_source(_installed_models)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modreg._plain import plain
 from modreg.errors import ModregError, NotFound, UsageError
 from modreg.plugins.base import MANIFEST_NAME
 from modreg.registry.store.lock import DEFAULT_TIMEOUT
@@ -231,7 +232,7 @@ def _params(cls: type, example: dict[str, Any]) -> dict[str, Any]:
     from modreg.plugins.health_child import FALLBACK_PARAMS
     from modreg.runtime.params import defaults_of, schema_for
 
-    defaults = {key: _plain(value) for key, value in defaults_of(cls).items() if value is not None}
+    defaults = {key: plain(value) for key, value in defaults_of(cls).items() if value is not None}
     params: dict[str, Any] = {}
     for key in schema_for(cls)["properties"]:
         for layer in (example, defaults, FALLBACK_PARAMS):
@@ -239,13 +240,6 @@ def _params(cls: type, example: dict[str, Any]) -> dict[str, Any]:
                 params[key] = layer[key]
                 break
     return params
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    to_config = getattr(value, "to_config", None)
-    return to_config() if callable(to_config) else value
 
 
 # ----- Registering -----

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar, Union
 
+from modreg._plain import plain
 from modreg.errors import UsageError
 
 __all__ = [
@@ -58,7 +59,7 @@ class Configurable:
     def config_params(self) -> dict[str, Any]:
         """The `__init__` parameters and their current values."""
         names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: _plain(getattr(self, name)) for name in names}
+        return {name: plain(getattr(self, name)) for name in names}
 
     def to_config(self) -> str | dict[str, Any]:
         """The spec: the bare name when every parameter is at its default, else a table."""
@@ -167,18 +168,7 @@ def _first_name(kind: str) -> str:
 
 def _defaults(cls: type) -> dict[str, Any]:
     params = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: _plain(p.default) for p in params if p.default is not inspect.Parameter.empty}
-
-
-def _plain(value: Any) -> Any:
-    """Tuples -> lists, components -> specs, recursively (the JSON shape of a value)."""
-    if isinstance(value, Configurable):
-        return value.to_config()
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
+    return {p.name: plain(p.default) for p in params if p.default is not inspect.Parameter.empty}
 
 
 _BUILTIN_MODULES = (

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from modreg._plain import plain
 from modreg.runtime import metrics
 from modreg.forecast.bench.tasks import TaskResult, WindowOutcome
 
@@ -65,7 +66,7 @@ class ModelScore:
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target, "model": self.model, "source": self.source, "reference": self.reference,
-            "status": self.status, "params": _jsonable(self.params), "metrics": self.metrics,
+            "status": self.status, "params": plain(self.params), "metrics": self.metrics,
             "relative": self.relative, "timings": self.timings, "parameters": self.parameters, "steps": self.steps,
             "error": self.error, "warnings": self.warnings,
         }
@@ -150,11 +151,3 @@ def relative_to(rows: Sequence[ModelScore], reference: ModelScore) -> None:
 
 def _ratio(value: float | None, base: float | None) -> float | None:
     return value / base if value is not None and base else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

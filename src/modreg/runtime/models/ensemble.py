@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from modreg._plain import plain
 from modreg.errors import IntegrityError, ModregError, UsageError
 from modreg.runtime.combine import Combine, combine_forecasts
 from modreg.runtime.data import SeriesFrame
@@ -85,7 +86,7 @@ class Ensemble(Forecaster):
 
     def __init__(self, h: int, members: tuple[Any, ...], combine: Combine = "median", seeds: int = 1,
                  random_seed: int = 1, max_steps: int | None = None, jobs: int = 1) -> None:
-        self.h, self.members, self.combine, self.seeds = h, tuple(_plain(m) for m in members), combine, seeds
+        self.h, self.members, self.combine, self.seeds = h, tuple(plain(m) for m in members), combine, seeds
         self.random_seed, self.max_steps, self.jobs = random_seed, max_steps, jobs
         self.plans = tuple(plan for index, member in enumerate(self.members) for plan in self._plan(index, member))
 
@@ -215,12 +216,3 @@ class Ensemble(Forecaster):
         super()._restore_context(arrays, meta)
         for fit in self.fitted:
             fit.model._context = self._context
-
-
-def _plain(value: Any) -> Any:
-    """Tables as dicts and sequences as lists, all the way down: what the saved JSON gives back."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
