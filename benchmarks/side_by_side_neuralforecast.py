@@ -15,7 +15,8 @@ on a shared machine; read the load average printed with every row).
 
 The matmul ceiling: the products of one modreg training step are recorded (every `np.matmul`
 a step on one thread runs: on more threads the big ones are split into blocks of rows), then
-timed alone as C-contiguous float32 numpy products on all cores (median of 5 runs each);
+timed alone as C-contiguous float32 numpy products on all cores, or on `--modreg-threads`
+when given, the threads modreg's step had (median of 5 runs each);
 their sum over modreg's median step time is the fraction of the ceiling modreg's training
 reaches. On a machine busy with other work the all-core products slow down most, so the
 fraction is only meaningful at a low load average.
@@ -166,7 +167,8 @@ def fit_neuralforecast(model: str, train: SeriesFrame, h: int, steps: int, seed:
 
 
 def matmul_ceiling(network: Any) -> tuple[float, int]:
-    """Seconds of one training step's products as plain float32 matmuls on all cores, and their count."""
+    """Seconds of one training step's products as plain float32 matmuls on the threads modreg's
+    step may use (every core unless `--modreg-threads`), and their count."""
     from threadpoolctl import threadpool_limits
 
     shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
@@ -187,7 +189,7 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
         blas.cap_process(cores)
     rng = np.random.default_rng(0)
     total = 0.0
-    with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+    with threadpool_limits(limits=cores, user_api="blas"):  # the threads modreg's step may use
         for a_shape, b_shape in shapes:
             a, b = rng.random(a_shape, dtype=np.float32), rng.random(b_shape, dtype=np.float32)
             original(a, b)
