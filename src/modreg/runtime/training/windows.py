@@ -310,9 +310,7 @@ def future_rows(data: SeriesFrame, futr: SeriesFrame | None, layout: WindowLayou
 def prepare(windows: Windows, layout: WindowLayout, scaler: Scaler) -> tuple[WindowBatch, Target]:
     """Scale windows with their input-part statistics and split them into inputs and targets."""
     size, n_hist = layout.input_size, len(layout.hist)
-    stats_mask = windows.mask.copy()
-    stats_mask[:, size:] = 0
-    shift, scale = scaler.stats(windows.temporal, stats_mask[:, :, None], axis=1)
+    shift, scale = scaler.stats(windows.temporal[:, :size], windows.mask[:, :size, None], axis=1)  # no leakage
     scaled = scaler.transform(windows.temporal, shift, scale).astype(windows.temporal.dtype, copy=False)
     batch = WindowBatch(
         insample_y=Tensor(scaled[:, :size, 0]),
