@@ -206,7 +206,7 @@ _PROFILE_STEPS = 30
 _PARTS = {  # part of a step -> the functions whose time (own, or with callees: "+") it is
     "products (with linear's fused bias and ReLU)": {"forward_rows", "input_rows", "unit_rows", "feature_columns",
                                                      "product_rows", "product_columns", "gemm"},
-    "Adam": {"+step@optim.py"},
+    "Adam": {"+_update@optim.py"},  # not step: it also draws the next batch
     "window sampling and scaling": {"+sample@windows.py", "+prepare@windows.py", "+merge_duplicates@windows.py"},
 }
 
