@@ -6,7 +6,7 @@ Two panels: an M1 group (`--group`, default monthly: 617 series, h = 18, from
 phase, a random walk; levels from 10 to 10,000), h = 18. Every series keeps its last h points
 for scoring. Both sides fit one global model per panel with the models' defaults (512-unit MLP
 blocks, 32 series x 1024 windows per step, Adam at 1e-3 with 3 halvings) and input_size = 2h,
-`start_padding_enabled`, the `robust` scaler, MAE, `--steps` steps, seed 1; then forecast h
+`start_padding_enabled`, the `robust` scaler, MAE, `--steps` steps, seed `--seed` (default 1); then forecast h
 steps; sMAPE (0..200) over all forecast points. modreg fits in this process (BLAS threads
 chosen per product, `modreg.runtime.autograd.blas`); neuralforecast in a subprocess of the
 venv's Python with `torch.set_num_threads(2)` (`--nf-threads`). Fit seconds are wall time of
@@ -15,7 +15,8 @@ on a shared machine; read the load average printed with every row).
 
 The matmul ceiling: the products of one modreg training step are recorded (every `np.matmul`
 a step on one thread runs: on more threads the big ones are split into blocks of rows), then
-timed alone as C-contiguous float32 numpy products on all cores (median of 5 runs each);
+timed alone as C-contiguous float32 numpy products on all cores, or on `--modreg-threads`
+when given, the threads modreg's step had (median of 5 runs each);
 their sum over modreg's median step time is the fraction of the ceiling modreg's training
 reaches. On a machine busy with other work the all-core products slow down most, so the
 fraction is only meaningful at a low load average.
@@ -30,7 +31,7 @@ Without it (or with `--no-neuralforecast`) only modreg's figures are printed, wi
 
     python benchmarks/side_by_side_neuralforecast.py [--models NHITS NBEATS] [--panels m1 synthetic]
         [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2] [--profile]
-        [--modreg-threads N]
+        [--modreg-threads N] [--seed 1]
 
 On a machine busy with other work, `--nf-threads 1 --modreg-threads 1` compares the two on one
 thread each, where process CPU seconds are a fair measure (threads that spin while they wait
@@ -118,15 +119,15 @@ def synthetic_panel(n: int, length: int = 120) -> SeriesFrame:
     return SeriesFrame(ids=tuple(f"S{i:04d}" for i in range(n)), ds=ds, y=tuple(ys), freq=infer_frequency(ds))
 
 
-def params(model: str, h: int, steps: int) -> dict[str, Any]:
+def params(model: str, h: int, steps: int, seed: int = 1) -> dict[str, Any]:
     """The settings both sides use (the module docstring)."""
     return {"h": h, "input_size": 2 * h, "max_steps": steps, "start_padding_enabled": True, "scaler_type": "robust",
-            "random_seed": 1}
+            "random_seed": seed}
 
 
-def fit_modreg(model: str, train: SeriesFrame, h: int, steps: int) -> dict[str, Any]:
+def fit_modreg(model: str, train: SeriesFrame, h: int, steps: int, seed: int) -> dict[str, Any]:
     """Fit in this process: fit wall and CPU seconds, per-step wall seconds, forecasts (n, h)."""
-    network = factory.create(model, **params(model, h, steps))
+    network = factory.create(model, **params(model, h, steps, seed))
     times: list[float] = []
     last = [0.0]
 
@@ -144,7 +145,7 @@ def fit_modreg(model: str, train: SeriesFrame, h: int, steps: int) -> dict[str, 
             "network": network}
 
 
-def fit_neuralforecast(model: str, train: SeriesFrame, h: int, steps: int, python: Path,
+def fit_neuralforecast(model: str, train: SeriesFrame, h: int, steps: int, seed: int, python: Path,
                        threads: int) -> dict[str, Any] | str:
     """Fit in the venv's Python; its figures and forecasts (n, h), or why it could not run."""
     if not python.exists():
@@ -155,7 +156,7 @@ def fit_neuralforecast(model: str, train: SeriesFrame, h: int, steps: int, pytho
             out.write("unique_id,ds,y\n")
             for sid, ds, y in zip(train.ids, train.ds, train.y):
                 out.writelines(f"{sid},{d},{v!r}\n" for d, v in zip(ds.tolist(), y.tolist()))
-        command = [str(python), "-c", _NEURALFORECAST, model, str(path), json.dumps(params(model, h, steps)),
+        command = [str(python), "-c", _NEURALFORECAST, model, str(path), json.dumps(params(model, h, steps, seed)),
                    str(threads)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
@@ -166,7 +167,8 @@ def fit_neuralforecast(model: str, train: SeriesFrame, h: int, steps: int, pytho
 
 
 def matmul_ceiling(network: Any) -> tuple[float, int]:
-    """Seconds of one training step's products as plain float32 matmuls on all cores, and their count."""
+    """Seconds of one training step's products as plain float32 matmuls on the threads modreg's
+    step may use (every core unless `--modreg-threads`), and their count."""
     from threadpoolctl import threadpool_limits
 
     shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
@@ -187,7 +189,7 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
         blas.cap_process(cores)
     rng = np.random.default_rng(0)
     total = 0.0
-    with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+    with threadpool_limits(limits=cores, user_api="blas"):  # the threads modreg's step may use
         for a_shape, b_shape in shapes:
             a, b = rng.random(a_shape, dtype=np.float32), rng.random(b_shape, dtype=np.float32)
             original(a, b)
@@ -204,7 +206,7 @@ _PROFILE_STEPS = 30
 _PARTS = {  # part of a step -> the functions whose time (own, or with callees: "+") it is
     "products (with linear's fused bias and ReLU)": {"forward_rows", "input_rows", "unit_rows", "feature_columns",
                                                      "product_rows", "product_columns", "gemm"},
-    "Adam": {"+step@optim.py"},
+    "Adam": {"+_update@optim.py"},  # not step: it also draws the next batch
     "window sampling and scaling": {"+sample@windows.py", "+prepare@windows.py", "+merge_duplicates@windows.py"},
 }
 
@@ -241,7 +243,7 @@ def score(test: SeriesFrame, forecast: np.ndarray, h: int) -> float:
 def compare(model: str, panel: str, frame: SeriesFrame, h: int, args: argparse.Namespace) -> None:
     train = frame.slice_end(h)
     load = os.getloadavg()[0]
-    ours = fit_modreg(model, train, h, args.steps)
+    ours = fit_modreg(model, train, h, args.steps, args.seed)
     ours_smape = score(frame, ours["forecast"], h)
     ceiling, count = matmul_ceiling(ours["network"])
     print(f"{model:7s} {panel:22s} modreg          fit {ours['fit']:7.1f} s (CPU {ours['cpu']:7.1f} s)  "
@@ -255,7 +257,7 @@ def compare(model: str, panel: str, frame: SeriesFrame, h: int, args: argparse.N
     if args.no_neuralforecast:
         return
     load = os.getloadavg()[0]
-    theirs = fit_neuralforecast(model, train, h, args.steps, args.venv / "bin" / "python", args.nf_threads)
+    theirs = fit_neuralforecast(model, train, h, args.steps, args.seed, args.venv / "bin" / "python", args.nf_threads)
     if isinstance(theirs, str):
         print(f"{model:7s} {panel:22s} neuralforecast  skipped: {theirs}")
         return
@@ -272,6 +274,7 @@ def main() -> None:
     parser.add_argument("--panels", nargs="+", default=["m1", "synthetic"], choices=["m1", "synthetic"])
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--series", type=int, default=1200, help="series in the synthetic panel")
+    parser.add_argument("--seed", type=int, default=1, help="random_seed of both sides")
     parser.add_argument("--group", default="monthly", choices=["yearly", "quarterly", "monthly"])
     parser.add_argument("--venv", type=Path, default=Path("/work/nf-venv"))
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")

@@ -12,7 +12,8 @@ from modreg.runtime import nn, rng
 from modreg.runtime.autograd import Tensor, no_grad
 from modreg.runtime.data import read_series_csv
 from modreg.runtime.models.base import WindowBatch
-from modreg.runtime.models.nbeats import NBEATS, Activation, ThetaMLP, seasonality_basis, trend_basis
+from modreg.runtime.models._theta_mlp import Activation, ThetaMLP
+from modreg.runtime.models.nbeats import NBEATS, seasonality_basis, trend_basis
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 H, L = 12, 24
@@ -112,9 +113,10 @@ class _FixedTheta(nn.Module):
         super().__init__()
         self.theta, self.inputs = theta, []
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, skip: int = 0) -> Tensor:
         self.inputs.append(x.data.copy())
-        return Tensor(np.broadcast_to(self.theta, (len(x), len(self.theta))).astype(x.dtype))
+        theta = self.theta[skip:]
+        return Tensor(np.broadcast_to(theta, (len(x), len(theta))).astype(x.dtype))
 
 
 def test_blocks_read_the_window_backwards_and_remove_backcasts(batch: WindowBatch) -> None:
@@ -197,3 +199,32 @@ def test_the_first_two_layers_run_composed_with_the_same_values_and_gradients() 
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
     for composed, plain in zip(results[0][1], results[1][1]):
         np.testing.assert_allclose(composed, plain, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("shared_weights", [False, True])
+def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradients(
+        batch: WindowBatch, shared_weights: bool) -> None:
+    network = _network(n_blocks=(1, 1, 2), mlp_units=((16, 16),), shared_weights=shared_weights).to_dtype(np.float64)
+    windows = WindowBatch(insample_y=Tensor(batch.insample_y.data.astype(np.float64)),
+                          insample_mask=Tensor(batch.insample_mask.data.astype(np.float64)))
+
+    def every_backcast() -> Tensor:  # neuralforecast's loop: the last block's backcast is computed, then unused
+        residuals, forecast = windows.insample_y.flip(1), windows.insample_y[:, -1:].unsqueeze(-1)
+        for index in network.order:
+            backcast, part = network.blocks[index](residuals)
+            residuals, forecast = residuals - backcast, forecast + part
+        return forecast
+
+    results = []
+    for run in (lambda: network(windows), every_backcast):
+        network.zero_grad()
+        out = run()
+        (out * out).sum().backward()
+        results.append((out.data, [p.grad for p in network.parameters() if p.requires_grad]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    for ours, full in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(ours, full, rtol=1e-10, atol=1e-14)
+    last = network.blocks[network.order[-1]].layers.output.weight.grad
+    size = network.blocks[network.order[-1]].basis.backcast_width()
+    assert not shared_weights or np.any(last[:size] != 0)  # shared: earlier positions train those rows
+    assert shared_weights or not np.any(last[:size])

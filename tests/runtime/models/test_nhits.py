@@ -136,3 +136,28 @@ def test_exclude_insample_y_ignores_the_target(series: np.ndarray) -> None:
 def test_bad_architectures_are_usage_errors(params: dict, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         NHITS(**{"h": H, "input_size": L, **params})
+
+
+def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradients(series: np.ndarray) -> None:
+    network = _network(mlp_units=((16, 16),), interpolation_mode="cubic").to_dtype(np.float64)
+    batch = _batch(series.astype(np.float64))
+    batch = WindowBatch(insample_y=Tensor(batch.insample_y.data.astype(np.float64)),
+                        insample_mask=Tensor(batch.insample_mask.data.astype(np.float64)))
+
+    def every_backcast() -> Tensor:  # neuralforecast's loop: the last block's backcast is computed, then unused
+        residuals, forecast = batch.insample_y.flip(1), batch.insample_y[:, -1:].unsqueeze(-1)
+        for block in network.blocks:
+            backcast, part = block(residuals, batch)
+            residuals, forecast = residuals - backcast, forecast + part
+        return forecast
+
+    results = []
+    for run in (lambda: network(batch), every_backcast):
+        network.zero_grad()
+        out = run()
+        (out * out).sum().backward()
+        results.append((out.data, [p.grad for p in network.parameters()]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    for ours, full in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(ours, full, rtol=1e-10, atol=1e-14)
+    assert not np.any(network.blocks[-1].layers.output.weight.grad[:L])  # the backcast rows: zero, as in neuralforecast

@@ -140,3 +140,51 @@ def test_freed_memory_is_retained_once_per_process_on_glibc() -> None:
     assert retain_freed_memory() is retain_freed_memory()  # cached: mallopt runs once
     if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
         assert retain_freed_memory() is True
+
+
+def test_the_next_batch_is_drawn_during_the_update_in_the_loops_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.runtime.training import optim
+
+    events: list[str] = []
+    batch = _sample()
+
+    class _Recording(optim.Adam):
+        def step(self, alongside=None) -> None:
+            events.append("update")
+            super().step(alongside)
+
+    monkeypatch.setattr(optim, "Adam", _Recording)
+
+    def sample():
+        events.append("sample")
+        return batch()
+
+    def validate() -> float:
+        events.append("validate")
+        return 1.0
+
+    train(_Linear(4, 2), sample, MAE(), TrainSettings(6, 0.05, AdamConfig(), val_check_steps=3), validate=validate)
+    ahead = ["sample", "update", "sample", "update", "sample", "update", "validate"]  # step 3 validates: no draw ahead
+    assert events == ahead + ahead  # the draws and validations of the plain loop, in its order, none extra
+
+
+def test_adam_runs_alongside_once_and_updates_as_without_it() -> None:
+    from modreg.runtime.autograd.blas import ceiling
+    from modreg.runtime.training.optim import Adam
+
+    gen = np.random.default_rng(2)
+    starts = [gen.normal(size=(64, 32)).astype(np.float32) for _ in range(5)]
+    grads = [[gen.normal(size=(64, 32)).astype(np.float32) for _ in starts] for _ in range(3)]
+    results, calls = [], []
+    for alongside in (None, lambda: calls.append(1)):
+        params = [nn.Parameter(start.copy()) for start in starts]
+        adam = Adam(params, lr=0.01)
+        with ceiling(2):  # two groups of parameters, the first updated after `alongside` in this thread
+            for step in grads:
+                for param, grad in zip(params, step):
+                    param.grad = grad
+                adam.step(alongside)
+        results.append([param.data for param in params])
+    assert calls == [1, 1, 1]
+    for ours, plain in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, plain)

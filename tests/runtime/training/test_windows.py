@@ -171,3 +171,13 @@ def test_merging_leaves_a_batch_of_distinct_windows_alone() -> None:
     sampler = WindowSampler(store, batch_size=1, windows_batch_size=20, rng=np.random.default_rng(1))
     batch, target = prepare(sampler.sample(), LAYOUT, get_scaler("identity"))
     assert merge_duplicates(batch, target) == (batch, target)
+
+
+def test_the_quick_distinctness_test_never_calls_equal_rows_distinct() -> None:
+    from modreg.runtime.training.windows import _distinct
+
+    rows = np.random.default_rng(5).normal(size=(300, 7)).astype(np.float32)
+    assert _distinct(rows) and _distinct(rows.astype(np.float64))
+    rows[17] = rows[250]
+    assert not _distinct(rows)
+    assert not _distinct(np.zeros((2, 5000)))  # wider than the hash's weights: the exact comparison decides

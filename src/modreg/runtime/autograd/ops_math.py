@@ -182,6 +182,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
     """x @ weight.T + bias, fused: x (..., in), weight (out, in), bias (out,) or None.
 
     `relu=True` also applies max(., 0) in place: one op, one array fewer than linear then relu.
+    It multiplies by the mask of positive values, which the backward reuses (a pre-activation
+    of -inf, a float32 overflow, becomes NaN where np.maximum gives 0: the fit reports it).
     Big products are split by rows over the training threads (`blas.split_rows`), each block's
     bias and ReLU done by the thread that computed it; the backward splits the input gradient
     by rows and the weight and bias gradients along the weight's longer side.
@@ -189,14 +191,16 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
     x2, w = x.data.reshape(-1, x.shape[-1]), weight.data
     n, (units, features) = len(x2), w.shape
     out = np.empty((n, units), dtype=np.result_type(x2, w))
+    active = np.empty((n, units), dtype=bool) if relu else out  # where the ReLU passes (its gradient's mask)
 
     def forward_rows(rows: slice) -> None:
         block = out[rows]
         np.matmul(x2[rows], w.T, out=block)
         if bias is not None:
             block += bias.data
-        if relu:
-            np.maximum(block, 0, out=block)
+        if relu:  # a mask and a product: cheaper than np.maximum, and the backward reuses the mask
+            np.greater(block, 0, out=active[rows])
+            np.multiply(block, active[rows], out=block)
 
     split_rows(n, n * units * features, ("linear", n.bit_length(), features, units), forward_rows)
 
@@ -207,7 +211,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = F
 
         def input_rows(rows: slice) -> None:
             if relu:
-                np.multiply(g2[rows], out[rows] > 0, out=gm[rows])
+                np.multiply(g2[rows], active[rows], out=gm[rows])
             if gx is not None:
                 np.matmul(gm[rows], w, out=gx[rows])
 

@@ -17,22 +17,18 @@ import numpy as np
 
 from modreg.errors import UsageError
 from modreg.runtime import nn
-from modreg.runtime.autograd import Tensor, concat, linear, minimum, stack
+from modreg.runtime.autograd import Tensor, stack
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
+from modreg.runtime.models._theta_mlp import ActivationName, ThetaMLP
 from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
 
-__all__ = ["ACTIVATIONS", "Activation", "NBEATS", "ThetaMLP", "seasonality_basis", "trend_basis"]
+__all__ = ["NBEATS", "seasonality_basis", "trend_basis"]
 
-ActivationName = Literal["ReLU", "Softplus", "Tanh", "SELU", "LeakyReLU", "PReLU", "Sigmoid"]
 StackType = Literal["identity", "trend", "seasonality"]
 TrendBasisName = Literal[
     "legendre", "polynomial", "changepoint", "piecewise_linear", "linear_hat", "spline", "chebyshev"
 ]
-ACTIVATIONS: tuple[str, ...] = ("ReLU", "Softplus", "Tanh", "SELU", "LeakyReLU", "PReLU", "Sigmoid")
-
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
 
 
 # ----- Fixed bases -----
@@ -114,76 +110,6 @@ def seasonality_basis(harmonics: int, backcast_size: int, forecast_size: int) ->
             np.concatenate([np.cos(forecast).T, np.sin(forecast).T]))
 
 
-# ----- Blocks (shared with NHITS) -----
-class Activation(nn.Module):
-    """One of neuralforecast's block activations; PReLU has one learned slope (init 0.25)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        if name not in ACTIVATIONS:
-            raise UsageError(f"activation {name!r} is not one of {', '.join(ACTIVATIONS)}.")
-        self.name = name
-        if name == "PReLU":
-            self.weight = nn.Parameter(np.full(1, 0.25, dtype=np.float32))
-
-    def forward(self, x: Tensor) -> Tensor:
-        name = self.name
-        if name == "ReLU":
-            return x.relu()
-        if name in ("LeakyReLU", "PReLU"):
-            slope = 0.01 if name == "LeakyReLU" else self.weight
-            return x.relu() - slope * (-x).relu()
-        if name == "SELU":
-            return _SELU_SCALE * (x.relu() + _SELU_ALPHA * (minimum(x, 0.0).exp() - 1.0))
-        return {"Softplus": x.softplus, "Tanh": x.tanh, "Sigmoid": x.sigmoid}[name]()
-
-
-class ThetaMLP(nn.Module):
-    """neuralforecast's block MLP: Linear(n_inputs, u[0][0]), then per (a, b) in `mlp_units`
-    Linear(a, b) + activation (+ dropout), then Linear(u[-1][1], n_theta).
-
-    The first two layers have no activation between them, exactly as in neuralforecast; being
-    two affine maps in a row, they run as their composition when the batch is wider than the
-    input (the same function and gradients, with a third fewer large matrix products). The
-    composition multiplies [W1 | b1] at once, so the second layer's weight gradient is one
-    product, not a product plus the outer product of the bias gradient.
-    """
-
-    def __init__(self, n_inputs: int, n_theta: int, mlp_units: Sequence[Sequence[int]], activation: str,
-                 dropout_prob: float) -> None:
-        super().__init__()
-        self.input = nn.Linear(n_inputs, mlp_units[0][0])
-        self.hidden = nn.ModuleList([nn.Linear(a, b) for a, b in mlp_units])
-        self.activation = Activation(activation)
-        self.dropout = nn.Dropout(dropout_prob) if dropout_prob > 0 else None
-        self.output = nn.Linear(mlp_units[-1][1], n_theta)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.activation.name == "ReLU" and self.dropout is None:  # each ReLU fused into its Linear
-            x = self._entry(x, relu=True)
-            for layer in list(self.hidden)[1:]:
-                x = linear(x, layer.weight, layer.bias, relu=True)
-            return self.output(x)
-        x = self._entry(x)  # input, then hidden[0]
-        for layer in list(self.hidden)[1:]:
-            x = layer(self._activate(x))
-        return self.output(self._activate(x))
-
-    def _activate(self, x: Tensor) -> Tensor:
-        x = self.activation(x)
-        return x if self.dropout is None else self.dropout(x)
-
-    def _entry(self, x: Tensor, relu: bool = False) -> Tensor:
-        """hidden[0](input(x)): x (B, n) -> (B, u[0][1]); composed weights cost n*a*b instead of B*a*b."""
-        first, second = self.input, self.hidden[0]
-        if len(x) <= first.in_features:
-            return linear(first(x), second.weight, second.bias, relu=relu)
-        affine = concat([first.weight, first.bias.reshape(-1, 1)], axis=1)  # (a, n + 1): [W1 | b1]
-        composed = second.weight @ affine  # (b, a) @ (a, n + 1): [W2 W1 | W2 b1], one product each way
-        n = first.in_features
-        return linear(x, composed[:, :n], composed[:, n] + second.bias, relu=relu)
-
-
 # ----- NBEATS bases -----
 class _IdentityBasis(nn.Module):
     """theta = [backcast (L) | forecast (h * Q), h-major]."""
@@ -195,10 +121,16 @@ class _IdentityBasis(nn.Module):
     def n_theta(self) -> int:
         return self.backcast_size + self.forecast_size * self.n_outputs
 
+    def backcast_width(self) -> int:
+        """theta's leading outputs that make the backcast."""
+        return self.backcast_size
+
     def forward(self, theta: Tensor) -> tuple[Tensor, Tensor]:
-        backcast = theta[:, : self.backcast_size]
-        forecast = theta[:, self.backcast_size:].reshape(len(theta), self.forecast_size, self.n_outputs)
-        return backcast, forecast  # (B, L), (B, h, Q)
+        return theta[:, : self.backcast_size], self.forecast(theta[:, self.backcast_size:])  # (B, L), (B, h, Q)
+
+    def forecast(self, coefficients: Tensor) -> Tensor:
+        """theta's forecast part (B, h * Q) -> (B, h, Q)."""
+        return coefficients.reshape(len(coefficients), self.forecast_size, self.n_outputs)
 
 
 class _FixedBasis(nn.Module):
@@ -217,12 +149,20 @@ class _FixedBasis(nn.Module):
     def n_theta(self) -> int:
         return self.forecast_basis.shape[0] * (self.n_outputs + 1)
 
+    def backcast_width(self) -> int:
+        """theta's leading outputs that make the backcast."""
+        return self.forecast_basis.shape[0]
+
     def forward(self, theta: Tensor) -> tuple[Tensor, Tensor]:
         size = self.forecast_basis.shape[0]
         backcast = theta[:, :size] @ self.backcast_basis  # (B, P) @ (P, L)
-        coefficients = theta[:, size:].reshape(len(theta), size, self.n_outputs).transpose(0, 2, 1)  # (B, Q, P)
-        forecast = (coefficients @ self.forecast_basis).transpose(0, 2, 1)  # (B, Q, h) -> (B, h, Q)
-        return backcast, forecast
+        return backcast, self.forecast(theta[:, size:])
+
+    def forecast(self, coefficients: Tensor) -> Tensor:
+        """theta's forecast part (B, P * Q) -> (B, h, Q)."""
+        size = self.forecast_basis.shape[0]
+        coefficients = coefficients.reshape(len(coefficients), size, self.n_outputs).transpose(0, 2, 1)  # (B, Q, P)
+        return (coefficients @ self.forecast_basis).transpose(0, 2, 1)  # (B, Q, h) -> (B, h, Q)
 
 
 class _NBEATSBlock(nn.Module):
@@ -236,6 +176,10 @@ class _NBEATSBlock(nn.Module):
 
     def forward(self, residuals: Tensor) -> tuple[Tensor, Tensor]:
         return self.basis(self.layers(residuals))
+
+    def forecast(self, residuals: Tensor) -> Tensor:
+        """The forecast alone (the last block: its backcast is never read), theta's backcast part not computed."""
+        return self.basis.forecast(self.layers(residuals, skip=self.basis.backcast_width()))
 
 
 class _NBEATSNetwork(nn.Module):
@@ -266,10 +210,11 @@ class _NBEATSNetwork(nn.Module):
         y = batch.insample_y  # (B, L)
         residuals, mask = y.flip(1), batch.insample_mask.data[:, ::-1]  # the window read backwards
         parts = []
-        for index in self.order:
+        for index in self.order[:-1]:
             backcast, forecast = self.blocks[index](residuals)
             residuals = (residuals - backcast) * mask
             parts.append(forecast)
+        parts.append(self.blocks[self.order[-1]].forecast(residuals))  # the last residual is never read
         return y[:, -1:].unsqueeze(-1), parts  # level (B, 1, 1): the forecast starts at the last value
 
     def num_parameters(self) -> int:

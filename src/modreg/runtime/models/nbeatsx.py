@@ -17,14 +17,8 @@ from modreg.runtime.autograd import Tensor, concat
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
-from modreg.runtime.models.nbeats import (
-    ActivationName,
-    ThetaMLP,
-    _FixedBasis,
-    _IdentityBasis,
-    seasonality_basis,
-    trend_basis,
-)
+from modreg.runtime.models._theta_mlp import ActivationName, ThetaMLP
+from modreg.runtime.models.nbeats import _FixedBasis, _IdentityBasis, seasonality_basis, trend_basis
 
 __all__ = ["NBEATSx"]
 

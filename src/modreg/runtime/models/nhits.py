@@ -20,7 +20,7 @@ from modreg.runtime.autograd import Tensor, concat, interpolate_linear, max_pool
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models.base import Precision, WindowBatch, WindowForecaster
-from modreg.runtime.models.nbeats import ActivationName, ThetaMLP
+from modreg.runtime.models._theta_mlp import ActivationName, ThetaMLP
 
 __all__ = ["NHITS", "avg_pool_matrix", "interpolation_matrix"]
 
@@ -117,13 +117,16 @@ class _KnotBasis(nn.Module):
         self.n_knots, self.n_outputs = n_knots, n_outputs
 
     def forward(self, theta: Tensor) -> tuple[Tensor, Tensor]:
-        backcast = theta[:, : self.backcast_size]
-        knots = theta[:, self.backcast_size:].reshape(len(theta), self.n_outputs, self.n_knots)  # (B, Q, K)
+        return theta[:, : self.backcast_size], self.forecast(theta[:, self.backcast_size:])  # (B, L), (B, h, Q)
+
+    def forecast(self, coefficients: Tensor) -> Tensor:
+        """theta's knots (B, Q * K) -> the forecast (B, h, Q)."""
+        knots = coefficients.reshape(len(coefficients), self.n_outputs, self.n_knots)  # (B, Q, K)
         if self.mode == "linear":
             forecast = interpolate_linear(knots, self.forecast_size)
         else:
             forecast = knots @ interpolation_matrix(self.n_knots, self.forecast_size, self.mode).astype(knots.dtype)
-        return backcast, forecast.transpose(0, 2, 1)  # (B, L), (B, Q, h) -> (B, h, Q)
+        return forecast.transpose(0, 2, 1)  # (B, Q, h) -> (B, h, Q)
 
 
 class _NHITSBlock(nn.Module):
@@ -138,6 +141,13 @@ class _NHITSBlock(nn.Module):
         self.basis = basis
 
     def forward(self, residuals: Tensor, batch: WindowBatch) -> tuple[Tensor, Tensor]:
+        return self.basis(self.layers(self._inputs(residuals, batch)))
+
+    def forecast(self, residuals: Tensor, batch: WindowBatch) -> Tensor:
+        """The forecast alone (the last block: its backcast is never read), theta's backcast part not computed."""
+        return self.basis.forecast(self.layers(self._inputs(residuals, batch), skip=self.basis.backcast_size))
+
+    def _inputs(self, residuals: Tensor, batch: WindowBatch) -> Tensor:
         size = len(residuals)
         parts = [self.pooling(residuals.unsqueeze(1)).reshape(size, -1)]  # (B, 1, L) -> (B, ceil(L/k))
         for exog, used in ((batch.hist_exog, self.hist_size), (batch.futr_exog, self.futr_size)):
@@ -145,8 +155,7 @@ class _NHITSBlock(nn.Module):
                 parts.append(self.pooling(exog.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(size, -1))
         if self.stat_size:
             parts.append(batch.stat_exog.reshape(size, -1))
-        x = concat(parts, axis=1) if len(parts) > 1 else parts[0]
-        return self.basis(self.layers(x))
+        return concat(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
 class _NHITSNetwork(nn.Module):
@@ -161,11 +170,12 @@ class _NHITSNetwork(nn.Module):
         y = batch.insample_y * 0.0 if self.exclude_insample_y else batch.insample_y  # (B, L)
         residuals, mask = y.flip(1), batch.insample_mask.data[:, ::-1]
         forecast = y[:, -1:].unsqueeze(-1)  # (B, 1, 1)
-        for block in self.blocks:
+        *blocks, last = self.blocks
+        for block in blocks:
             backcast, block_forecast = block(residuals, batch)
             residuals = (residuals - backcast) * mask
             forecast = forecast + block_forecast
-        return forecast  # (B, h, Q)
+        return forecast + last.forecast(residuals, batch)  # (B, h, Q); the last residual is never read
 
 
 @register_model("NHITS", category="advanced",

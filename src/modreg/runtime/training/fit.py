@@ -6,7 +6,7 @@ the learning rate halved every `max_steps // num_lr_decays` steps, validation ev
 without a strictly lower validation loss. Nothing is printed: a `progress(step, loss,
 val_loss)` callback (the CLI's rich bar) sees every step.
 
-Three things make a step cheaper without changing what it computes:
+Four things make a step cheaper without changing what it computes:
 - Threads are chosen per product (`autograd.blas`), up to `TrainSettings.threads` (None: every
   core the process may use; a `modreg bench --jobs` worker may use one). BLAS itself rests at
   one thread (OpenBLAS's second thread spins and waits on a busy machine: measured 10 to 40
@@ -19,6 +19,9 @@ Three things make a step cheaper without changing what it computes:
 - A network whose `independent_rows` is True (each row's output depends on that row only: no
   dropout, no batch statistics) sees every distinct window of a batch once, weighted by how often
   it was drawn (`windows.merge_duplicates`): the same loss and gradient, fewer rows.
+- The next batch is drawn while the optimizer's other threads update the parameters (`Adam.step`'s
+  `alongside`): the draws stay in the plain loop's order (none is drawn ahead of a validation,
+  which may draw too, nor after the last step), and sampling no longer leaves a core idle.
 - Freed memory stays with the process (`retain_freed_memory`, glibc only). Every op makes
   new arrays of a few MB; by default glibc hands such blocks back to the kernel when they are
   freed (mmap, heap trimming), so each step page-faults its temporaries in again: measured
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
     from modreg.runtime.autograd import Tensor
     from modreg.runtime.training.losses import Loss
     from modreg.runtime.nn import Module
-    from modreg.runtime.training.optim import AdamConfig, SGDConfig
+    from modreg.runtime.training.optim import AdamConfig, Optimizer, SGDConfig
     from modreg.runtime.training.windows import Target, WindowBatch
 
 __all__ = ["EarlyStopping", "ProgressFn", "TrainHistory", "TrainSettings", "blas_threads", "retain_freed_memory",
@@ -55,6 +58,8 @@ __all__ = ["EarlyStopping", "ProgressFn", "TrainHistory", "TrainSettings", "blas
 
 ProgressFn = Callable[[int, float, "float | None"], None]
 """Called after every step with (step, training loss, validation loss or None)."""
+Batch = tuple["WindowBatch", "Target"]
+"""A training batch: the network's inputs and what they must predict."""
 
 
 @dataclass(frozen=True)
@@ -120,14 +125,19 @@ def train(
     history, started = TrainHistory(), time.perf_counter()
     network.train()
     retain_freed_memory()
+    draw = functools.partial(_draw, network, sample)
     with blas_threads(settings.threads):
+        upcoming: Batch | None = None
         for step in range(1, settings.max_steps + 1):
-            value, rows = _step(network, sample, loss, optimizer, settings.gradient_clip_val, step)
+            validates = validate is not None and step % min(settings.val_check_steps, settings.max_steps) == 0
+            ahead = None if validates or step == settings.max_steps else draw  # validation may draw too: keep the order
+            drawn = upcoming or draw()
+            value, rows, upcoming = _step(network, drawn, loss, optimizer, settings.gradient_clip_val, step, ahead)
             history.steps, history.rows, val = step, history.rows + rows, None
             history.train_loss.append(value)
             if scheduler is not None:
                 scheduler.step()
-            if validate is not None and step % min(settings.val_check_steps, settings.max_steps) == 0:
+            if validates and validate is not None:
                 val = _validate(network, validate)
                 history.val_loss.append((step, val))
                 history.stopped_early = stopper.should_stop(val)
@@ -140,12 +150,20 @@ def train(
     return history
 
 
-def _step(network: Module, sample: Callable[[], tuple[WindowBatch, Target]], loss: Loss, optimizer: object,
-          clip: float | None, step: int) -> tuple[float, int]:
-    """One optimizer step: (the training loss, the batch rows the network processed)."""
+def _draw(network: Module, sample: Callable[[], Batch]) -> Batch:
+    """The next training batch, its repeated windows merged for a network whose rows are independent."""
     batch, target = sample()
     if getattr(network, "independent_rows", False):
         batch, target = merge_duplicates(batch, target)
+    return batch, target
+
+
+def _step(network: Module, drawn: Batch, loss: Loss, optimizer: Optimizer, clip: float | None, step: int,
+          ahead: Callable[[], Batch] | None) -> tuple[float, int, Batch | None]:
+    """One optimizer step: (the training loss, the batch rows the network processed, the next
+    batch when `ahead` draws it: in the calling thread while the optimizer's other threads update
+    the parameters, the same draws in the same order as after the step)."""
+    batch, target = drawn
     value: Tensor = loss.train_loss(network(batch), target)
     number = value.item()
     if not math.isfinite(number):
@@ -153,12 +171,13 @@ def _step(network: Module, sample: Callable[[], tuple[WindowBatch, Target]], los
             f"Training diverged: the loss became {number} at step {step}.",
             hint="lower learning_rate, set gradient_clip_val, or use a scaler_type such as 'robust'.",
         )
-    optimizer.zero_grad()  # type: ignore[attr-defined]
+    optimizer.zero_grad()
     value.backward()
     if clip is not None:
         clip_grad_norm(network.parameters(), clip)
-    optimizer.step()  # type: ignore[attr-defined]
-    return number, batch.batch_size
+    following: list[Batch] = []
+    optimizer.step(alongside=None if ahead is None else lambda: following.append(ahead()))
+    return number, batch.batch_size, following[0] if following else None
 
 
 @contextlib.contextmanager
