@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import modreg.runtime.autograd as ag
-from modreg.runtime.autograd import Tensor, blas, ops_recurrent
+from modreg.runtime.autograd import Tensor, blas, scan_blocks
 from modreg.runtime.autograd.gradcheck import check_grads
 
 _R = np.random.default_rng(7)
-T, B, H = 4, 2 * ops_recurrent._MIN_ROWS + 3, 3  # two blocks of rows on two threads
+T, B, H = 4, 2 * scan_blocks._MIN_ROWS + 3, 3  # two blocks of rows on two threads
 
 SCANS: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "lstm": (lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w),
@@ -39,7 +39,7 @@ def _values_and_grads(fn: Callable[..., Any], inputs: list[np.ndarray]) -> list[
 @pytest.fixture
 def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blas._state, "cap", 2)
-    monkeypatch.setattr(ops_recurrent, "_MIN_BLOCK_MACS", 1)  # split these tiny scans too
+    monkeypatch.setattr(scan_blocks, "_MIN_BLOCK_MACS", 1)  # split these tiny scans too
 
 
 @pytest.mark.parametrize("name", sorted(SCANS))
@@ -63,18 +63,18 @@ def test_a_scan_split_over_threads_passes_the_float64_gradient_check(name: str, 
 def test_blocks_cover_every_row_once_and_small_batches_stay_whole(two_threads: None) -> None:
     seen: list[tuple[int, int]] = []
     with blas.ceiling(2):
-        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)))
-        ops_recurrent._each_block(ops_recurrent._MIN_ROWS, lambda rows: seen.append((rows.start, rows.stop)))
-    assert sorted(seen[:2]) == [(0, B // 2), (B // 2, B)] and seen[2:] == [(0, ops_recurrent._MIN_ROWS)]
+        seen += [(rows.start, rows.stop) for rows in scan_blocks.Blocks(B).rows]
+        seen += [(rows.start, rows.stop) for rows in scan_blocks.Blocks(scan_blocks._MIN_ROWS).rows]
+    assert sorted(seen[:2]) == [(0, B // 2), (B // 2, B)] and seen[2:] == [(0, scan_blocks._MIN_ROWS)]
 
 
 def test_a_batch_whose_blocks_would_do_too_little_work_stays_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blas._state, "cap", 2)
     seen: list[tuple[int, int]] = []
-    small = ops_recurrent._MIN_BLOCK_MACS // B  # B rows of this work make one block's worth, not two
+    small = scan_blocks._MIN_BLOCK_MACS // B  # B rows of this work make one block's worth, not two
     with blas.ceiling(2):
-        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)), small)
-        ops_recurrent._each_block(B, lambda rows: seen.append((rows.start, rows.stop)), 4 * small)
+        seen += [(rows.start, rows.stop) for rows in scan_blocks.Blocks(B, small).rows]
+        seen += [(rows.start, rows.stop) for rows in scan_blocks.Blocks(B, 4 * small).rows]
     assert seen[0] == (0, B) and sorted(seen[1:]) == [(0, B // 2), (B // 2, B)]
 
 
