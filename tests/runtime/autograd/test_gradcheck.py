@@ -155,11 +155,21 @@ CASES: dict[str, list[Case]] = {
         (lambda re, im: ag.irfft(re, im, n=12, axis=0), [randn(4, 3), randn(4, 3)]),
     ],
     # ----- Fused recurrences -----
-    "lstm_scan": [(lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w), [randn(5, 3, 8), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2)])],
-    "gru_scan": [(lambda xw, h, w, b: ag.gru_scan(xw, h, w, b), [randn(5, 3, 6), randn(3, 2), 0.5 * randn(6, 2), randn(6)])],
+    "lstm_scan": [
+        (lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w), [randn(5, 3, 8), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2)]),
+        (lambda x, h, c, w, wi, b: ag.lstm_scan(x, h, c, w, w_ih=wi, bias=b),
+         [randn(5, 3, 3), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2), randn(8, 3), randn(8)]),
+    ],
+    "gru_scan": [
+        (lambda xw, h, w, b: ag.gru_scan(xw, h, w, b), [randn(5, 3, 6), randn(3, 2), 0.5 * randn(6, 2), randn(6)]),
+        (lambda x, h, w, b, wi, bi: ag.gru_scan(x, h, w, b, w_ih=wi, b_ih=bi),
+         [randn(5, 3, 1), randn(3, 2), 0.5 * randn(6, 2), randn(6), randn(6, 1), randn(6)]),
+    ],
     "rnn_scan": [
         (lambda xw, h, w: ag.rnn_scan(xw, h, w), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
         (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
+        (lambda x, h, w, wi, b: ag.rnn_scan(x, h, w, w_ih=wi, bias=b),
+         [randn(5, 3, 2), randn(3, 4), 0.5 * randn(4, 4), randn(4, 2), randn(4)]),
     ],
     # ----- Gating and amplitudes (TFT, TimesNet) -----
     "elu": [(lambda a: ag.elu(a), [away_from_zero(3, 4)]), (lambda a: ag.elu(a, 1.7), [2 * away_from_zero(5)])],

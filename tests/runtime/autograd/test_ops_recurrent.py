@@ -1,4 +1,5 @@
-"""The fused scans split across threads: the same values and gradients as one block, gradient-checked."""
+"""The fused scans: split across threads they give the same values and gradients as one block, their input
+projection equals a `linear` before the scan, and both pass the float64 gradient check."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from modreg.runtime.autograd import Tensor, blas, scan_blocks
 from modreg.runtime.autograd.gradcheck import check_grads
 
 _R = np.random.default_rng(7)
-T, B, H = 4, 2 * scan_blocks._MIN_ROWS + 3, 3  # two blocks of rows on two threads
+T, B, H, F = 4, 2 * scan_blocks._MIN_ROWS + 3, 3, 2  # two blocks of rows on two threads
 
 SCANS: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "lstm": (lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w),
@@ -26,6 +27,15 @@ SCANS: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
                                                       0.5 * _R.standard_normal((H, H))]),
     "rnn-relu": (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"),
                  [_R.standard_normal((T, B, H)), _R.standard_normal((B, H)), 0.5 * _R.standard_normal((H, H))]),
+    "lstm-projected": (lambda x, h, c, w, wi, b: ag.lstm_scan(x, h, c, w, w_ih=wi, bias=b),
+                       [_R.standard_normal((T, B, F)), _R.standard_normal((B, H)), _R.standard_normal((B, H)),
+                        0.5 * _R.standard_normal((4 * H, H)), _R.standard_normal((4 * H, F)), _R.standard_normal(4 * H)]),
+    "gru-projected": (lambda x, h, w, b, wi, bi: ag.gru_scan(x, h, w, b, w_ih=wi, b_ih=bi),
+                      [_R.standard_normal((T, B, F)), _R.standard_normal((B, H)), 0.5 * _R.standard_normal((3 * H, H)),
+                       _R.standard_normal(3 * H), _R.standard_normal((3 * H, F)), _R.standard_normal(3 * H)]),
+    "rnn-projected": (lambda x, h, w, wi, b: ag.rnn_scan(x, h, w, w_ih=wi, bias=b),
+                      [_R.standard_normal((T, B, F)), _R.standard_normal((B, H)), 0.5 * _R.standard_normal((H, H)),
+                       _R.standard_normal((H, F)), _R.standard_normal(H)]),
 }
 
 
@@ -101,3 +111,24 @@ def test_a_scan_from_a_zero_state_equals_one_from_a_zero_state_with_gradient(nam
                  "rnn": lambda xw, w: ag.rnn_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), w)}[name]
     for skipped, full in zip(_values_and_grads(fn, inputs), _values_and_grads(with_grad, inputs)):
         np.testing.assert_array_equal(skipped, full)
+
+
+_PROJECTED = {
+    "lstm": (lambda x, wi, b, w: ag.lstm_scan(x, _ZERO, _ZERO, w, w_ih=wi, bias=b),
+             lambda x, wi, b, w: ag.lstm_scan(ag.linear(x, wi, b), _ZERO, _ZERO, w), 4),
+    "gru": (lambda x, wi, b, w: ag.gru_scan(x, _ZERO, w, b, w_ih=wi, b_ih=b),
+            lambda x, wi, b, w: ag.gru_scan(ag.linear(x, wi, b), _ZERO, w, b), 3),
+    "rnn": (lambda x, wi, b, w: ag.rnn_scan(x, _ZERO, w, w_ih=wi, bias=b),
+            lambda x, wi, b, w: ag.rnn_scan(ag.linear(x, wi, b), _ZERO, w), 1),
+}
+
+
+@pytest.mark.parametrize("features", [1, 5])  # one feature takes the broadcast product, more a matmul
+@pytest.mark.parametrize("name", sorted(_PROJECTED))
+def test_a_scan_projecting_its_input_equals_a_linear_then_the_scan(name: str, features: int, two_threads: None) -> None:
+    fused, composed, gates = _PROJECTED[name]
+    inputs = [_R.standard_normal((T, B, features)), _R.standard_normal((gates * H, features)),
+              _R.standard_normal(gates * H), 0.5 * _R.standard_normal((gates * H, H))]
+    with blas.ceiling(2):
+        for one, two in zip(_values_and_grads(fused, inputs), _values_and_grads(composed, inputs)):
+            np.testing.assert_allclose(one, two, rtol=1e-10, atol=1e-12)
