@@ -132,6 +132,7 @@ CASES: dict[str, list[Case]] = {
         (lambda x, w, b: causal_conv(x, w, b, dilation=2), [randn(7, 2, 3), randn(4, 3, 2), randn(4)]),
         (lambda x, w: causal_conv(x, w, dilation=3), [randn(5, 3, 2), randn(3, 2, 3)]),  # the first tap never reaches
         (lambda x, w, b: causal_conv(x, w, b, relu=True), [randn(6, 2, 3), randn(4, 3, 3), randn(4)]),
+        (lambda x, w, b: causal_conv(x, w, b, dilation=2), [randn(6, 2, 1), randn(4, 1, 2), randn(4)]),  # one channel in
     ],
     "max_pool1d": [
         (lambda x: ag.max_pool1d(x, 3, ceil_mode=True), [randn(2, 3, 11)]),

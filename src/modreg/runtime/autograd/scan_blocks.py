@@ -31,7 +31,7 @@ import numpy as np
 from modreg.runtime.autograd.blas import in_threads, thread_ceiling, threads_active
 from modreg.runtime.autograd.tensor import Tensor
 
-__all__ = ["Blocks", "InputProjection", "recurrent_grad", "send"]
+__all__ = ["Blocks", "InputProjection", "Shares", "recurrent_grad", "send"]
 
 _MIN_ROWS = 16
 _MIN_BLOCK_MACS = 1 << 18
