@@ -155,65 +155,69 @@ def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | No
 # ----- GRU -----
 def _gru_forward(acts: np.ndarray, h: np.ndarray, ws: np.ndarray, bs: np.ndarray,
                  from_zero: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Scan a block in place: acts (T, b, 3H) holds the scaled input pre-activations (r, z
-    halved) and becomes the gates r, z, n; returns hh (T, b, 3H) = (h W_hh^T + b_hh) scaled
-    and hs (T, b, H)."""
-    steps, size, gates = acts.shape
-    hid = gates // 3
-    hh, hs = np.empty_like(acts), np.empty((steps, size, hid), acts.dtype)
+    """Scan a block in place, gate-major: acts (3, T, b, H) holds the scaled input
+    pre-activations (r, z halved) and becomes the gates r, z, n; ws (3, H, H) and bs (3, 1, H)
+    are W_hh^T and b_hh per gate, scaled. Returns hh (T, 3, b, H) = h W_hh^T + b_hh, scaled
+    (its n part is needed by r's gradient), and hs (T, b, H)."""
+    _, steps, size, hid = acts.shape
+    hh, hs = np.empty((steps, 3, size, hid), acts.dtype), np.empty((steps, size, hid), acts.dtype)
+    bias = np.ascontiguousarray(np.broadcast_to(bs, (3, size, hid)))  # added to contiguous rows at full speed
     tmp = np.empty((size, hid), acts.dtype)
     for t in range(steps):
-        a, m = acts[t], hh[t]
-        rz, n = a[:, : 2 * hid], a[:, 2 * hid :]
+        a, m = acts[:, t], hh[t]  # (3, b, H) each
         if t or not from_zero:  # from a zero state, step 0's recurrent product is zero
             np.matmul(h, ws, out=m)
-            m += bs
+            m += bias
         else:
-            np.copyto(m, bs)
-        rz += m[:, : 2 * hid]
+            np.copyto(m, bias)
+        rz = a[:2]
+        rz += m[:2]
         np.tanh(rz, out=rz)
         rz *= 0.5
         rz += 0.5
-        n += np.multiply(a[:, :hid], m[:, 2 * hid :], out=tmp)
+        n = a[2]
+        n += np.multiply(a[0], m[2], out=tmp)
         np.tanh(n, out=n)
         h = np.subtract(h, n, out=hs[t])  # h_t = n + z * (h_{t-1} - n)
-        h *= a[:, hid : 2 * hid]
+        h *= a[1]
         h += n
     return hh, hs
 
 
 def _gru_backward(g: np.ndarray, acts: np.ndarray, hh_n: np.ndarray, hs: np.ndarray, h0: np.ndarray,
                   w_hh: np.ndarray, need_dh0: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A block's BPTT: g (T, b, H) -> (d input pre-activations, d (h W_hh^T + b_hh), dh0)."""
-    steps, size, gates = acts.shape
-    hid = gates // 3
-    r, z, n = (acts[:, :, k * hid : (k + 1) * hid] for k in range(3))
-    # d(pre-activation) = dh * coef: n's through (1 - z) tanh'; z's through h_prev - n; r's through hh_n
-    coef = _sigmoid_slope(acts)
-    update, new = np.ascontiguousarray(z), np.ascontiguousarray(n)  # (T, b, H) each
-    through_n = np.square(new)  # (1 - z) tanh'(n)
+    """A block's BPTT, gate-major: g (T, b, H), acts (3, T, b, H), hh_n (T, b, H), w_hh (3, H, H)
+    -> (d input pre-activations (3, T, b, H), d (h W_hh^T + b_hh) (3, T, b, H), dh0)."""
+    _, steps, size, hid = acts.shape
+    r, z, n = acts
+    # d(pre-activation) = dh * coef: n's through (1 - z) tanh'(n); z's through h_prev - n; r's through n's times hh_n
+    coef = np.empty_like(acts)
+    through_n = np.square(n, out=coef[2])
     np.subtract(1.0, through_n, out=through_n)
-    through_n *= np.subtract(1.0, update)
-    coef[:, :, 2 * hid :] = through_n
-    h_prev_minus_n = np.negative(new)
+    through_n *= np.subtract(1.0, z, out=coef[1])
+    np.subtract(z, np.square(z, out=coef[1]), out=coef[1])  # sigmoid slope z (1 - z)
+    h_prev_minus_n = np.negative(n)
     h_prev_minus_n[1:] += hs[:-1]
     h_prev_minus_n[0] += h0
-    coef[:, :, hid : 2 * hid] *= h_prev_minus_n
-    through_n *= hh_n
-    coef[:, :, :hid] *= through_n
+    coef[1] *= h_prev_minus_n
+    np.subtract(r, np.square(r, out=coef[0]), out=coef[0])
+    coef[0] *= through_n
+    coef[0] *= hh_n
     d_hh = coef.copy()  # as d_x, n's part times r (the reset gate scales h W_hn^T + b_hn)
-    d_hh[:, :, 2 * hid :] *= r
-    d_hh4 = d_hh.reshape(steps, size, 3, hid)
+    d_hh[2] *= r
     dhs = np.empty((steps, size, hid), acts.dtype)  # the gradient reaching each h_t
     carry, tmp = np.zeros((size, hid), acts.dtype), np.empty((size, hid), acts.dtype)  # from step t + 1
+    back = np.empty((3, size, hid), acts.dtype)
     for t in range(steps - 1, -1, -1):
         dh = np.add(g[t], carry, out=dhs[t])
-        np.multiply(d_hh4[t], dh[:, None, :], out=d_hh4[t])
+        d = d_hh[:, t]
+        d *= dh
         if t or need_dh0:  # step 0's carry is dh0
-            np.matmul(d_hh[t], w_hh, out=carry)
-            carry += np.multiply(dh, update[t], out=tmp)
-    coef4 = coef.reshape(steps, size, 3, hid)
-    coef4 *= dhs[:, :, None, :]
+            np.matmul(d, w_hh, out=back)  # per gate (b, H) @ (H, H), summed below
+            np.add(back[0], back[1], out=carry)
+            carry += back[2]
+            carry += np.multiply(dh, z[t], out=tmp)
+    coef *= dhs
     return coef, d_hh, carry
 
 
@@ -223,19 +227,21 @@ def gru_scan(x: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, w_
     """GRU over a sequence: x (T, B, F), h0 (B, H), w_hh (3H, H), b_hh (3H,), w_ih (3H, F), b_ih (3H,);
     the input part of the pre-activations is x W_ih^T + b_ih (without w_ih: x + b_ih).
 
-    Returns the hidden states (T, B, H).
+    Returns the hidden states (T, B, H). Blocks run gate-major (`InputProjection`).
     """
     steps, batch, hid = x.shape[0], x.shape[1], h0.shape[1]
     scale, _ = _gate_affine((True, True, False), hid, x.dtype)
-    proj, ws = InputProjection(x, w_ih, b_ih, scale), np.ascontiguousarray(w_hh.data.T * scale)  # (H, 3H)
-    bs = np.zeros(3 * hid, x.dtype) if b_hh is None else b_hh.data * scale
+    proj = InputProjection(x, w_ih, b_ih, scale, gates=3)
+    w3 = w_hh.data.reshape(3, hid, hid)  # per gate (H, H)
+    ws = np.ascontiguousarray(w3.transpose(0, 2, 1) * scale.reshape(3, 1, hid))  # per gate W^T, scaled
+    bs = (np.zeros(3 * hid, x.dtype) if b_hh is None else b_hh.data * scale).reshape(3, 1, hid)
     out, blocks, from_zero = np.empty((steps, batch, hid), x.dtype), Blocks(batch, 3 * hid * hid), not h0.data.any()
 
     def forward(k: int, rows: slice) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
         flat, acts = proj.forward(rows)
         hh, hs = _gru_forward(acts, h0.data[rows], ws, bs, from_zero)
         out[:, rows] = hs
-        return flat, acts, hh[:, :, 2 * hid :], hs
+        return flat, acts, hh[:, 2], hs
 
     saved = blocks.run(forward)
 
@@ -245,14 +251,14 @@ def gru_scan(x: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, w_
 
         def back(k: int, rows: slice) -> Shares:
             flat, acts, hh_n, hs = saved[k]
-            d_x, d_hh, dh = _gru_backward(g[:, rows], acts, hh_n, hs, h0.data[rows], w_hh.data, dh0 is not None)
+            d_x, d_hh, dh = _gru_backward(g[:, rows], acts, hh_n, hs, h0.data[rows], w3, dh0 is not None)
             if dh0 is not None:
                 dh0[rows] = dh
             shares = proj.backward(d_x, flat, rows)
             if w_hh.requires_grad:
                 shares["w_hh"] = recurrent_grad(d_hh, hs, h0.data[rows], from_zero)
             if b_hh is not None and b_hh.requires_grad:
-                shares["b_hh"] = d_hh.reshape(-1, 3 * hid).sum(axis=0)
+                shares["b_hh"] = d_hh.reshape(3, -1, hid).sum(axis=1).reshape(-1)
             return shares
 
         shares = blocks.run(back)
