@@ -1,12 +1,12 @@
 """Fused recurrences: a whole LSTM/GRU/Elman layer over a sequence is one op with hand-written BPTT.
 
 Each op takes the layer's input x (T, B, F) with its input weights and biases and does the
-input projection itself, one product over all time steps, so each step costs one (B, H) @
-(H, G) product (one per gate) plus a few elementwise passes, and backpropagation through time runs in one
-loop instead of a tape of thousands of small nodes. Without `w_ih`, x is the projection
-already (F = G). Everything is time-major, with PyTorch's gate order (LSTM i, f, g, o; GRU
-r, z, n). The batch runs in row blocks, each in its own thread from projection to weight
-gradients (`scan_blocks`).
+input projection itself, one product over all time steps, so each step costs one (b, H) @
+(H, H) product per gate plus a few elementwise passes, and backpropagation through time runs
+in one loop instead of a tape of thousands of small nodes. Without `w_ih`, x is the
+projection already (F = G). Everything is time-major, with PyTorch's gate order (LSTM i, f,
+g, o; GRU r, z, n). The batch runs in row blocks, each in its own thread from projection to
+weight gradients (`scan_blocks`).
 
 Four things keep a step cheap:
 - Every gate of a step is activated by one np.tanh pass: sigmoid(x) = 0.5 tanh(x / 2) + 0.5,
