@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from modreg.runtime.nn import init
-from modreg.runtime.nn.module import Module, Parameter
 from modreg.runtime.autograd.ops_nn import dropout
 from modreg.runtime.autograd.ops_recurrent import gru_scan, lstm_scan, rnn_scan
 from modreg.runtime.autograd.ops_shape import stack
 from modreg.runtime.autograd.tensor import Tensor
+from modreg.runtime.nn import init
+from modreg.runtime.nn.module import Module, Parameter
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
