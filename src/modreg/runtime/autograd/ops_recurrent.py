@@ -24,13 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from modreg.runtime.autograd.scan_blocks import (
-    Blocks,
-    InputProjection,
-    Shares,
-    recurrent_grad,
-    send,
-)
+from modreg.runtime.autograd.scan_blocks import Blocks, InputProjection, Shares, recurrent_grad, send
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["gru_scan", "lstm_scan", "rnn_scan"]
