@@ -141,8 +141,7 @@ def causal_conv(x: Tensor, weight: Tensor, bias: Tensor | None = None, dilation:
     taps = [(j, (k - 1 - j) * dilation) for j in range(k - 1, -1, -1) if (k - 1 - j) * dilation < steps]
     w = [np.ascontiguousarray(weight.data[:, :, j].T) for j in range(k)]  # per tap (C_in, C_out)
     blocks = Blocks(batch, sum(steps - shift for _, shift in taps) * c_in * c_out // steps)
-    whole = len(blocks.rows) == 1
-    out = None if whole else np.empty((steps, batch, c_out), dtype=np.result_type(x.data, weight.data))
+    out = blocks.output((steps, batch, c_out), np.result_type(x.data, weight.data))
 
     def forward(part: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
         xs = np.ascontiguousarray(x.data[:, rows])  # (L, b, C_in)
@@ -151,8 +150,7 @@ def causal_conv(x: Tensor, weight: Tensor, bias: Tensor | None = None, dilation:
             o += bias.data
         if relu:
             np.maximum(o, 0, out=o)
-        if out is not None:
-            out[:, rows] = o
+        blocks.place(out, rows, o)
         return xs, o
 
     saved = blocks.run(forward)

@@ -248,15 +248,17 @@ def gru_scan(x: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, w_
     w3 = w_hh.data.reshape(3, hid, hid)  # per gate (H, H)
     ws = np.ascontiguousarray(w3.transpose(0, 2, 1) * scale.reshape(3, 1, hid))  # per gate W^T, scaled
     bs = (np.zeros(3 * hid, x.dtype) if b_hh is None else b_hh.data * scale).reshape(3, 1, hid)
-    out, blocks, from_zero = np.empty((steps, batch, hid), x.dtype), Blocks(batch, 3 * hid * hid), not h0.data.any()
+    blocks, from_zero = Blocks(batch, 3 * hid * hid), not h0.data.any()
+    out = blocks.output((steps, batch, hid), x.dtype)
 
     def forward(k: int, rows: slice) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
         flat, acts = proj.forward(rows)
         hh, hs = _gru_forward(acts, h0.data[rows], ws, bs, from_zero)
-        out[:, rows] = hs
+        blocks.place(out, rows, hs)
         return flat, acts, hh[:, 2], hs
 
     saved = blocks.run(forward)
+    out = saved[0][3] if out is None else out
 
     def backward(g: np.ndarray) -> None:
         proj.start_backward()
@@ -325,15 +327,17 @@ def rnn_scan(x: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh", w_
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
     steps, batch, hid = x.shape[0], x.shape[1], h0.shape[1]
     proj, w_t = InputProjection(x, w_ih, bias), np.ascontiguousarray(w_hh.data.T)  # a C-ordered (H, H)
-    out, blocks, from_zero = np.empty((steps, batch, hid), x.dtype), Blocks(batch, hid * hid), not h0.data.any()
+    blocks, from_zero = Blocks(batch, hid * hid), not h0.data.any()
+    out = blocks.output((steps, batch, hid), x.dtype)
 
     def forward(k: int, rows: slice) -> tuple[np.ndarray | None, np.ndarray]:
         flat, hs = proj.forward(rows)
         _rnn_forward(hs, h0.data[rows], w_t, from_zero, nonlinearity)
-        out[:, rows] = hs
+        blocks.place(out, rows, hs)
         return flat, hs
 
     saved = blocks.run(forward)
+    out = saved[0][1] if out is None else out
 
     def backward(g: np.ndarray) -> None:
         proj.start_backward()

@@ -63,9 +63,15 @@ class Blocks:
         in_threads(len(self.rows), part)
         return results  # type: ignore[return-value]
 
-    def whole(self, rows: slice) -> bool:
-        """Whether the block `rows` is the whole batch (its arrays can be the op's own)."""
-        return rows.stop - rows.start == self.batch
+    def output(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
+        """The op's output (T, B, ...) that the blocks fill, or None for one block, whose own array is the output."""
+        return None if len(self.rows) == 1 else np.empty(shape, dtype)
+
+    @staticmethod
+    def place(out: np.ndarray | None, rows: slice, part: np.ndarray) -> None:
+        """Copy a block's (T, b, ...) part into its rows of `out` (None: the part is the output)."""
+        if out is not None:
+            out[:, rows] = part
 
 
 class InputProjection:
