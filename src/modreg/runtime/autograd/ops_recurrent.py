@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from modreg.runtime.autograd.scan_blocks import Blocks, InputProjection, Shares, recurrent_grad, send
+from modreg.runtime.autograd.scan_blocks import Blocks, InputProjection, Shares, recurrent_grad, send, transposed_per_gate
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["gru_scan", "lstm_scan", "rnn_scan"]
@@ -128,7 +128,7 @@ def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | No
     proj = InputProjection(x, w_ih, bias, scale, gates=4)
     w4 = w_hh.data.reshape(4, hid, hid)  # per gate (H, H)
     gate_scale, gate_offset = scale[::hid].reshape(4, 1, 1), offset[::hid].reshape(4, 1, 1)
-    ws = np.ascontiguousarray(w4.transpose(0, 2, 1) * gate_scale)  # per gate W^T, scaled
+    ws = transposed_per_gate(w_hh.data, 4, scale[::hid])  # per gate W^T, scaled
     out, blocks, from_zero = np.empty((steps, batch, 2 * hid), x.dtype), Blocks(batch, 4 * hid * hid), not h0.data.any()
 
     def forward(k: int, rows: slice) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -246,7 +246,7 @@ def gru_scan(x: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, w_
     scale, _ = _gate_affine((True, True, False), hid, x.dtype)
     proj = InputProjection(x, w_ih, b_ih, scale, gates=3)
     w3 = w_hh.data.reshape(3, hid, hid)  # per gate (H, H)
-    ws = np.ascontiguousarray(w3.transpose(0, 2, 1) * scale.reshape(3, 1, hid))  # per gate W^T, scaled
+    ws = transposed_per_gate(w_hh.data, 3, scale[::hid])  # per gate W^T, scaled
     bs = (np.zeros(3 * hid, x.dtype) if b_hh is None else b_hh.data * scale).reshape(3, 1, hid)
     blocks, from_zero = Blocks(batch, 3 * hid * hid), not h0.data.any()
     out = blocks.output((steps, batch, hid), x.dtype)
