@@ -19,6 +19,12 @@ from modreg.runtime.autograd.ops_nn import glu_add_norm, masked_softmax
 _R = np.random.default_rng(42)
 
 
+def _lstm(*args: Any, **kwargs: Any) -> Tensor:
+    """lstm_scan's hidden states and final cell state as one tensor, (T + 1, B, H)."""
+    hs, c_last = ag.lstm_scan(*args, **kwargs)
+    return ag.concat([hs, c_last.unsqueeze(0)], axis=0)
+
+
 def randn(*shape: int) -> np.ndarray:
     return _R.standard_normal(shape)
 
@@ -157,8 +163,8 @@ CASES: dict[str, list[Case]] = {
     ],
     # ----- Fused recurrences -----
     "lstm_scan": [
-        (lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w), [randn(5, 3, 8), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2)]),
-        (lambda x, h, c, w, wi, b: ag.lstm_scan(x, h, c, w, w_ih=wi, bias=b),
+        (lambda xw, h, c, w: _lstm(xw, h, c, w), [randn(5, 3, 8), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2)]),
+        (lambda x, h, c, w, wi, b: _lstm(x, h, c, w, w_ih=wi, bias=b),
          [randn(5, 3, 3), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2), randn(8, 3), randn(8)]),
     ],
     "gru_scan": [

@@ -14,10 +14,16 @@ from modreg.runtime.autograd import Tensor, blas, scan_blocks
 from modreg.runtime.autograd.gradcheck import check_grads
 
 _R = np.random.default_rng(7)
+
+
+def _lstm(*args: Any, **kwargs: Any) -> Tensor:
+    """lstm_scan's hidden states and final cell state as one tensor, (T + 1, B, H)."""
+    hs, c_last = ag.lstm_scan(*args, **kwargs)
+    return ag.concat([hs, c_last.unsqueeze(0)], axis=0)
 T, B, H, F = 4, 2 * scan_blocks._MIN_ROWS + 3, 3, 2  # two blocks of rows on two threads
 
 SCANS: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
-    "lstm": (lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w),
+    "lstm": (lambda xw, h, c, w: _lstm(xw, h, c, w),
              [_R.standard_normal((T, B, 4 * H)), _R.standard_normal((B, H)), _R.standard_normal((B, H)),
               0.5 * _R.standard_normal((4 * H, H))]),
     "gru": (lambda xw, h, w, b: ag.gru_scan(xw, h, w, b),
@@ -27,7 +33,7 @@ SCANS: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
                                                       0.5 * _R.standard_normal((H, H))]),
     "rnn-relu": (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"),
                  [_R.standard_normal((T, B, H)), _R.standard_normal((B, H)), 0.5 * _R.standard_normal((H, H))]),
-    "lstm-projected": (lambda x, h, c, w, wi, b: ag.lstm_scan(x, h, c, w, w_ih=wi, bias=b),
+    "lstm-projected": (lambda x, h, c, w, wi, b: _lstm(x, h, c, w, w_ih=wi, bias=b),
                        [_R.standard_normal((T, B, F)), _R.standard_normal((B, H)), _R.standard_normal((B, H)),
                         0.5 * _R.standard_normal((4 * H, H)), _R.standard_normal((4 * H, F)), _R.standard_normal(4 * H)]),
     "gru-projected": (lambda x, h, w, b, wi, bi: ag.gru_scan(x, h, w, b, w_ih=wi, b_ih=bi),
@@ -90,7 +96,7 @@ def test_a_batch_whose_blocks_would_do_too_little_work_stays_whole(monkeypatch: 
 
 _ZERO = Tensor(np.zeros((B, H)))  # a zero initial state without a gradient, as the encoders start
 ZERO_START: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
-    "lstm": (lambda xw, w: ag.lstm_scan(xw, _ZERO, _ZERO, w), [SCANS["lstm"][1][0], SCANS["lstm"][1][3]]),
+    "lstm": (lambda xw, w: _lstm(xw, _ZERO, _ZERO, w), [SCANS["lstm"][1][0], SCANS["lstm"][1][3]]),
     "gru": (lambda xw, w, b: ag.gru_scan(xw, _ZERO, w, b), [SCANS["gru"][1][0], *SCANS["gru"][1][2:]]),
     "rnn": (lambda xw, w: ag.rnn_scan(xw, _ZERO, w), [SCANS["rnn"][1][0], SCANS["rnn"][1][2]]),
 }
@@ -106,7 +112,7 @@ def test_a_scan_from_a_zero_state_without_gradient_passes_the_gradient_check(nam
 @pytest.mark.parametrize("name", sorted(ZERO_START))
 def test_a_scan_from_a_zero_state_equals_one_from_a_zero_state_with_gradient(name: str) -> None:
     fn, inputs = ZERO_START[name]
-    with_grad = {"lstm": lambda xw, w: ag.lstm_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), _ZERO, w),
+    with_grad = {"lstm": lambda xw, w: _lstm(xw, Tensor(np.zeros((B, H)), requires_grad=True), _ZERO, w),
                  "gru": lambda xw, w, b: ag.gru_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), w, b),
                  "rnn": lambda xw, w: ag.rnn_scan(xw, Tensor(np.zeros((B, H)), requires_grad=True), w)}[name]
     for skipped, full in zip(_values_and_grads(fn, inputs), _values_and_grads(with_grad, inputs)):
@@ -114,8 +120,8 @@ def test_a_scan_from_a_zero_state_equals_one_from_a_zero_state_with_gradient(nam
 
 
 _PROJECTED = {
-    "lstm": (lambda x, wi, b, w: ag.lstm_scan(x, _ZERO, _ZERO, w, w_ih=wi, bias=b),
-             lambda x, wi, b, w: ag.lstm_scan(ag.linear(x, wi, b), _ZERO, _ZERO, w), 4),
+    "lstm": (lambda x, wi, b, w: _lstm(x, _ZERO, _ZERO, w, w_ih=wi, bias=b),
+             lambda x, wi, b, w: _lstm(ag.linear(x, wi, b), _ZERO, _ZERO, w), 4),
     "gru": (lambda x, wi, b, w: ag.gru_scan(x, _ZERO, w, b, w_ih=wi, b_ih=b),
             lambda x, wi, b, w: ag.gru_scan(ag.linear(x, wi, b), _ZERO, w, b), 3),
     "rnn": (lambda x, wi, b, w: ag.rnn_scan(x, _ZERO, w, w_ih=wi, bias=b),

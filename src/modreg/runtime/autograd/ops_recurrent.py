@@ -79,10 +79,12 @@ def _lstm_forward(acts: np.ndarray, h: np.ndarray, c: np.ndarray, ws: np.ndarray
     return hs, cs, tanh_c
 
 
-def _lstm_backward(g: np.ndarray, acts: np.ndarray, cs: np.ndarray, tanh_c: np.ndarray, c0: np.ndarray,
-                   w_hh: np.ndarray, need_dh0: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A block's BPTT, gate-major: g (T, b, 2H) at [h | c], acts (4, T, b, H), w_hh (4, H, H)
-    -> (d pre-activations (4, T, b, H), dh0, dc0)."""
+def _lstm_backward(g: np.ndarray, dc_last: np.ndarray | None, acts: np.ndarray, cs: np.ndarray,
+                   tanh_c: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
+                   need_dh0: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A block's BPTT, gate-major: g (T, b, H) at the hidden states, dc_last (b, H) at the final
+    cell state (None: zero), acts (4, T, b, H), w_hh (4, H, H) -> (d pre-activations (4, T, b,
+    H), dh0, dc0)."""
     _, steps, size, hid = acts.shape
     gate_i, gate_f, cell, gate_o = acts
     # d(pre-activation) = [dc, dc, dc, dh] * coef, coef = gate slope * what the gate multiplies
@@ -96,11 +98,11 @@ def _lstm_backward(g: np.ndarray, acts: np.ndarray, cs: np.ndarray, tanh_c: np.n
     through_h = np.square(tanh_c)  # dc += dh * o * tanh'(c)
     np.subtract(1.0, through_h, out=through_h)
     through_h *= gate_o
-    dh, dc, tmp = (np.zeros((size, hid), acts.dtype) for _ in range(3))
+    dh, tmp = np.zeros((size, hid), acts.dtype), np.empty((size, hid), acts.dtype)
+    dc = np.zeros((size, hid), acts.dtype) if dc_last is None else dc_last.copy()
     back = np.empty((4, size, hid), acts.dtype)
     for t in range(steps - 1, -1, -1):
-        dh += g[t, :, :hid]
-        dc += g[t, :, hid:]
+        dh += g[t]
         dc += np.multiply(dh, through_h[t], out=tmp)
         d = coef[:, t]  # coef becomes d_pre in place
         d[:3] *= dc
@@ -116,12 +118,13 @@ def _lstm_backward(g: np.ndarray, acts: np.ndarray, cs: np.ndarray, tanh_c: np.n
 
 @register_op("lstm_scan")
 def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | None = None,
-              bias: Tensor | None = None) -> Tensor:
+              bias: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """LSTM over a sequence: x (T, B, F), states (B, H), w_hh (4H, H), w_ih (4H, F), bias (4H,)
     = b_ih + b_hh; the pre-activations are x W_ih^T + bias + h W_hh^T (without w_ih: x + bias).
 
-    Returns (T, B, 2H): the hidden state h_t in [..., :H] and the cell c_t in [..., H:].
-    Blocks run gate-major (`InputProjection`).
+    Returns the hidden states (T, B, H) and the final cell state c_T (B, H). Blocks run
+    gate-major (`InputProjection`). c_T is a second node whose backward hands its gradient to
+    the first's, so the cell states of the other steps never travel through the graph.
     """
     steps, batch, hid = x.shape[0], x.shape[1], h0.shape[1]
     scale, offset = _gate_affine((True, True, False, True), hid, x.dtype)
@@ -129,23 +132,29 @@ def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | No
     w4 = w_hh.data.reshape(4, hid, hid)  # per gate (H, H)
     gate_scale, gate_offset = scale[::hid].reshape(4, 1, 1), offset[::hid].reshape(4, 1, 1)
     ws = transposed_per_gate(w_hh.data, 4, scale[::hid])  # per gate W^T, scaled
-    out, blocks, from_zero = np.empty((steps, batch, 2 * hid), x.dtype), Blocks(batch, 4 * hid * hid), not h0.data.any()
+    blocks, from_zero = Blocks(batch, 4 * hid * hid), not h0.data.any()
+    out, c_last = blocks.output((steps, batch, hid), x.dtype), np.empty((batch, hid), x.dtype)
 
     def forward(k: int, rows: slice) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         flat, acts = proj.forward(rows)
         hs, cs, tanh_c = _lstm_forward(acts, h0.data[rows], c0.data[rows], ws, from_zero, gate_scale, gate_offset)
-        out[:, rows, :hid], out[:, rows, hid:] = hs, cs
+        blocks.place(out, rows, hs)
+        c_last[rows] = cs[-1]
         return flat, acts, hs, cs, tanh_c
 
     saved = blocks.run(forward)
+    out = saved[0][2] if out is None else out
+    dc_last: list[np.ndarray] = []  # c_T's gradient, handed over by its node's backward
 
     def backward(g: np.ndarray) -> None:
         proj.start_backward()
         dh0, dc0 = _state_grad(h0), _state_grad(c0)
+        dc_n = dc_last.pop() if dc_last else None
 
         def back(k: int, rows: slice) -> Shares:
             flat, acts, hs, cs, tanh_c = saved[k]
-            d_pre, dh, dc = _lstm_backward(g[:, rows], acts, cs, tanh_c, c0.data[rows], w4, dh0 is not None)
+            d_pre, dh, dc = _lstm_backward(g[:, rows], None if dc_n is None else dc_n[rows], acts, cs, tanh_c,
+                                           c0.data[rows], w4, dh0 is not None)
             if dh0 is not None:
                 dh0[rows] = dh
             if dc0 is not None:
@@ -162,7 +171,13 @@ def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | No
             if grad is not None:
                 state.accumulate(grad, fresh=True)
 
-    return result(out, tuple(t for t in (x, h0, c0, w_hh, w_ih, bias) if t is not None), backward)
+    hidden = result(out, tuple(t for t in (x, h0, c0, w_hh, w_ih, bias) if t is not None), backward)
+
+    def cell_backward(g: np.ndarray) -> None:  # runs before hidden's backward (c_T is its child)
+        dc_last.append(g)
+        hidden.accumulate(np.zeros_like(out), fresh=True)  # so that hidden's backward runs
+
+    return hidden, result(c_last, (hidden,), cell_backward)
 
 
 # ----- GRU -----

@@ -40,9 +40,8 @@ class _LSTMEncoder(RecurrentEncoder):
         w_ih, bias = self._weight("weight_ih", k), self._input_bias(k)
         if self.proj_size:
             return self._projected(k, linear(seq, w_ih, bias), state)  # (T, B, 4H)
-        hc = lstm_scan(seq, state[0], state[1], self._weight("weight_hh", k), w_ih=w_ih, bias=bias)  # (T, B, 2H): [h | c]
-        hid = self.hidden_size
-        return hc[:, :, :hid], (hc[-1, :, :hid], hc[-1, :, hid:])
+        hs, c_n = lstm_scan(seq, state[0], state[1], self._weight("weight_hh", k), w_ih=w_ih, bias=bias)  # (T, B, H)
+        return hs, (hs[-1], c_n)
 
     def _projected(self, k: int, xw: Tensor, state: _Pair) -> tuple[Tensor, _Pair]:
         w_hh, w_hr, hid = self._weight("weight_hh", k), self._weight("weight_hr", k), self.hidden_size

@@ -118,9 +118,8 @@ class LSTM(_Recurrent):
 
     def _layer(self, k: int, seq: Tensor, state: _Pair) -> tuple[Tensor, _Pair]:
         w_ih, w_hh, b_ih, b_hh = self._weights(k)
-        hc = lstm_scan(seq, state[0], state[1], w_hh, w_ih=w_ih, bias=b_ih + b_hh)  # (T, B, 2H): [h | c]
-        hid = self.hidden_size
-        return hc[:, :, :hid], (hc[-1, :, :hid], hc[-1, :, hid:])
+        hs, c_n = lstm_scan(seq, state[0], state[1], w_hh, w_ih=w_ih, bias=b_ih + b_hh)  # (T, B, H), (B, H)
+        return hs, (hs[-1], c_n)
 
 
 class GRU(_Recurrent):
