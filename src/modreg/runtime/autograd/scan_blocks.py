@@ -3,10 +3,11 @@
 The rows of a batch are independent sequences. Inside a BLAS ceiling (training), a fused scan
 (`ops_recurrent`) cuts a batch of at least 2 x `_MIN_ROWS` rows into one block per allowed
 core, and each block runs in its own thread from its first product to its last: it projects
-its rows' inputs (x W_ih^T + b over all its time steps: one product), scans, and on the way
-back scans back and computes its rows' whole share of every gradient (the input's, and one
-product each for W_ih and W_hh). The threads meet once per op and direction; the weight
-shares are summed then. Numpy and BLAS release the GIL for the work of each call, and the
+its rows' inputs (x W_ih^T + b over all its time steps: one product, `InputProjection`),
+scans, and on the way back scans back and computes its rows' whole share of every gradient
+(the input's, and one product each for W_ih and W_hh). The threads meet once per op and
+direction; the weight shares are summed then. The TCN's causal convolution (`ops_conv`)
+runs its rows the same way. Numpy and BLAS release the GIL for the work of each call, and the
 threads never wait for each other in between, so unlike a multi-threaded BLAS call on a
 (B, H) @ (H, G) product they cost nothing when the machine is busy.
 
@@ -49,9 +50,7 @@ class Blocks:
     def __init__(self, batch: int, row_macs: int = _MIN_BLOCK_MACS) -> None:
         fits = min(batch // _MIN_ROWS, batch * row_macs // _MIN_BLOCK_MACS)
         parts = max(1, min(thread_ceiling(), fits) if threads_active() else 1)
-        bounds = np.linspace(0, batch, parts + 1).astype(int)
-        self.batch = batch
-        self.rows = [slice(int(bounds[k]), int(bounds[k + 1])) for k in range(parts)]
+        self.rows = [slice(batch * k // parts, batch * (k + 1) // parts) for k in range(parts)]
 
     def run(self, work: Callable[[int, slice], R]) -> list[R]:
         """work(k, rows) for every block k, each in its own thread; their results in block order."""
