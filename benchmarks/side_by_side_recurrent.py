@@ -27,10 +27,33 @@ Without it (or with `--no-neuralforecast`) only modreg's figures are printed, wi
 What bounds it (measured on the 2-core machine these figures come from): most of a step is
 matrix products, which run at 86-99 GFLOP/s on one core, about the core's peak. Counting the
 multiply-adds a step needs (windows drawn twice in a batch counted once), 100 steps at that rate
-take RNN 0.74 s, LSTM 2.68 s, GRU 4.87 s and TCN about 1.5 s of one core; with the 0.44 s
-start-up, a whole run cannot beat about 0.81 s, 1.78 s, 2.88 s and 1.19 s even on two perfectly
-used cores. Twice neuralforecast's speed (its fit alone: 1.61 s, 3.53 s, 7.45 s, 3.26 s) would
-need 0.81 s, 1.77 s, 3.73 s and 1.63 s: in reach for GRU and TCN, at the bound for RNN and LSTM.
+take RNN 0.74 s, LSTM 2.68 s, GRU 4.87 s and TCN about 1.5 s of one core, so even two perfectly
+used cores cannot fit in less than 0.37 s, 1.34 s, 2.44 s and 0.75 s. Twice neuralforecast's
+speed (its fit at idle: 1.84 s, 3.92 s, 7.69 s, 2.96 s) needs fits of 0.92 s, 1.96 s, 3.85 s
+and 1.48 s.
+
+How a fit uses the two cores: each recurrent layer and each causal convolution is one op whose
+batch rows are cut into one block per core (`autograd.scan_blocks`); a block runs in its own
+thread from its input projection through the scan, and back through its share of the weight
+gradients, so the threads meet twice per layer and step. The rest of a step stays on the main
+thread (windows, scaler, decoder, loss, the autograd walk, the optimizer). So the fit's wall
+time at idle is about the main thread's CPU time (the worker's blocks are as long as its own),
+which can be measured on a busy machine too. In one process, a warm-up fit and then 100 steps
+timed, alternating with the code before this change (load 3.2-3.8, medians of 3):
+
+    seconds   CPU now  main thread now  |  CPU before  main thread before
+    RNN          1.11             0.68  |        1.08               0.97
+    LSTM         3.61             1.97  |        4.46               3.04
+    GRU          6.40             3.40  |        7.37               4.81
+    TCN          2.24             1.34  |        2.06               1.98
+
+(a `modreg run` in a fresh process fits a little slower than these warm figures). Of the
+LSTM's 1.9-2.0 s on the main thread, the blocks' products take about 1.15 s, their elementwise
+passes about 0.45 s (numpy's cost per call: a step of a 37-row block is ten calls of a few
+microseconds each) and the single-threaded rest about 0.45 s, so its fit stays near the 1.96 s
+of twice neuralforecast's speed rather than clearly under it. The GRU and LSTM blocks run
+gate-major (gates, T, b, H), since numpy's passes over a gate's columns sliced out of (b, G)
+rows cost 3 to 4 microseconds more per call than over contiguous rows.
 
     python benchmarks/side_by_side_recurrent.py [--models RNN LSTM GRU TCN] [--steps 100] [--repeat 3]
         [--venv /work/nf-venv] [--nf-threads 2] [--modreg-cpus N] [--no-neuralforecast]

@@ -19,6 +19,12 @@ from modreg.runtime.autograd.ops_nn import glu_add_norm, masked_softmax
 _R = np.random.default_rng(42)
 
 
+def _lstm(*args: Any, **kwargs: Any) -> Tensor:
+    """lstm_scan's hidden states and final cell state as one tensor, (T + 1, B, H)."""
+    hs, c_last = ag.lstm_scan(*args, **kwargs)
+    return ag.concat([hs, c_last.unsqueeze(0)], axis=0)
+
+
 def randn(*shape: int) -> np.ndarray:
     return _R.standard_normal(shape)
 
@@ -132,6 +138,7 @@ CASES: dict[str, list[Case]] = {
         (lambda x, w, b: causal_conv(x, w, b, dilation=2), [randn(7, 2, 3), randn(4, 3, 2), randn(4)]),
         (lambda x, w: causal_conv(x, w, dilation=3), [randn(5, 3, 2), randn(3, 2, 3)]),  # the first tap never reaches
         (lambda x, w, b: causal_conv(x, w, b, relu=True), [randn(6, 2, 3), randn(4, 3, 3), randn(4)]),
+        (lambda x, w, b: causal_conv(x, w, b, dilation=2), [randn(6, 2, 1), randn(4, 1, 2), randn(4)]),  # one channel in
     ],
     "max_pool1d": [
         (lambda x: ag.max_pool1d(x, 3, ceil_mode=True), [randn(2, 3, 11)]),
@@ -155,11 +162,21 @@ CASES: dict[str, list[Case]] = {
         (lambda re, im: ag.irfft(re, im, n=12, axis=0), [randn(4, 3), randn(4, 3)]),
     ],
     # ----- Fused recurrences -----
-    "lstm_scan": [(lambda xw, h, c, w: ag.lstm_scan(xw, h, c, w), [randn(5, 3, 8), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2)])],
-    "gru_scan": [(lambda xw, h, w, b: ag.gru_scan(xw, h, w, b), [randn(5, 3, 6), randn(3, 2), 0.5 * randn(6, 2), randn(6)])],
+    "lstm_scan": [
+        (lambda xw, h, c, w: _lstm(xw, h, c, w), [randn(5, 3, 8), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2)]),
+        (lambda x, h, c, w, wi, b: _lstm(x, h, c, w, w_ih=wi, bias=b),
+         [randn(5, 3, 3), randn(3, 2), randn(3, 2), 0.5 * randn(8, 2), randn(8, 3), randn(8)]),
+    ],
+    "gru_scan": [
+        (lambda xw, h, w, b: ag.gru_scan(xw, h, w, b), [randn(5, 3, 6), randn(3, 2), 0.5 * randn(6, 2), randn(6)]),
+        (lambda x, h, w, b, wi, bi: ag.gru_scan(x, h, w, b, w_ih=wi, b_ih=bi),
+         [randn(5, 3, 1), randn(3, 2), 0.5 * randn(6, 2), randn(6), randn(6, 1), randn(6)]),
+    ],
     "rnn_scan": [
         (lambda xw, h, w: ag.rnn_scan(xw, h, w), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
         (lambda xw, h, w: ag.rnn_scan(xw, h, w, "relu"), [randn(5, 3, 4), randn(3, 4), 0.5 * randn(4, 4)]),
+        (lambda x, h, w, wi, b: ag.rnn_scan(x, h, w, w_ih=wi, bias=b),
+         [randn(5, 3, 2), randn(3, 4), 0.5 * randn(4, 4), randn(4, 2), randn(4)]),
     ],
     # ----- Gating and amplitudes (TFT, TimesNet) -----
     "elu": [(lambda a: ag.elu(a), [away_from_zero(3, 4)]), (lambda a: ag.elu(a, 1.7), [2 * away_from_zero(5)])],

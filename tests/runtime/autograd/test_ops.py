@@ -257,7 +257,8 @@ def test_rfft_and_irfft_match_numpy_and_invert_each_other() -> None:
 
 
 def _lstm_unrolled(xw: Tensor, h: Tensor, c: Tensor, w: Tensor) -> Tensor:
-    """The LSTM recurrence written with primitive ops, as a reference for the fused op."""
+    """The LSTM recurrence written with primitive ops, as a reference for the fused op: the
+    hidden states (T, B, H) followed by the final cell state, (T + 1, B, H)."""
     hid = h.shape[1]
     outs = []
     for t in range(xw.shape[0]):
@@ -265,15 +266,22 @@ def _lstm_unrolled(xw: Tensor, h: Tensor, c: Tensor, w: Tensor) -> Tensor:
         i, f, g, o = z[:, :hid].sigmoid(), z[:, hid : 2 * hid].sigmoid(), z[:, 2 * hid : 3 * hid].tanh(), z[:, 3 * hid :].sigmoid()
         c = f * c + i * g
         h = o * c.tanh()
-        outs.append(ag.concat([h, c], axis=1))
-    return ag.stack(outs)
+        outs.append(h)
+    return ag.stack([*outs, c])
 
 
-def test_fused_lstm_equals_the_unrolled_reference_in_values_and_gradients() -> None:
+def _lstm_fused(xw: Tensor, h: Tensor, c: Tensor, w: Tensor) -> Tensor:
+    hs, c_last = ag.lstm_scan(xw, h, c, w)
+    return ag.concat([hs, c_last.unsqueeze(0)], axis=0)
+
+
+@pytest.mark.parametrize("cell_weight", [0.0, 1.0])  # with and without a gradient reaching the final cell state
+def test_fused_lstm_equals_the_unrolled_reference_in_values_and_gradients(cell_weight: float) -> None:
     arrays = [_R.standard_normal((6, 2, 12)), _R.standard_normal((2, 3)), _R.standard_normal((2, 3)), _R.standard_normal((12, 3))]
-    cot = _R.standard_normal((6, 2, 6))
+    cot = _R.standard_normal((7, 2, 3))
+    cot[-1] *= cell_weight
     results = []
-    for fn in (ag.lstm_scan, _lstm_unrolled):
+    for fn in (_lstm_fused, _lstm_unrolled):
         ts = [Tensor(a, requires_grad=True) for a in arrays]
         out = fn(*ts)
         (out * cot).sum().backward()

@@ -12,7 +12,8 @@ re-exported here:
 - `ops_conv`: conv1d, conv2d (im2col), causal_conv (time-major, a product per tap).
 - `ops_pool`: max_pool1d, avg_pool1d, interpolate_linear.
 - `ops_fft`: rfft, irfft (complex values travel as a pair of real tensors), complex_abs.
-- `ops_recurrent`: fused LSTM/GRU/RNN recurrences (BPTT in one op).
+- `ops_recurrent`: fused LSTM/GRU/RNN recurrences (input projection, scan and BPTT in one op).
+- `scan_blocks`: the per-core row blocks those recurrences and `causal_conv` run in, each in its own thread.
 - `ops_index`: gather/scatter of slices by per-row indices, cumsum.
 - `ops_complex`: complex matmul and tanh on (real, imag) pairs.
 - `ops_special`: lgamma (gradient digamma), for the distribution losses' likelihoods.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from modreg.runtime.autograd import Tensor, gru_scan, linear
+from modreg.runtime.autograd import Tensor, gru_scan
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models._recurrent import RecurrentEncoder, RecurrentForecaster
@@ -19,11 +17,8 @@ class _GRUEncoder(RecurrentEncoder):
     gates = 3
 
     def _layer(self, k: int, seq: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-        xw = linear(seq, self._weight("weight_ih", k), self._weight("bias_ih", k))  # (T, B, 3H)
-        b_hh = self._weight("bias_hh", k)
-        if b_hh is None:
-            b_hh = Tensor(np.zeros(xw.shape[2], dtype=xw.dtype))
-        hs = gru_scan(xw, state, self._weight("weight_hh", k), b_hh)  # (T, B, H)
+        hs = gru_scan(seq, state, self._weight("weight_hh", k), self._weight("bias_hh", k),
+                      w_ih=self._weight("weight_ih", k), b_ih=self._weight("bias_ih", k))  # (T, B, H)
         return hs, hs[-1]
 
 

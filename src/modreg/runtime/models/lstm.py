@@ -37,12 +37,11 @@ class _LSTMEncoder(RecurrentEncoder):
         return self._zeros(x, self.output_size), self._zeros(x, self.hidden_size)
 
     def _layer(self, k: int, seq: Tensor, state: _Pair) -> tuple[Tensor, _Pair]:
-        xw = linear(seq, self._weight("weight_ih", k), self._input_bias(k))  # (T, B, 4H)
+        w_ih, bias = self._weight("weight_ih", k), self._input_bias(k)
         if self.proj_size:
-            return self._projected(k, xw, state)
-        hc = lstm_scan(xw, state[0], state[1], self._weight("weight_hh", k))  # (T, B, 2H): [h | c]
-        hid = self.hidden_size
-        return hc[:, :, :hid], (hc[-1, :, :hid], hc[-1, :, hid:])
+            return self._projected(k, linear(seq, w_ih, bias), state)  # (T, B, 4H)
+        hs, c_n = lstm_scan(seq, state[0], state[1], self._weight("weight_hh", k), w_ih=w_ih, bias=bias)  # (T, B, H)
+        return hs, (hs[-1], c_n)
 
     def _projected(self, k: int, xw: Tensor, state: _Pair) -> tuple[Tensor, _Pair]:
         w_hh, w_hr, hid = self._weight("weight_hh", k), self._weight("weight_hr", k), self.hidden_size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from modreg.runtime.autograd import Tensor, linear, rnn_scan
+from modreg.runtime.autograd import Tensor, rnn_scan
 from modreg.runtime.components import LossSpec, OptimizerSpec, ScalerSpec
 from modreg.runtime.factory import register_model
 from modreg.runtime.models._recurrent import RecurrentEncoder, RecurrentForecaster
@@ -22,8 +22,8 @@ class _ElmanEncoder(RecurrentEncoder):
         self.nonlinearity = nonlinearity
 
     def _layer(self, k: int, seq: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-        xw = linear(seq, self._weight("weight_ih", k), self._input_bias(k))  # (T, B, H)
-        hs = rnn_scan(xw, state, self._weight("weight_hh", k), self.nonlinearity)  # (T, B, H)
+        hs = rnn_scan(seq, state, self._weight("weight_hh", k), self.nonlinearity, w_ih=self._weight("weight_ih", k),
+                      bias=self._input_bias(k))  # (T, B, H)
         return hs, hs[-1]
 
 

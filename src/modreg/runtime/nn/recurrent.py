@@ -2,8 +2,8 @@
 
 Each layer `k` has `weight_ih_l{k}` (G*H, F), `weight_hh_l{k}` (G*H, H), `bias_ih_l{k}` and
 `bias_hh_l{k}` (G*H,), all drawn from U(-1/sqrt(H), 1/sqrt(H)), so state dicts and parameter
-counts equal PyTorch's. The input projection of all time steps is one matmul; the recurrence
-is one fused op per layer (`lstm_scan`, `gru_scan`, `rnn_scan`) with hand-written BPTT.
+counts equal PyTorch's. Each layer, its input projection and its recurrence, is one fused op
+(`lstm_scan`, `gru_scan`, `rnn_scan`) with hand-written BPTT.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from modreg.runtime.nn import init
-from modreg.runtime.nn.module import Module, Parameter
-from modreg.runtime.autograd.ops_math import linear
 from modreg.runtime.autograd.ops_nn import dropout
 from modreg.runtime.autograd.ops_recurrent import gru_scan, lstm_scan, rnn_scan
 from modreg.runtime.autograd.ops_shape import stack
 from modreg.runtime.autograd.tensor import Tensor
+from modreg.runtime.nn import init
+from modreg.runtime.nn.module import Module, Parameter
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -93,7 +92,7 @@ class RNN(_Recurrent):
 
     def _layer(self, k: int, seq: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         w_ih, w_hh, b_ih, b_hh = self._weights(k)
-        hs = rnn_scan(linear(seq, w_ih, b_ih + b_hh), state, w_hh, self.nonlinearity)
+        hs = rnn_scan(seq, state, w_hh, self.nonlinearity, w_ih=w_ih, bias=b_ih + b_hh)
         return hs, hs[-1]
 
 
@@ -119,10 +118,8 @@ class LSTM(_Recurrent):
 
     def _layer(self, k: int, seq: Tensor, state: _Pair) -> tuple[Tensor, _Pair]:
         w_ih, w_hh, b_ih, b_hh = self._weights(k)
-        xw = linear(seq, w_ih, b_ih + b_hh)  # (T, B, 4H)
-        hc = lstm_scan(xw, state[0], state[1], w_hh)  # (T, B, 2H): [h | c]
-        hid = self.hidden_size
-        return hc[:, :, :hid], (hc[-1, :, :hid], hc[-1, :, hid:])
+        hs, c_n = lstm_scan(seq, state[0], state[1], w_hh, w_ih=w_ih, bias=b_ih + b_hh)  # (T, B, H), (B, H)
+        return hs, (hs[-1], c_n)
 
 
 class GRU(_Recurrent):
@@ -147,5 +144,5 @@ class GRU(_Recurrent):
 
     def _layer(self, k: int, seq: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         w_ih, w_hh, b_ih, b_hh = self._weights(k)
-        hs = gru_scan(linear(seq, w_ih, b_ih), state, w_hh, b_hh)
+        hs = gru_scan(seq, state, w_hh, b_hh, w_ih=w_ih, b_ih=b_ih)
         return hs, hs[-1]
