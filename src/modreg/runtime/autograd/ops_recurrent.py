@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from modreg.runtime.autograd.scan_blocks import Blocks, InputProjection, Shares, recurrent_grad, send, transposed_per_gate
+from modreg.runtime.autograd.scan_blocks import Blocks, InputProjection, Shares, layer_shares, send, transposed_per_gate
 from modreg.runtime.autograd.tensor import Tensor, register_op, result
 
 __all__ = ["gru_scan", "lstm_scan", "rnn_scan"]
@@ -159,9 +159,7 @@ def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | No
                 dh0[rows] = dh
             if dc0 is not None:
                 dc0[rows] = dc
-            shares = proj.backward(d_pre, flat, rows)
-            if w_hh.requires_grad:
-                shares["w_hh"] = recurrent_grad(d_pre, hs, h0.data[rows], from_zero)
+            shares = layer_shares(proj, d_pre, flat, rows, w_hh, d_pre, hs, h0.data[rows], from_zero)
             return shares
 
         shares = blocks.run(back)
@@ -284,9 +282,7 @@ def gru_scan(x: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, w_
             d_x, d_hh, dh = _gru_backward(g[:, rows], acts, hh_n, hs, h0.data[rows], w3, dh0 is not None)
             if dh0 is not None:
                 dh0[rows] = dh
-            shares = proj.backward(d_x, flat, rows)
-            if w_hh.requires_grad:
-                shares["w_hh"] = recurrent_grad(d_hh, hs, h0.data[rows], from_zero)
+            shares = layer_shares(proj, d_x, flat, rows, w_hh, d_hh, hs, h0.data[rows], from_zero)
             if b_hh is not None and b_hh.requires_grad:
                 shares["b_hh"] = d_hh.reshape(3, -1, hid).sum(axis=1).reshape(-1)
             return shares
@@ -363,9 +359,7 @@ def rnn_scan(x: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh", w_
             d_pre, dh = _rnn_backward(g[:, rows], hs, w_hh.data, nonlinearity, dh0 is not None)
             if dh0 is not None:
                 dh0[rows] = dh
-            shares = proj.backward(d_pre, flat, rows)
-            if w_hh.requires_grad:
-                shares["w_hh"] = recurrent_grad(d_pre, hs, h0.data[rows], from_zero)
+            shares = layer_shares(proj, d_pre, flat, rows, w_hh, d_pre, hs, h0.data[rows], from_zero)
             return shares
 
         shares = blocks.run(back)

@@ -32,7 +32,7 @@ import numpy as np
 from modreg.runtime.autograd.blas import in_threads, thread_ceiling, threads_active
 from modreg.runtime.autograd.tensor import Tensor
 
-__all__ = ["Blocks", "InputProjection", "Shares", "recurrent_grad", "send", "transposed_per_gate"]
+__all__ = ["Blocks", "InputProjection", "Shares", "layer_shares", "recurrent_grad", "send", "transposed_per_gate"]
 
 _MIN_ROWS = 16
 _MIN_BLOCK_MACS = 1 << 18
@@ -198,6 +198,16 @@ def recurrent_grad(d_hh: np.ndarray, hs: np.ndarray, h0: np.ndarray, from_zero: 
     if not from_zero:
         gw += d_hh[0].T @ h0
     return gw
+
+
+def layer_shares(proj: InputProjection, d_x: np.ndarray, flat: np.ndarray | None, rows: slice, w_hh: Tensor,
+                 d_hh: np.ndarray, hs: np.ndarray, h0: np.ndarray, from_zero: bool) -> Shares:
+    """A block's share of a recurrent layer's weight gradients: its input side's (`proj`) and
+    W_hh's (`recurrent_grad` of d_hh, the gradient at the recurrent product; h0 is the block's)."""
+    shares = proj.backward(d_x, flat, rows)
+    if w_hh.requires_grad:
+        shares["w_hh"] = recurrent_grad(d_hh, hs, h0, from_zero)
+    return shares
 
 
 def send(tensor: Tensor | None, shares: list[Shares], name: str) -> None:
