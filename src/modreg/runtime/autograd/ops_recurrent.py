@@ -159,8 +159,7 @@ def lstm_scan(x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_ih: Tensor | No
                 dh0[rows] = dh
             if dc0 is not None:
                 dc0[rows] = dc
-            shares = layer_shares(proj, d_pre, flat, rows, w_hh, d_pre, hs, h0.data[rows], from_zero)
-            return shares
+            return layer_shares(proj, d_pre, flat, rows, w_hh, d_pre, hs, h0.data[rows], from_zero)
 
         shares = blocks.run(back)
         proj.send(shares)
@@ -359,8 +358,7 @@ def rnn_scan(x: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "tanh", w_
             d_pre, dh = _rnn_backward(g[:, rows], hs, w_hh.data, nonlinearity, dh0 is not None)
             if dh0 is not None:
                 dh0[rows] = dh
-            shares = layer_shares(proj, d_pre, flat, rows, w_hh, d_pre, hs, h0.data[rows], from_zero)
-            return shares
+            return layer_shares(proj, d_pre, flat, rows, w_hh, d_pre, hs, h0.data[rows], from_zero)
 
         shares = blocks.run(back)
         proj.send(shares)
