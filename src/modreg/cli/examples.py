@@ -34,7 +34,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "templates": (f"modreg {_REG} templates", f"modreg {_REG} templates --format md"),
     "bench": (f"modreg {_REG} bench --all --data {_AIR} --horizon 12 --windows 3 --quick",
               f"modreg bench Naive DLinear --data {_AIR} --horizon 12 --param input_size=24 --max-steps 100 --windows 3 --output cv.csv --plot bench.png",
-              f"modreg bench NHITS --data {_AIR} --max-steps 200 --format md"),
+              f"modreg {_REG} bench NHITS --data {_AIR} --max-steps 200 --format md"),
     "search": (f"modreg {_REG} search \"long horizon mlp\"", f"modreg {_REG} search --category advanced --tag mlp",
                f"modreg {_REG} search --where \"performance.mase < 0.9\" --format json"),
     "index": (f"modreg {_REG} index", f"modreg {_REG} index --check"),
