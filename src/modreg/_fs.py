@@ -3,7 +3,10 @@
 A reader never sees a half-written file, and a crash leaves either the old bytes or the new.
 The file keeps the mode it had (a 644 descriptor stays 644); a new one gets the mode the umask
 gives any new file (666 less the umask), not the 600 of a temp file. Orphaned temp files (a
-writer killed mid-write) carry a recognisable prefix and are swept.
+writer killed mid-write) carry a recognisable prefix and are swept. A target outside a registry
+that is a device or a pipe (`--output /dev/null`) is written into: replacing it would put a regular
+file in its place. Inside a registry (`root` given) every target is replaced, so a pipe planted there
+can never stall a write.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
     if root is not None:
         refuse_links(root, path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if root is None and _is_special(path):  # /dev/null, /dev/stdout, a named pipe: written into, never replaced
+        try:
+            with open(path, "wb") as handle:
+                handle.write(payload)
+        except OSError as error:
+            raise _naming(error, path) from None
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = file_mode(path)
@@ -46,6 +56,15 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
         if isinstance(error, OSError):
             raise _naming(error, path) from None
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether `path` exists and is neither a regular file nor a folder (a device, a pipe, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _naming(error: OSError, path: Path) -> OSError:

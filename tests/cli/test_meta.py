@@ -1,12 +1,13 @@
 """Meta-tests over the CLI: every command and option has help, every help ends with two or
-three real examples, every command is in the README and maps to one `modreg.api` function
-(and every public api function to a command)."""
+three real examples (those of the registry commands run as written from a clone), every command
+is in the README and maps to one `modreg.api` function (and every public api function to a command)."""
 
 from __future__ import annotations
 
 import inspect
 import re
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from typer.testing import CliRunner
 
 import modreg.api as api
 from modreg.cli import app
+from modreg.cli.examples import EXAMPLES
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # api functions that serve the API only (no command of their own), with the reason.
 API_ONLY = {
@@ -82,6 +85,31 @@ def test_every_help_ends_with_real_examples(name: str) -> None:
         words = shlex.split(line.split(" > ")[0].removeprefix("source <(").rstrip(")"))
         assert words[0] == "modreg", line
         assert _resolve(words[1:]) == name, f"`{line}` does not run `modreg {name}`"
+
+
+# Examples not run here: they train models (run, bench, plugin health), start a server, need the
+# shell (a redirect, a glob, process substitution) or a git history (--at, --git).
+_NOT_RUN = ("run", "bench", "plugin health", "serve", "completion")
+RUNNABLE = [(name, line) for name, lines in EXAMPLES.items() if name not in _NOT_RUN for line in lines
+            if not any(mark in line for mark in (" > ", "*", "<(", "--at ", "--git"))]
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the examples read from a clone: registry.example and tests/data."""
+    root = tmp_path_factory.mktemp("clone")
+    shutil.copytree(ROOT / "registry.example", root / "registry.example", ignore=shutil.ignore_patterns(".modreg"))
+    shutil.copytree(ROOT / "tests" / "data", root / "tests" / "data")
+    return root
+
+
+@pytest.mark.usefixtures("forget_plugins")
+@pytest.mark.parametrize(("name", "line"), RUNNABLE, ids=[line for _, line in RUNNABLE])
+def test_help_examples_of_registry_commands_run_from_a_clone(clone: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              name: str, line: str) -> None:
+    monkeypatch.chdir(clone)
+    result = CliRunner().invoke(app, shlex.split(line)[1:])
+    assert result.exit_code == 0, f"`{line}` exited {result.exit_code}: {result.stderr}"
 
 
 def _resolve(args: list[str]) -> str:

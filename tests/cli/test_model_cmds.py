@@ -186,6 +186,16 @@ def test_register_from_with_one_kind_of_failure_exits_with_its_code(reg: Path, t
     assert "already exists" in result.stderr
 
 
+def test_register_from_an_invalid_file_lists_each_problem_at_the_file_given(reg: Path, tmp_path: Path) -> None:
+    invalid = tmp_path / "Bad.toml"
+    invalid.write_text('name = "Bad"\n')
+    result = invoke(reg, "register", "--from", str(invalid))
+    assert result.exit_code == 2
+    listed = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(listed) > 1 and all(line.startswith(f"{invalid}:1:1: ") for line in listed)
+    assert "models/Bad.toml" not in result.stderr and not (reg / "models" / "Bad.toml").exists()
+
+
 def test_register_from_a_file_already_in_models_is_a_conflict(reg: Path) -> None:
     result = invoke(reg, "register", "--from", str(reg / "models" / "Beta.yaml"))
     assert result.exit_code == 4

@@ -65,6 +65,14 @@ def test_every_table_command_prints_tsv_md_and_json(registry: Path, kind: str) -
     assert (document["format"], document["kind"]) == (1, kind)
 
 
+@pytest.mark.parametrize("kind", ["plugin-list", "stats"])
+def test_the_kind_is_the_command_under_python_dash_m(registry: Path, kind: str) -> None:
+    """`python -m modreg` makes click's program name three words; the kind stays the command's."""
+    result = runner.invoke(app, ["--registry", str(registry), "--json", *TABLE_COMMANDS[kind]], prog_name="python -m modreg")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["kind"] == kind
+
+
 def test_tables_are_never_cut_off_a_terminal(registry: Path) -> None:
     long = "A summary long enough to be cut on any terminal: " + "words " * 40
     target = registry.parent / "cut"

@@ -28,11 +28,19 @@ def to_json(data: Any) -> str:
 
 
 def command_kind() -> str:
-    """The running command as a document kind: `plugin list` -> `plugin-list`."""
+    """The running command as a document kind: `plugin list` -> `plugin-list`.
+
+    Read from the contexts' names, not `command_path`, whose program part is several words
+    under `python -m modreg`.
+    """
     import click
 
-    words = click.get_current_context().command_path.split()[1:]
-    return "-".join(words) or "modreg"
+    ctx: click.Context | None = click.get_current_context()
+    words: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        words.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return "-".join(word for word in words if word) or "modreg"
 
 
 def emit_json(state: State, data: Any, *, kind: str | None = None) -> None:

@@ -11,6 +11,7 @@ deprecation, dependencies).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +116,8 @@ def _refuse(item: Staged, problems: list[Problem]) -> None:
     first = problems[0]
     more = f" (and {len(problems) - 1} more, each listed above)" if len(problems) > 1 else ""
     elsewhere = Path(first.path).name != item.path.name
-    if item.source is not None and not elsewhere:
+    if item.source is not None and not elsewhere:  # name the file given, not models/<its name>
+        problems = [replace(p, path=str(item.source)) if Path(p.path).name == item.path.name else p for p in problems]
         location: dict[str, Any] = {"path": item.source, "line": first.line, "col": first.col}
         subject = f"{item.source.name} is not a valid descriptor"
     elif elsewhere:
