@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,33 @@ def test_a_linked_index_folder_is_refused(clone: Path, outside: Path) -> None:
     (clone / "index").symlink_to(outside, target_is_directory=True)
     code, err = _modreg(clone, "build")
     assert code == ExitCode.INTEGRITY and "index" in err and _untouched(outside)
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["build --check", "build"])
+def test_an_output_linked_to_an_endless_file_is_refused_before_any_read(clone: Path, check: bool) -> None:
+    (clone / "reports" / "registry_summary.md").unlink()
+    (clone / "reports" / "registry_summary.md").symlink_to("/dev/zero")
+    code, err = _modreg(clone, "build", *(["--check"] if check else []))
+    assert code == ExitCode.INTEGRITY and "symbolic link" in err
+
+
+def test_an_output_that_is_a_pipe_is_refused_not_read(clone: Path) -> None:
+    (clone / "reports" / "registry_summary.md").unlink()
+    os.mkfifo(clone / "reports" / "registry_summary.md")  # opened for reading, it would wait for a writer
+    code, err = _modreg(clone, "build", "--check")
+    assert code == ExitCode.INTEGRITY and "not a plain file" in err
+
+
+def test_a_linked_reports_folder_leaves_every_output_as_it_was(clone: Path, outside: Path) -> None:
+    before = {p.name: p.read_bytes() for p in (clone / "index").iterdir()}
+    (clone / "models" / "NHITS.toml").write_text(
+        (clone / "models" / "NHITS.toml").read_text().replace('summary = "', 'summary = "Edited. ', 1))
+    shutil.rmtree(clone / "reports")
+    (clone / "reports").symlink_to(outside, target_is_directory=True)
+    code, err = _modreg(clone, "build")
+    assert code == ExitCode.INTEGRITY and "symbolic link" in err
+    assert {p.name: p.read_bytes() for p in (clone / "index").iterdir()} == before  # no index written either
+    assert _untouched(outside)
 
 
 def test_a_linked_cache_database_is_refused(clone: Path, outside: Path) -> None:

@@ -8,17 +8,22 @@ under the registry lock. Unchanged files are not touched, so their mtimes stay p
 
 The cache keeps a digest of each output with a digest of the descriptors it was made from: when
 neither the descriptors nor the files on disk changed since, nothing is built at all.
+
+An output on disk is only ever read as a plain file inside the registry, and never more of it
+than the new text's length: a cloned registry whose `reports/x.md` is a link to `/dev/zero`, or a
+pipe, gets exit 5 before anything is read or written, never an endless read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modreg.errors import CheckFailed, Problem
+from modreg.errors import CheckFailed, IntegrityError, Problem
 from modreg.registry.search.cache import CachedEntry, RegistryCache
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.store.lock import DEFAULT_TIMEOUT, registry_lock
@@ -139,7 +144,7 @@ def generate(
         outputs = _build(paths, kinds, verify=True)
         if isinstance(outputs, list):
             return OutputsResult(command, True, unchanged=outputs, problems=problems or [])
-        stale = [path for path, text in outputs.items() if _current(paths, path) != text]
+        stale = [path for path, text in outputs.items() if not _holds(paths, path, text)]
         fresh = [path for path in outputs if path not in stale]
         return OutputsResult(command, True, unchanged=fresh, stale=stale, problems=problems or [])
     with registry_lock(paths, lock_timeout):
@@ -169,10 +174,17 @@ def _fresh_paths(paths: RegistryPaths, digests: Mapping[str, str] | None) -> lis
     if not digests:
         return None
     for relative, digest in digests.items():
+        path = _on_disk(paths, relative)
+        if path is None:
+            return None
+        hasher = hashlib.blake2b(digest_size=16)
         try:
-            if _digest((paths.root / relative).read_bytes()) != digest:
-                return None
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    hasher.update(chunk)
         except OSError:
+            return None
+        if hasher.hexdigest() != digest:
             return None
     return list(digests)
 
@@ -202,22 +214,45 @@ def statistics(paths: RegistryPaths) -> Statistics:
         return Statistics(build_statistics(entries), problems)
 
 
-def _current(paths: RegistryPaths, relative: str) -> str | None:
+def _on_disk(paths: RegistryPaths, relative: str) -> Path | None:
+    """The output file `relative` (None when there is none yet). IntegrityError when it, or a folder
+    on its way, is a symbolic link, or it is not a plain file (a pipe or a device never ends a read)."""
+    from modreg._fs import refuse_links
+
+    path = paths.root / relative
+    refuse_links(paths.root, path)
     try:
-        return (paths.root / relative).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        mode = path.stat().st_mode
+    except OSError:
         return None
+    if not stat.S_ISREG(mode):
+        raise IntegrityError(f"{path} is not a plain file; modreg writes its outputs as plain files.",
+                             hint=f"remove it, then run `modreg build` to write {relative} again.", path=path)
+    return path
+
+
+def _holds(paths: RegistryPaths, relative: str, text: str) -> bool:
+    """Whether the output file `relative` holds exactly `text` (reading no more than that)."""
+    path = _on_disk(paths, relative)
+    if path is None:
+        return False
+    expected = text.encode("utf-8")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(expected) + 1) == expected
+    except OSError:
+        return False
 
 
 def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str]:
+    """Write the outputs whose files differ; every target is checked before the first write, so
+    a refused one (a link, a pipe) leaves all of them as they were."""
     from modreg._fs import write_atomic
 
-    written = []
-    for relative, text in outputs.items():
-        if _current(paths, relative) != text:
-            write_atomic(paths.root / relative, text, root=paths.root)
-            written.append(relative)
-    return written
+    changed = [relative for relative, text in outputs.items() if not _holds(paths, relative, text)]
+    for relative in changed:
+        write_atomic(paths.root / relative, outputs[relative], root=paths.root)
+    return changed
 
 
 def _non_finite(entries: list[CachedEntry], error: Exception, root: Path | None) -> CheckFailed:
