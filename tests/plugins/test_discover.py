@@ -97,6 +97,17 @@ def test_a_package_is_imported_and_its_builtin_models_registered(empty_registry:
     assert validate_registry(RegistryPaths(empty_registry)) == []
 
 
+def test_every_builtin_model_is_registered_or_skipped_with_its_reason(empty_registry: Path) -> None:
+    result = discover_models(RegistryPaths(empty_registry), "modreg.runtime.models", register=True, today=TODAY)
+    status = {m.name: m.status for m in result.models}
+    assert {name for name, s in status.items() if s != "registered"} == {"Ensemble"}  # nothing failed
+    [ensemble] = [m for m in result.models if m.name == "Ensemble"]
+    assert ensemble.status == "skipped" and "needs `members`, which has no default" in ensemble.error.message
+    deepar = tomllib.loads((empty_registry / "models" / "DeepAR.toml").read_text())["runtime"]["params"]
+    assert deepar["loss"]["distribution"] == "StudentT" and "quantiles" not in deepar["loss"]  # its null left out
+    assert validate_registry(RegistryPaths(empty_registry)) == []
+
+
 def test_an_installed_plugin_package_can_be_registered(install_plugin: Callable[..., InstalledPlugin],
                                                        empty_registry: Path) -> None:
     plugin = install_plugin()

@@ -49,7 +49,8 @@ class DiscoveredModel:
 
     `status`: "found" (listing only), "exists" (an entry of that name is kept as it is),
     "registered", "would register" (--dry-run), "skipped" (modreg run could not find it
-    again; `error` says why) or "failed" (the new descriptor was refused; `error`).
+    again, or it `missing` a required parameter no default gives; `error` says why) or "failed"
+    (the new descriptor was refused; `error`).
     """
 
     name: str
@@ -63,6 +64,7 @@ class DiscoveredModel:
     mutation: Mutation | None = field(default=None, compare=False)
     error: ModregError | None = field(default=None, compare=False)
     descriptor: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    missing: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "category": self.category, "capabilities": list(self.capabilities),
@@ -180,13 +182,14 @@ def _describe(info: ModelInfo, source: str, manifest: Manifest | None) -> Discov
     summary, description = _docstring(info.cls)
     declared = next((m for m in manifest.models if m.name == info.name), None) if manifest else None
     summary = summary or (declared.summary if declared else None)
+    params = _params(info.cls, declared.params if declared else {})
     descriptor = {
-        "summary": summary, "description": description, "params": _params(info.cls, declared.params if declared else {}),
+        "summary": summary, "description": description, "params": params,
         "authors": list(manifest.authors) if manifest else [], "version": manifest.version if manifest else "0.1.0",
         "tags": [tag for tag in (source.split(".")[0],) if _TAG.match(tag)],
     }
     return DiscoveredModel(info.name, info.category, info.capabilities, info.qualified_name, source, summary,
-                           descriptor=descriptor)
+                           descriptor=descriptor, missing=tuple(_missing_required(info.cls, params)))
 
 
 def _with_fields(model: DiscoveredModel, authors: Sequence[str], tags: Sequence[str]) -> DiscoveredModel:
@@ -228,18 +231,40 @@ def _docstring(cls: type) -> tuple[str | None, str | None]:
 
 
 def _params(cls: type, example: dict[str, Any]) -> dict[str, Any]:
-    """In signature order: the example value, else the default (None left out), else a fallback for `h`/`input_size`."""
+    """In signature order: the example value, else the default (None left out, at any depth, since
+    TOML has no null), else a fallback for `h`/`input_size`."""
     from modreg.plugins.health_child import FALLBACK_PARAMS
     from modreg.runtime.params import defaults_of, schema_for
 
-    defaults = {key: plain(value) for key, value in defaults_of(cls).items() if value is not None}
+    defaults = {key: _without_nulls(plain(value)) for key, value in defaults_of(cls).items() if value is not None}
     params: dict[str, Any] = {}
     for key in schema_for(cls)["properties"]:
         for layer in (example, defaults, FALLBACK_PARAMS):
-            if key in layer:
+            if key in layer and layer[key] is not _NULL:
                 params[key] = layer[key]
                 break
     return params
+
+
+_NULL = object()
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with its tables' null entries left out; `_NULL` when a list holds a null."""
+    if isinstance(value, dict):
+        kept = {key: _without_nulls(item) for key, item in value.items() if item is not None}
+        return {key: item for key, item in kept.items() if item is not _NULL}
+    if isinstance(value, list):
+        items = [_without_nulls(item) for item in value]
+        return _NULL if any(item is None or item is _NULL for item in items) else items
+    return value
+
+
+def _missing_required(cls: type, params: dict[str, Any]) -> list[str]:
+    """The parameters `cls` requires that have neither an example, a default nor a fallback."""
+    from modreg.runtime.params import schema_for
+
+    return [key for key in schema_for(cls).get("required", []) if key not in params]
 
 
 # ----- Registering -----
@@ -256,6 +281,12 @@ def _register(paths: RegistryPaths, config: RegistryConfig, model: DiscoveredMod
     if not _runnable(paths, config, model.name):
         error = UsageError(f"`{model.name}` comes from {model.source}, which modreg run cannot find by itself.",
                            hint="make it a registry plugin, or install it with a `modreg.models.v1` entry point.")
+        return replace(model, status="skipped", error=error)
+    if model.missing:
+        error = UsageError(f"`{model.name}` needs {', '.join(f'`{key}`' for key in model.missing)}, which has no "
+                           "default, so discover cannot describe it.",
+                           hint=f"write its descriptor by hand (`modreg register {model.name} ...`, then "
+                                f"`modreg update {model.name} --set runtime.params.KEY=VALUE`).")
         return replace(model, status="skipped", error=error)
     d = model.descriptor
     data = new_entry(model.name, category=model.category, today=day, version=d["version"],
