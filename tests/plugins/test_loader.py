@@ -310,8 +310,9 @@ def test_signature_verifies_and_a_tampered_manifest_is_refused(demo: DemoPlugin,
     demo.set_policy('security = "signature"\nallowed_signers = "allowed_signers"\n')
     config = demo.config()
     assert plugin_lock.lock_plugin(RegistryPaths(demo.registry), demo.folder).needs_signature
-    with pytest.raises(PluginIntegrityError, match="plugin.toml.sig is missing"):
+    with pytest.raises(PluginIntegrityError, match="plugin.toml.sig is missing") as missing:
         loader.verify_plugin(demo.folder, config)
+    assert "ssh-keygen -Y sign" in (missing.value.hint or "")  # signing is what helps, not `plugin lock`
     subprocess.run([SSH_KEYGEN, "-Y", "sign", "-f", str(key), "-n", "modreg-plugin", str(demo.folder / "plugin.toml")],
                    check=True, capture_output=True)
     assert loader.verify_plugin(demo.folder, config).signer == "demo@example.org"

@@ -20,6 +20,7 @@ file's sha256, so a verified signature covers the whole plugin.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -53,7 +54,10 @@ def verify_signature(manifest: bytes, folder: Path, authors: tuple[str, ...], al
     plugin = folder.name
     ssh_keygen = _requirements(plugin, allowed_signers, authors)
     signature = folder / SIGNATURE_NAME
-    read_regular(signature, plugin, SIGNATURE_NAME)  # exists, and is no symlink
+    if not os.path.lexists(signature):
+        raise PluginIntegrityError(plugin, f"{SIGNATURE_NAME} is missing, and this registry runs signed plugins only.",
+                                   path=signature, hint=_SIGN_HINT)
+    read_regular(signature, plugin, SIGNATURE_NAME)  # a regular file, no symlink
     identities = [i for i in (author_identity(a) for a in authors) if i]
     message = ""
     for identity in identities:

@@ -205,8 +205,9 @@ def test_dates_need_more_than_one_point(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_not_found(tmp_path: Path) -> None:
-    with pytest.raises(NotFound, match="does not exist"):
+    with pytest.raises(NotFound, match="does not exist") as raised:
         read_series_csv(tmp_path / "nope.csv")
+    assert raised.value.hint and "check the path" in raised.value.hint
 
 
 def test_non_utf8_file(tmp_path: Path) -> None:

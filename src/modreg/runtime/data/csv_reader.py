@@ -132,7 +132,8 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise NotFound(f"the data file {path} does not exist.") from None
+        raise NotFound("the data file does not exist.", path=path,
+                       hint="check the path (relative paths start from the current folder).") from None
     except (UnicodeDecodeError, IsADirectoryError) as error:
         reason = error.__class__.__name__
         raise UsageError(f"the data file cannot be read as UTF-8 text ({reason}).", path=path) from None
