@@ -94,6 +94,28 @@ def refuse_links(root: Path, path: Path) -> None:
                                  path=current)
 
 
+def read_inside(root: Path, path: Path, limit: int) -> bytes | None:
+    """The bytes of the plain file `path` inside the registry at `root` (None when it does not
+    exist). IntegrityError when it or a folder on its way is a link, it is not a plain file, or
+    it holds more than `limit` bytes: a cloned `.gitattributes` linked to a private key or to
+    /dev/zero must neither be copied into the registry nor read without end."""
+    refuse_links(root, path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise _naming(error, path) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IntegrityError(f"{path} is not a plain file.", hint="replace it with a plain text file.", path=path)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise IntegrityError(f"{path} is larger than {limit:,} bytes, more than such a file ever needs.",
+                             hint="check what it holds; modreg reads it only up to that size.", path=path)
+    return data
+
+
 def file_mode(path: Path) -> int:
     """The permission bits `path` has, or those a new file gets under the umask."""
     try:

@@ -88,6 +88,23 @@ def test_a_linked_reports_folder_leaves_every_output_as_it_was(clone: Path, outs
     assert _untouched(outside)
 
 
+def test_a_linked_gitattributes_is_never_copied_into_the_registry(clone: Path, outside: Path) -> None:
+    (clone / ".gitattributes").unlink(missing_ok=True)
+    (clone / ".gitattributes").symlink_to(outside / "precious.txt")  # say, a private key
+    done = runner.invoke(app, ["init", "--git-hooks", str(clone)])
+    assert done.exit_code == ExitCode.INTEGRITY and "symbolic link" in done.stderr
+    assert (clone / ".gitattributes").is_symlink() and _untouched(outside)
+
+
+def test_init_refuses_a_gitignore_that_is_a_pipe(tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    folder.mkdir()
+    os.mkfifo(folder / ".gitignore")  # read, it would wait for a writer
+    done = runner.invoke(app, ["init", str(folder)])
+    assert done.exit_code == ExitCode.INTEGRITY and "not a plain file" in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [".gitignore"]  # nothing made
+
+
 def test_a_linked_cache_database_is_refused(clone: Path, outside: Path) -> None:
     (clone / ".modreg").mkdir()
     (clone / ".modreg" / "cache.sqlite").symlink_to(outside / "precious.txt")

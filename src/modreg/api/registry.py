@@ -55,7 +55,7 @@ def init(path: str | Path = ".", *, git_hooks: bool = False) -> RegistryPaths:
     root = Path(path)
     if git_hooks and (root / CONFIG_NAME).exists():
         paths = RegistryPaths(root.resolve())
-        add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES)
+        add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES, paths.root)
     else:
         paths = init_registry(root)
     if git_hooks:

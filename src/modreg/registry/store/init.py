@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from modreg.errors import Conflict
-from modreg._fs import write_atomic
+from modreg._fs import read_inside, write_atomic
 from modreg.registry.store.layout import CONFIG_NAME, RegistryPaths
 
 DEFAULT_CONFIG = """\
@@ -54,25 +54,29 @@ def init_registry(root: Path) -> RegistryPaths:
             hint=f"edit {CONFIG_NAME} there, or choose another folder.",
             path=paths.config,
         )
+    for name in (".gitattributes", ".gitignore"):  # a refused one stops init before anything is made
+        read_inside(paths.root, paths.root / name, _SETTINGS_LIMIT)
     for folder in (paths.models, paths.plugins, paths.templates):
         folder.mkdir(parents=True, exist_ok=True)
-    add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES)
-    add_missing_lines(paths.root / ".gitignore", GITIGNORE)
+    add_missing_lines(paths.root / ".gitattributes", GITATTRIBUTES, paths.root)
+    add_missing_lines(paths.root / ".gitignore", GITIGNORE, paths.root)
     write_atomic(paths.config, DEFAULT_CONFIG, root=paths.root)
     return paths
 
 
-def add_missing_lines(path: Path, wanted: str) -> bool:
-    """Append to `path` the lines of `wanted` it lacks (compared without surrounding spaces);
-    create it when missing. True when the file changed."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
+def add_missing_lines(path: Path, wanted: str, root: Path) -> bool:
+    """Append to `path`, a file of the registry at `root`, the lines of `wanted` it lacks
+    (compared without surrounding spaces); create it when missing. True when the file changed.
+    A link or an outsized file there is refused (`read_inside`), never followed."""
+    data = read_inside(root, path, _SETTINGS_LIMIT)
+    text = "" if data is None else data.decode("utf-8", errors="replace")
     have = {line.strip() for line in text.splitlines()}
     missing = [line for line in wanted.splitlines() if line.strip() and line.strip() not in have]
     if not missing and text:
         return False
     prefix = text if not text or text.endswith("\n") else text + "\n"
-    write_atomic(path, prefix + "".join(f"{line}\n" for line in missing))
+    write_atomic(path, prefix + "".join(f"{line}\n" for line in missing), root=root)
     return True
+
+
+_SETTINGS_LIMIT = 1 << 20  # a .gitattributes or .gitignore of more than 1 MiB is not one modreg should edit
