@@ -99,6 +99,12 @@ def test_validate_reports_a_missing_member_at_its_line(registry: Path) -> None:
     assert f"line={line}," in github.output
     run = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--param", "max_steps=1")
     assert run.exit_code == 3 and f"NeuralEnsemble.toml:{line}" in run.stderr
+    bench = invoke("-r", registry, "bench", ENTRY, "--data", AIR, "--horizon", "12", "--windows", "1", "--max-steps", "1")
+    assert bench.exit_code == 3
+    assert f"NeuralEnsemble failed (before running): {path}:{line}: Member 4 of the ensemble" in bench.stderr
+    document = json.loads(invoke("-r", registry, "--json", "bench", ENTRY, "--data", AIR, "--horizon", "12", "--windows", "1").stdout)
+    error = next(m for m in document["items"] if m["target"] == ENTRY)["error"]
+    assert (error["path"], error["line"]) == (str(path), line)
 
 
 def test_validate_warns_about_a_deprecated_member_and_strict_fails(registry: Path) -> None:
