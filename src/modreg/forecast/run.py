@@ -28,7 +28,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
-from modreg.forecast.ensemble import MembersAt, exog_layers, provide_saved_members, resolve_members
+from modreg.forecast.ensemble import (
+    MembersAt,
+    exog_layers,
+    provide_saved_members,
+    resolve_members,
+)
 from modreg.forecast.footprint import check_run
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.forecast.target import (
@@ -261,8 +266,6 @@ def _members_written(spec: RunSpec, paths: Any, layer: str | None, templates: di
     from modreg.registry.checks.templates import get_template
 
     return MembersAt.template_file(name, get_template(paths, name).path)
-
-
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:
