@@ -147,6 +147,19 @@ def test_validate_warns_about_a_deprecated_member_of_an_ensemble_template(regist
     assert invoke("-r", registry, "validate", "--strict").exit_code == 1
 
 
+def test_a_member_naming_a_missing_template_fails_validate_and_run_at_its_line(registry: Path) -> None:
+    path = _edit(registry, ENTRY, 'entry = "MLP"\n\n', 'entry = "MLP"\ntemplate = "quik"\n\n')
+    template = _edit_template(registry, "panel-yearly-ensemble", 'template = "panel-yearly"', 'template = "panel-yearli"')
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 1
+    line = _line_of(path, 'template = "quik"')
+    assert f"NeuralEnsemble.toml:{line}:1: error: ensemble member 5 uses the unknown template `quik`" in result.output
+    assert f"panel-yearly-ensemble.toml:{_line_of(template, 'panel-yearli')}:" in result.output
+    run = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--param", "max_steps=1")
+    assert run.exit_code == 3
+    assert f"NeuralEnsemble.toml:{line}: Member 5 of the ensemble `NeuralEnsemble` uses the template `quik`" in run.stderr
+
+
 def test_run_points_a_bad_member_from_a_template_at_the_template(registry: Path) -> None:
     template = "panel-yearly-ensemble"
     path = _edit_template(registry, template, '{ entry = "NBEATS", name = "NBEATS-2h"', '{ entry = "NBEATZ", name = "NBEATS-2h"')

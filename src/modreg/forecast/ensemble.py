@@ -146,7 +146,11 @@ def _template(place: _Place, name: str, model: str, paths: RegistryPaths | None)
     if paths is None:
         raise NotFound(f"{place.where()} uses the template `{name}`, and no registry was found.",
                        hint="pass --registry PATH or set $MODREG_REGISTRY.", **place.at("template"))
-    found = get_template(paths, name)
+    try:
+        found = get_template(paths, name)
+    except NotFound as error:
+        raise NotFound(f"{place.where()} uses the template `{name}`, which does not exist.", hint=error.hint,
+                       **place.at("template")) from None
     if found.model is not None and found.model != model:
         raise UsageError(f"{place.where()} uses the template `{name}`, which is for {found.model}, not {model}.",
                          **place.at("template"))

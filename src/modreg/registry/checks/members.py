@@ -3,12 +3,13 @@
 An entry whose `[runtime]` model is `Ensemble` lists its members in `runtime.params.members`,
 a template whose `model` is `Ensemble` in `params.members`: registry entries (`entry =
 "NHITS"`) or runtime models (`model = "MLP"`, with `params` and maybe a `template`). Per file
-(`check_member_params`): each member names one of the two; a runtime-model member names a known
-runtime model, not an Ensemble, and its parameters (with the template's, and the ensemble's
-h) fit that model's schema. Across files (`check_member_entries`, on `EntrySummary` facts;
-`template_summary` gives a template's): a member entry exists, is runnable (has a `[runtime]`
-table) and is not an ensemble itself (errors); a deprecated or archived member is a warning, as
-a deprecated dependency is (an error under `validate --strict`).
+(`check_member_params`): each member names one of the two and, if it names a template, one that
+exists; a runtime-model member names a known runtime model, not an Ensemble, and its parameters
+(with the template's, and the ensemble's h) fit that model's schema. Across files
+(`check_member_entries`, on `EntrySummary` facts; `template_summary` gives a template's): a
+member entry exists, is runnable (has a `[runtime]` table) and is not an ensemble itself
+(errors); a deprecated or archived member is a warning, as a deprecated dependency is (an error
+under `validate --strict`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def check_member_params(check: _FileChecker, *, template: bool = False) -> None:
                       'give it one of model = "NHITS" (a runtime model) or entry = "NHITS" (a registry entry).')
         elif isinstance(member.get("model"), str):
             _check_model_member(check, (*members_at, index), index, member, h)
+        else:
+            _known_template(check, (*members_at, index), index, member)
+
+
+def _known_template(check: _FileChecker, at: JsonPath, index: int, member: dict[str, Any]) -> bool:
+    """False (and an error at the member's `template`) when it names a template the registry lacks."""
+    name = member.get("template")
+    if not isinstance(name, str) or name in check.context.templates:
+        return True
+    check.add((*at, "template"), f"ensemble member {index + 1} uses the unknown template `{name}`",
+              did_you_mean(name, sorted(check.context.templates)) or "see `modreg templates`.")
+    return False
 
 
 def _check_model_member(check: _FileChecker, at: JsonPath, index: int, member: dict[str, Any], h: Any) -> None:
@@ -74,11 +87,9 @@ def _check_model_member(check: _FileChecker, at: JsonPath, index: int, member: d
                   did_you_mean(model, known) or "see `modreg models`.")
         return
     own = member.get("params") if isinstance(member.get("params"), dict) else {}
-    template = check.context.templates.get(member["template"]) if isinstance(member.get("template"), str) else None
-    if isinstance(member.get("template"), str) and template is None:
-        check.add((*at, "template"), f"ensemble member {index + 1} uses the unknown template `{member['template']}`",
-                  did_you_mean(member["template"], sorted(check.context.templates)) or "see `modreg templates`.")
+    if not _known_template(check, at, index, member):
         return
+    template = check.context.templates.get(member["template"]) if isinstance(member.get("template"), str) else None
     base = template.get("params") if isinstance(template, dict) and isinstance(template.get("params"), dict) else {}
     merged = {**base, **own, **({"h": h} if isinstance(h, int) and "h" not in own else {})}
     if model in _schemacheck.runtime_models():
