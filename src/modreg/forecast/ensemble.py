@@ -91,15 +91,15 @@ class _Place:
         source = f" (from the template `{self.written.template}`)" if self.written.template else ""
         return f"Member {self.index + 1} of the ensemble `{self.spec.target}`{source}"
 
-    def at(self, key: str) -> dict[str, Any]:
-        """The `path` and `line` of the member's `key` for an error (the line when the file parses)."""
+    def at(self, *keys: str) -> dict[str, Any]:
+        """The `path` and `line` of the member's `keys` for an error (the line when the file parses)."""
         if self.written.path is None:
             return {"path": None, "line": None}
         from modreg.registry.store.files import locate, read_document
 
         try:
             doc = self.written.doc or read_document(self.written.path)
-            line = locate(doc, (*self.written.keys, self.index, key))[0]
+            line = locate(doc, (*self.written.keys, self.index, *keys))[0]
         except ModregError:
             line = None
         return {"path": self.written.path, "line": line}
@@ -120,8 +120,25 @@ def _member(spec: RunSpec, place: _Place, member: dict[str, Any], paths: Registr
         member["model"] = target.model
     if "template" in member:
         base.update(_template(place, str(member.pop("template")), str(member.get("model")), paths))
-    member["params"] = {**base, **dict(member.get("params") or {})}
+    own = dict(member.get("params") or {})
+    _check_own_params(place, member.get("model"), own)
+    member["params"] = {**base, **own}
     return member
+
+
+def _check_own_params(place: _Place, model: Any, own: dict[str, Any]) -> None:
+    """The member's own `params` against its runtime model's schema, so that an error points at
+    their line (an unknown model is the runtime's to report, naming the member)."""
+    from modreg.runtime.factory import is_registered, validate_params
+    from modreg.runtime.params import ParameterError
+
+    if not isinstance(model, str) or not is_registered(model):
+        return
+    try:
+        validate_params(model, own, partial=True)
+    except ParameterError as error:
+        raise UsageError(f"{place.where()} ({model}): {error.message}", hint=error.hint,
+                         **place.at("params", error.param)) from None
 
 
 def _entry(place: _Place, name: str, resolve: Callable[[str], RunSpec]) -> RunSpec:
