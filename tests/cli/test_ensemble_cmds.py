@@ -99,6 +99,12 @@ def test_validate_reports_a_missing_member_at_its_line(registry: Path) -> None:
     assert f"line={line}," in github.output
     run = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--param", "max_steps=1")
     assert run.exit_code == 3 and f"NeuralEnsemble.toml:{line}" in run.stderr
+    bench = invoke("-r", registry, "bench", ENTRY, "--data", AIR, "--horizon", "12", "--windows", "1", "--max-steps", "1")
+    assert bench.exit_code == 3
+    assert f"NeuralEnsemble failed (before running): {path}:{line}: Member 4 of the ensemble" in bench.stderr
+    document = json.loads(invoke("-r", registry, "--json", "bench", ENTRY, "--data", AIR, "--horizon", "12", "--windows", "1").stdout)
+    error = next(m for m in document["items"] if m["target"] == ENTRY)["error"]
+    assert (error["path"], error["line"]) == (str(path), line)
 
 
 def test_validate_warns_about_a_deprecated_member_and_strict_fails(registry: Path) -> None:
@@ -110,6 +116,58 @@ def test_validate_warns_about_a_deprecated_member_and_strict_fails(registry: Pat
     assert f"NeuralEnsemble.toml:{line}:1: warning: ensemble member `MLP` is deprecated" in result.output
     assert "its replacement is `NHITS`" in result.output
     assert invoke("-r", registry, "validate", "--strict").exit_code == 1
+
+
+def _edit_template(registry: Path, name: str, old: str, new: str) -> Path:
+    path = registry / "templates" / f"{name}.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_validate_checks_the_members_of_an_ensemble_template_at_their_lines(registry: Path) -> None:
+    template = "panel-yearly-ensemble"
+    path = _edit_template(registry, template, '{ entry = "NBEATS", name = "NBEATS-2h"', '{ entry = "NBEATZ", name = "NBEATS-2h"')
+    _edit_template(registry, template, '{ entry = "MLP", name = "MLP-3h"', '{ model = "MLPP", name = "MLP-3h"')
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 1
+    missing, unknown = _line_of(path, 'entry = "NBEATZ"'), _line_of(path, 'model = "MLPP"')
+    assert f"{template}.toml:{missing}:7: error: ensemble member `NBEATZ` is not in the registry" in result.output
+    assert f"{template}.toml:{unknown}:7: error: ensemble member 6 names the unknown runtime model `MLPP`" in result.output
+
+
+def test_validate_warns_about_a_deprecated_member_of_an_ensemble_template(registry: Path) -> None:
+    assert invoke("-r", registry, "deprecate", "NBEATS", "--reason", "superseded", "--replacement", "NHITS").exit_code == 0
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 0
+    path = registry / "templates" / "panel-yearly-ensemble.toml"
+    line = _line_of(path, 'entry = "NBEATS"')
+    assert f"panel-yearly-ensemble.toml:{line}:7: warning: ensemble member `NBEATS` is deprecated" in result.output
+    assert invoke("-r", registry, "validate", "--strict").exit_code == 1
+
+
+def test_a_member_naming_a_missing_template_fails_validate_and_run_at_its_line(registry: Path) -> None:
+    path = _edit(registry, ENTRY, 'entry = "MLP"\n\n', 'entry = "MLP"\ntemplate = "quik"\n\n')
+    template = _edit_template(registry, "panel-yearly-ensemble", 'template = "panel-yearly"', 'template = "panel-yearli"')
+    result = invoke("-r", registry, "validate")
+    assert result.exit_code == 1
+    line = _line_of(path, 'template = "quik"')
+    assert f"NeuralEnsemble.toml:{line}:1: error: ensemble member 5 uses the unknown template `quik`" in result.output
+    assert f"panel-yearly-ensemble.toml:{_line_of(template, 'panel-yearli')}:" in result.output
+    run = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--param", "max_steps=1")
+    assert run.exit_code == 3
+    assert f"NeuralEnsemble.toml:{line}: Member 5 of the ensemble `NeuralEnsemble` uses the template `quik`" in run.stderr
+
+
+def test_run_points_a_bad_member_from_a_template_at_the_template(registry: Path) -> None:
+    template = "panel-yearly-ensemble"
+    path = _edit_template(registry, template, '{ entry = "NBEATS", name = "NBEATS-2h"', '{ entry = "NBEATZ", name = "NBEATS-2h"')
+    run = invoke("-r", registry, "run", ENTRY, "--data", AIR, "--template", template, "--param", "max_steps=1")
+    assert run.exit_code == 3
+    assert f"{template}.toml:{_line_of(path, 'NBEATZ')}: Member 3 of the ensemble `NeuralEnsemble` (from the template " \
+           f"`{template}`) names the registry entry `NBEATZ`" in run.stderr
+    assert "NeuralEnsemble.toml" not in run.stderr
 
 
 def test_validate_refuses_unrunnable_and_nested_members(registry: Path) -> None:

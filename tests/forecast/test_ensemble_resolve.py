@@ -94,16 +94,18 @@ def test_a_deprecated_member_warns(registry: Path) -> None:
 @pytest.mark.parametrize(("member", "error", "message"), [
     ('entry = "NoSuch"', NotFound, "names the registry entry `NoSuch`, which does not exist"),
     ('entry = "Ensemble"', NotFound, "names the registry entry `Ensemble`, which does not exist"),
-    ('model = "MLP"\ntemplate = "nope"', NotFound, "nope"),
+    ('model = "MLP"\ntemplate = "nope"', NotFound, "uses the template `nope`, which does not exist"),
+    ('entry = "MLP"\ntemplate = "nope"', NotFound, "uses the template `nope`, which does not exist"),
     ('model = "MLP"\ntemplate = "probabilistic-nhits"', UsageError, "which is for NHITS, not MLP"),
+    ('entry = "NBEATS"\nparams = { input_sise = 3 }', UsageError, r"Member 3 .* \(NBEATS\): .* no parameter `input_sise`"),
+    ('model = "MLP"\nparams = { hidden_size = "wide" }', UsageError, r"Member 3 .* \(MLP\): .*hidden_size"),
 ])
 def test_bad_members_point_at_their_line(registry: Path, member: str, error: type, message: str) -> None:
     path = _write(registry, member)
     with pytest.raises(error, match=message) as raised:
         merged_params(resolve_target("Mix", registry), registry)
-    if "nope" not in member:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        assert str(raised.value.path) == str(path) and raised.value.line == lines.index(member.splitlines()[-1]) + 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert str(raised.value.path) == str(path) and raised.value.line == lines.index(member.splitlines()[-1]) + 1
     if "Ensemble" in member:
         assert raised.value.hint == '`Ensemble` is a runtime model: write model = "Ensemble" for it.'
 

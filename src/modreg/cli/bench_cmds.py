@@ -165,8 +165,9 @@ def _caption(result: Any) -> str:
 def _render_notes(state: State, result: Any) -> None:
     for row in result.failed:
         error = row.error or {}
-        state.err.print(f"error: {row.target} failed ({error.get('where')}): {error.get('message')}",
-                        markup=False, style="bold red")
+        place = ":".join(str(part) for part in (error.get("path"), error.get("line")) if part is not None)
+        state.err.print(f"error: {row.target} failed ({error.get('where')}): {place + ': ' if place else ''}"
+                        f"{error.get('message')}", markup=False, style="bold red")
         if error.get("hint"):
             state.err.print(f"hint: {error['hint']}", markup=False)
     if result.skipped:

@@ -28,7 +28,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modreg.errors import NotFound, UsageError
-from modreg.forecast.ensemble import exog_layers, provide_saved_members, resolve_members
+from modreg.forecast.ensemble import (
+    MembersAt,
+    exog_layers,
+    provide_saved_members,
+    resolve_members,
+)
 from modreg.forecast.footprint import check_run
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.forecast.target import (
@@ -241,12 +246,26 @@ def _layered_params(spec: RunSpec, registry: str | Path | None, template: str | 
     for source, layer in layers:
         merged.update(layer)
         sources.update(dict.fromkeys(layer, source))
-    members = resolve_members(spec, merged, registry_paths(registry) if spec.model == "Ensemble" else None,
-                              resolve=lambda name: resolve_target(name, registry),
-                              params_of=lambda member: merged_params(member, registry))
+    if spec.model != "Ensemble":
+        return merged, sources
+    paths = registry_paths(registry)
+    written = _members_written(spec, paths, sources.get("members"),
+                               {f"entry template {spec.template}": spec.template, f"template {template}": template})
+    members = resolve_members(spec, merged, paths, resolve=lambda name: resolve_target(name, registry),
+                              params_of=lambda member: merged_params(member, registry), written=written)
     return members, sources
 
 
+def _members_written(spec: RunSpec, paths: Any, layer: str | None, templates: dict[str, str | None]) -> MembersAt:
+    """Where the ensemble's `members` came from: the entry, one of the templates, or neither."""
+    if layer == "entry":
+        return MembersAt.entry(spec)
+    name = templates.get(layer or "")
+    if name is None or paths is None:
+        return MembersAt()
+    from modreg.registry.checks.templates import get_template
+
+    return MembersAt.template_file(name, get_template(paths, name).path)
 
 
 def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None) -> dict[str, Any]:

@@ -79,6 +79,9 @@ def test_a_series_too_short_for_the_windows_is_named() -> None:
     frame = SeriesFrame.from_arrays([np.arange(20.0), np.arange(6.0)], ids=["long", "short"])
     with pytest.raises(UsageError, match=r"series 'short' has 6 points, but 2 window\(s\) of h = 3 with step 3 need at least 7"):
         plan_windows(frame, 3, 2, 3)
+    single = SeriesFrame.from_arrays([np.arange(20.0), np.arange(1.0)], ids=["long", "single"])
+    with pytest.raises(UsageError, match=r"series 'single' has 1 point, but"):
+        plan_windows(single, 3, 2, 3)
 
 
 def test_the_reference_is_added_or_is_the_seasonal_naive_target() -> None:

@@ -83,10 +83,21 @@ def test_a_panel_without_any_training_window_is_one_usage_error() -> None:
     _fit("MLP", tiny, 6, start_padding_enabled=True)  # with start padding, 2 points are enough
 
 
+def test_a_one_point_panel_with_start_padding_says_what_is_missing() -> None:
+    tiny = SeriesFrame.from_arrays([np.array([3.0])], ids=["a"])
+    with pytest.raises(UsageError, match=r"the longest, 'a', has 1 point, and a training window needs 2 "
+                                         r"\(one input and one target point\)") as caught:
+        _fit("MLP", tiny, 6, start_padding_enabled=True)
+    assert caught.value.hint == "use series of at least 2 points"  # start padding is on already
+
+
 def test_a_series_with_nothing_left_after_the_validation_split_is_an_error() -> None:
     frame = SeriesFrame.from_arrays([np.arange(40.0), np.arange(6.0)], ids=["long", "short"])
     with pytest.raises(UsageError, match="series 'short' has 6 points; MLP holds out the last h points"):
         _fit("MLP", frame, 6, early_stop_patience_steps=2, val_check_steps=5)
+    single = SeriesFrame.from_arrays([np.arange(40.0), np.arange(1.0)], ids=["long", "single"])
+    with pytest.raises(UsageError, match="series 'single' has 1 point; MLP holds out"):
+        _fit("MLP", single, 6, early_stop_patience_steps=2, val_check_steps=5)
     _fit("MLP", SeriesFrame.from_arrays([np.arange(40.0), np.arange(7.0)], ids=["long", "short"]), 6,
          early_stop_patience_steps=2, val_check_steps=5)
 

@@ -76,6 +76,20 @@ def test_relmse_compares_with_the_last_season_repeated() -> None:
     assert loss(Y, Tensor(Y_HAT), MASK, insample=PAST).item() == pytest.approx(expected, rel=1e-10)
 
 
+def test_relmse_repeats_the_last_value_where_the_last_season_reaches_into_padding() -> None:
+    loss = RelMSE(seasonality=3)
+    past_mask = PAST_MASK.copy()
+    past_mask[1, :8] = 0  # a short series' window: 2 input points, fewer than a season
+    benchmark = PAST[:, [7, 8, 9, 7, 8, 9]]
+    benchmark[1] = PAST[1, 9]
+    expected = _masked_mean((Y - Y_HAT) ** 2, MASK) / (_masked_mean((Y - benchmark) ** 2, MASK) + 1e-5)
+    value = loss(Y, Tensor(Y_HAT), MASK, insample=PAST, insample_mask=past_mask).item()
+    assert value == pytest.approx(expected, rel=1e-10)
+    changed = PAST.copy()
+    changed[1, :8] = 1e6  # what padding holds does not matter
+    assert loss(Y, Tensor(Y_HAT), MASK, insample=changed, insample_mask=past_mask).item() == pytest.approx(value)
+
+
 @pytest.mark.parametrize("loss", [MAPE(), SMAPE(), MASE(seasonality=2), RelMSE(seasonality=2)],
                          ids=["mape", "smape", "mase", "relmse"])
 def test_gradients_match_finite_differences_in_float64(loss) -> None:

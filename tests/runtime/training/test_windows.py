@@ -51,6 +51,23 @@ def test_short_series_are_front_padded_up_to_the_longest_as_neuralforecast_batch
     assert nearly.counts.tolist() == [6, 6]
 
 
+def test_step_size_counts_from_the_panel_wide_padding_as_neuralforecast() -> None:
+    """Window starts relative to each series' first point, as neuralforecast 3.3.0's _create_windows
+    gives them for this panel (series padded to the longest, then by input_size - 1, then every 2nd)."""
+    store = SeriesStore(_series(10, 5, 9), None, LAYOUT, step_size=2, start_padding=True)
+    windows = store.gather(store.starts, np.zeros(len(store.starts), dtype=np.int64))
+    first = windows.mask.argmax(axis=1)  # the first real point of each window
+    values = windows.temporal[np.arange(len(first)), first, 0]
+    relative = (values % 100 - first).astype(int)
+    assert store.counts.tolist() == [5, 2, 4]
+    assert relative.tolist() == [-3, -1, 1, 3, 5, -2, 0, -2, 0, 2, 4]
+    unpadded = SeriesStore(_series(12, 3, 8), None, LAYOUT, step_size=3)
+    windows = unpadded.gather(unpadded.starts, np.zeros(len(unpadded.starts), dtype=np.int64))
+    first = windows.mask.argmax(axis=1)
+    relative = (windows.temporal[np.arange(len(first)), first, 0] % 100 - first).astype(int)
+    assert relative.tolist() == [0, 3, 6, -3, -1, 2]  # neuralforecast's, with the 12-point series' grid
+
+
 def test_sampler_skips_series_without_windows() -> None:
     store = SeriesStore(_series(1, 12, 1), None, LAYOUT)
     sampler = WindowSampler(store, batch_size=1, windows_batch_size=8, rng=np.random.default_rng(0))

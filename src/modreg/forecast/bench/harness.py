@@ -302,7 +302,7 @@ def _score(row: BenchTarget, results: Sequence[TaskResult], n_series: int) -> Mo
     if row.error is not None:
         found.status = "failed"
         found.error = {"message": row.error.message, "hint": row.error.hint, "window": None, "where": "before running",
-                       "code": int(row.error.exit_code)}
+                       "code": int(row.error.exit_code), "path": row.error.path, "line": row.error.line}
         return found
     return score(found, [r for r in results if r.key == row.name], n_series)
 

@@ -26,7 +26,8 @@ def plan_windows(frame: SeriesFrame, h: int, windows: int, step: int) -> tuple[i
     for sid, values in zip(frame.ids, frame.y):
         if len(values) < need:
             raise UsageError(
-                f"series '{sid}' has {len(values)} points, but {windows} window(s) of h = {h} with step {step} "
+                f"series '{sid}' has {len(values)} point{'' if len(values) == 1 else 's'}, but {windows} window(s) "
+                f"of h = {h} with step {step} "
                 f"need at least {need} ({need - 1} held out and 1 to train on).",
                 hint="use fewer --windows, a smaller --step or a smaller --horizon.", path=frame.source)
     return offsets

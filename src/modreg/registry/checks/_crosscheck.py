@@ -1,4 +1,5 @@
-"""Checks across descriptors: name collisions, dependencies, cycles, replacements.
+"""Checks across descriptors: name collisions, dependencies, cycles, replacements,
+and the member entries of Ensemble entries and templates.
 
 They run on `EntrySummary`s (a few facts per file) so that the per-file work can stay in
 worker processes. `find` returns each problem unlocated (`Found`); `check` locates them by
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from modreg.errors import ModregError, Problem, UsageError
 from modreg.registry.checks._schemacheck import did_you_mean, json_path_text
-from modreg.registry.checks.members import check_member_entries
+from modreg.registry.checks.members import TEMPLATE_MEMBERS, check_member_entries
 from modreg.registry.store.files import SourceDoc, display_path, locate, read_document
 from modreg.registry.store.versions import Version, VersionRange
 
@@ -41,13 +43,15 @@ class Found(NamedTuple):
         return display_path(self.entry.path), json_path_text(self.at), self.message
 
 
-def check(summaries: list[EntrySummary], context: ValidationContext) -> list[Problem]:
-    """Every cross-file problem in the selected summaries."""
-    return locate_all(find(summaries))
+def check(summaries: list[EntrySummary], context: ValidationContext,
+          templates: Sequence[EntrySummary] = ()) -> list[Problem]:
+    """Every cross-file problem in the selected summaries and in the Ensemble templates' members."""
+    return locate_all(find(summaries, templates))
 
 
-def find(summaries: list[EntrySummary]) -> list[Found]:
-    """Every cross-file problem in the selected summaries, unlocated."""
+def find(summaries: list[EntrySummary], templates: Sequence[EntrySummary] = ()) -> list[Found]:
+    """Every cross-file problem in the selected summaries, unlocated; `templates` are the
+    summaries of templates (`members.template_summary`), whose member entries are checked too."""
     by_name = _index(summaries)
     problems = _collisions(summaries)
     for entry in summaries:
@@ -55,6 +59,8 @@ def find(summaries: list[EntrySummary]) -> list[Found]:
             problems.extend(_dependencies(entry, by_name))
             problems.extend(_replacement(entry, by_name))
             problems.extend(check_member_entries(entry, by_name, _problem))
+    for template in templates:
+        problems.extend(check_member_entries(template, by_name, _problem, members_at=TEMPLATE_MEMBERS))
     problems.extend(_cycles(summaries, by_name))
     return problems
 

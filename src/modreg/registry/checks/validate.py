@@ -5,7 +5,7 @@ file stem, the registry's policy (modreg.toml), lifecycle consistency, version h
 dependency range syntax, and the runtime model with its parameter schema. Across files
 (`_crosscheck`): one entry per name ignoring case and suffix, dependencies that exist and
 satisfy their ranges, no cycles, deprecation replacements that exist and are active, and an
-Ensemble's members checked like dependencies (`members.py`).
+Ensemble's members (in an entry or a template) checked like dependencies (`members.py`).
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def check_registry(paths: RegistryPaths, files: list[Path] | None = None, *, str
     results = map_chunked(_check_chunk, [(context, job) for job in jobs])
     for file_problems, _ in results:
         problems.extend(file_problems)
-    problems.extend(_crosscheck.check([summary for _, summary in results if summary is not None], context))
+    templates = [members.template_summary(path, context.templates[Path(path).stem]) for path, kind, selected in jobs
+                 if kind == "template" and selected and context.templates.get(Path(path).stem, {}).get("model") == members.ENSEMBLE]
+    problems.extend(_crosscheck.check([summary for _, summary in results if summary is not None], context, templates))
     artifacts = check_artifacts(paths.root, [Path(path) for path, kind, selected in jobs if kind == "descriptor" and selected])
     problems.extend(artifacts.problems)
     if strict:
@@ -299,6 +301,7 @@ class _FileChecker:
         model, params = self.data.get("model"), self.data.get("params")
         if isinstance(model, str):
             _entrychecks.check_model_and_params(self, ("model",), model, params, ("params",))
+        members.check_member_params(self, template=True)
 
     def _check_plugin(self) -> None:
         name = self.data.get("name")

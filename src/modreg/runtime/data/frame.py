@@ -165,7 +165,7 @@ def require_length(frame: SeriesFrame, n: int, what: str, *, hint: str | None = 
     verb = "is" if len(short) == 2 else "are"
     others = f" ({len(short) - 1} other series {verb} short too)" if len(short) > 1 else ""
     raise UsageError(
-        f"series '{sid}' has {count} points{others}; {what} = {n}.",
+        f"series '{sid}' has {count} point{'' if count == 1 else 's'}{others}; {what} = {n}.",
         hint=hint or "use longer series, or lower the settings that need this many points",
         path=frame.source,
     )

@@ -191,12 +191,16 @@ class WindowForecaster(Forecaster):
         if store.counts.any():
             return
         longest = int(np.argmax(frame.lengths))
-        need, what = ((2, "one input and one target point") if self.start_padding_enabled
-                      else (layout.input_size + 1, "a full input window and one target point"))
+        count = frame.lengths[longest]
+        if self.start_padding_enabled:
+            need, what, hint = 2, "one input and one target point", "use series of at least 2 points"
+        else:
+            need, what = layout.input_size + 1, "a full input window and one target point"
+            hint = "set start_padding_enabled = true, lower input_size, or use longer series"
         raise UsageError(
             f"no series is long enough to train {self.name}: the longest, '{frame.ids[longest]}', has "
-            f"{frame.lengths[longest]} points, and a training window needs {need} ({what}).",
-            hint="set start_padding_enabled = true, lower input_size, or use longer series", path=frame.source)
+            f"{count} point{'' if count == 1 else 's'}, and a training window needs {need} ({what}).",
+            hint=hint, path=frame.source)
 
     def _settings(self) -> TrainSettings:
         return TrainSettings(self.max_steps, self.learning_rate, self.optimizer, self.num_lr_decays,  # type: ignore[arg-type]

@@ -18,7 +18,8 @@ the window's input part `insample` (B, L, 1) with its mask (any leading axes aft
 - `relmse`: the batch's masked MSE divided by that of a seasonal naive benchmark (each window's
   last `seasonality` input values repeated) plus 1e-5. neuralforecast's relMSE takes the
   benchmark as an argument its training loop does not pass; the seasonal naive one is the
-  benchmark of Hyndman & Koehler (2006).
+  benchmark of Hyndman & Koehler (2006). A short series' window whose last season reaches into
+  the padding repeats its last input value instead (the naive benchmark; padding never counts).
 
 Every loss is a mask-weighted mean (0 for an empty mask) with exact gradients in `y_hat`
 (the tests check them by central differences in float64).
@@ -156,7 +157,8 @@ class RelMSE(InsampleLoss):
               available: np.ndarray) -> Tensor:
         season = min(self.seasonality, insample.shape[1])
         steps = insample.shape[1] - season + np.arange(y.shape[1]) % season
-        benchmark = insample[:, steps]  # (B, h, ...): the last season repeated
+        full = available[:, -season:].min(axis=1, keepdims=True) > 0  # (B, 1, ...): the last season is data
+        benchmark = np.where(full, insample[:, steps], insample[:, -1:])  # (B, h, ...): last season, else last value
         norm = float(_masked_mean(Tensor((y - benchmark) ** 2), weights).item()) + 1e-5
         error = y_hat - y
         return _masked_mean(error * error, weights) * (1.0 / norm)

@@ -12,9 +12,10 @@ series and `padder_train` adds `h` zeros after it (and `input_size - 1` zeros be
 `input_size - 1` zeros with `start_padding_enabled`, else `min(input_size - 1, longest - length)`
 zeros, `longest` being the panel's longest series. So a series shorter than `input_size + h`
 still gives the windows that reach past its start (inputs partly padded), as it does in
-neuralforecast whenever it shares a batch with a long series; padding to the panel's longest
-series, not the batch's, makes the windows independent of how series are batched (the same
-when the panel fits in one batch). Padded points are masked: scalers and losses ignore them.
+neuralforecast, whose dataset pads every series to the panel's longest. With `step_size` > 1,
+windows start every `step_size` points counted, as there, from the start of that panel-wide
+padding, so a shorter series gets the same windows as in neuralforecast. Padded points are
+masked: scalers and losses ignore them.
 
 Each training step takes the next `batch_size` series of a shuffled pass over the series that
 have a training window (the DataLoader's shuffle; a series too short for any window is only
@@ -182,22 +183,25 @@ class SeriesStore:
     def __init__(self, arrays: Sequence[np.ndarray], static: np.ndarray | None, layout: WindowLayout, *,
                  step_size: int = 1, start_padding: bool = False) -> None:
         longest = max((len(a) for a in arrays), default=0)
-        fronts = [layout.input_size - 1 if start_padding else min(layout.input_size - 1, longest - len(a))
-                  for a in arrays]
+        start_pad = layout.input_size - 1 if start_padding else 0
+        fronts = [start_pad or min(layout.input_size - 1, longest - len(a)) for a in arrays]
         padded = [np.pad(a, ((front, layout.h), (0, 0))) for a, front in zip(arrays, fronts)]
         masks = [np.pad(np.ones(len(a), dtype=a.dtype), (front, layout.h)) for a, front in zip(arrays, fronts)]
         self.layout, self.static = layout, static
         self.values = np.concatenate(padded)
         self.mask = np.concatenate(masks)
         offsets = np.cumsum([0, *(len(p) for p in padded)])[:-1]
-        starts = [self._valid_starts(o, len(p), step_size) for o, p in zip(offsets, padded)]
+        # neuralforecast's windows start every step_size points from the start of the panel padded to its
+        # longest series (and start_pad more): the first of ours that is on that grid
+        firsts = [-(longest - len(a) + start_pad - front) % step_size for a, front in zip(arrays, fronts)]
+        starts = [self._valid_starts(o, len(p), step_size, first) for o, p, first in zip(offsets, padded, firsts)]
         self.counts = np.array([len(s) for s in starts], dtype=np.int64)
         self.first = np.cumsum(np.concatenate([[0], self.counts]))[:-1]
         self.starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
 
-    def _valid_starts(self, offset: int, length: int, step: int) -> np.ndarray:
+    def _valid_starts(self, offset: int, length: int, step: int, first: int) -> np.ndarray:
         width, size = self.layout.width, self.layout.input_size
-        candidates = offset + np.arange(0, length - width + 1, step, dtype=np.int64)
+        candidates = offset + np.arange(first, length - width + 1, step, dtype=np.int64)
         csum = np.concatenate([[0], np.cumsum(self.mask[offset:offset + length])])
         local = candidates - offset
         inputs = csum[local + size] - csum[local]
