@@ -14,6 +14,7 @@ import modreg.api as api
 from modreg.errors import NotFound
 from tests.conftest import EXAMPLE_REGISTRY
 
+pytestmark = pytest.mark.usefixtures("forget_plugins")  # the SeasonalETS entry loads its plugin
 DATA = EXAMPLE_REGISTRY / "data" / "air_passengers.csv"
 
 

@@ -11,6 +11,7 @@ from modreg.forecast.run import merged_params, resolve_target
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.memory import DEFAULT_FLOOR
 
+pytestmark = pytest.mark.usefixtures("forget_plugins")  # the SeasonalETS entry loads its plugin
 EXAMPLE = Path(__file__).resolve().parents[2] / "registry.example"
 ENTRIES = sorted(p.stem for p in (EXAMPLE / "models").iterdir())
 
