@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
+from modreg.errors import ExitCode
 from modreg.runtime.serialize import SavedModel, read_model_file, write_model_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,3 +230,12 @@ def test_delete_refuses_an_entry_that_an_ensemble_has_as_member(registry: Path) 
     done = invoke("-r", registry, "delete", "MLP")
     assert done.exit_code != 0 and "ensemble member `MLP`" in done.stderr, done.output
     assert (registry / "models" / "MLP.toml").exists()
+
+
+def test_delete_refuses_an_entry_that_only_a_template_has_as_member(registry: Path) -> None:
+    assert invoke("-r", registry, "delete", ENTRY).exit_code == 0  # no entry lists MLP as member any more
+    done = invoke("-r", registry, "delete", "MLP")
+    assert done.exit_code == ExitCode.CONFLICT, done.output
+    assert "panel-monthly-ensemble.toml:" in done.stderr and "ensemble member `MLP` is not in the registry" in done.stderr
+    assert (registry / "models" / "MLP.toml").exists()
+    assert invoke("-r", registry, "delete", "MLP", "--force").exit_code == 0  # --force leaves the template to fix

@@ -4,6 +4,8 @@ A change to some descriptors can alter the cross-file problems (`checks._crossch
 the changed entries, of the entries that name one of them (as dependency or replacement), of
 those whose file stem equals a changed one ignoring case, and of the members of dependency
 cycles through a changed entry, all of which lie on the dependency paths leading out of it.
+When the change removes or renames an entry, the Ensemble templates' member lists are read
+too (templates are few), so an entry a template's ensemble fits is not deleted from under it.
 Those entries, and the ones they name, are read from the local cache (`.modreg/`, refreshed
 first: the files win), so a change costs what it touches, not a read of every descriptor.
 Problems are compared before and after the change unlocated; only the introduced ones are
@@ -40,8 +42,9 @@ def introduced_link_problems(paths: RegistryPaths, staged: list[Staged]) -> list
         cache.refresh()
         others = {file: links for file, links in _neighbourhood(cache, staged, [*old.values(), *new.values()]).items()
                   if file not in old and file not in new}
-        before = _found(paths, {**others, **old})
-        after = _found(paths, {**others, **new})
+        templates = _ensemble_templates(paths) if _removes_a_name(staged) else []
+        before = _found(paths, {**others, **old}, templates)
+        after = _found(paths, {**others, **new}, templates)
         seen = {found.key() for found in before}
         added = [found for found in after if found.severity == "error" and found.key() not in seen]
         if any(_is_missing(found) for found in added):
@@ -88,12 +91,36 @@ def _named(all_links: Iterable[Links | None]) -> Iterable[str]:
             yield from links.referred()
 
 
-def _found(paths: RegistryPaths, links: dict[str, Links | None]) -> list[_crosscheck.Found]:
+def _found(paths: RegistryPaths, links: dict[str, Links | None], templates: list[EntrySummary]) -> list[_crosscheck.Found]:
     summaries = [
         EntrySummary(str(paths.models / file), file.rsplit(".", 1)[0], True, *(facts or ()))
         for file, facts in sorted(links.items())
     ]
-    return _crosscheck.find(summaries)
+    return _crosscheck.find(summaries, templates)
+
+
+def _removes_a_name(staged: list[Staged]) -> bool:
+    """Whether the change deletes an entry or gives one another name."""
+    return any(item.old_text is not None and (item.new_data is None or item.old_data.get("name") != item.new_data.get("name"))
+               for item in staged)
+
+
+def _ensemble_templates(paths: RegistryPaths) -> list[EntrySummary]:
+    """The summaries of the registry's Ensemble templates (a template that does not parse is left
+    to `validate`)."""
+    from modreg.errors import ModregError
+    from modreg.registry.checks.members import ENSEMBLE, template_summary
+    from modreg.registry.store.files import read_document
+
+    found = []
+    for path in paths.template_files():
+        try:
+            data = read_document(path).data
+        except ModregError:
+            continue
+        if data.get("model") == ENSEMBLE:
+            found.append(template_summary(str(path), data))
+    return found
 
 
 def _is_missing(found: _crosscheck.Found) -> bool:
