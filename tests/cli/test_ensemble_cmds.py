@@ -34,8 +34,8 @@ def registry(tmp_path: Path) -> Path:
     return root
 
 
-def _edit(registry: Path, name: str, old: str, new: str) -> Path:
-    path = registry / "models" / f"{name}.toml"
+def _edit(registry: Path, name: str, old: str, new: str, folder: str = "models") -> Path:
+    path = registry / folder / f"{name}.toml"
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -120,11 +120,7 @@ def test_validate_warns_about_a_deprecated_member_and_strict_fails(registry: Pat
 
 
 def _edit_template(registry: Path, name: str, old: str, new: str) -> Path:
-    path = registry / "templates" / f"{name}.toml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
+    return _edit(registry, name, old, new, folder="templates")
 
 
 def test_validate_checks_the_members_of_an_ensemble_template_at_their_lines(registry: Path) -> None:
