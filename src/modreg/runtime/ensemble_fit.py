@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,10 +47,12 @@ class MemberPlan:
 
 @dataclass(frozen=True)
 class MemberFit:
-    """What fitting one member gave: its plan and the fitted model."""
+    """What fitting one member gave: the fitted model and its wall and CPU seconds."""
 
     plan: MemberPlan
     model: Forecaster
+    seconds: float
+    cpu_seconds: float
 
 
 def fit_members(plans: Sequence[MemberPlan], data: SeriesFrame, *, jobs: int = 1,
@@ -98,12 +101,13 @@ class _StepCounter:
 
 def _fit_here(plan: MemberPlan, data: SeriesFrame, counter: _StepCounter) -> MemberFit:
     model = get_model(plan.model).cls(**plan.params)
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         model.fit(data, progress=counter.for_fit())
     except ModregError as error:
         raise UsageError(f"Ensemble member {plan.label} ({plan.model}) could not be fitted: {error.message}",
                          hint=error.hint) from None
-    return MemberFit(plan, model)
+    return MemberFit(plan, model, time.perf_counter() - started, time.process_time() - cpu)
 
 
 # ----- Worker processes -----
@@ -158,12 +162,14 @@ def _one_blas_thread() -> None:
 def _fit_remote(plan: MemberPlan, data: SeriesFrame) -> dict[str, Any]:
     """In a worker: fit `plan` and return its arrays, or the error as text (exceptions do not travel well)."""
     model = get_model(plan.model).cls(**plan.params)
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         model.fit(data)
     except ModregError as error:
         return {"error": error.message, "hint": error.hint}
     history = getattr(model, "train_history", None)
-    return {"state": model._state(), "history": history}
+    return {"state": model._state(), "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
+            "history": history}
 
 
 def _rebuilt(plan: MemberPlan, data: SeriesFrame, sent: dict[str, Any]) -> MemberFit:
@@ -176,4 +182,4 @@ def _rebuilt(plan: MemberPlan, data: SeriesFrame, sent: dict[str, Any]) -> Membe
     if sent["history"] is not None:
         model.train_history = sent["history"]  # type: ignore[attr-defined]
     model._remember(data)
-    return MemberFit(plan, model)
+    return MemberFit(plan, model, sent["seconds"], sent["cpu"])

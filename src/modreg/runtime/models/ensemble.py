@@ -209,7 +209,7 @@ class Ensemble(Forecaster):
             except IntegrityError as error:
                 raise IntegrityError(f"Member fit {k + 1} ({plan.label}) of the saved ensemble: {error.message}",
                                      hint=error.hint) from None
-            fits.append(MemberFit(plan, member))
+            fits.append(MemberFit(plan, member, 0.0, 0.0))
         self.fitted = tuple(fits)
 
     def _restore_context(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
