@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from modreg.plugins.base import MANIFEST_NAME, PluginManifestError, PluginNotFound
-from modreg.plugins.checksums import read_regular
+from modreg.plugins.checksums import MANIFEST_LIMIT, read_regular
 
 __all__ = ["MANIFEST_ORDER", "Manifest", "ManifestModel", "parse_manifest", "read_manifest"]
 
@@ -93,7 +93,7 @@ def read_manifest(folder: Path) -> tuple[Manifest, bytes]:
     if not path.exists() and not path.is_symlink():
         raise PluginNotFound(folder.name, f"{folder} has no {MANIFEST_NAME}.", path=folder,
                              hint="a plugin folder holds plugin.toml next to its Python files.")
-    raw = read_regular(path, folder.name, MANIFEST_NAME)
+    raw = read_regular(path, folder.name, MANIFEST_NAME, MANIFEST_LIMIT)
     return parse_manifest(raw, folder), raw
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.plugins.base import MANIFEST_NAME, SCHEMA_NAME
-from modreg.plugins.checksums import plugin_files, read_regular, sha256_hex
+from modreg.plugins.checksums import MANIFEST_LIMIT, plugin_files, read_regular, sha256_hex
 from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
     from modreg.registry.store.files import parse_text
 
     plugin, path = folder.name, folder / MANIFEST_NAME
-    doc = parse_text(read_regular(path, plugin, MANIFEST_NAME).decode("utf-8"), path, "toml")
+    doc = parse_text(read_regular(path, plugin, MANIFEST_NAME, MANIFEST_LIMIT).decode("utf-8"), path, "toml")
     files = {rel: sha256_hex(read_regular(folder / rel, plugin, rel)) for rel in plugin_files(folder, plugin)}
     text = apply_changes(doc.text, "toml", doc.data, {**doc.data, "files": files}, MANIFEST_ORDER)
     relative = path.relative_to(paths.root).as_posix()

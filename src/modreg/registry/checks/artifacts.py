@@ -56,9 +56,13 @@ def check_artifacts(root: Path, files: list[Path]) -> ArtifactCheck:
 
 def _read(path: Path) -> SourceDoc | None:
     """The descriptor, when it records artifacts and parses (else validate reports it)."""
+    from modreg._fs import open_plain
+    from modreg.registry.store.files import MAX_BYTES
+
     try:
-        if b"artifacts" not in path.read_bytes():
-            return None
+        with open_plain(path) as handle:  # never through a link, never a pipe, never past the limit
+            if b"artifacts" not in handle.read(MAX_BYTES + 1):
+                return None
         return read_document(path)
     except (OSError, ModregError):
         return None

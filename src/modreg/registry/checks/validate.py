@@ -146,7 +146,8 @@ def _descriptor_files(paths: RegistryPaths) -> list[str]:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    names = sorted(e.name for e in entries if os.path.splitext(e.name)[1] in DESCRIPTOR_SUFFIXES and e.is_file())
+    names = sorted(e.name for e in entries  # a link or a pipe too: reading it reports it
+                   if os.path.splitext(e.name)[1] in DESCRIPTOR_SUFFIXES and not e.is_dir(follow_symlinks=False))
     return [os.path.join(folder, name) for name in names]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modreg.errors import ModregError, NotFound, Problem, UsageError
+from modreg.errors import IntegrityError, ModregError, NotFound, Problem, UsageError
 from modreg.registry.history.diff import Change, View, compare
 from modreg.registry.search.entries import Entry
 from modreg.registry.store.layout import DESCRIPTOR_SUFFIXES
@@ -232,10 +232,27 @@ def _working_files(paths: RegistryPaths) -> dict[str, tuple[str, str]]:
     """stem -> (relative path, git blob id of the bytes on disk) of models/ in the working tree."""
     found: dict[str, tuple[str, str]] = {}
     for path in paths.descriptor_files():
-        raw = path.read_bytes()
+        try:
+            raw = _disk_bytes(path)
+        except ModregError:
+            continue  # a link, a pipe or a device: `validate` names it; its bytes are never read
         blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
         found.setdefault(path.stem, (path.relative_to(paths.root).as_posix(), blob))
     return found
+
+
+def _disk_bytes(path: Path) -> bytes:
+    """A descriptor's bytes on disk: a plain file only, never through a link, and at most one
+    byte past the size limit (so that parsing reports it too big); IntegrityError otherwise."""
+    from modreg._fs import open_plain
+    from modreg.registry.store.files import MAX_BYTES
+
+    try:
+        with open_plain(path) as handle:
+            return handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise IntegrityError(f"{path} cannot be read as a plain file ({error.strerror or error}).",
+                             hint="replace it with a plain text file (a link is never followed).", path=path) from None
 
 
 def _read_side(
@@ -245,7 +262,7 @@ def _read_side(
     from modreg.registry.store.files import problem_from_error
 
     wanted = [s for s in stems if s in files]
-    raw = {s: (disk.root / files[s][0]).read_bytes() for s in wanted} if disk else _blobs_by_stem(repo, files, wanted)
+    raw = {s: _disk_bytes(disk.root / files[s][0]) for s in wanted} if disk else _blobs_by_stem(repo, files, wanted)
     data: dict[str, dict[str, Any]] = {}
     problems = []
     for stem in wanted:

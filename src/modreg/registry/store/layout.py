@@ -64,26 +64,33 @@ class RegistryPaths:
         return self.cache / "trash"
 
     def descriptor_files(self) -> list[Path]:
-        """Every descriptor file under models/, sorted by name for stable output."""
+        """Every descriptor file under models/, sorted by name for stable output. A link or a
+        special file (a pipe, a device) with a descriptor's name is listed too, so that reading
+        it refuses it by name instead of leaving it out unseen."""
         if not self.models.is_dir():
             return []
-        return sorted(
-            (p for p in self.models.iterdir() if p.suffix in DESCRIPTOR_SUFFIXES and p.is_file()),
-            key=lambda p: p.name,
-        )
+        return sorted((p for p in self.models.iterdir() if p.suffix in DESCRIPTOR_SUFFIXES and not _is_folder(p)),
+                      key=lambda p: p.name)
 
     def descriptor_path(self, name: str) -> Path | None:
-        """The file of the entry `name`, if one exists (any supported suffix)."""
+        """The file of the entry `name`, if one exists (any supported suffix; a link or a
+        special file counts, and reading it refuses it)."""
         for suffix in DESCRIPTOR_SUFFIXES:
             candidate = self.models / f"{name}{suffix}"
-            if candidate.is_file():
+            if os.path.lexists(candidate) and not _is_folder(candidate):
                 return candidate
         return None
 
     def template_files(self) -> list[Path]:
+        """Every templates/*.toml, sorted (links and special files too, as in `descriptor_files`)."""
         if not self.templates.is_dir():
             return []
-        return sorted(p for p in self.templates.iterdir() if p.suffix == ".toml" and p.is_file())
+        return sorted(p for p in self.templates.iterdir() if p.suffix == ".toml" and not _is_folder(p))
+
+
+def _is_folder(path: Path) -> bool:
+    """A real folder (not a link to one)."""
+    return path.is_dir() and not path.is_symlink()
 
 
 def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) -> RegistryPaths:
