@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modreg._fs import refuse_links
 from modreg.plugins.base import MANIFEST_NAME, PluginError, PluginLoadError, PluginManifestError, PluginRefused
 from modreg.plugins.manifest import Manifest, read_manifest
 
@@ -205,6 +206,7 @@ def plugin_folders(paths: RegistryPaths, config: RegistryConfig) -> list[Path]:
     folders: list[Path] = []
     for directory in config.plugin_directories:
         base = paths.root / directory
+        refuse_links(paths.root, base)  # a linked plugin directory would load code from outside the registry
         if base.is_dir():
             folders.extend(p.parent for p in base.glob(f"*/{MANIFEST_NAME}"))
     return sorted(folders, key=lambda p: (p.name, str(p)))

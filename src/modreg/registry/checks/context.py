@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from modreg._fs import refuse_links
 from modreg.errors import ModregError, Problem
 from modreg.registry.checks import _schemacheck
 from modreg.registry.checks.model_sources import external_models
@@ -115,6 +116,7 @@ def plugin_manifests(paths: RegistryPaths, config: RegistryConfig) -> list[Path]
     found: list[Path] = []
     for directory in config.plugin_directories:
         folder = paths.root / directory
+        refuse_links(paths.root, folder)  # a linked plugin directory would read manifests outside the registry
         if folder.is_dir():
             found.extend(sorted(folder.glob("*/plugin.toml")))
     return found

@@ -108,12 +108,23 @@ def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) ->
                     hint=f"run `modreg init {root}` to create one, or point {source} at a registry.",
                     path=root,
                 )
-            return RegistryPaths(root.resolve())
+            return _checked(RegistryPaths(root.resolve()))
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
         if (folder / CONFIG_NAME).is_file():
-            return RegistryPaths(folder)
+            return _checked(RegistryPaths(folder))
     raise NotFound(
         f"No modreg registry found in {start} or any folder above it.",
         hint=f"run `modreg init`, pass --registry PATH, or set ${ENV_VAR}.",
     )
+
+
+def _checked(paths: RegistryPaths) -> RegistryPaths:
+    """`paths`, once none of the folders modreg reads descriptors, templates and plugins from is
+    a link: a cloned `models -> /somewhere` would have every command read files outside the
+    registry (IntegrityError, exit 5, naming the link)."""
+    from modreg._fs import refuse_links
+
+    for folder in (paths.models, paths.templates, paths.plugins):
+        refuse_links(paths.root, folder)
+    return paths
