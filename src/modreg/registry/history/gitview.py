@@ -9,6 +9,7 @@ Nothing here writes to the repository.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import subprocess
 from collections.abc import Mapping
@@ -234,8 +235,9 @@ def _working_files(paths: RegistryPaths) -> dict[str, tuple[str, str]]:
     for path in paths.descriptor_files():
         try:
             raw = _disk_bytes(path)
-        except ModregError:
-            continue  # a link, a pipe or a device: `validate` names it; its bytes are never read
+        except ModregError:  # a link, a pipe or a device: never read, and reported as unreadable
+            found.setdefault(path.stem, (path.relative_to(paths.root).as_posix(), "unreadable"))
+            continue
         blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
         found.setdefault(path.stem, (path.relative_to(paths.root).as_posix(), blob))
     return found
@@ -251,7 +253,8 @@ def _disk_bytes(path: Path) -> bytes:
         with open_plain(path) as handle:
             return handle.read(MAX_BYTES + 1)
     except OSError as error:
-        raise IntegrityError(f"{path} cannot be read as a plain file ({error.strerror or error}).",
+        why = "it is a symbolic link" if error.errno == errno.ELOOP else error.strerror or str(error)
+        raise IntegrityError(f"{path} cannot be read as a plain file ({why}).",
                              hint="replace it with a plain text file (a link is never followed).", path=path) from None
 
 
@@ -262,11 +265,13 @@ def _read_side(
     from modreg.registry.store.files import problem_from_error
 
     wanted = [s for s in stems if s in files]
-    raw = {s: _disk_bytes(disk.root / files[s][0]) for s in wanted} if disk else _blobs_by_stem(repo, files, wanted)
+    raw = {} if disk else _blobs_by_stem(repo, files, wanted)
     data: dict[str, dict[str, Any]] = {}
     problems = []
     for stem in wanted:
         try:
+            if disk:
+                raw[stem] = _disk_bytes(disk.root / files[stem][0])
             data[stem] = parse_blob(raw[stem], label, files[stem][0])
         except ModregError as error:
             problems.append(problem_from_error(error))
