@@ -291,3 +291,19 @@ def test_diff_git_never_reads_a_linked_descriptor(clone: Path, outside: Path) ->
     (clone / "models" / "Naive.toml").symlink_to(outside / "Naive.toml")
     done = runner.invoke(app, ["--registry", str(clone), "diff", "--git", "HEAD"])
     assert "LEAKED" not in done.stdout + done.stderr and "symbolic link" in done.stderr
+
+
+def test_a_template_linked_out_is_refused_by_name_when_run(clone: Path) -> None:
+    (clone / "templates" / "quick.toml").unlink()
+    (clone / "templates" / "quick.toml").symlink_to("/dev/zero")
+    code, err = _modreg(clone, "run", "Naive", "--data", str(clone / "data" / "air_passengers.csv"), "--template", "quick")
+    assert code == ExitCode.INTEGRITY and "quick.toml is a symbolic link" in err
+
+
+def test_a_linked_allowed_signers_file_is_never_handed_to_ssh_keygen(clone: Path, outside: Path) -> None:
+    config = clone / "modreg.toml"
+    config.write_text(config.read_text().replace('security = "checksum"', 'security = "signature"\nallowed_signers = "allowed_signers"'))
+    (clone / "allowed_signers").symlink_to(outside / "precious.txt")  # say, ~/.ssh/authorized_keys
+    (clone / "plugins" / "seasonal_ets" / "plugin.toml.sig").write_text("-----BEGIN SSH SIGNATURE-----\n")
+    code, err = _modreg(clone, "plugin", "verify")
+    assert code == ExitCode.INTEGRITY and "allowed_signers is a symbolic link" in err
