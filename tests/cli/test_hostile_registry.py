@@ -307,3 +307,22 @@ def test_a_linked_allowed_signers_file_is_never_handed_to_ssh_keygen(clone: Path
     (clone / "plugins" / "seasonal_ets" / "plugin.toml.sig").write_text("-----BEGIN SSH SIGNATURE-----\n")
     code, err = _modreg(clone, "plugin", "verify")
     assert code == ExitCode.INTEGRITY and "allowed_signers is a symbolic link" in err
+
+
+def test_a_search_cache_that_arrives_with_a_clone_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    made = tmp_path / "made"
+    shutil.copytree(EXAMPLE, made, ignore=shutil.ignore_patterns(".modreg"))
+    assert _modreg(made, "list")[0] == 0
+    with sqlite3.connect(made / ".modreg" / "cache.sqlite") as conn:  # rows that quote the files' true hashes
+        data = json.loads(conn.execute("SELECT data FROM files WHERE name = 'Naive'").fetchone()[0])
+        conn.execute("UPDATE files SET summary = 'POISONED', data = ? WHERE name = 'Naive'",
+                     (json.dumps({**data, "summary": "POISONED"}),))
+    conn.close()
+    assert "POISONED" in runner.invoke(app, ["--registry", str(made), "list"]).stdout  # its own cache is trusted
+    clone = tmp_path / "clone"
+    shutil.copytree(made, clone)  # the cache committed, or copied with the folder
+    done = runner.invoke(app, ["--registry", str(clone), "list"])
+    assert done.exit_code == 0 and "POISONED" not in done.stdout and "Naive forecast" in done.stdout
