@@ -121,10 +121,19 @@ def open_plain(path: Path) -> BinaryIO:
     pipe, a device, a socket), before anything is read from it."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     handle = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        require_plain(fd, path)
+    except IntegrityError:
         handle.close()
-        raise IntegrityError(f"{path} is not a plain file.", hint="replace it with a plain text file.", path=path)
+        raise
     return handle
+
+
+def require_plain(fd: int, path: Path) -> None:
+    """IntegrityError when the open `fd` (of `path`) is not a plain file: a pipe, a device or a
+    socket planted where modreg keeps a file (a lock, a log) is named, never written or read."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise IntegrityError(f"{path} is not a plain file.", hint="replace it with a plain file (or remove it).", path=path)
 
 
 def file_mode(path: Path) -> int:

@@ -326,3 +326,16 @@ def test_a_search_cache_that_arrives_with_a_clone_is_rebuilt_not_trusted(tmp_pat
     shutil.copytree(made, clone)  # the cache committed, or copied with the folder
     done = runner.invoke(app, ["--registry", str(clone), "list"])
     assert done.exit_code == 0 and "POISONED" not in done.stdout and "Naive forecast" in done.stdout
+
+
+@pytest.mark.parametrize("planted", ["audit.jsonl", ".modreg/lock"])
+def test_a_pipe_planted_as_the_audit_log_or_the_lock_is_named_and_nothing_changes(clone: Path, planted: str) -> None:
+    (clone / ".modreg").mkdir()
+    os.mkfifo(clone / planted)
+    before = (clone / "models" / "Naive.toml").read_bytes()
+    code, out = _bounded(clone, "update", "Naive", "--tag", "x")
+    assert code == ExitCode.INTEGRITY and f"{planted} is not a plain file" in out
+    assert (clone / "models" / "Naive.toml").read_bytes() == before
+    if planted == "audit.jsonl":
+        code, out = _bounded(clone, "audit")
+        assert code == ExitCode.INTEGRITY and "audit.jsonl is not a plain file" in out

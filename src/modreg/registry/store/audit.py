@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from modreg._fs import open_plain, refuse_links
+from modreg._fs import open_plain, refuse_links, require_plain
 from modreg.errors import IntegrityError, Problem, UsageError
 from modreg.registry.store.layout import RegistryPaths
 
@@ -85,6 +85,7 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
     except OSError as error:
         raise _unwritable(paths, error) from None
     try:
+        require_plain(fd, paths.audit_log)  # a pipe there would swallow the line, a device never keep it
         start = os.fstat(fd).st_size
         data = (b"\n" if start and _last_byte(fd, start) != b"\n" else b"") + line.encode("utf-8")
         try:

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from modreg._fs import refuse_links
-from modreg.errors import Conflict
+from modreg._fs import refuse_links, require_plain
+from modreg.errors import Conflict, IntegrityError
 from modreg.registry.store.layout import RegistryPaths
 
 DEFAULT_TIMEOUT = 60.0
@@ -95,6 +95,11 @@ def _acquire(lock_path: Path, timeout: float) -> int:
     except OSError as error:
         if error.errno == errno.ELOOP:
             refuse_links(lock_path.parent.parent, lock_path)
+        raise
+    try:
+        require_plain(fd, lock_path)  # a pipe or a device planted as the lock cannot hold a pid
+    except IntegrityError:
+        os.close(fd)
         raise
     queue = lock_path.with_name("queue")
     refuse_links(lock_path.parent.parent, queue)
