@@ -29,7 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modreg.plugins.base import MANIFEST_NAME, PluginIntegrityError, PluginManifestError, PluginNotFound
+from modreg.plugins.base import (
+    MANIFEST_NAME,
+    PluginIntegrityError,
+    PluginManifestError,
+    PluginNotFound,
+)
 from modreg.plugins.checksums import MANIFEST_LIMIT, read_regular
 
 __all__ = ["MANIFEST_ORDER", "Manifest", "ManifestModel", "parse_manifest", "read_manifest"]

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.plugins.base import MANIFEST_NAME, SCHEMA_NAME
-from modreg.plugins.checksums import MANIFEST_LIMIT, plugin_files, read_regular, sha256_hex
+from modreg.plugins.checksums import (
+    MANIFEST_LIMIT,
+    plugin_files,
+    read_regular,
+    sha256_hex,
+)
 from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
