@@ -170,4 +170,3 @@ def test_github_annotations_escape_the_file_name() -> None:
 
     line = github_annotation("error", "models/a\n::stop-commands::x.toml", 1, 1, "bad")
     assert "\n" not in line and line.count("::") == 2
-
