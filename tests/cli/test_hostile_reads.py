@@ -198,3 +198,18 @@ def test_a_pipe_planted_as_the_audit_log_or_the_lock_is_named_and_nothing_change
     if planted == "audit.jsonl":
         code, out = _bounded(clone, "audit")
         assert code == ExitCode.INTEGRITY and "audit.jsonl is not a plain file" in out
+
+
+def test_a_descriptor_larger_than_the_memory_is_listed_as_too_big_never_read_whole(clone: Path) -> None:
+    import resource
+
+    with open(clone / "models" / "Big.toml", "wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: 2 GiB that take no disk, under a 1 GiB address-space limit
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+    env = {**os.environ, "PYTHONPATH": str(Path(modreg.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-m", "modreg", "--registry", str(clone), "list"], capture_output=True,
+                          text=True, timeout=120, env=env, preexec_fn=limit, check=False)
+    assert done.returncode == 0 and "Big.toml is 2,147,483,648 bytes" in done.stderr and "Naive" in done.stdout
