@@ -122,11 +122,17 @@ class GitRepo:
         return found
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
-        """The contents of the blobs `ids`, read by one `git cat-file --batch`."""
+        """The contents of the blobs `ids`, read by one `git cat-file --batch`. A blob larger
+        than a descriptor may be is not read: it stands as an empty `OversizedBlob` with its size
+        (a cloned history can hold a 4 GB blob of zeros that packs into a few megabytes)."""
+        from modreg.registry.store.files import MAX_BYTES
+
         if not ids:
             return {}
-        out = self.run("cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode("ascii"))
-        contents: dict[str, bytes] = {}
+        sizes = self._sizes(ids)
+        contents: dict[str, bytes] = {i: OversizedBlob.of(sizes[i]) for i in ids if sizes.get(i, 0) > MAX_BYTES}
+        ids = [i for i in ids if i not in contents]
+        out = self.run("cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode("ascii")) if ids else b""
         at = 0
         for blob_id in ids:
             header_end = out.index(b"\n", at)
@@ -134,6 +140,24 @@ class GitRepo:
             contents[blob_id] = out[header_end + 1 : header_end + 1 + size]
             at = header_end + 1 + size + 1
         return contents
+
+    def _sizes(self, ids: list[str]) -> dict[str, int]:
+        """blob id -> its size in bytes (one `git cat-file --batch-check`, nothing read)."""
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objectsize)", stdin="".join(f"{i}\n" for i in ids).encode("ascii"))
+        pairs = (line.split() for line in out.decode("ascii", "replace").splitlines())
+        return {fields[0]: int(fields[1]) for fields in pairs if len(fields) == 2 and fields[1].isdigit()}
+
+
+class OversizedBlob(bytes):
+    """The stand-in for a blob too large to read: no bytes, and the size it has."""
+
+    size: int = 0
+
+    @classmethod
+    def of(cls, size: int) -> OversizedBlob:
+        blob = cls()
+        blob.size = size
+        return blob
 
 
 def _git(cwd: Path, args: tuple[str, ...], stdin: bytes | None) -> subprocess.CompletedProcess[bytes]:
@@ -191,9 +215,12 @@ def _format(relative: str) -> str:
 
 def parse_blob(raw: bytes, label: str, relative: str) -> dict[str, Any]:
     """Descriptor data from a blob; errors name `label:relative` (git's own notation)."""
-    from modreg.registry.store.files import parse_text
+    from modreg.registry.store.files import MAX_BYTES, parse_text
 
     where = Path(f"{label}:{relative}")
+    if isinstance(raw, OversizedBlob):
+        raise UsageError(f"{where} is {raw.size:,} bytes, more than the limit of {MAX_BYTES:,}.", path=where,
+                         hint="a descriptor holds metadata; keep large data in artifact files.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
