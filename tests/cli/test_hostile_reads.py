@@ -213,3 +213,12 @@ def test_a_descriptor_larger_than_the_memory_is_listed_as_too_big_never_read_who
     done = subprocess.run([sys.executable, "-m", "modreg", "--registry", str(clone), "list"], capture_output=True,
                           text=True, timeout=120, env=env, preexec_fn=limit, check=False)
     assert done.returncode == 0 and "Big.toml is 2,147,483,648 bytes" in done.stderr and "Naive" in done.stdout
+
+
+def test_an_artifact_that_is_a_pipe_is_named_not_called_missing(clone: Path) -> None:
+    (clone / "artifacts").mkdir()
+    os.mkfifo(clone / "artifacts" / "w.npz")
+    file = clone / "models" / "Naive.toml"
+    file.write_text(file.read_text() + f'\n[[artifacts]]\npath = "artifacts/w.npz"\nsha256 = "{"0" * 64}"\n')
+    code, out = _bounded(clone, "validate")
+    assert code == ExitCode.INTEGRITY and "artifact `artifacts/w.npz` is not a plain file" in out

@@ -101,6 +101,10 @@ def _check_one(
     if root.resolve() not in target.parents:
         _add(result, doc, (*at, "path"), f"artifact path `{relative}` leads outside the registry", "record a path inside the registry, relative to its root.")
         return
+    if target.exists() and not target.is_file():  # a pipe would never end the hash, a folder has none
+        _add(result, doc, (*at, "path"), f"artifact `{relative}` is not a plain file", "replace it with the file it records.",
+             broken=relative)
+        return
     if target not in hashes:
         hashes[target] = file_sha256(target) if target.is_file() else None
     actual = hashes[target]
