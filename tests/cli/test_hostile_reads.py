@@ -222,3 +222,10 @@ def test_an_artifact_that_is_a_pipe_is_named_not_called_missing(clone: Path) -> 
     file.write_text(file.read_text() + f'\n[[artifacts]]\npath = "artifacts/w.npz"\nsha256 = "{"0" * 64}"\n')
     code, out = _bounded(clone, "validate")
     assert code == ExitCode.INTEGRITY and "artifact `artifacts/w.npz` is not a plain file" in out
+
+
+def test_a_config_that_is_a_pipe_is_named_not_taken_for_no_registry(clone: Path) -> None:
+    (clone / "modreg.toml").unlink()
+    os.mkfifo(clone / "modreg.toml")
+    code, out = _bounded(clone, "list")
+    assert code == ExitCode.INTEGRITY and "modreg.toml is not a plain file" in out

@@ -102,6 +102,7 @@ def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) ->
     for given, source in ((explicit, "--registry"), (os.environ.get(ENV_VAR) or None, f"${ENV_VAR}")):
         if given is not None:
             root = Path(given).expanduser()
+            _refuse_special_config(root / CONFIG_NAME)
             if not (root / CONFIG_NAME).is_file():
                 raise NotFound(
                     f"{root} is not a modreg registry (no {CONFIG_NAME}), given by {source}.",
@@ -111,12 +112,23 @@ def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) ->
             return _checked(RegistryPaths(root.resolve()))
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
+        _refuse_special_config(folder / CONFIG_NAME)
         if (folder / CONFIG_NAME).is_file():
             return _checked(RegistryPaths(folder))
     raise NotFound(
         f"No modreg registry found in {start} or any folder above it.",
         hint=f"run `modreg init`, pass --registry PATH, or set ${ENV_VAR}.",
     )
+
+
+def _refuse_special_config(config: Path) -> None:
+    """IntegrityError when a modreg.toml is there but is not a file (a pipe, a device behind a
+    link): it marks a registry that modreg cannot read, which is not the same as no registry."""
+    if os.path.lexists(config) and not config.is_file() and not config.is_dir():
+        from modreg.errors import IntegrityError
+
+        raise IntegrityError(f"{config} is not a plain file.", hint="replace it with the registry's TOML configuration.",
+                             path=config)
 
 
 def _checked(paths: RegistryPaths) -> RegistryPaths:
