@@ -229,3 +229,19 @@ def test_a_config_that_is_a_pipe_is_named_not_taken_for_no_registry(clone: Path)
     os.mkfifo(clone / "modreg.toml")
     code, out = _bounded(clone, "list")
     assert code == ExitCode.INTEGRITY and "modreg.toml is not a plain file" in out
+
+
+def test_defensive_reads_never_follow_a_link_out(tmp_path: Path, outside: Path) -> None:
+    """Reads that only happen when a file is swapped mid-command: the edit's re-check, the lock's
+    pid, and plugin lock's comparison with params.schema.json."""
+    from modreg.plugins.plugin_lock import _holds
+    from modreg.registry.mutation.checks import current_sha
+    from modreg.registry.store.lock import _read_pid
+
+    (outside / "pid").write_text("4242\n")
+    (outside / "schema.json").write_text("{}\n")
+    for name, target in (("Naive.toml", "precious.txt"), ("lock", "pid"), ("params.schema.json", "schema.json")):
+        (tmp_path / name).symlink_to(outside / target)
+    assert current_sha(tmp_path / "Naive.toml") == ""  # a change: the edit stops with a conflict
+    assert _read_pid(tmp_path / "lock") is None
+    assert _holds(tmp_path, tmp_path / "params.schema.json", "{}\n") is False

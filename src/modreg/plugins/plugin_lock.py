@@ -87,10 +87,23 @@ def _write_param_schemas(paths: RegistryPaths, folder: Path) -> bool:
     models = {name: {"params": schema} for name, schema in sorted(outcome["schemas"].items())}
     text = json.dumps({"models": models}, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     target = folder / SCHEMA_NAME
-    if target.is_file() and target.read_text(encoding="utf-8") == text:
+    if _holds(folder, target, text):
         return False
     write_atomic(target, text, root=folder)
     return True
+
+
+def _holds(folder: Path, target: Path, text: str) -> bool:
+    """Whether `target` is a plain file of the plugin holding exactly `text` (a link or a pipe
+    there is never read; `write_atomic` then refuses the link or replaces the pipe)."""
+    from modreg._fs import read_inside
+    from modreg.errors import ModregError
+
+    expected = text.encode("utf-8")
+    try:
+        return read_inside(folder, target, len(expected)) == expected
+    except (ModregError, OSError):
+        return False
 
 
 def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from modreg._fs import refuse_links, require_plain
+from modreg._fs import open_plain, refuse_links, require_plain
 from modreg.errors import Conflict, IntegrityError
 from modreg.registry.store.layout import RegistryPaths
 
@@ -76,9 +76,10 @@ def lock_holder(paths: RegistryPaths) -> int | None:
 
 
 def _read_pid(lock_path: Path) -> int | None:
-    try:
-        text = lock_path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
+    try:  # a plain file only, and a pid's few bytes: a lock swapped for a pipe or a device is not waited on
+        with open_plain(lock_path) as handle:
+            text = handle.read(64).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError, IntegrityError):
         return None
     return int(text) if text.isdigit() else None
 
