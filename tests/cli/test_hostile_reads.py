@@ -245,3 +245,10 @@ def test_defensive_reads_never_follow_a_link_out(tmp_path: Path, outside: Path) 
     assert current_sha(tmp_path / "Naive.toml") == ""  # a change: the edit stops with a conflict
     assert _read_pid(tmp_path / "lock") is None
     assert _holds(tmp_path, tmp_path / "params.schema.json", "{}\n") is False
+
+
+def test_a_pipe_in_the_lock_queue_is_passed_not_waited_on(clone: Path) -> None:
+    (clone / ".modreg" / "queue").mkdir(parents=True)
+    os.mkfifo(clone / ".modreg" / "queue" / "00000000000000000001-0000000001")  # named like a ticket ahead
+    code, out = _bounded(clone, "update", "Naive", "--tag", "x")
+    assert code == 0 and "updated Naive" in out
