@@ -252,3 +252,12 @@ def test_a_pipe_in_the_lock_queue_is_passed_not_waited_on(clone: Path) -> None:
     os.mkfifo(clone / ".modreg" / "queue" / "00000000000000000001-0000000001")  # named like a ticket ahead
     code, out = _bounded(clone, "update", "Naive", "--tag", "x")
     assert code == 0 and "updated Naive" in out
+
+
+def test_validate_never_parses_a_manifest_through_a_linked_plugin_folder(clone: Path, outside: Path) -> None:
+    (outside / "evil").mkdir()
+    (outside / "evil" / "plugin.toml").write_text('name = "evil"\nsecret_key_name = "x"\n')  # its keys would be named
+    (clone / "plugins" / "evil").symlink_to(outside / "evil", target_is_directory=True)
+    done = runner.invoke(app, ["--registry", str(clone), "validate"])
+    assert done.exit_code != 0 and "secret_key_name" not in done.stdout + done.stderr
+    assert "evil is a symbolic link" in done.stdout + done.stderr
