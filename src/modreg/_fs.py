@@ -16,6 +16,7 @@ import stat
 import tempfile
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from modreg.errors import IntegrityError
 
@@ -101,19 +102,38 @@ def read_inside(root: Path, path: Path, limit: int) -> bytes | None:
     /dev/zero must neither be copied into the registry nor read without end."""
     refuse_links(root, path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        handle = open_plain(path)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise _naming(error, path) from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise IntegrityError(f"{path} is not a plain file.", hint="replace it with a plain text file.", path=path)
+    with handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise IntegrityError(f"{path} is larger than {limit:,} bytes, more than such a file ever needs.",
                              hint="check what it holds; modreg reads it only up to that size.", path=path)
     return data
+
+
+def open_plain(path: Path) -> BinaryIO:
+    """`path` opened for reading, never through a final link (O_NOFOLLOW: OSError ELOOP) and never
+    waiting (O_NONBLOCK: a pipe opens at once). IntegrityError when it is not a plain file (a
+    pipe, a device, a socket), before anything is read from it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    handle = os.fdopen(fd, "rb")
+    try:
+        require_plain(fd, path)
+    except IntegrityError:
+        handle.close()
+        raise
+    return handle
+
+
+def require_plain(fd: int, path: Path) -> None:
+    """IntegrityError when the open `fd` (of `path`) is not a plain file: a pipe, a device or a
+    socket planted where modreg keeps a file (a lock, a log) is named, never written or read."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise IntegrityError(f"{path} is not a plain file.", hint="replace it with a plain file (or remove it).", path=path)
 
 
 def file_mode(path: Path) -> int:

@@ -4,8 +4,8 @@ A plugin's files are every regular file under its folder except `plugin.toml` an
 `plugin.toml.sig`. A symlink (to a file or a folder, inside or outside the plugin), a special
 file, a `__pycache__` folder or compiled bytecode (`.pyc`) is refused outright: modreg runs
 only the source bytes it hashed, so anything that could stand in for them is a mismatch.
-Files are opened with `O_NOFOLLOW` and read once; the bytes that were hashed are the bytes
-returned to the loader.
+Files are opened with `O_NOFOLLOW | O_NONBLOCK` (a pipe is refused, never waited on), read once
+and only up to a size limit; the bytes that were hashed are the bytes returned to the loader.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from modreg.plugins.base import MANIFEST_NAME, SIGNATURE_NAME, PluginIntegrityEr
 if TYPE_CHECKING:
     from modreg.plugins.manifest import Manifest
 
-__all__ = ["plugin_files", "read_regular", "sha256_hex", "verify_files"]
+__all__ = ["FILE_LIMIT", "MANIFEST_LIMIT", "plugin_files", "read_regular", "sha256_hex", "verify_files"]
 
+FILE_LIMIT = 64 * 1024 * 1024  # no plugin source or data file is anywhere near this
+MANIFEST_LIMIT = 1024 * 1024  # plugin.toml and plugin.toml.sig: the limit of every descriptor
 _NOT_FILES = frozenset({MANIFEST_NAME, SIGNATURE_NAME})
 _BYTECODE = (".pyc", ".pyo")
 _LOCK_HINT = "run `modreg plugin lock {name}` after reviewing the change, or restore the file."
@@ -33,10 +35,14 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_regular(path: Path, plugin: str, relative: str) -> bytes:
-    """The bytes of a regular file, never through a symlink (O_NOFOLLOW), read once."""
+def read_regular(path: Path, plugin: str, relative: str, limit: int = FILE_LIMIT) -> bytes:
+    """The bytes of a regular file, never through a symlink (O_NOFOLLOW), read once.
+
+    A pipe or device is refused before any read (O_NONBLOCK: opening a pipe never waits for a
+    writer), and a file of more than `limit` bytes is refused after reading at most one byte more.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise _symlink(plugin, relative, path) from None
@@ -47,7 +53,11 @@ def read_regular(path: Path, plugin: str, relative: str) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise PluginIntegrityError(plugin, f"{relative} is not a regular file.", path=path)
-        return handle.read()
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise PluginIntegrityError(plugin, f"{relative} is larger than {limit:,} bytes, more than a plugin file ever needs.",
+                                   path=path, hint="check what the file holds; modreg reads plugin files only up to that size.")
+    return data
 
 
 def plugin_files(folder: Path, plugin: str) -> list[str]:

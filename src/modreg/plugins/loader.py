@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modreg._fs import refuse_links
 from modreg.plugins.base import MANIFEST_NAME, PluginError, PluginLoadError, PluginManifestError, PluginRefused
 from modreg.plugins.manifest import Manifest, read_manifest
 
@@ -205,6 +206,7 @@ def plugin_folders(paths: RegistryPaths, config: RegistryConfig) -> list[Path]:
     folders: list[Path] = []
     for directory in config.plugin_directories:
         base = paths.root / directory
+        refuse_links(paths.root, base)  # a linked plugin directory would load code from outside the registry
         if base.is_dir():
             folders.extend(p.parent for p in base.glob(f"*/{MANIFEST_NAME}"))
     return sorted(folders, key=lambda p: (p.name, str(p)))
@@ -214,10 +216,12 @@ def registry_provider(paths: RegistryPaths, config: RegistryConfig, model: str) 
     """The plugin folder whose manifest declares `model` (read without running any code)."""
     import tomllib
 
+    from modreg.plugins.checksums import MANIFEST_LIMIT, read_regular
+
     for folder in plugin_folders(paths, config):
-        try:
-            data = tomllib.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # TOMLDecodeError, bad UTF-8, a >4300-digit integer
+        try:  # a plain file only: a manifest linked out, a pipe or a huge file is never read
+            data = tomllib.loads(read_regular(folder / MANIFEST_NAME, folder.name, MANIFEST_NAME, MANIFEST_LIMIT).decode("utf-8"))
+        except (PluginError, OSError, ValueError):  # TOMLDecodeError, bad UTF-8, a >4300-digit integer
             continue  # an unreadable manifest is reported by `plugin verify`
         models = data.get("models") if isinstance(data.get("models"), list) else []
         if any(isinstance(m, dict) and m.get("name") == model for m in models):

@@ -24,12 +24,18 @@ the same bytes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modreg.plugins.base import MANIFEST_NAME, PluginManifestError, PluginNotFound
-from modreg.plugins.checksums import read_regular
+from modreg.plugins.base import (
+    MANIFEST_NAME,
+    PluginIntegrityError,
+    PluginManifestError,
+    PluginNotFound,
+)
+from modreg.plugins.checksums import MANIFEST_LIMIT, read_regular
 
 __all__ = ["MANIFEST_ORDER", "Manifest", "ManifestModel", "parse_manifest", "read_manifest"]
 
@@ -86,14 +92,17 @@ def read_manifest(folder: Path) -> tuple[Manifest, bytes]:
 
     Raises:
         PluginNotFound: the folder has no plugin.toml.
-        PluginIntegrityError: plugin.toml is a symlink or not a regular file.
+        PluginIntegrityError: the folder or plugin.toml is a symlink, or plugin.toml is not a regular file.
         PluginManifestError: not valid TOML, or not a valid manifest (file, line, hint).
     """
     path = folder / MANIFEST_NAME
     if not path.exists() and not path.is_symlink():
         raise PluginNotFound(folder.name, f"{folder} has no {MANIFEST_NAME}.", path=folder,
                              hint="a plugin folder holds plugin.toml next to its Python files.")
-    raw = read_regular(path, folder.name, MANIFEST_NAME)
+    if folder.is_symlink():  # O_NOFOLLOW guards only the last step: never read a manifest through a linked folder
+        raise PluginIntegrityError(folder.name, f"{folder.name} is a symlink (to {os.readlink(folder)}); plugins may not "
+                                   "contain symlinks.", path=folder, hint="copy the plugin folder into the registry instead.")
+    raw = read_regular(path, folder.name, MANIFEST_NAME, MANIFEST_LIMIT)
     return parse_manifest(raw, folder), raw
 
 

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.plugins.base import MANIFEST_NAME, SCHEMA_NAME
-from modreg.plugins.checksums import plugin_files, read_regular, sha256_hex
+from modreg.plugins.checksums import (
+    MANIFEST_LIMIT,
+    plugin_files,
+    read_regular,
+    sha256_hex,
+)
 from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -82,10 +87,23 @@ def _write_param_schemas(paths: RegistryPaths, folder: Path) -> bool:
     models = {name: {"params": schema} for name, schema in sorted(outcome["schemas"].items())}
     text = json.dumps({"models": models}, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     target = folder / SCHEMA_NAME
-    if target.is_file() and target.read_text(encoding="utf-8") == text:
+    if _holds(folder, target, text):
         return False
     write_atomic(target, text, root=folder)
     return True
+
+
+def _holds(folder: Path, target: Path, text: str) -> bool:
+    """Whether `target` is a plain file of the plugin holding exactly `text` (a link or a pipe
+    there is never read; `write_atomic` then refuses the link or replaces the pipe)."""
+    from modreg._fs import read_inside
+    from modreg.errors import ModregError
+
+    expected = text.encode("utf-8")
+    try:
+        return read_inside(folder, target, len(expected)) == expected
+    except (ModregError, OSError):
+        return False
 
 
 def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
@@ -96,7 +114,7 @@ def _lock(paths: RegistryPaths, folder: Path, dry_run: bool) -> LockResult:
     from modreg.registry.store.files import parse_text
 
     plugin, path = folder.name, folder / MANIFEST_NAME
-    doc = parse_text(read_regular(path, plugin, MANIFEST_NAME).decode("utf-8"), path, "toml")
+    doc = parse_text(read_regular(path, plugin, MANIFEST_NAME, MANIFEST_LIMIT).decode("utf-8"), path, "toml")
     files = {rel: sha256_hex(read_regular(folder / rel, plugin, rel)) for rel in plugin_files(folder, plugin)}
     text = apply_changes(doc.text, "toml", doc.data, {**doc.data, "files": files}, MANIFEST_ORDER)
     relative = path.relative_to(paths.root).as_posix()

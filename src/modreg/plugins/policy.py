@@ -25,11 +25,19 @@ __all__ = ["allowed_signers", "check_policy", "check_runtime_version"]
 
 
 def allowed_signers(config: RegistryConfig) -> Path | None:
-    """The allowed-signers file named by modreg.toml, resolved against the registry root."""
+    """The allowed-signers file named by modreg.toml, resolved against the registry root.
+
+    A relative one must not be (or lie behind) a link: a cloned `allowed_signers -> ~/.ssh/...`
+    would hand a file outside the registry to ssh-keygen (IntegrityError, exit 5)."""
     if config.allowed_signers is None:
         return None
     path = Path(config.allowed_signers)
-    return path if path.is_absolute() or config.root is None else config.root / path
+    if path.is_absolute() or config.root is None:
+        return path
+    from modreg._fs import refuse_links
+
+    refuse_links(config.root, config.root / path)
+    return config.root / path
 
 
 def check_runtime_version(manifest: Manifest) -> None:

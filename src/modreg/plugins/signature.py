@@ -27,7 +27,7 @@ import subprocess
 from pathlib import Path
 
 from modreg.plugins.base import MANIFEST_NAME, SIGNATURE_NAME, SIGNATURE_NAMESPACE, PluginIntegrityError, PluginRefused
-from modreg.plugins.checksums import read_regular
+from modreg.plugins.checksums import MANIFEST_LIMIT, read_regular
 
 __all__ = ["author_identity", "verify_signature"]
 
@@ -57,7 +57,7 @@ def verify_signature(manifest: bytes, folder: Path, authors: tuple[str, ...], al
     if not os.path.lexists(signature):
         raise PluginIntegrityError(plugin, f"{SIGNATURE_NAME} is missing, and this registry runs signed plugins only.",
                                    path=signature, hint=_SIGN_HINT)
-    read_regular(signature, plugin, SIGNATURE_NAME)  # a regular file, no symlink
+    read_regular(signature, plugin, SIGNATURE_NAME, MANIFEST_LIMIT)  # a regular file, no symlink
     identities = [i for i in (author_identity(a) for a in authors) if i]
     message = ""
     for identity in identities:

@@ -163,3 +163,26 @@ def test_a_registry_at_the_top_of_the_repository(tmp_path: Path, example_registr
     [entry] = api.diff_git("HEAD", registry=root).entries
     assert entry.name == "RNN" and entry.kind == "changed"
     assert api.show("RNN", registry=root, at="HEAD").data["deprecation"]["replacement"] == "GRU"
+
+
+def test_a_blob_larger_than_a_descriptor_is_never_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.registry.history.gitview import GitRepo
+
+    top = repo.parent
+    (repo / "models" / "NHITS.toml").write_bytes(b"#" * (2 * 1024 * 1024))  # a cloned history's blob of zeros is the same
+    git(top, "commit", "-qam", "huge")
+    big = git(top, "rev-parse", "HEAD:registry/models/NHITS.toml")
+    asked: list[bytes] = []
+    real_run = GitRepo.run
+
+    def spying(self: GitRepo, *args: str, stdin: bytes | None = None) -> bytes:
+        if args[:2] == ("cat-file", "--batch"):
+            asked.append(stdin or b"")
+        return real_run(self, *args, stdin=stdin)
+
+    monkeypatch.setattr(GitRepo, "run", spying)
+    with pytest.raises(UsageError, match=r"HEAD:models/NHITS.toml is 2,097,152 bytes"):
+        api.show("NHITS", registry=repo, at="HEAD")
+    result = api.diff_git("first", "HEAD", registry=repo)
+    assert [p.path for p in result.unreadable] == ["HEAD:models/NHITS.toml"]
+    assert asked and not any(big.encode("ascii") in stdin for stdin in asked)

@@ -56,9 +56,13 @@ def check_artifacts(root: Path, files: list[Path]) -> ArtifactCheck:
 
 def _read(path: Path) -> SourceDoc | None:
     """The descriptor, when it records artifacts and parses (else validate reports it)."""
+    from modreg._fs import open_plain
+    from modreg.registry.store.files import MAX_BYTES
+
     try:
-        if b"artifacts" not in path.read_bytes():
-            return None
+        with open_plain(path) as handle:  # never through a link, never a pipe, never past the limit
+            if b"artifacts" not in handle.read(MAX_BYTES + 1):
+                return None
         return read_document(path)
     except (OSError, ModregError):
         return None
@@ -96,6 +100,10 @@ def _check_one(
     target = (root / relative).resolve()
     if root.resolve() not in target.parents:
         _add(result, doc, (*at, "path"), f"artifact path `{relative}` leads outside the registry", "record a path inside the registry, relative to its root.")
+        return
+    if target.exists() and not target.is_file():  # a pipe would never end the hash, a folder has none
+        _add(result, doc, (*at, "path"), f"artifact `{relative}` is not a plain file", "replace it with the file it records.",
+             broken=relative)
         return
     if target not in hashes:
         hashes[target] = file_sha256(target) if target.is_file() else None

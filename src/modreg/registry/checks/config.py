@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import ModregError, Problem, UsageError
-from modreg.registry.store.files import problem_from_error, read_document
+from modreg.registry.store.files import SourceDoc, problem_from_error, read_document
 
 if TYPE_CHECKING:
     from modreg.registry.store.layout import RegistryPaths
@@ -67,10 +67,27 @@ def check_config(paths: RegistryPaths) -> tuple[RegistryConfig, list[Problem]]:
         doc = read_document(paths.config)
     except ModregError as error:
         return RegistryConfig(root=paths.root), [problem_from_error(error, paths.config)]
-    problems = schema_problems("config", doc.data, doc)
+    problems = schema_problems("config", doc.data, doc) or _escaping_directories(doc)
     if problems:
         return RegistryConfig(root=paths.root), problems
     return RegistryConfig.from_data(doc.data, paths.root), []
+
+
+def _escaping_directories(doc: SourceDoc) -> list[Problem]:
+    """A plugin directory must be a folder inside the registry: a cloned modreg.toml naming
+    `/home` or `../..` would have modreg read plugin manifests and code outside it."""
+    import os
+
+    from modreg.registry.store.files import display_path, locate
+
+    problems = []
+    for index, directory in enumerate(doc.data.get("plugins", {}).get("directories", [])):
+        normal = os.path.normpath(directory)
+        if os.path.isabs(directory) or normal == ".." or normal.startswith(".." + os.sep):
+            line, col = locate(doc, ("plugins", "directories", index))
+            problems.append(Problem(display_path(doc.path), line, col, f"plugin directory `{directory}` leads outside the registry",
+                                    hint="name a folder inside the registry, relative to its root (e.g. plugins)."))
+    return problems
 
 
 def load_config(paths: RegistryPaths) -> RegistryConfig:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from modreg._fs import refuse_links
 from modreg.errors import ModregError, Problem
 from modreg.registry.checks import _schemacheck
 from modreg.registry.checks.model_sources import external_models
@@ -73,20 +74,22 @@ def build_context(paths: RegistryPaths, config: RegistryConfig) -> tuple[Validat
     for template in paths.template_files():
         templates[template.stem] = _read_quietly(template, problems)
     schemas = {name: schema for manifest in plugin_manifests(paths, config)
-               for name, schema in _plugin_schemas(manifest.parent / PLUGIN_SCHEMA_NAME).items()}
+               for name, schema in _plugin_schemas(paths.root, manifest.parent / PLUGIN_SCHEMA_NAME).items()}
     return ValidationContext(config, plugin_models, templates, schemas), problems
 
 
-def _plugin_schemas(path: Path) -> dict[str, dict[str, Any]]:
+def _plugin_schemas(root: Path, path: Path) -> dict[str, dict[str, Any]]:
     """model -> params schema from a plugin's `params.schema.json` (none when absent or bad:
-    the plugin's checksums and `plugin verify` report a damaged file)."""
+    the plugin's checksums and `plugin verify` report a damaged file). Read only as a plain
+    file inside the registry: a link, a pipe or a file over 1 MB is left unread."""
     import json
 
+    from modreg._fs import read_inside
+
     try:
-        if path.is_symlink() or path.stat().st_size > 1_000_000:
-            return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = read_inside(root, path, 1_000_000)
+        data = json.loads(raw) if raw is not None else None
+    except (ModregError, OSError, ValueError):
         return {}
     models = data.get("models") if isinstance(data, dict) else None
     if not isinstance(models, dict):
@@ -113,6 +116,7 @@ def plugin_manifests(paths: RegistryPaths, config: RegistryConfig) -> list[Path]
     found: list[Path] = []
     for directory in config.plugin_directories:
         folder = paths.root / directory
+        refuse_links(paths.root, folder)  # a linked plugin directory would read manifests outside the registry
         if folder.is_dir():
             found.extend(sorted(folder.glob("*/plugin.toml")))
     return found

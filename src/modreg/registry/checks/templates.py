@@ -66,7 +66,7 @@ def get_template(paths: RegistryPaths, name: str) -> Template:
     """The template `name` (NotFound with the available names and a did-you-mean). A name is a
     file stem inside templates/, never a path: `../x` or `/etc/x` finds nothing."""
     names = [p.stem for p in paths.template_files()]
-    if name in names and not (paths.templates / f"{name}.toml").is_symlink():
+    if name in names:  # a link or a pipe by that name is refused by name when read (exit 5), never followed
         return load_template(paths.templates / f"{name}.toml")
     close = difflib.get_close_matches(name, names, n=1)
     mean = f"did you mean `{close[0]}`? " if close else ""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modreg._fs import refuse_links
 from modreg.errors import ModregError, NotFound, Problem
 from modreg.registry.checks import _schemacheck, members
 from modreg.registry.checks.context import EntrySummary, ValidationContext, build_context, context_for, plugin_manifests
@@ -148,7 +149,8 @@ def _descriptor_files(paths: RegistryPaths) -> list[str]:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    names = sorted(e.name for e in entries if os.path.splitext(e.name)[1] in DESCRIPTOR_SUFFIXES and e.is_file())
+    names = sorted(e.name for e in entries  # a link or a pipe too: reading it reports it
+                   if os.path.splitext(e.name)[1] in DESCRIPTOR_SUFFIXES and not e.is_dir(follow_symlinks=False))
     return [os.path.join(folder, name) for name in names]
 
 
@@ -202,6 +204,8 @@ def _check_chunk(chunk: list[tuple[ValidationContext, tuple[str, str, bool]]]) -
 def _check_file(context: ValidationContext, name: str, kind: str, selected: bool) -> tuple[list[Problem], EntrySummary | None]:
     path = Path(name)
     try:
+        if kind == "plugin" and context.config.root is not None:  # plugins/<name> may be a link: never read through it
+            refuse_links(context.config.root, path)
         doc = read_document(path)
     except ModregError as error:
         summary = EntrySummary(name, path.stem, selected) if kind == "descriptor" else None

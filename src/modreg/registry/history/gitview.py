@@ -9,6 +9,7 @@ Nothing here writes to the repository.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import subprocess
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modreg.errors import ModregError, NotFound, Problem, UsageError
+from modreg.errors import IntegrityError, ModregError, NotFound, Problem, UsageError
 from modreg.registry.history.diff import Change, View, compare
 from modreg.registry.search.entries import Entry
 from modreg.registry.store.layout import DESCRIPTOR_SUFFIXES
@@ -121,11 +122,17 @@ class GitRepo:
         return found
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
-        """The contents of the blobs `ids`, read by one `git cat-file --batch`."""
+        """The contents of the blobs `ids`, read by one `git cat-file --batch`. A blob larger
+        than a descriptor may be is not read: it stands as an empty `OversizedBlob` with its size
+        (a cloned history can hold a 4 GB blob of zeros that packs into a few megabytes)."""
+        from modreg.registry.store.files import MAX_BYTES
+
         if not ids:
             return {}
-        out = self.run("cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode("ascii"))
-        contents: dict[str, bytes] = {}
+        sizes = self._sizes(ids)
+        contents: dict[str, bytes] = {i: OversizedBlob.of(sizes[i]) for i in ids if sizes.get(i, 0) > MAX_BYTES}
+        ids = [i for i in ids if i not in contents]
+        out = self.run("cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode("ascii")) if ids else b""
         at = 0
         for blob_id in ids:
             header_end = out.index(b"\n", at)
@@ -133,6 +140,24 @@ class GitRepo:
             contents[blob_id] = out[header_end + 1 : header_end + 1 + size]
             at = header_end + 1 + size + 1
         return contents
+
+    def _sizes(self, ids: list[str]) -> dict[str, int]:
+        """blob id -> its size in bytes (one `git cat-file --batch-check`, nothing read)."""
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objectsize)", stdin="".join(f"{i}\n" for i in ids).encode("ascii"))
+        pairs = (line.split() for line in out.decode("ascii", "replace").splitlines())
+        return {fields[0]: int(fields[1]) for fields in pairs if len(fields) == 2 and fields[1].isdigit()}
+
+
+class OversizedBlob(bytes):
+    """The stand-in for a blob too large to read: no bytes, and the size it has."""
+
+    size: int = 0
+
+    @classmethod
+    def of(cls, size: int) -> OversizedBlob:
+        blob = cls()
+        blob.size = size
+        return blob
 
 
 def _git(cwd: Path, args: tuple[str, ...], stdin: bytes | None) -> subprocess.CompletedProcess[bytes]:
@@ -190,9 +215,12 @@ def _format(relative: str) -> str:
 
 def parse_blob(raw: bytes, label: str, relative: str) -> dict[str, Any]:
     """Descriptor data from a blob; errors name `label:relative` (git's own notation)."""
-    from modreg.registry.store.files import parse_text
+    from modreg.registry.store.files import MAX_BYTES, parse_text
 
     where = Path(f"{label}:{relative}")
+    if isinstance(raw, OversizedBlob):
+        raise UsageError(f"{where} is {raw.size:,} bytes, more than the limit of {MAX_BYTES:,}.", path=where,
+                         hint="a descriptor holds metadata; keep large data in artifact files.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -232,10 +260,29 @@ def _working_files(paths: RegistryPaths) -> dict[str, tuple[str, str]]:
     """stem -> (relative path, git blob id of the bytes on disk) of models/ in the working tree."""
     found: dict[str, tuple[str, str]] = {}
     for path in paths.descriptor_files():
-        raw = path.read_bytes()
+        try:
+            raw = _disk_bytes(path)
+        except ModregError:  # a link, a pipe or a device: never read, and reported as unreadable
+            found.setdefault(path.stem, (path.relative_to(paths.root).as_posix(), "unreadable"))
+            continue
         blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
         found.setdefault(path.stem, (path.relative_to(paths.root).as_posix(), blob))
     return found
+
+
+def _disk_bytes(path: Path) -> bytes:
+    """A descriptor's bytes on disk: a plain file only, never through a link, and at most one
+    byte past the size limit (so that parsing reports it too big); IntegrityError otherwise."""
+    from modreg._fs import open_plain
+    from modreg.registry.store.files import MAX_BYTES
+
+    try:
+        with open_plain(path) as handle:
+            return handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        why = "it is a symbolic link" if error.errno == errno.ELOOP else error.strerror or str(error)
+        raise IntegrityError(f"{path} cannot be read as a plain file ({why}).",
+                             hint="replace it with a plain text file (a link is never followed).", path=path) from None
 
 
 def _read_side(
@@ -245,11 +292,13 @@ def _read_side(
     from modreg.registry.store.files import problem_from_error
 
     wanted = [s for s in stems if s in files]
-    raw = {s: (disk.root / files[s][0]).read_bytes() for s in wanted} if disk else _blobs_by_stem(repo, files, wanted)
+    raw = {} if disk else _blobs_by_stem(repo, files, wanted)
     data: dict[str, dict[str, Any]] = {}
     problems = []
     for stem in wanted:
         try:
+            if disk:
+                raw[stem] = _disk_bytes(disk.root / files[stem][0])
             data[stem] = parse_blob(raw[stem], label, files[stem][0])
         except ModregError as error:
             problems.append(problem_from_error(error))

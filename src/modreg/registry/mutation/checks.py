@@ -37,11 +37,19 @@ def check_unchanged(item: Staged) -> None:
 
 
 def current_sha(path: Path) -> str | None:
-    """The sha256 of the file's bytes now; None when it does not exist."""
+    """The sha256 of the file's bytes now (of its first MAX_BYTES + 1, which no descriptor
+    exceeds); None when it does not exist. A file swapped for a link, a pipe or a device since it
+    was read hashes to "" (a change), and is never followed or waited on."""
+    from modreg._fs import open_plain
+    from modreg.registry.store.files import MAX_BYTES
+
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open_plain(path) as handle:
+            return hashlib.sha256(handle.read(MAX_BYTES + 1)).hexdigest()
     except FileNotFoundError:
         return None
+    except (OSError, IntegrityError):
+        return ""
 
 
 def validate_files(paths: RegistryPaths, staged: list[Staged]) -> None:

@@ -54,10 +54,16 @@ def parse_files(paths: list[Path], fragments: FragmentRenderer | None = None) ->
 
 
 def sha256_of(path: Path) -> str | None:
-    """The sha256 of the file's bytes, or None when it cannot be read."""
+    """The sha256 of the file's bytes (of its first MAX_BYTES + 1 when it is larger, which no
+    descriptor may be), or None when it is not a plain file or cannot be read: a link to
+    /dev/zero or a 3 GB file is never read whole."""
+    from modreg._fs import open_plain
+    from modreg.registry.store.files import MAX_BYTES
+
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        with open_plain(path) as handle:
+            return hashlib.sha256(handle.read(MAX_BYTES + 1)).hexdigest()
+    except (OSError, ModregError):
         return None
 
 

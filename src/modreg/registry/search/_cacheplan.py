@@ -71,8 +71,8 @@ def scan(folder: Path) -> dict[str, tuple[int, str]]:
         if not item.name.endswith(DESCRIPTOR_SUFFIXES):
             continue
         try:
-            if item.is_file(follow_symlinks=False):  # a linked descriptor is refused when read
-                stat = item.stat()
+            if not item.is_dir(follow_symlinks=False):  # a link or a pipe is refused by name when parsed
+                stat = item.stat(follow_symlinks=False)
                 listing[item.name] = (stat.st_size, f"{stat.st_mtime_ns}.{stat.st_ctime_ns}.{stat.st_ino}")
         except FileNotFoundError:
             continue

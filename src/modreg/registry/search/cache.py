@@ -19,9 +19,10 @@ fragments that `modreg index` reuses.
 - anything else is parsed (in worker processes when there are many); rows of vanished files
   are deleted.
 
-The files always win. A cache that is missing, corrupt (any SQLite error, undecodable JSON)
-or made by other code (`code_fingerprint`: the cache's format, the parser, the output
-builders, the Python version) is deleted and rebuilt without a word; one that cannot be
+The files always win. A cache that is missing, corrupt (any SQLite error, undecodable JSON),
+made by other code (`code_fingerprint`: the cache's format, the parser, the output
+builders, the Python version) or for another folder (a cache committed to a registry, or copied
+with it: the root's device and inode differ) is deleted and rebuilt without a word; one that cannot be
 written (read-only folder, locked too long) is replaced by an in-memory one for this process.
 Readers run concurrently (WAL journal); writers take SQLite's write lock in turn.
 
@@ -32,6 +33,7 @@ the files on disk instead of building them again.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -130,7 +132,7 @@ class RegistryCache(OutputMemo, LinkIndex):
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """Use the schema as it is, or recreate it when it was made by other code or backend."""
         wanted = "python" if self.fts is False or not has_fts5(conn) else "fts5"
-        meta = {"format": FORMAT, "backend": wanted, "code": code_fingerprint()}
+        meta = {"format": FORMAT, "backend": wanted, "code": code_fingerprint(), "home": self._home()}
         self.backend = wanted
         if has_meta(conn, meta):
             return conn
@@ -145,6 +147,13 @@ class RegistryCache(OutputMemo, LinkIndex):
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         conn.execute("COMMIT")
         return conn
+
+    def _home(self) -> str:
+        """The registry folder's identity on this machine (device, inode). A cache that arrived
+        with a clone (committed, or copied with the folder) was made elsewhere: its rows could say
+        anything about files whose hashes they quote, so it is rebuilt rather than trusted."""
+        found = os.stat(self.paths.root)
+        return f"{found.st_dev}:{found.st_ino}"
 
     def _delete_files(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):

@@ -29,7 +29,8 @@ def _descriptor_names(paths: RegistryPaths) -> list[str]:
     """The descriptor files' names in models/, sorted (one directory read, no stat per file)."""
     try:
         with os.scandir(paths.models) as items:
-            return sorted(item.name for item in items if item.name.endswith(DESCRIPTOR_SUFFIXES) and item.is_file())
+            return sorted(item.name for item in items  # a link or a pipe too: reading it refuses it by name
+                          if item.name.endswith(DESCRIPTOR_SUFFIXES) and not item.is_dir(follow_symlinks=False))
     except (FileNotFoundError, NotADirectoryError):
         return []
 

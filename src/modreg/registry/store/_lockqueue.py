@@ -72,7 +72,7 @@ class Ticket:
 
     def _watch(self, name: str) -> None:
         try:
-            fd = os.open(self.folder / name, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(self.folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a pipe never blocks
         except OSError as error:
             if error.errno == errno.ELOOP:  # not a ticket: a link someone put there
                 (self.folder / name).unlink(missing_ok=True)

@@ -13,15 +13,16 @@ import errno
 import getpass
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-from modreg._fs import refuse_links
+from modreg._fs import open_plain, refuse_links, require_plain
 from modreg.errors import IntegrityError, Problem, UsageError
 from modreg.registry.store.layout import RegistryPaths
 
 _MAX_TEXT = 80
+_MAX_LINE = 64 * 1024  # an audit entry is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
     except OSError as error:
         raise _unwritable(paths, error) from None
     try:
+        require_plain(fd, paths.audit_log)  # a pipe there would swallow the line, a device never keep it
         start = os.fstat(fd).st_size
         data = (b"\n" if start and _last_byte(fd, start) != b"\n" else b"") + line.encode("utf-8")
         try:
@@ -151,12 +153,21 @@ def read_audit(paths: RegistryPaths, name: str | None = None) -> AuditLog:
     A line that is not an audit entry (a write cut short, two lines a merge joined) becomes a
     Problem naming its line, and reading goes on.
     """
-    if not paths.audit_log.is_file():
+    refuse_links(paths.root, paths.audit_log)  # a cloned audit.jsonl linked out is never read
+    try:
+        handle = open_plain(paths.audit_log)  # a pipe or a device: IntegrityError, never read
+    except FileNotFoundError:
         return AuditLog([], [], 0)
+    except OSError as error:
+        raise IntegrityError(f"{paths.audit_log} cannot be read ({error.strerror or error}).", path=paths.audit_log) from None
     wanted = name.casefold() if name is not None else None
     entries, problems, number = [], [], 0
-    with paths.audit_log.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
+    with handle:
+        for number, line in enumerate(_lines(handle), start=1):
+            if line is None:
+                problems.append(Problem(str(paths.audit_log), number, 1, f"The audit log has a line longer than {_MAX_LINE:,} "
+                                        "bytes, which no audit entry is (left unread).", hint="remove the line."))
+                continue
             if not line.strip():
                 continue
             try:
@@ -167,6 +178,18 @@ def read_audit(paths: RegistryPaths, name: str | None = None) -> AuditLog:
             if wanted is None or entry.name.casefold() == wanted:
                 entries.append(entry)
     return AuditLog(entries, problems, number)
+
+
+def _lines(handle: BinaryIO) -> Iterator[str | None]:
+    """Each line's text, or None for a line longer than _MAX_LINE: that one is read past in
+    pieces, never held whole (a cloned log of one 3 GB line must not fill the memory)."""
+    while chunk := handle.readline(_MAX_LINE + 1):
+        if len(chunk) <= _MAX_LINE or chunk.endswith(b"\n"):
+            yield chunk.decode("utf-8", "replace")
+            continue
+        while chunk and not chunk.endswith(b"\n"):
+            chunk = handle.readline(_MAX_LINE + 1)
+        yield None
 
 
 def _parse_line(line: str, paths: RegistryPaths, number: int) -> AuditEntry:

@@ -23,6 +23,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
+from modreg._fs import open_plain
 from modreg._numbers import too_long_integer
 from modreg.errors import IntegrityError, ModregError, NotFound, Problem, UsageError
 from modreg.registry.store import _tomlmap
@@ -110,12 +111,13 @@ def read_document(path: Path) -> SourceDoc:
 
     Raises:
         NotFound: the file does not exist.
+        IntegrityError: it is a symbolic link, or not a plain file (a pipe, a device).
         UsageError: too big, too deep, not UTF-8, a syntax error, a duplicate key, a YAML
             anchor/alias/tag; the error carries the file, line and column.
     """
     fmt = format_of(path)
     try:
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
+        with open_plain(path) as handle:  # a pipe or a device is refused (IntegrityError), never read
             raw = handle.read(MAX_BYTES + 1)
             if len(raw) > MAX_BYTES:
                 raise _too_big(path, os.fstat(handle.fileno()).st_size)

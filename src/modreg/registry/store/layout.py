@@ -64,26 +64,33 @@ class RegistryPaths:
         return self.cache / "trash"
 
     def descriptor_files(self) -> list[Path]:
-        """Every descriptor file under models/, sorted by name for stable output."""
+        """Every descriptor file under models/, sorted by name for stable output. A link or a
+        special file (a pipe, a device) with a descriptor's name is listed too, so that reading
+        it refuses it by name instead of leaving it out unseen."""
         if not self.models.is_dir():
             return []
-        return sorted(
-            (p for p in self.models.iterdir() if p.suffix in DESCRIPTOR_SUFFIXES and p.is_file()),
-            key=lambda p: p.name,
-        )
+        return sorted((p for p in self.models.iterdir() if p.suffix in DESCRIPTOR_SUFFIXES and not _is_folder(p)),
+                      key=lambda p: p.name)
 
     def descriptor_path(self, name: str) -> Path | None:
-        """The file of the entry `name`, if one exists (any supported suffix)."""
+        """The file of the entry `name`, if one exists (any supported suffix; a link or a
+        special file counts, and reading it refuses it)."""
         for suffix in DESCRIPTOR_SUFFIXES:
             candidate = self.models / f"{name}{suffix}"
-            if candidate.is_file():
+            if os.path.lexists(candidate) and not _is_folder(candidate):
                 return candidate
         return None
 
     def template_files(self) -> list[Path]:
+        """Every templates/*.toml, sorted (links and special files too, as in `descriptor_files`)."""
         if not self.templates.is_dir():
             return []
-        return sorted(p for p in self.templates.iterdir() if p.suffix == ".toml" and p.is_file())
+        return sorted(p for p in self.templates.iterdir() if p.suffix == ".toml" and not _is_folder(p))
+
+
+def _is_folder(path: Path) -> bool:
+    """A real folder (not a link to one)."""
+    return path.is_dir() and not path.is_symlink()
 
 
 def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) -> RegistryPaths:
@@ -95,18 +102,41 @@ def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) ->
     for given, source in ((explicit, "--registry"), (os.environ.get(ENV_VAR) or None, f"${ENV_VAR}")):
         if given is not None:
             root = Path(given).expanduser()
+            _refuse_special_config(root / CONFIG_NAME)
             if not (root / CONFIG_NAME).is_file():
                 raise NotFound(
                     f"{root} is not a modreg registry (no {CONFIG_NAME}), given by {source}.",
                     hint=f"run `modreg init {root}` to create one, or point {source} at a registry.",
                     path=root,
                 )
-            return RegistryPaths(root.resolve())
+            return _checked(RegistryPaths(root.resolve()))
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
+        _refuse_special_config(folder / CONFIG_NAME)
         if (folder / CONFIG_NAME).is_file():
-            return RegistryPaths(folder)
+            return _checked(RegistryPaths(folder))
     raise NotFound(
         f"No modreg registry found in {start} or any folder above it.",
         hint=f"run `modreg init`, pass --registry PATH, or set ${ENV_VAR}.",
     )
+
+
+def _refuse_special_config(config: Path) -> None:
+    """IntegrityError when a modreg.toml is there but is not a file (a pipe, a device behind a
+    link): it marks a registry that modreg cannot read, which is not the same as no registry."""
+    if os.path.lexists(config) and not config.is_file() and not config.is_dir():
+        from modreg.errors import IntegrityError
+
+        raise IntegrityError(f"{config} is not a plain file.", hint="replace it with the registry's TOML configuration.",
+                             path=config)
+
+
+def _checked(paths: RegistryPaths) -> RegistryPaths:
+    """`paths`, once none of the folders modreg reads descriptors, templates and plugins from is
+    a link: a cloned `models -> /somewhere` would have every command read files outside the
+    registry (IntegrityError, exit 5, naming the link)."""
+    from modreg._fs import refuse_links
+
+    for folder in (paths.models, paths.templates, paths.plugins):
+        refuse_links(paths.root, folder)
+    return paths

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from modreg._fs import refuse_links
-from modreg.errors import Conflict
+from modreg._fs import open_plain, refuse_links, require_plain
+from modreg.errors import Conflict, IntegrityError
 from modreg.registry.store.layout import RegistryPaths
 
 DEFAULT_TIMEOUT = 60.0
@@ -76,9 +76,10 @@ def lock_holder(paths: RegistryPaths) -> int | None:
 
 
 def _read_pid(lock_path: Path) -> int | None:
-    try:
-        text = lock_path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
+    try:  # a plain file only, and a pid's few bytes: a lock swapped for a pipe or a device is not waited on
+        with open_plain(lock_path) as handle:
+            text = handle.read(64).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError, IntegrityError):
         return None
     return int(text) if text.isdigit() else None
 
@@ -95,6 +96,11 @@ def _acquire(lock_path: Path, timeout: float) -> int:
     except OSError as error:
         if error.errno == errno.ELOOP:
             refuse_links(lock_path.parent.parent, lock_path)
+        raise
+    try:
+        require_plain(fd, lock_path)  # a pipe or a device planted as the lock cannot hold a pid
+    except IntegrityError:
+        os.close(fd)
         raise
     queue = lock_path.with_name("queue")
     refuse_links(lock_path.parent.parent, queue)
