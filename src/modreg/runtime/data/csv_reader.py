@@ -11,6 +11,7 @@ those extra columns are read as exogenous and the others are ignored, with a not
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import io
@@ -36,6 +37,7 @@ from modreg.runtime.data.frame import DEFAULT_ID, SeriesFrame
 __all__ = ["read_future_csv", "read_series_csv", "read_series_text"]
 
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
+_NAMED_AT_MOST = 10  # a notice about a 10,000-column file names a few columns, not all of them
 _LAYOUT_HINT = "expected the header unique_id,ds,y[,exogenous...], or ds,y, or one numeric column"
 _MISSING_HINT = "fill or drop the missing values; modreg does not impute them"
 _REGULAR_HINT = "timestamps must be regular: fill the missing periods (or drop the extra ones)"
@@ -105,7 +107,10 @@ def _frame_of(path: Path, records: list[tuple[int, list[str]]], id_col: str, tim
     frame = _build_frame(path, layout, body)
     if not layout.ignored:
         return frame
-    names = ", ".join(f"'{name}'" for name in layout.ignored)
+    shown = layout.ignored[:_NAMED_AT_MOST]
+    names = ", ".join(f"'{name}'" for name in shown)
+    if len(layout.ignored) > len(shown):
+        names += f" and {len(layout.ignored) - len(shown):,} more"
     notice = (f"{path}: ignored the column{'s' * (len(layout.ignored) > 1)} {names}: not the id, time or target "
               "column, and not declared exogenous (hist_exog_list, futr_exog_list or stat_exog_list).")
     return dataclasses.replace(frame, notices=(*frame.notices, notice))
@@ -130,13 +135,21 @@ def read_future_csv(path: str | Path, *, target_col: str = "y", id_col: str = "u
 
 def _read_records(path: Path) -> list[tuple[int, list[str]]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise NotFound("the data file does not exist.", path=path,
                        hint="check the path (relative paths start from the current folder).") from None
-    except (UnicodeDecodeError, IsADirectoryError) as error:
-        reason = error.__class__.__name__
-        raise UsageError(f"the data file cannot be read as UTF-8 text ({reason}).", path=path) from None
+    except IsADirectoryError:
+        raise UsageError("the data path is a folder, not a CSV file.", path=path,
+                         hint="name the CSV file inside it.") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        start = error.start + 3 * data.startswith(codecs.BOM_UTF8)
+        line = data.count(b"\n", 0, start) + 1
+        raise UsageError(f"the data file is not UTF-8 text: the byte 0x{data[start]:02x} cannot be decoded.",
+                         path=path, line=line,
+                         hint="save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 FILE`).") from None
     return _parse_records(text, path)
 
 
