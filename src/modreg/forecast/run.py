@@ -35,7 +35,7 @@ from modreg.forecast.ensemble import (
     resolve_members,
 )
 from modreg.forecast.footprint import check_run
-from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.forecast.source import SeriesSource, check_future, declared_exog
 from modreg.forecast.target import (
     RunSpec,
     descriptor_line,
@@ -144,7 +144,12 @@ def run(
         frame = _read(source, used, static)
         check_run(spec.target, spec.model, used, frame)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
-    future = source.read_future(futr, declared_exog(exog_layers(used or model.get_params()))) if futr is not None else None
+    future = None
+    if futr is not None:
+        future = source.read_future(futr, declared_exog(exog_layers(used or model.get_params())), frame.freq)
+        steps = horizon if load is not None and horizon is not None else model.get_params().get("h")
+        if steps:
+            check_future(frame, future, int(steps))
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     predict_seconds = time.perf_counter() - started

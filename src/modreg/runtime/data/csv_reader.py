@@ -117,11 +117,12 @@ def _frame_of(path: Path, records: list[tuple[int, list[str]]], id_col: str, tim
 
 
 def read_future_csv(path: str | Path, *, target_col: str = "y", id_col: str = "unique_id", time_col: str = "ds",
-                    exog: Sequence[str] | None = None) -> SeriesFrame:
+                    exog: Sequence[str] | None = None, freq: Frequency | None = None) -> SeriesFrame:
     """Read the future values of exogenous columns: `unique_id,ds,<columns>` for the horizon.
 
     The same layouts and checks as `read_series_csv`; the target column may be left out (it is
-    not known in the future), in which case it reads as zeros.
+    not known in the future), in which case it reads as zeros. `freq`, the data's frequency, is
+    taken as the file's instead of inferring one: one row per series (h = 1) has none to infer.
     """
     path = Path(path)
     records = _read_records(path)
@@ -130,7 +131,7 @@ def read_future_csv(path: str | Path, *, target_col: str = "y", id_col: str = "u
     layout = _find_layout(records[0], path, id_col, time_col, target_col, exog)
     if len(records) < 2:
         raise UsageError("the future values file has a header but no rows.", hint=_LAYOUT_HINT, path=path)
-    return _build_frame(path, layout, records[1:])
+    return _build_frame(path, layout, records[1:], freq)
 
 
 def _read_records(path: Path) -> list[tuple[int, list[str]]]:
@@ -208,7 +209,8 @@ def _check_header(header: list[str], path: Path, line: int) -> None:
             raise UsageError(message, hint=_LAYOUT_HINT, path=path, line=line)
 
 
-def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]]) -> SeriesFrame:
+def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]],
+                 known: Frequency | None = None) -> SeriesFrame:
     _check_widths(path, layout, body)
     columns = list(zip(*(row for _, row in body)))
     ids = list(columns[layout.id_index]) if layout.id_index is not None else [DEFAULT_ID] * len(body)
@@ -220,7 +222,7 @@ def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]])
     target = _parse_floats(rows, columns[layout.y_index], layout.target, None)
     exog = {name: _parse_floats(rows, columns[i], name, rename) for name, i in layout.exog}
     groups, notices = _group_sorted(rows, stamps)
-    freq = _file_frequency(rows, stamps, groups)
+    freq = known if known is not None else _file_frequency(rows, stamps, groups)
     return SeriesFrame(
         ids=tuple(sid for sid, _ in groups),
         ds=tuple(stamps[idx] for _, idx in groups),

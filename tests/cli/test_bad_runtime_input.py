@@ -1,0 +1,73 @@
+"""Bad runtime input to `modreg run` (issue: fuzzing run/bench): one sentence naming the file,
+a hint, exit code 2, and no output file left behind. Each case here once gave a traceback, a
+silent wrong forecast or a misleading message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modreg.cli import app
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+AIR = ROOT / "tests" / "data" / "air_passengers.csv"
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture()
+def with_x(tmp_path: Path) -> Path:
+    """28 daily points of series 'a' with an exogenous column x (the data ends 2020-01-28)."""
+    path = tmp_path / "data.csv"
+    path.write_text("unique_id,ds,y,x\n" + "".join(f"a,2020-01-{i + 1:02d},{i},{i % 3}\n" for i in range(28)))
+    return path
+
+
+def _run_with_future(data: Path, future: Path, h: int, out: Path):
+    return invoke("run", "MLP", "--data", data, "--futr", future, "-o", out, "--param", f"h={h}", "--param",
+                  "input_size=4", "--param", "max_steps=2", "--param", "hidden_size=4", "--param",
+                  'futr_exog_list=["x"]')
+
+
+@pytest.mark.parametrize(("rows", "message", "hint"), [
+    ("a,2021-01-29,1\na,2021-01-30,2\n", "series 'a' has future values from 2021-01-29, but its forecast starts at 2020-01-29.",
+     "give its 2 rows from 2020-01-29 to 2020-01-30, the steps right after the data."),
+    ("a,1,1\na,2,2\n", "series 'a' has future values from 1, but its forecast starts at 2020-01-29.", "2020-01-29"),
+    ("b,2020-01-29,1\nb,2020-01-30,2\n", "the future values have no rows for series 'a'.", "(series found: b)"),
+    ("a,2020-01-29,1\n", "series 'a' has 1 future row, but the horizon needs 2.", "from 2020-01-29 to 2020-01-30"),
+])
+def test_future_values_must_be_at_the_forecast_timestamps(tmp_path: Path, with_x: Path, rows: str, message: str,
+                                                         hint: str) -> None:
+    future, out = tmp_path / "fut.csv", tmp_path / "out.csv"
+    future.write_text("unique_id,ds,x\n" + rows)
+    result = _run_with_future(with_x, future, 2, out)
+    assert result.exit_code == 2, result.output
+    assert f"fut.csv: {message}" in result.stderr and hint in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_one_future_row_per_series_is_enough_for_h_1(tmp_path: Path, with_x: Path) -> None:
+    future, out = tmp_path / "fut.csv", tmp_path / "out.csv"
+    future.write_text("unique_id,ds,x\na,2020-01-29,1\n")
+    result = _run_with_future(with_x, future, 1, out)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text().splitlines()[1].startswith("a,2020-01-29,")
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--seed", "-1"], "`random_seed` of MLP expects an integer >= 0, found -1."),
+    (["--param", "learning_rate=nan"], "`learning_rate` of MLP expects a number > 0, found nan."),
+    (["--param", "learning_rate=inf"], "`learning_rate` of MLP expects a number > 0, found inf."),
+])
+def test_a_negative_seed_or_a_non_finite_number_is_a_usage_error(tmp_path: Path, option: list[str], message: str) -> None:
+    out = tmp_path / "out.csv"
+    result = invoke("run", "MLP", "--data", AIR, "-o", out, "--param", "h=2", "--param", "input_size=4",
+                    "--param", "max_steps=2", *option)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "RuntimeWarning" not in result.stderr
+    assert not out.exists()
