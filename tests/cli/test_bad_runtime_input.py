@@ -71,3 +71,21 @@ def test_a_negative_seed_or_a_non_finite_number_is_a_usage_error(tmp_path: Path,
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "RuntimeWarning" not in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["--output", "--save"])
+def test_an_output_path_that_is_a_folder_is_refused_before_the_fit(tmp_path: Path, option: str) -> None:
+    result = invoke("run", "Naive", "--data", AIR, "--horizon", "2", option, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path}: {option} names a folder, not a file." in result.stderr
+    assert "modreg could not finish" not in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_loading_a_folder_or_another_models_file_names_the_file_once(tmp_path: Path) -> None:
+    folder = invoke("run", "Naive", "--data", AIR, "--load", tmp_path)
+    assert folder.exit_code == 2 and f"{tmp_path}: this is a folder, not a model file." in folder.stderr
+    saved = tmp_path / "naive.npz"
+    assert invoke("run", "Naive", "--data", AIR, "--horizon", "2", "--save", saved).exit_code == 0
+    other = invoke("run", "SeasonalNaive", "--data", AIR, "--load", saved)
+    assert other.exit_code == 2
+    assert f"error: {saved}: the file holds a Naive model, but `SeasonalNaive` runs SeasonalNaive." in other.stderr

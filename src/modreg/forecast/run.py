@@ -131,7 +131,7 @@ def run(
         UsageError: bad parameters (located in the descriptor when they come from it), bad
             data, an entry without `[runtime]`, or conflicting options.
     """
-    _check_options(params, template, seed, save, load)
+    _check_options(params, template, seed, save, load, output)
     spec = resolve_target(target, registry)
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
@@ -184,7 +184,11 @@ def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | No
 
 
 def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,
-                   load: Any) -> None:
+                   load: Any, output: Any) -> None:
+    for option, named, example in (("--output", output, "forecasts.csv"), ("--save", save, "model.npz")):
+        if named is not None and Path(named).is_dir():  # found now, not after a fit of many minutes
+            raise UsageError(f"{option} names a folder, not a file.", path=Path(named),
+                             hint=f"name a file inside it, e.g. {Path(named) / example}.")
     if save is not None and load is not None:
         raise UsageError("--save and --load cannot be used together.",
                          hint="--load forecasts with a saved model; --save writes the model a run fits.")
@@ -338,6 +342,6 @@ def _load(spec: RunSpec, path: str | Path, registry: str | Path | None) -> Forec
         provide_saved_members(path, registry_paths(registry))
     model = Forecaster.load(path)
     if model.name != spec.model:
-        raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
+        raise UsageError(f"the file holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
                          hint=f"run `modreg run {model.name} --load {path} ...`, or load a {spec.model} model.")
     return model
