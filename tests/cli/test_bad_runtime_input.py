@@ -89,3 +89,15 @@ def test_loading_a_folder_or_another_models_file_names_the_file_once(tmp_path: P
     other = invoke("run", "SeasonalNaive", "--data", AIR, "--load", saved)
     assert other.exit_code == 2
     assert f"error: {saved}: the file holds a Naive model, but `SeasonalNaive` runs SeasonalNaive." in other.stderr
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["Nope"], 3, "No registry entry or runtime model named `Nope`."),
+    (["MLP", "--param", "h=abc", "--param", "input_size=4"], 2, "--param h=abc: the horizon h must be an integer >= 1."),
+])
+def test_bench_names_the_real_problem_not_a_missing_horizon(tmp_path: Path, args: list[str], code: int,
+                                                           message: str) -> None:
+    out = tmp_path / "bench.csv"
+    result = invoke("bench", *args, "--data", AIR, "--max-steps", "2", "-o", out)
+    assert result.exit_code == code, result.output
+    assert message in result.stderr and "No target sets a horizon" not in result.stderr and not out.exists()
