@@ -101,3 +101,10 @@ def test_bench_names_the_real_problem_not_a_missing_horizon(tmp_path: Path, args
     result = invoke("bench", *args, "--data", AIR, "--max-steps", "2", "-o", out)
     assert result.exit_code == code, result.output
     assert message in result.stderr and "No target sets a horizon" not in result.stderr and not out.exists()
+
+
+def test_bench_output_that_is_a_folder_is_refused_before_the_benchmark(tmp_path: Path) -> None:
+    result = invoke("bench", "Naive", "--horizon", "2", "--data", AIR, "-o", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path}: --output names a folder, not a file." in result.stderr and "bench.csv" in result.stderr
+    assert list(tmp_path.iterdir()) == []
