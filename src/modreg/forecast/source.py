@@ -10,6 +10,7 @@ holds future exogenous values to the timestamps the forecast is made for.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,11 @@ class SeriesSource:
     id_col: str = "unique_id"
     time_col: str = "ds"
     target_col: str = "y"
+
+    def __post_init__(self) -> None:
+        if not is_dataframe(self.data) and not isinstance(self.data, (str, os.PathLike)):
+            raise UsageError(f"data must be a CSV path or a pandas DataFrame, not {type(self.data).__name__}.",
+                             hint='pass e.g. data="series.csv".')
 
     @property
     def path(self) -> Path | None:

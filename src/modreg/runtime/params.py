@@ -347,6 +347,9 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
     Raises:
         UsageError: no `=`, an empty key, or a value `toml_value` refuses.
     """
+    if not isinstance(text, str):
+        raise UsageError(f"a parameter must be a 'key=value' string, not {text!r}.",
+                         hint="pass parameters as a dict, or as strings such as 'max_steps=200'.")
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
