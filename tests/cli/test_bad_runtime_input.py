@@ -108,3 +108,16 @@ def test_bench_output_that_is_a_folder_is_refused_before_the_benchmark(tmp_path:
     assert result.exit_code == 2, result.output
     assert f"{tmp_path}: --output names a folder, not a file." in result.stderr and "bench.csv" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_plot_series_leaves_no_forecasts_file(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out, picture = tmp_path / "out.csv", tmp_path / "p.svg"
+    args = ["run", "Naive", "--data", AIR, "--horizon", "2", "-o", out, "--plot", picture]
+    bad = invoke(*args, "--plot-series", "nope")
+    assert bad.exit_code == 2 and "--plot-series nope: the data has no such series." in bad.stderr
+    assert not out.exists() and not picture.exists()
+    good = invoke(*args)
+    assert good.exit_code == 0, good.output
+    assert out.read_text().startswith("unique_id,ds,Naive\n") and picture.exists()
+    assert f"wrote 2 forecasts of Naive to {out}" in good.stderr and "drew Naive's forecasts" in good.stderr
