@@ -121,3 +121,14 @@ def test_a_bad_plot_series_leaves_no_forecasts_file(tmp_path: Path) -> None:
     assert good.exit_code == 0, good.output
     assert out.read_text().startswith("unique_id,ds,Naive\n") and picture.exists()
     assert f"wrote 2 forecasts of Naive to {out}" in good.stderr and "drew Naive's forecasts" in good.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "bench"])
+def test_values_beyond_float32_are_refused_before_the_fit(tmp_path: Path, command: str) -> None:
+    data = tmp_path / "big.csv"
+    data.write_text("unique_id,ds,y\n" + "".join(f"a,{i},{(-1) ** i * 1e308}\n" for i in range(40)))
+    result = invoke(command, "MLP", "--data", data, "--param", "h=2", "--param", "input_size=4", "--param",
+                    "max_steps=2")
+    assert result.exit_code == 2, result.output
+    assert f"{data}: series 'a' has the value 1e+308 in column 'y', beyond what MLP" in result.stderr
+    assert "RuntimeWarning" not in result.stderr

@@ -35,6 +35,7 @@ from modreg.forecast.ensemble import (
     resolve_members,
 )
 from modreg.forecast.footprint import check_run
+from modreg.forecast.precision import check_precision
 from modreg.forecast.source import SeriesSource, check_future, declared_exog
 from modreg.forecast.target import (
     RunSpec,
@@ -143,6 +144,7 @@ def run(
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
         check_run(spec.target, spec.model, used, frame)
+        check_precision(spec.target, spec.model, used, frame)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
     future = None
     if futr is not None:

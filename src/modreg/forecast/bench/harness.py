@@ -43,6 +43,7 @@ from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
 from modreg.forecast.bench.windows import describe_windows, plan_windows
 from modreg.forecast.ensemble import exog_layers
 from modreg.forecast.footprint import check_run
+from modreg.forecast.precision import check_precision
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.data import SeriesFrame
 
@@ -246,6 +247,7 @@ def evaluate(targets: Sequence[BenchTarget], frame: SeriesFrame, options: BenchO
     for row in rows:  # refuse before any fit what would exceed the memory budget (exit 2)
         if row.error is None:
             check_run(row.name, row.model, row.params, frame)
+            check_precision(row.name, row.model, row.params, frame)
     tasks, fold = expand([(row, _tasks(row, frame, offsets, horizon, season, options)) for row in rows
                           if row.error is None], options)  # an ensemble's member fits become tasks of their own
     if progress is not None:
