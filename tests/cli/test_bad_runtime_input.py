@@ -132,3 +132,18 @@ def test_values_beyond_float32_are_refused_before_the_fit(tmp_path: Path, comman
     assert result.exit_code == 2, result.output
     assert f"{data}: series 'a' has the value 1e+308 in column 'y', beyond what MLP" in result.stderr
     assert "RuntimeWarning" not in result.stderr
+
+
+def test_weights_that_do_not_fit_name_the_model_file(tmp_path: Path) -> None:
+    import numpy as np
+
+    saved = tmp_path / "mlp.npz"
+    fit = invoke("run", "MLP", "--data", AIR, "--save", saved, "--param", "h=2", "--param", "input_size=4",
+                 "--param", "max_steps=2", "--param", "hidden_size=4")
+    assert fit.exit_code == 0, fit.output
+    with np.load(saved, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files if not key.endswith("out.bias")}
+    np.savez(tmp_path / "cut.npz", **arrays)
+    result = invoke("run", "MLP", "--data", AIR, "--load", tmp_path / "cut.npz")
+    assert result.exit_code == 5, result.output
+    assert f"error: {tmp_path / 'cut.npz'}: The weights do not fit" in result.stderr

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modreg.errors import NotFound, UsageError
+from modreg.errors import ModregError, NotFound, UsageError
 from modreg.forecast.ensemble import (
     MembersAt,
     exog_layers,
@@ -342,7 +342,11 @@ def _load(spec: RunSpec, path: str | Path, registry: str | Path | None) -> Forec
         check_recorded_artifact(spec.doc.data, spec.path.parent.parent, Path(path))
     if spec.model == "Ensemble":
         provide_saved_members(path, registry_paths(registry))
-    model = Forecaster.load(path)
+    try:
+        model = Forecaster.load(path)
+    except ModregError as error:  # e.g. weights that do not fit the network: the file is the one to name
+        error.path = error.path or str(path)
+        raise
     if model.name != spec.model:
         raise UsageError(f"the file holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
                          hint=f"run `modreg run {model.name} --load {path} ...`, or load a {spec.model} model.")
