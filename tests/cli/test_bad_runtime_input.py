@@ -147,3 +147,12 @@ def test_weights_that_do_not_fit_name_the_model_file(tmp_path: Path) -> None:
     result = invoke("run", "MLP", "--data", AIR, "--load", tmp_path / "cut.npz")
     assert result.exit_code == 5, result.output
     assert f"error: {tmp_path / 'cut.npz'}: The weights do not fit" in result.stderr
+
+
+def test_a_future_file_without_the_models_column_names_it_not_none(tmp_path: Path, with_x: Path) -> None:
+    future, out = tmp_path / "fut.csv", tmp_path / "out.csv"
+    future.write_text("unique_id,ds,z\na,2020-01-29,1\na,2020-01-30,2\n")
+    result = _run_with_future(with_x, future, 2, out)
+    assert result.exit_code == 2, result.output
+    assert "fut.csv: the future values have no column 'x', which MLP needs for the horizon." in result.stderr
+    assert "(none)" not in result.stderr and "the model's future columns: x" in result.stderr and not out.exists()

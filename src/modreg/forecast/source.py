@@ -82,9 +82,15 @@ class SeriesSource:
         return read_future_csv(futr, **columns, freq=freq)
 
 
-def check_future(data: SeriesFrame, future: SeriesFrame, h: int) -> None:
-    """UsageError unless every series of `data` has future values at its next `h` timestamps:
-    values for other dates (a year off, integers for dates) would silently feed the forecast."""
+def check_future(data: SeriesFrame, future: SeriesFrame, h: int, columns: Sequence[str] = (),
+                 model: str = "the model") -> None:
+    """UsageError unless the future values hold `columns` (that `model` needs) and every series
+    of `data` has them at its next `h` timestamps: values for other dates (a year off, integers
+    for dates) would silently feed the forecast."""
+    absent = [name for name in columns if name not in future.exog]
+    if absent:
+        raise UsageError(f"the future values have no column '{absent[0]}', which {model} needs for the horizon.",
+                         path=future.source, hint=f"add it (the model's future columns: {', '.join(columns)}).")
     lookup = dict(zip(future.ids, future.ds))
     for sid, expected in zip(data.ids, data.future_ds(h)):
         wanted = format_timestamps(expected)
