@@ -366,3 +366,12 @@ def test_future_values_keep_the_row_precise_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         read_future_csv(path)
     assert caught.value.line == 3 and "income" in caught.value.message
+
+
+def test_a_horizon_past_year_9999_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(f"a,{9990 + i}-01-01,{i}\n" for i in range(10)))
+    frame = read_series_csv(path)
+    with pytest.raises(UsageError, match="would pass the last timestamp") as caught:
+        frame.future_ds(5)
+    assert caught.value.path == str(path)
