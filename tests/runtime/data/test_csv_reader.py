@@ -375,3 +375,9 @@ def test_a_horizon_past_year_9999_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="would pass the last timestamp") as caught:
         frame.future_ds(5)
     assert caught.value.path == str(path)
+
+
+@pytest.mark.parametrize("names", [{"id_col": "ds"}, {"target_col": "ds"}, {"id_col": "y"}])
+def test_one_column_in_two_roles_is_refused(names: dict[str, str]) -> None:
+    with pytest.raises(UsageError, match="the id, time and target columns must differ"):
+        read_series_csv(DATA / "air_passengers.csv", **names)

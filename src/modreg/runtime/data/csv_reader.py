@@ -182,6 +182,9 @@ def _find_layout(
     first: tuple[int, list[str]], path: Path, id_col: str, time_col: str, target_col: str, wanted: Sequence[str] | None
 ) -> _Layout:
     line, header = first
+    if len({id_col, time_col, target_col}) < 3:
+        raise UsageError(f"the id, time and target columns must differ, but they are '{id_col}', '{time_col}' and "
+                         f"'{target_col}'.", hint="name three different columns with --id-col, --time-col, --target-col.")
     if len(header) == 1:
         named = not _is_number(header[0])
         return _Layout(id_col, None, None, 0, header[0] if named else target_col, (), named, 1)
