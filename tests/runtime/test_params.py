@@ -166,3 +166,10 @@ def test_random_seed_must_be_non_negative_for_every_model() -> None:
     assert schema_for(MLP)["properties"]["random_seed"]["minimum"] == 0
     with pytest.raises(ParameterError, match=r"`random_seed` of MLP expects an integer >= 0, found -5"):
         validate_params("MLP", {"h": 2, "input_size": 4, "random_seed": -5})
+
+
+def test_a_list_parameter_states_its_size_and_item_bounds() -> None:
+    with pytest.raises(ParameterError, match=r"`level` of MLP.loss expects a non-empty list of integers > 0 and < 100, "
+                                             r"found a list \[150\]"):
+        validate_params("MLP", {"h": 2, "input_size": 4, "loss": {"type": "mqloss", "level": [150]}})
+    assert describe({"type": "array", "items": {"type": "number"}, "minItems": 3}) == "a list of at least 3 numbers"

@@ -312,8 +312,12 @@ def describe(schema: dict[str, Any]) -> str:
 def _describe_array(schema: dict[str, Any]) -> str:
     items = schema.get("items") or (schema.get("prefixItems") or [{}])[0]
     noun = _NOUNS.get(str(items.get("type")), "values")
-    count = f"{schema['minItems']} " if schema.get("minItems") == schema.get("maxItems") and "minItems" in schema else ""
-    return f"a list of {count}{noun}"
+    least = schema.get("minItems", 0)
+    if least and least == schema.get("maxItems"):
+        size = f"a list of {least} "
+    else:
+        size = "a non-empty list of " if least == 1 else f"a list of at least {least} " if least else "a list of "
+    return f"{size}{noun}{_describe_bounds(items)}"  # the bounds of each item: `level` = [150] is out of (0, 100)
 
 
 def _describe_bounds(schema: dict[str, Any]) -> str:
