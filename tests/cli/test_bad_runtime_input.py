@@ -156,3 +156,12 @@ def test_a_future_file_without_the_models_column_names_it_not_none(tmp_path: Pat
     assert result.exit_code == 2, result.output
     assert "fut.csv: the future values have no column 'x', which MLP needs for the horizon." in result.stderr
     assert "(none)" not in result.stderr and "the model's future columns: x" in result.stderr and not out.exists()
+
+
+def test_a_bad_template_parameter_names_its_line(empty_registry: Path) -> None:
+    template = empty_registry / "templates" / "fast.toml"
+    template.parent.mkdir(exist_ok=True)
+    template.write_text('name = "fast"\nsummary = "s"\n\n[params]\nh = 2\ninput_size = 4\nlearning_rate = nan\n')
+    result = invoke("-r", empty_registry, "run", "MLP", "--data", AIR, "--template", "fast", "--param", "max_steps=2")
+    assert result.exit_code == 2, result.output
+    assert f"{template}:7: In the template `fast`: Parameter `learning_rate` of MLP expects" in result.stderr

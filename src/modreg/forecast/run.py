@@ -297,8 +297,16 @@ def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None
     try:
         validate_params(spec.model, layer, partial=True)
     except ParameterError as error:
-        raise UsageError(f"In the template `{name}`: {error.message}", hint=error.hint, path=found.path) from None
+        raise UsageError(f"In the template `{name}`: {error.message}", hint=error.hint, path=found.path,
+                         line=_template_line(found.path, error.param)) from None
     return layer
+
+
+def _template_line(path: Path, param: str) -> int | None:
+    """The line of `params.<param>` in the template file (None when it is not there: e.g. precision)."""
+    from modreg.registry.store.files import locate, read_document
+
+    return locate(read_document(path), ("params", param))[0]
 
 
 def _accepts(model: str, param: str) -> bool:
