@@ -165,3 +165,12 @@ def test_a_bad_template_parameter_names_its_line(empty_registry: Path) -> None:
     result = invoke("-r", empty_registry, "run", "MLP", "--data", AIR, "--template", "fast", "--param", "max_steps=2")
     assert result.exit_code == 2, result.output
     assert f"{template}:7: In the template `fast`: Parameter `learning_rate` of MLP expects" in result.stderr
+
+
+def test_an_overflowed_forecast_is_an_error_not_a_file_of_inf(tmp_path: Path) -> None:
+    data, out = tmp_path / "large.csv", tmp_path / "out.csv"
+    data.write_text("unique_id,ds,y\n" + "".join(f"a,{i},{(i % 7) * 1e30}\n" for i in range(40)))
+    result = invoke("run", "MLP", "--data", data, "-o", out, "--param", "h=2", "--param", "input_size=4", "--param",
+                    "max_steps=2", "--param", "hidden_size=4", "--param", 'scaler_type="standard"')
+    assert result.exit_code == 2, result.output
+    assert f"{data}: the forecast column 'MLP' of series 'a' is" in result.stderr and not out.exists()

@@ -35,3 +35,16 @@ def test_an_ensembles_float32_members_are_checked() -> None:
     members = [{"model": "Naive"}, {"model": "MLP", "params": {"input_size": 4}}]
     with pytest.raises(UsageError, match="E's member MLP computes with in float32"):
         check_precision("E", "Ensemble", {"h": 2, "members": members}, _frame(1e300))
+
+
+def test_a_forecast_that_overflowed_is_refused_not_written() -> None:
+    from modreg.forecast.precision import check_finite
+    from modreg.runtime.models.forecast import Forecast
+
+    frame = _frame(1e20)
+    stamps = (np.array([20, 21]), np.array([20, 21]))
+    check_finite("MLP", Forecast("MLP", frame.ids, stamps, {"MLP": np.ones((2, 2))}), frame)
+    broken = Forecast("MLP", frame.ids, stamps, {"MLP": np.array([[1.0, 2.0], [3.0, -np.inf]])})
+    with pytest.raises(UsageError, match=r"the forecast column 'MLP' of series 'big' is -inf at step 2: MLP's "
+                                         r"computation overflowed on data as large as 1e\+20"):
+        check_finite("MLP", broken, frame)

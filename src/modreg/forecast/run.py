@@ -35,7 +35,7 @@ from modreg.forecast.ensemble import (
     resolve_members,
 )
 from modreg.forecast.footprint import check_run
-from modreg.forecast.precision import check_precision
+from modreg.forecast.precision import check_finite, check_precision
 from modreg.forecast.source import SeriesSource, check_future, declared_exog
 from modreg.forecast.target import (
     RunSpec,
@@ -154,6 +154,7 @@ def run(
             check_future(frame, future, int(steps), model.get_params().get("futr_exog_list") or (), spec.target)
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
+    check_finite(spec.target, forecast, frame)
     predict_seconds = time.perf_counter() - started
     if save is not None:
         model.save(save)
