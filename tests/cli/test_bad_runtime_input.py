@@ -174,3 +174,12 @@ def test_an_overflowed_forecast_is_an_error_not_a_file_of_inf(tmp_path: Path) ->
                     "max_steps=2", "--param", "hidden_size=4", "--param", 'scaler_type="standard"')
     assert result.exit_code == 2, result.output
     assert f"{data}: the forecast column 'MLP' of series 'a' is" in result.stderr and not out.exists()
+
+
+def test_bench_fails_a_model_whose_forecast_overflowed_rather_than_scoring_inf(tmp_path: Path) -> None:
+    data = tmp_path / "large.csv"
+    data.write_text("unique_id,ds,y\n" + "".join(f"a,{i},{(i % 7) * 1e30}\n" for i in range(40)))
+    result = invoke("bench", "MLP", "--data", data, "--horizon", "2", "--max-steps", "2", "--param", "input_size=4",
+                    "--param", "hidden_size=4", "--param", 'scaler_type="standard"')
+    assert result.exit_code == 1, result.output
+    assert "MLP failed (window 1): the forecast column 'MLP' of series 'a' is" in result.stderr
