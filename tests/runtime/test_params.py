@@ -151,3 +151,25 @@ def test_parse_cli_param_needs_key_and_equals(text: str) -> None:
 def test_defaults_of_lists_signature_defaults() -> None:
     defaults = defaults_of(MLP)
     assert defaults["hidden_size"] == 1024 and "h" not in defaults and defaults["loss"] == "mae"
+
+
+@pytest.mark.parametrize("params", [
+    {"size": 2, "ratio": float("nan")}, {"size": 2, "ratio": float("inf")}, {"size": 2, "pair": (1.0, float("-inf"))},
+    {"size": 2, "loss": {"type": "huber", "delta": float("nan")}},
+])
+def test_non_finite_numbers_are_refused_even_where_bounds_would_let_them_through(params: dict[str, Any]) -> None:
+    with pytest.raises(ParameterError, match=r"found (nan|inf|-inf|a list)"):
+        validate_against(_Example, params, owner="_Example")
+
+
+def test_random_seed_must_be_non_negative_for_every_model() -> None:
+    assert schema_for(MLP)["properties"]["random_seed"]["minimum"] == 0
+    with pytest.raises(ParameterError, match=r"`random_seed` of MLP expects an integer >= 0, found -5"):
+        validate_params("MLP", {"h": 2, "input_size": 4, "random_seed": -5})
+
+
+def test_a_list_parameter_states_its_size_and_item_bounds() -> None:
+    with pytest.raises(ParameterError, match=r"`level` of MLP.loss expects a non-empty list of integers > 0 and < 100, "
+                                             r"found a list \[150\]"):
+        validate_params("MLP", {"h": 2, "input_size": 4, "loss": {"type": "mqloss", "level": [150]}})
+    assert describe({"type": "array", "items": {"type": "number"}, "minItems": 3}) == "a list of at least 3 numbers"

@@ -115,3 +115,12 @@ def test_unknown_model_and_wrong_class(fitted: MLP, tmp_path: Path) -> None:
 def test_unfitted_models_cannot_be_saved(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not fitted"):
         MLP(h=2, input_size=4).save(tmp_path / "x.npz")
+
+
+def test_a_member_modreg_never_writes_is_refused(fitted: MLP, tmp_path: Path) -> None:
+    path = fitted.save(tmp_path / "mlp.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    _write_npz(tmp_path / "extra.npz", **arrays, junk=np.zeros(3))
+    with pytest.raises(IntegrityError, match=r"it holds a member modreg never writes \(junk.npy\)"):
+        read_model_file(tmp_path / "extra.npz")

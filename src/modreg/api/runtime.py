@@ -106,6 +106,9 @@ def bench(
 
     if dry_run and not record:
         raise UsageError("--dry-run applies only with --record.", hint="add --record to see the [performance] diffs.")
+    if output is not None and Path(output).is_dir():  # found now, not after the benchmark (and its --record)
+        raise UsageError("--output names a folder, not a file.", path=Path(output),
+                         hint=f"name a file inside it, e.g. {Path(output) / 'bench.csv'}.")
     if record:
         from modreg.forecast.bench.record import check_recordable
 
@@ -163,7 +166,8 @@ def _write_output(path: Path, result: BenchResult) -> None:
     try:
         write_atomic(path, text)
     except OSError as error:
-        raise UsageError(f"modreg cannot write {path} ({error.strerror or error}).", path=path) from None
+        raise UsageError(f"modreg cannot write the file ({error.strerror or error}).", path=path,
+                         hint="check that its folder is writable, or choose another path.") from None
 
 
 def templates(registry: str | Path | None = None) -> list[Template]:

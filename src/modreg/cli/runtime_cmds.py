@@ -77,16 +77,25 @@ def run(
 
     state = merge_state(ctx, registry=registry, json=json, fmt=fmt)
     check_plot(plot)
+    # With --plot, --output is written after the picture: a bad --plot-series leaves no forecasts file behind.
     options: dict[str, Any] = dict(data=data, registry=state.registry, horizon=horizon, params=param or [],
-                                   template=template, seed=seed, jobs=jobs, output=output, save=save, load=load, futr=futr,
-                                   static=static, id_col=id_col, time_col=time_col, target_col=target_col)
+                                   template=template, seed=seed, jobs=jobs, output=output if plot is None else None,
+                                   save=save, load=load, futr=futr, static=static, id_col=id_col, time_col=time_col,
+                                   target_col=target_col)
     with run_progress(state) as progress:
         result = api.run(target, progress=progress, **options)
-    _render_run(state, result, fmt)
+    drawn = None
     if plot is not None:
         from modreg.cli.plots import plot_run
+        from modreg.runtime.data import write_forecasts_csv
 
-        notice(state, f"drew {result.target}'s forecasts in {plot_run(result, plot, series=plot_series or ())}")
+        drawn = plot_run(result, plot, series=plot_series or ())
+        if output is not None:
+            write_forecasts_csv(result.forecast, output)
+            result.output = str(output)
+    _render_run(state, result, fmt)
+    if drawn is not None:
+        notice(state, f"drew {result.target}'s forecasts in {drawn}")
 
 
 @app.command()

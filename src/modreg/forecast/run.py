@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modreg.errors import NotFound, UsageError
+from modreg.errors import ModregError, NotFound, UsageError
 from modreg.forecast.ensemble import (
     MembersAt,
     exog_layers,
@@ -35,7 +35,8 @@ from modreg.forecast.ensemble import (
     resolve_members,
 )
 from modreg.forecast.footprint import check_run
-from modreg.forecast.source import SeriesSource, declared_exog
+from modreg.forecast.precision import check_finite, check_precision
+from modreg.forecast.source import SeriesSource, check_future, declared_exog
 from modreg.forecast.target import (
     RunSpec,
     descriptor_line,
@@ -131,7 +132,7 @@ def run(
         UsageError: bad parameters (located in the descriptor when they come from it), bad
             data, an entry without `[runtime]`, or conflicting options.
     """
-    _check_options(params, template, seed, save, load)
+    _check_options(params, template, seed, save, load, output)
     spec = resolve_target(target, registry)
     source = SeriesSource(data, id_col, time_col, target_col)
     if load is not None:
@@ -143,10 +144,17 @@ def run(
         used, sources = _layered_params(spec, registry, template, params, horizon, seed)
         frame = _read(source, used, static)
         check_run(spec.target, spec.model, used, frame)
+        check_precision(spec.target, spec.model, used, frame)
         model, fit_seconds, steps = _fit(spec, used, frame, progress)
-    future = source.read_future(futr, declared_exog(exog_layers(used or model.get_params()))) if futr is not None else None
+    future = None
+    if futr is not None:
+        future = source.read_future(futr, declared_exog(exog_layers(used or model.get_params())), frame.freq)
+        steps = horizon if load is not None and horizon is not None else model.get_params().get("h")
+        if steps:
+            check_future(frame, future, int(steps), model.get_params().get("futr_exog_list") or (), spec.target)
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
+    check_finite(spec.target, forecast, frame)
     predict_seconds = time.perf_counter() - started
     if save is not None:
         model.save(save)
@@ -179,7 +187,11 @@ def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | No
 
 
 def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,
-                   load: Any) -> None:
+                   load: Any, output: Any) -> None:
+    for option, named, example in (("--output", output, "forecasts.csv"), ("--save", save, "model.npz")):
+        if named is not None and Path(named).is_dir():  # found now, not after a fit of many minutes
+            raise UsageError(f"{option} names a folder, not a file.", path=Path(named),
+                             hint=f"name a file inside it, e.g. {Path(named) / example}.")
     if save is not None and load is not None:
         raise UsageError("--save and --load cannot be used together.",
                          hint="--load forecasts with a saved model; --save writes the model a run fits.")
@@ -286,8 +298,16 @@ def _template_layer(spec: RunSpec, registry: str | Path | None, name: str | None
     try:
         validate_params(spec.model, layer, partial=True)
     except ParameterError as error:
-        raise UsageError(f"In the template `{name}`: {error.message}", hint=error.hint, path=found.path) from None
+        raise UsageError(f"In the template `{name}`: {error.message}", hint=error.hint, path=found.path,
+                         line=_template_line(found.path, error.param)) from None
     return layer
+
+
+def _template_line(path: Path, param: str) -> int | None:
+    """The line of `params.<param>` in the template file (None when it is not there: e.g. precision)."""
+    from modreg.registry.store.files import locate, read_document
+
+    return locate(read_document(path), ("params", param))[0]
 
 
 def _accepts(model: str, param: str) -> bool:
@@ -331,8 +351,12 @@ def _load(spec: RunSpec, path: str | Path, registry: str | Path | None) -> Forec
         check_recorded_artifact(spec.doc.data, spec.path.parent.parent, Path(path))
     if spec.model == "Ensemble":
         provide_saved_members(path, registry_paths(registry))
-    model = Forecaster.load(path)
+    try:
+        model = Forecaster.load(path)
+    except ModregError as error:  # e.g. weights that do not fit the network: the file is the one to name
+        error.path = error.path or str(path)
+        raise
     if model.name != spec.model:
-        raise UsageError(f"{path} holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
+        raise UsageError(f"the file holds a {model.name} model, but `{spec.target}` runs {spec.model}.", path=path,
                          hint=f"run `modreg run {model.name} --load {path} ...`, or load a {spec.model} model.")
     return model

@@ -1,6 +1,7 @@
 """Checks on a saved model's `.npz` before and after its arrays are read (see `serialize`).
 
-`check_members` reads only the zip's directory and each member's `.npy` header: an array whose
+`check_members` reads only the zip's directory and each member's `.npy` header: a member that
+modreg never writes (outside the header, `state/` and `context/`) is refused, an array whose
 header declares more bytes than its member holds is corrupt, one holding Python objects is
 refused, and the declared total is checked against the memory budget (`runtime.memory`) before
 anything is unpacked; a file that unpacks to 50 times its size (modreg stores arrays
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["check_content", "check_members"]
 
 _HINT = "a model file is written by `modreg run ... --save`, never by hand: save the model again."
+_HEADER_MEMBER, _MEMBER_PREFIXES = "__modreg__.npy", ("state/", "context/")  # all that `serialize` writes
 _LOAD_COPIES = 2  # the arrays read, then the model's own copy of its weights
 _MAX_RATIO, _SMALL = 50, 16 * 1024**2  # declared bytes per byte of file, beyond a small allowance
 
@@ -40,8 +42,12 @@ def check_members(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             declared = sum(_member_bytes(archive, info, path) for info in archive.infolist())
+            names = archive.namelist()
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError) as error:
         raise _corrupt(path, f"it is not a readable .npz archive ({error})") from None
+    stray = [name for name in names if name != _HEADER_MEMBER and not name.startswith(_MEMBER_PREFIXES)]
+    if stray and _HEADER_MEMBER in names:  # without the header it is no modreg file at all: `serialize` says so
+        raise _corrupt(path, f"it holds a member modreg never writes ({stray[0][:80]})")
     memory.check(declared * _LOAD_COPIES, f"Loading {path.name}",
                  "this file's arrays are larger than a model of this machine can hold (or it is a zip bomb)")
     size = path.stat().st_size

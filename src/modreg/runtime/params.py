@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import math
 import re
 import types
 import typing
@@ -152,8 +153,12 @@ def _parameters(cls: type) -> list[inspect.Parameter]:
     return params
 
 
+# Bounds every class shares by parameter name: numpy's generators refuse a negative seed.
+_COMMON_BOUNDS: dict[str, dict[str, Any]] = {"random_seed": {"minimum": 0}}
+
+
 def _bounds(cls: type) -> dict[str, dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, dict[str, Any]] = {name: dict(bound) for name, bound in _COMMON_BOUNDS.items()}
     for klass in reversed(cls.__mro__):
         for name, bound in vars(klass).get("param_bounds", {}).items():
             merged[name] = {**merged.get(name, {}), **bound}
@@ -242,8 +247,21 @@ def _checked(owner: str, key: str, prop: dict[str, Any], hint: Any, value: Any) 
 def _is_valid(prop: dict[str, Any], value: Any) -> bool:
     import jsonschema
 
+    if not _all_finite(value):  # JSON Schema's bounds let nan through (every comparison with it is false)
+        return False
+
     schema = {k: v for k, v in prop.items() if k not in ("default", "description")}
     return jsonschema.Draft202012Validator(schema).is_valid(_json_value_loose(value))
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_all_finite(v) for v in value.values())
+    return True
 
 
 def _json_value_loose(value: Any) -> Any:
@@ -294,8 +312,12 @@ def describe(schema: dict[str, Any]) -> str:
 def _describe_array(schema: dict[str, Any]) -> str:
     items = schema.get("items") or (schema.get("prefixItems") or [{}])[0]
     noun = _NOUNS.get(str(items.get("type")), "values")
-    count = f"{schema['minItems']} " if schema.get("minItems") == schema.get("maxItems") and "minItems" in schema else ""
-    return f"a list of {count}{noun}"
+    least = schema.get("minItems", 0)
+    if least and least == schema.get("maxItems"):
+        size = f"a list of {least} "
+    else:
+        size = "a non-empty list of " if least == 1 else f"a list of at least {least} " if least else "a list of "
+    return f"{size}{noun}{_describe_bounds(items)}"  # the bounds of each item: `level` = [150] is out of (0, 100)
 
 
 def _describe_bounds(schema: dict[str, Any]) -> str:
@@ -329,6 +351,9 @@ def parse_cli_param(text: str) -> tuple[str, Any]:
     Raises:
         UsageError: no `=`, an empty key, or a value `toml_value` refuses.
     """
+    if not isinstance(text, str):
+        raise UsageError(f"a parameter must be a 'key=value' string, not {text!r}.",
+                         hint="pass parameters as a dict, or as strings such as 'max_steps=200'.")
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:

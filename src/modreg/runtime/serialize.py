@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from modreg.errors import IntegrityError, NotFound
+from modreg.errors import IntegrityError, NotFound, UsageError
 
 __all__ = ["FORMAT_VERSION", "SavedModel", "read_model_file", "write_model_file"]
 
@@ -79,8 +79,10 @@ def read_model_file(path: str | Path) -> SavedModel:
         IntegrityError: not a modreg model file, corrupt, or of a newer format.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UsageError("this is a folder, not a model file.", hint="name the .npz file inside it.", path=path)
     if not path.is_file():
-        raise NotFound(f"No model file at {path}.", hint="save one with `modreg run ... --save model.npz`.", path=path)
+        raise NotFound("there is no model file here.", hint="save one with `modreg run ... --save model.npz`.", path=path)
     from modreg.runtime.npz_check import check_members
 
     check_members(path)

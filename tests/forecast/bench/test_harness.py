@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modreg.errors import UsageError
+from modreg.errors import NotFound, UsageError
 from modreg.forecast.bench.harness import (
     QUICK_STEPS,
     BenchOptions,
@@ -170,3 +170,11 @@ def test_nothing_to_benchmark_is_a_usage_error(registry_with_metadata_only: Path
         run_bench([], data=AIR, options=BenchOptions(), registry=registry_with_metadata_only)
     with pytest.raises(UsageError, match="No registry entry with a \\[runtime\\] table matches"):
         run_bench([], data=AIR, options=BenchOptions(), registry=registry_with_metadata_only, select={"where": "name = 'Catalogue'"})
+
+
+def test_a_param_h_is_the_horizon_and_an_unknown_target_is_not_found() -> None:
+    assert resolve_targets(["Naive"], None, BenchOptions(params=("h=3",)))[1] == 3
+    with pytest.raises(UsageError, match=r"--param h=\"abc\": the horizon h must be an integer >= 1"):
+        resolve_targets(["Naive"], None, BenchOptions(params=('h="abc"',)))
+    with pytest.raises(NotFound, match="Nope"):
+        resolve_targets(["Nope"], None, BenchOptions())

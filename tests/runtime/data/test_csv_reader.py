@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 import io
 import string
 import tempfile
@@ -210,10 +212,27 @@ def test_missing_file_is_not_found(tmp_path: Path) -> None:
     assert raised.value.hint and "check the path" in raised.value.hint
 
 
-def test_non_utf8_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_non_utf8_file_names_the_line_and_the_byte(tmp_path: Path, bom: bytes) -> None:
     path = tmp_path / "latin.csv"
-    path.write_bytes(b"unique_id,ds,y\n\xe9t\xe9,1,2\n")
-    assert "UTF-8" in usage_error(path).message
+    path.write_bytes(bom + b"unique_id,ds,y\na,1,2\n\xe9t\xe9,2,2\n")
+    error = usage_error(path)
+    assert "not UTF-8 text: the byte 0xe9" in error.message and error.line == 3
+    assert error.hint and "save the file as UTF-8" in error.hint
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
+    error = usage_error(tmp_path)
+    assert "is a folder, not a CSV file" in error.message and error.hint == "name the CSV file inside it."
+
+
+def test_many_ignored_columns_are_counted_not_all_named(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    extra = [f"c{i}" for i in range(500)]
+    path.write_text(",".join(["unique_id", "ds", "y", *extra]) + "\n"
+                    + "".join(f"a,{t},{t}" + ",1" * len(extra) + "\n" for t in range(1, 6)))
+    (notice,) = read_series_csv(path, exog=["c0"]).notices
+    assert "'c10' and 489 more:" in notice and "'c0'" not in notice and "'c11'" not in notice
 
 
 # ----- SeriesFrame helpers -----
@@ -347,3 +366,18 @@ def test_future_values_keep_the_row_precise_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         read_future_csv(path)
     assert caught.value.line == 3 and "income" in caught.value.message
+
+
+def test_a_horizon_past_year_9999_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(f"a,{9990 + i}-01-01,{i}\n" for i in range(10)))
+    frame = read_series_csv(path)
+    with pytest.raises(UsageError, match="would pass the last timestamp") as caught:
+        frame.future_ds(5)
+    assert caught.value.path == str(path)
+
+
+@pytest.mark.parametrize("names", [{"id_col": "ds"}, {"target_col": "ds"}, {"id_col": "y"}])
+def test_one_column_in_two_roles_is_refused(names: dict[str, str]) -> None:
+    with pytest.raises(UsageError, match="the id, time and target columns must differ"):
+        read_series_csv(DATA / "air_passengers.csv", **names)

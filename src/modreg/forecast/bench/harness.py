@@ -38,10 +38,12 @@ from modreg.errors import ModregError, UsageError
 from modreg.forecast.bench.score import ModelScore, relative_to, score
 from modreg.forecast.bench.ensemble_tasks import expand
 from modreg.forecast.bench.executors import run_tasks
+from modreg.forecast.bench.horizon import bench_horizon
 from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
 from modreg.forecast.bench.windows import describe_windows, plan_windows
 from modreg.forecast.ensemble import exog_layers
 from modreg.forecast.footprint import check_run
+from modreg.forecast.precision import check_precision
 from modreg.forecast.source import SeriesSource, declared_exog
 from modreg.runtime.data import SeriesFrame
 
@@ -167,7 +169,7 @@ def resolve_targets(names: Sequence[str], registry: str | Path | None, options: 
             specs.append((spec, merged_params(spec, registry)))
         except ModregError as error:
             specs.append((name, error))
-    horizon = options.horizon or _shared_horizon([(s, p) for s, p in specs if isinstance(p, dict)])
+    horizon = options.horizon or bench_horizon(options.params, specs)
     _check_params_used(options, [s.model for s, p in specs if isinstance(p, dict)])
     return [_target(spec, found, registry, horizon, options) for spec, found in specs], horizon
 
@@ -178,18 +180,6 @@ def _check_params_used(options: BenchOptions, models: Sequence[str]) -> None:
         if models and not any(_accepts(model, key) for model in models):
             raise UsageError(f"--param {text}: none of the models benchmarked has a parameter `{key}`.",
                              hint="`modreg schema MODEL` lists a model's parameters.")
-
-
-def _shared_horizon(specs: Sequence[tuple[Any, dict[str, Any]]]) -> int:
-    horizons = {spec.target: params["h"] for spec, params in specs if isinstance(params.get("h"), int)}
-    if len(set(horizons.values())) == 1:
-        return next(iter(horizons.values()))
-    if not horizons:
-        raise UsageError("No target sets a horizon h, so modreg cannot tell what to forecast.",
-                         hint="pass --horizon H.")
-    listed = ", ".join(f"{name}: {h}" for name, h in horizons.items())
-    raise UsageError(f"The targets forecast different horizons ({listed}).",
-                     hint="pass --horizon H to compare them on one horizon.")
 
 
 def _target(spec: Any, found: Any, registry: str | Path | None, horizon: int, options: BenchOptions) -> BenchTarget:
@@ -257,6 +247,7 @@ def evaluate(targets: Sequence[BenchTarget], frame: SeriesFrame, options: BenchO
     for row in rows:  # refuse before any fit what would exceed the memory budget (exit 2)
         if row.error is None:
             check_run(row.name, row.model, row.params, frame)
+            check_precision(row.name, row.model, row.params, frame)
     tasks, fold = expand([(row, _tasks(row, frame, offsets, horizon, season, options)) for row in rows
                           if row.error is None], options)  # an ensemble's member fits become tasks of their own
     if progress is not None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from modreg.errors import ModregError, NotFound
+from modreg.forecast.precision import check_finite
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.metrics import mase_scale
 
@@ -222,6 +223,7 @@ def _evaluate(task: BenchTask, on_step: OnStep | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         forecast = model.predict(history, h=task.h, futr=_future(task.data, offset, task.h))
         predicts.append(time.perf_counter() - started)
+        check_finite(task.model.name, forecast, history)  # an overflowed fit fails, rather than score inf
         outcomes.append(_outcome(task, window, offset, history, forecast))
     history_steps = getattr(getattr(model, "train_history", None), "steps", None)
     return {"key": task.key, "windows": task.windows, "outcomes": tuple(outcomes), "creation_seconds": tuple(creation),

@@ -11,6 +11,7 @@ those extra columns are read as exogenous and the others are ignored, with a not
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import io
@@ -36,6 +37,7 @@ from modreg.runtime.data.frame import DEFAULT_ID, SeriesFrame
 __all__ = ["read_future_csv", "read_series_csv", "read_series_text"]
 
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
+_NAMED_AT_MOST = 10  # a notice about a 10,000-column file names a few columns, not all of them
 _LAYOUT_HINT = "expected the header unique_id,ds,y[,exogenous...], or ds,y, or one numeric column"
 _MISSING_HINT = "fill or drop the missing values; modreg does not impute them"
 _REGULAR_HINT = "timestamps must be regular: fill the missing periods (or drop the extra ones)"
@@ -105,18 +107,22 @@ def _frame_of(path: Path, records: list[tuple[int, list[str]]], id_col: str, tim
     frame = _build_frame(path, layout, body)
     if not layout.ignored:
         return frame
-    names = ", ".join(f"'{name}'" for name in layout.ignored)
+    shown = layout.ignored[:_NAMED_AT_MOST]
+    names = ", ".join(f"'{name}'" for name in shown)
+    if len(layout.ignored) > len(shown):
+        names += f" and {len(layout.ignored) - len(shown):,} more"
     notice = (f"{path}: ignored the column{'s' * (len(layout.ignored) > 1)} {names}: not the id, time or target "
               "column, and not declared exogenous (hist_exog_list, futr_exog_list or stat_exog_list).")
     return dataclasses.replace(frame, notices=(*frame.notices, notice))
 
 
 def read_future_csv(path: str | Path, *, target_col: str = "y", id_col: str = "unique_id", time_col: str = "ds",
-                    exog: Sequence[str] | None = None) -> SeriesFrame:
+                    exog: Sequence[str] | None = None, freq: Frequency | None = None) -> SeriesFrame:
     """Read the future values of exogenous columns: `unique_id,ds,<columns>` for the horizon.
 
     The same layouts and checks as `read_series_csv`; the target column may be left out (it is
-    not known in the future), in which case it reads as zeros.
+    not known in the future), in which case it reads as zeros. `freq`, the data's frequency, is
+    taken as the file's instead of inferring one: one row per series (h = 1) has none to infer.
     """
     path = Path(path)
     records = _read_records(path)
@@ -125,18 +131,26 @@ def read_future_csv(path: str | Path, *, target_col: str = "y", id_col: str = "u
     layout = _find_layout(records[0], path, id_col, time_col, target_col, exog)
     if len(records) < 2:
         raise UsageError("the future values file has a header but no rows.", hint=_LAYOUT_HINT, path=path)
-    return _build_frame(path, layout, records[1:])
+    return _build_frame(path, layout, records[1:], freq)
 
 
 def _read_records(path: Path) -> list[tuple[int, list[str]]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise NotFound("the data file does not exist.", path=path,
                        hint="check the path (relative paths start from the current folder).") from None
-    except (UnicodeDecodeError, IsADirectoryError) as error:
-        reason = error.__class__.__name__
-        raise UsageError(f"the data file cannot be read as UTF-8 text ({reason}).", path=path) from None
+    except IsADirectoryError:
+        raise UsageError("the data path is a folder, not a CSV file.", path=path,
+                         hint="name the CSV file inside it.") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        start = error.start + 3 * data.startswith(codecs.BOM_UTF8)
+        line = data.count(b"\n", 0, start) + 1
+        raise UsageError(f"the data file is not UTF-8 text: the byte 0x{data[start]:02x} cannot be decoded.",
+                         path=path, line=line,
+                         hint="save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 FILE`).") from None
     return _parse_records(text, path)
 
 
@@ -168,6 +182,9 @@ def _find_layout(
     first: tuple[int, list[str]], path: Path, id_col: str, time_col: str, target_col: str, wanted: Sequence[str] | None
 ) -> _Layout:
     line, header = first
+    if len({id_col, time_col, target_col}) < 3:
+        raise UsageError(f"the id, time and target columns must differ, but they are '{id_col}', '{time_col}' and "
+                         f"'{target_col}'.", hint="name three different columns with --id-col, --time-col, --target-col.")
     if len(header) == 1:
         named = not _is_number(header[0])
         return _Layout(id_col, None, None, 0, header[0] if named else target_col, (), named, 1)
@@ -195,7 +212,8 @@ def _check_header(header: list[str], path: Path, line: int) -> None:
             raise UsageError(message, hint=_LAYOUT_HINT, path=path, line=line)
 
 
-def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]]) -> SeriesFrame:
+def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]],
+                 known: Frequency | None = None) -> SeriesFrame:
     _check_widths(path, layout, body)
     columns = list(zip(*(row for _, row in body)))
     ids = list(columns[layout.id_index]) if layout.id_index is not None else [DEFAULT_ID] * len(body)
@@ -207,7 +225,7 @@ def _build_frame(path: Path, layout: _Layout, body: list[tuple[int, list[str]]])
     target = _parse_floats(rows, columns[layout.y_index], layout.target, None)
     exog = {name: _parse_floats(rows, columns[i], name, rename) for name, i in layout.exog}
     groups, notices = _group_sorted(rows, stamps)
-    freq = _file_frequency(rows, stamps, groups)
+    freq = known if known is not None else _file_frequency(rows, stamps, groups)
     return SeriesFrame(
         ids=tuple(sid for sid, _ in groups),
         ds=tuple(stamps[idx] for _, idx in groups),

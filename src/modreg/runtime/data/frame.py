@@ -69,8 +69,12 @@ class SeriesFrame:
         return tuple(self.exog)
 
     def future_ds(self, h: int) -> tuple[np.ndarray, ...]:
-        """Each series' next `h` timestamps."""
-        return tuple(self.freq.future(d[-1], h) for d in self.ds)
+        """Each series' next `h` timestamps (a UsageError, naming the file, past year 9999 or int64)."""
+        try:
+            return tuple(self.freq.future(d[-1], h) for d in self.ds)
+        except UsageError as error:
+            error.path = error.path or self.source
+            raise
 
     def slice_end(self, k: int) -> SeriesFrame:
         """The frame without the last `k` points of every series (each keeps at least one)."""
