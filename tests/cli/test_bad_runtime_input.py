@@ -4,6 +4,7 @@ silent wrong forecast or a misleading message."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,16 @@ def test_bench_fails_a_model_whose_forecast_overflowed_rather_than_scoring_inf(t
                     "--param", "hidden_size=4", "--param", 'scaler_type="standard"')
     assert result.exit_code == 1, result.output
     assert "MLP failed (window 1): the forecast column 'MLP' of series 'a' is" in result.stderr
+
+
+def test_numpy_float_warnings_stay_off_the_terminal_unless_verbose(tmp_path: Path) -> None:
+    data, out = tmp_path / "large.csv", tmp_path / "out.csv"
+    data.write_text("unique_id,ds,y\n" + "".join(f"a,{i},{(i % 7) * 1e30}\n" for i in range(40)))
+    args = ("run", "MLP", "--data", data, "-o", out, "--param", "h=2", "--param", "input_size=4", "--param",
+            "max_steps=2", "--param", "hidden_size=4", "--param", 'scaler_type="standard"')
+    for verbose in (False, True):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = invoke(*(("--verbose",) if verbose else ()), *args)
+        assert result.exit_code == 2, result.output  # the one sentence about the overflowed forecast
+        assert any("encountered" in str(w.message) for w in caught) == verbose

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Optional
 
 import typer
@@ -56,3 +57,10 @@ def main_options(
 ) -> None:
     """A git-friendly registry of forecasting models, and numpy forecasters that run from it."""
     ctx.obj = State(registry=registry, json=json, quiet=quiet, verbose=verbose, no_color=no_color)
+    if not verbose:  # a float overflow is reported once, by the check that catches its inf or NaN
+        warnings.filterwarnings("ignore", message=_FLOAT_WARNINGS, category=RuntimeWarning)
+
+
+_FLOAT_WARNINGS = r"(overflow|invalid value|divide by zero|underflow) encountered"
+"""numpy's floating-point warnings: training reports a non-finite loss, and `run`/`bench` a non-finite
+forecast, as one sentence with a hint (`--verbose` shows the warnings too)."""
