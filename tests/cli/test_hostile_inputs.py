@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,6 @@ from modreg.errors import ExitCode
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "registry.example"
 LONG = "9" * 5000
-
-
-@pytest.fixture
-def clone(tmp_path: Path) -> Path:
-    target = tmp_path / "clone"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".modreg"))
-    return target
 
 
 def _modreg(registry: Path, *args: str) -> Any:

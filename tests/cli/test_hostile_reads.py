@@ -21,21 +21,6 @@ runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "registry.example"
 
 
-@pytest.fixture
-def clone(tmp_path: Path) -> Path:
-    target = tmp_path / "clone"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".modreg"))
-    return target
-
-
-@pytest.fixture
-def outside(tmp_path: Path) -> Path:
-    folder = tmp_path / "outside"
-    folder.mkdir()
-    (folder / "precious.txt").write_text("keep me\n")
-    return folder
-
-
 def _modreg(registry: Path, *args: str) -> tuple[int, str]:
     done = runner.invoke(app, ["--registry", str(registry), *args])
     return done.exit_code, done.stderr
