@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ from modreg.runtime.data import read_series_csv
 from modreg.runtime.models.base import WindowBatch
 from modreg.runtime.models._theta_mlp import Activation, ThetaMLP
 from modreg.runtime.models.nbeats import NBEATS, seasonality_basis, trend_basis
+
+if TYPE_CHECKING:
+    from conftest import Agree
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 H, L = 12, 24
@@ -203,7 +207,7 @@ def test_the_first_two_layers_run_composed_with_the_same_values_and_gradients() 
 
 @pytest.mark.parametrize("shared_weights", [False, True])
 def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradients(
-        batch: WindowBatch, shared_weights: bool) -> None:
+        batch: WindowBatch, shared_weights: bool, same_forecast_and_gradients: Agree) -> None:
     network = _network(n_blocks=(1, 1, 2), mlp_units=((16, 16),), shared_weights=shared_weights).to_dtype(np.float64)
     windows = WindowBatch(insample_y=Tensor(batch.insample_y.data.astype(np.float64)),
                           insample_mask=Tensor(batch.insample_mask.data.astype(np.float64)))
@@ -215,15 +219,7 @@ def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradient
             residuals, forecast = residuals - backcast, forecast + part
         return forecast
 
-    results = []
-    for run in (lambda: network(windows), every_backcast):
-        network.zero_grad()
-        out = run()
-        (out * out).sum().backward()
-        results.append((out.data, [p.grad for p in network.parameters() if p.requires_grad]))
-    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
-    for ours, full in zip(results[0][1], results[1][1]):
-        np.testing.assert_allclose(ours, full, rtol=1e-10, atol=1e-14)
+    same_forecast_and_gradients(network, lambda: network(windows), every_backcast)
     last = network.blocks[network.order[-1]].layers.output.weight.grad
     size = network.blocks[network.order[-1]].basis.backcast_width()
     assert not shared_weights or np.any(last[:size] != 0)  # shared: earlier positions train those rows

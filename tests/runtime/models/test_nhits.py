@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ from modreg.runtime.autograd import Tensor, interpolate_linear, no_grad
 from modreg.runtime.data import read_series_csv
 from modreg.runtime.models.base import WindowBatch
 from modreg.runtime.models.nhits import NHITS, avg_pool_matrix, interpolation_matrix
+
+if TYPE_CHECKING:
+    from conftest import Agree
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 H, L = 12, 24
@@ -138,7 +142,8 @@ def test_bad_architectures_are_usage_errors(params: dict, message: str) -> None:
         NHITS(**{"h": H, "input_size": L, **params})
 
 
-def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradients(series: np.ndarray) -> None:
+def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradients(
+        series: np.ndarray, same_forecast_and_gradients: Agree) -> None:
     network = _network(mlp_units=((16, 16),), interpolation_mode="cubic").to_dtype(np.float64)
     batch = _batch(series.astype(np.float64))
     batch = WindowBatch(insample_y=Tensor(batch.insample_y.data.astype(np.float64)),
@@ -151,13 +156,5 @@ def test_the_last_block_computes_no_backcast_with_the_same_forecast_and_gradient
             residuals, forecast = residuals - backcast, forecast + part
         return forecast
 
-    results = []
-    for run in (lambda: network(batch), every_backcast):
-        network.zero_grad()
-        out = run()
-        (out * out).sum().backward()
-        results.append((out.data, [p.grad for p in network.parameters()]))
-    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
-    for ours, full in zip(results[0][1], results[1][1]):
-        np.testing.assert_allclose(ours, full, rtol=1e-10, atol=1e-14)
+    same_forecast_and_gradients(network, lambda: network(batch), every_backcast)
     assert not np.any(network.blocks[-1].layers.output.weight.grad[:L])  # the backcast rows: zero, as in neuralforecast
