@@ -17,13 +17,12 @@ pipe, gets exit 5 before anything is read or written, never an endless read.
 from __future__ import annotations
 
 import hashlib
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from modreg.errors import CheckFailed, IntegrityError, Problem
+from modreg.errors import CheckFailed, Problem
 from modreg.registry.search.cache import CachedEntry, RegistryCache
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.store.lock import DEFAULT_TIMEOUT, registry_lock
@@ -174,12 +173,12 @@ def _fresh_paths(paths: RegistryPaths, digests: Mapping[str, str] | None) -> lis
     if not digests:
         return None
     for relative, digest in digests.items():
-        path = _on_disk(paths, relative)
-        if path is None:
+        handle = _open_output(paths, relative)
+        if handle is None:
             return None
         hasher = hashlib.blake2b(digest_size=16)
         try:
-            with open(path, "rb") as handle:
+            with handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     hasher.update(chunk)
         except OSError:
@@ -214,31 +213,28 @@ def statistics(paths: RegistryPaths) -> Statistics:
         return Statistics(build_statistics(entries), problems)
 
 
-def _on_disk(paths: RegistryPaths, relative: str) -> Path | None:
-    """The output file `relative` (None when there is none yet). IntegrityError when it, or a folder
-    on its way, is a symbolic link, or it is not a plain file (a pipe or a device never ends a read)."""
-    from modreg._fs import refuse_links
+def _open_output(paths: RegistryPaths, relative: str) -> BinaryIO | None:
+    """The output file `relative` opened for reading (None when there is none yet, or it cannot be
+    opened). IntegrityError when it, or a folder on its way, is a symbolic link, or it is not a
+    plain file (a pipe or a device never ends a read): `_fs.open_plain`."""
+    from modreg._fs import open_plain, refuse_links
 
     path = paths.root / relative
     refuse_links(paths.root, path)
     try:
-        mode = path.stat().st_mode
+        return open_plain(path)
     except OSError:
         return None
-    if not stat.S_ISREG(mode):
-        raise IntegrityError(f"{path} is not a plain file; modreg writes its outputs as plain files.",
-                             hint=f"remove it, then run `modreg build` to write {relative} again.", path=path)
-    return path
 
 
 def _holds(paths: RegistryPaths, relative: str, text: str) -> bool:
     """Whether the output file `relative` holds exactly `text` (reading no more than that)."""
-    path = _on_disk(paths, relative)
-    if path is None:
+    handle = _open_output(paths, relative)
+    if handle is None:
         return False
     expected = text.encode("utf-8")
     try:
-        with open(path, "rb") as handle:
+        with handle:
             return handle.read(len(expected) + 1) == expected
     except OSError:
         return False
