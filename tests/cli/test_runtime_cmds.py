@@ -257,6 +257,8 @@ def test_run_takes_future_exogenous_values_from_futr(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "unique_id,ds,NHITS" and len(lines) == 9
     assert lines[1].startswith("US_consumption,2014-10-01,")
+    reported = runner.invoke(app, ["--json", *args, "--futr", str(tmp_path / "fut.csv")])
+    assert json.loads(reported.stdout)["steps"] == 3  # the training steps, not the horizon checked against --futr
 
 
 

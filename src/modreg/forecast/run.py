@@ -149,9 +149,9 @@ def run(
     future = None
     if futr is not None:
         future = source.read_future(futr, declared_exog(exog_layers(used or model.get_params())), frame.freq)
-        steps = horizon if load is not None and horizon is not None else model.get_params().get("h")
-        if steps:
-            check_future(frame, future, int(steps), model.get_params().get("futr_exog_list") or (), spec.target)
+        ahead = horizon if load is not None and horizon is not None else model.get_params().get("h")
+        if ahead:
+            check_future(frame, future, int(ahead), model.get_params().get("futr_exog_list") or (), spec.target)
     started = time.perf_counter()
     forecast = model.predict(frame, h=horizon if load is not None else None, futr=future).renamed(spec.target)
     check_finite(spec.target, forecast, frame)
