@@ -55,8 +55,17 @@ of twice neuralforecast's speed rather than clearly under it. The GRU and LSTM b
 gate-major (gates, T, b, H), since numpy's passes over a gate's columns sliced out of (b, G)
 rows cost 3 to 4 microseconds more per call than over contiguous rows.
 
+`--split-floor` measures how far the two cores could take a fit at best: it counts the rows a
+step processes once repeated windows merge (LSTM: 79.0 of the 128 drawn), then fits twice at
+once, each process pinned to its own core with one BLAS thread, on half that many windows a
+step. That is a perfect data-parallel split of our work (no GIL, no communication, no shared
+memory), which the threads of `scan_blocks` can only approach. At idle (2026-12-05) the LSTM's
+split took 1.85 s, against 2.10-2.13 s for the fit with two threads and 3.43 s for
+neuralforecast's (1.85x); in a busier run, 1.94 s against 2.49 s and 4.12 s (2.13x). So twice
+neuralforecast's speed for the LSTM sits at the limit of two perfectly used cores.
+
     python benchmarks/side_by_side_recurrent.py [--models RNN LSTM GRU TCN] [--steps 100] [--repeat 3]
-        [--venv /work/nf-venv] [--nf-threads 2] [--modreg-cpus N] [--no-neuralforecast]
+        [--venv /work/nf-venv] [--nf-threads 2] [--modreg-cpus N] [--no-neuralforecast] [--split-floor]
 """
 
 from __future__ import annotations
@@ -120,6 +129,51 @@ def modreg_run(model: str, steps: int, cpus: int | None = None) -> tuple[float, 
     return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), fit
 
 
+_HALF_FIT = r"""
+import json, os, statistics, sys, time
+if int(sys.argv[7]) >= 0:  # pinned before numpy starts
+    os.sched_setaffinity(0, {int(sys.argv[7])})
+from modreg.runtime import factory
+from modreg.runtime.data import read_series_csv
+from modreg.runtime.training import fit, windows
+
+name, steps, data, h, size, rows = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+params = {"h": h, "input_size": size, "max_steps": steps, "random_seed": 1}
+if rows:  # a fit on `rows` windows a step, drawn without repeats
+    params["windows_batch_size"] = rows
+sizes = []
+merge = fit.merge_duplicates
+fit.merge_duplicates = lambda batch, target: (lambda out: sizes.append(len(out[1].y)) or out)(merge(batch, target))
+network = factory.create(name, **params)
+started = time.perf_counter()
+network.fit(read_series_csv(data))
+print(json.dumps({"fit": time.perf_counter() - started, "rows": statistics.mean(sizes) if sizes else 0}))
+"""
+
+
+def split_floor(model: str, steps: int) -> tuple[float, float]:
+    """(rows a step after merging repeated windows, the fit seconds of a perfect split of them over two
+    cores): two processes, each pinned to its own core with one BLAS thread, fit at once on half the
+    rows each, with no communication between them; the slower one's seconds."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
+
+    def half_fit(rows: int, core: int | None) -> subprocess.Popen[str]:
+        command = [sys.executable, "-c", _HALF_FIT, model, str(steps), str(DATA), str(H), str(INPUT_SIZE), str(rows),
+                   str(-1 if core is None else core)]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+
+    def measured(child: subprocess.Popen[str]) -> dict[str, float]:
+        out, _ = child.communicate()
+        if child.returncode:
+            raise SystemExit(f"a half fit of {model} failed")
+        return json.loads(out.strip().splitlines()[-1])
+
+    rows = measured(half_fit(0, None))["rows"]
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    children = [half_fit(-(-int(rows) // 2), core) for core in cores]
+    return rows, max(measured(child)["fit"] for child in children)
+
+
 def _pin(cpus: int) -> None:
     """In the child before exec: run on the first `cpus` cores this process may use."""
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
@@ -145,6 +199,8 @@ def main() -> None:
     parser.add_argument("--nf-threads", type=int, default=2, help="torch.set_num_threads on the neuralforecast side")
     parser.add_argument("--modreg-cpus", type=int, default=None, help="pin the modreg child to this many cores")
     parser.add_argument("--no-neuralforecast", action="store_true")
+    parser.add_argument("--split-floor", action="store_true",
+                        help="also time a perfect split of each step's rows over two cores (`split_floor`)")
     args = parser.parse_args()
     python = args.venv / "bin" / "python"
     print(f"AirPassengers, h={H}, input_size={INPUT_SIZE}, {args.steps} steps; median of {args.repeat} runs: "
@@ -171,6 +227,11 @@ def main() -> None:
         else:
             line += f"   skipped: {note or '--no-neuralforecast'}"
         print(f"{line}   {load:.2f}", flush=True)
+        if args.split_floor and len(os.sched_getaffinity(0)) >= 2:
+            rows, floor = split_floor(model, args.steps)
+            versus = f", {statistics.median(w for w, _ in theirs) / floor:.2f}x neuralforecast's fit" if theirs else ""
+            print(f"{'':8s}perfect split: {rows:.1f} rows a step, half on each core in its own process: "
+                  f"{floor:.2f} s{versus}", flush=True)
 
 
 if __name__ == "__main__":
