@@ -346,6 +346,19 @@ def test_templates_are_checked_and_merged(empty_registry: Path, write_entry: Wri
     assert len(problems) == 2
 
 
+def test_a_template_is_a_partial_layer_of_parameters(empty_registry: Path, write_entry: Write, toy_models: dict) -> None:
+    # `run --template rate --horizon 6` gives h; the template need not, but what it holds is checked
+    templates = empty_registry / "templates"
+    (templates / "rate.toml").write_text('name = "rate"\nmodel = "ToyNet"\n[params]\ndropout = 0.1\n')
+    (templates / "bad.toml").write_text('name = "bad"\nmodel = "ToyNet"\n[params]\ndropout = "lots"\n')
+    write_entry("NoHorizon", runtime={"model": "ToyNet", "template": "rate"})
+    problems = _problems(empty_registry)
+    assert sorted((Path(p.path).name, p.message) for p in problems) == [
+        ("NoHorizon.toml", "`runtime.params` is missing the required key `h`"),
+        ("bad.toml", "`params.dropout` must be a number; found the string `lots`"),
+    ]
+
+
 # ----- YAML surprises, selection, scale -----
 
 

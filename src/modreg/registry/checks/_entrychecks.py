@@ -181,8 +181,10 @@ def _with_template(check: _FileChecker, model: str, name: str, params: Any) -> A
     return {**base, **params} if isinstance(params, dict) else params
 
 
-def check_model_and_params(check: _FileChecker, model_at: tuple, model: str, params: Any, params_at: tuple) -> None:
-    """`model` is a known runtime model; `params` validate against its parameter schema."""
+def check_model_and_params(check: _FileChecker, model_at: tuple, model: str, params: Any, params_at: tuple,
+                           partial: bool = False) -> None:
+    """`model` is a known runtime model; `params` validate against its parameter schema (`partial`:
+    they are a template's layer, which need not hold the model's required parameters)."""
     context = check.context
     if not context.is_known_model(model):
         known = context.known_models()
@@ -193,10 +195,11 @@ def check_model_and_params(check: _FileChecker, model_at: tuple, model: str, par
         return
     models = _schemacheck.runtime_models()
     if model in models and "params" in models[model] and params is not None:
-        check.problems.extend(params_problems(model, params, check.doc, params_at, path=check.path))
+        check.problems.extend(params_problems(model, params, check.doc, params_at, path=check.path, partial=partial))
     elif model in context.plugin_schemas and params is not None:
         schema = context.plugin_schemas[model]
-        check.problems.extend(_schemacheck.schema_params_problems(schema, params, check.doc, params_at, path=check.path))
+        check.problems.extend(_schemacheck.schema_params_problems(schema, params, check.doc, params_at, path=check.path,
+                                                                  partial=partial))
     elif model in context.plugin_models:
         plugin = context.plugin_models[model]
         check.add(model_at, f"the parameters of `{model}` are not checked: plugin `{plugin}` has no parameter schemas yet",

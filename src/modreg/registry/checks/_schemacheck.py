@@ -157,27 +157,32 @@ def schema_problems(name: str, data: Any, doc: SourceDoc | None, *, path: Any = 
     return _problems(_validator(name), date_to_iso(data), doc, (), path)
 
 
-def params_problems(model: str, params: Any, doc: SourceDoc | None, base: JsonPath, *, path: Any = None) -> list[Problem]:
-    """Problems of `params` against the runtime model's parameter schema."""
+def params_problems(model: str, params: Any, doc: SourceDoc | None, base: JsonPath, *, path: Any = None,
+                    partial: bool = False) -> list[Problem]:
+    """Problems of `params` against the runtime model's parameter schema; `partial`: a layer of
+    them (a template's), which may leave the model's required parameters to the layers above."""
     fast = _fast_params(model)
     if fast is not None and fast(params):
         return []
-    return _problems(_params_validator(model), date_to_iso(params), doc, base, path)
+    return _problems(_params_validator(model), date_to_iso(params), doc, base, path, partial)
 
 
 def schema_params_problems(schema: dict[str, Any], params: Any, doc: SourceDoc | None, base: JsonPath, *,
-                           path: Any = None) -> list[Problem]:
-    """Problems of `params` against a given parameter schema (a plugin model's)."""
+                           path: Any = None, partial: bool = False) -> list[Problem]:
+    """Problems of `params` against a given parameter schema (a plugin model's); `partial` as in `params_problems`."""
     validator = _compiled_params("", json.dumps(schema, sort_keys=True))
-    return _problems(validator, date_to_iso(params), doc, base, path)
+    return _problems(validator, date_to_iso(params), doc, base, path, partial)
 
 
-def _problems(validator: Any, instance: Any, doc: SourceDoc | None, base: JsonPath, path: Any) -> list[Problem]:
+def _problems(validator: Any, instance: Any, doc: SourceDoc | None, base: JsonPath, path: Any,
+              partial: bool = False) -> list[Problem]:
     if validator.is_valid(instance):
         return []
     where = display_path(path if path is not None else doc.path if doc else "")
     problems: list[Problem] = []
     for error in validator.iter_errors(instance):
+        if partial and error.validator == "required" and not error.absolute_path:
+            continue  # a top-level parameter the entry, the template's user or --param gives
         problems.extend(_translate(error, doc, base, where))
     return problems
 

@@ -304,7 +304,7 @@ class _FileChecker:
 
         model, params = self.data.get("model"), self.data.get("params")
         if isinstance(model, str):
-            _entrychecks.check_model_and_params(self, ("model",), model, params, ("params",))
+            _entrychecks.check_model_and_params(self, ("model",), model, params, ("params",), partial=True)
         members.check_member_params(self, template=True)
 
     def _check_plugin(self) -> None:
