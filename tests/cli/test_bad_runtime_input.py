@@ -82,6 +82,33 @@ def test_an_output_path_that_is_a_folder_is_refused_before_the_fit(tmp_path: Pat
     assert "modreg could not finish" not in result.stderr and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["run", "Naive"], ["bench", "Naive"]])
+def test_an_output_path_under_a_file_is_refused_before_the_work(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "afile").write_text("kept\n")
+    out = tmp_path / "afile" / "sub" / "out.csv"
+    result = invoke(*command, "--data", AIR, "--horizon", "2", "-o", out)
+    assert result.exit_code == 2, result.output
+    assert f"{out}: --output {out}: {tmp_path / 'afile'} is a file, not a folder." in result.stderr
+    assert "file exists" not in result.stderr and (tmp_path / "afile").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("call", ["run", "bench"])
+def test_the_api_refuses_params_given_as_one_string(call: str) -> None:
+    from modreg import api
+    from modreg.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"not the one string 'h=2'") as raised:
+        getattr(api, call)("Naive", data=AIR, horizon=2, params="h=2")
+    assert raised.value.hint == "write params=['h=2'], or a dict such as {'h': 12}."
+
+
+def test_api_bench_takes_one_name_as_one_target() -> None:
+    from modreg import api
+
+    result = api.bench("Naive", data=AIR, horizon=2).to_dict()
+    assert [m["target"] for m in result["models"]] == ["SeasonalNaive", "Naive"] and result["failed"] == []
+
+
 def test_loading_a_folder_or_another_models_file_names_the_file_once(tmp_path: Path) -> None:
     folder = invoke("run", "Naive", "--data", AIR, "--load", tmp_path)
     assert folder.exit_code == 2 and f"{tmp_path}: this is a folder, not a model file." in folder.stderr

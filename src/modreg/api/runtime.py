@@ -59,7 +59,7 @@ def run(target: str, *, data: str | Path | Any, registry: str | Path | None = No
 
 
 def bench(
-    targets: Sequence[str] = (),
+    targets: str | Sequence[str] = (),
     *,
     data: str | Path | Any,
     registry: str | Path | None = None,
@@ -91,7 +91,7 @@ def bench(
 ) -> BenchResult:
     """Benchmark models on a CSV with rolling-origin windows (`modreg bench`); see `modreg.forecast.bench.harness`.
 
-    Targets are entry or runtime model names, plus the entries `all_entries` / `category` /
+    Targets are entry or runtime model names (one name alone is one target), plus the entries `all_entries` / `category` /
     `where` select; `params` (a dict or `key=value` strings) are set on every model that has
     that key. `data` is a CSV path or a pandas DataFrame, with columns as in `run`.
     A failing model is reported in the result (`result.failed`), not raised.
@@ -102,13 +102,13 @@ def bench(
     """
     from modreg.errors import UsageError
     from modreg.forecast.bench.harness import BenchOptions, run_bench
+    from modreg.forecast.output_path import check_output_file
     from modreg.forecast.source import SeriesSource
 
     if dry_run and not record:
         raise UsageError("--dry-run applies only with --record.", hint="add --record to see the [performance] diffs.")
-    if output is not None and Path(output).is_dir():  # found now, not after the benchmark (and its --record)
-        raise UsageError("--output names a folder, not a file.", path=Path(output),
-                         hint=f"name a file inside it, e.g. {Path(output) / 'bench.csv'}.")
+    if output is not None:  # found now, not after the benchmark (and its --record)
+        check_output_file(output, "--output", "bench.csv")
     if record:
         from modreg.forecast.bench.record import check_recordable
 
@@ -119,6 +119,7 @@ def bench(
                            params=tuple(_assignments(params)))
     selection = {"all": all_entries, "category": category, "where": where}
     source = SeriesSource(data, id_col, time_col, target_col)
+    targets = [targets] if isinstance(targets, str) else list(targets)  # one name is one target, not its letters
     result = run_bench(targets, data=source, options=options, registry=registry, select=selection, progress=progress)
     if record:
         from modreg.forecast.bench.record import record_performance
@@ -131,6 +132,9 @@ def bench(
 
 def _assignments(params: Sequence[str] | Mapping[str, Any]) -> list[str]:
     """`key=value` texts (TOML values) of a dict of parameters, or the texts as given."""
+    from modreg.forecast.run import check_params_argument
+
+    check_params_argument(params)
     if not isinstance(params, Mapping):
         return list(params)
     return [f"{key}={_toml_value(value)}" for key, value in params.items()]

@@ -35,6 +35,7 @@ from modreg.forecast.ensemble import (
     resolve_members,
 )
 from modreg.forecast.footprint import check_run
+from modreg.forecast.output_path import check_output_file
 from modreg.forecast.precision import check_finite, check_precision
 from modreg.forecast.source import SeriesSource, check_future, declared_exog
 from modreg.forecast.target import (
@@ -188,10 +189,10 @@ def _check_static(params: Mapping[str, Any], frame: Any, static: str | Path | No
 
 def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | None, seed: int | None, save: Any,
                    load: Any, output: Any) -> None:
+    check_params_argument(params)
     for option, named, example in (("--output", output, "forecasts.csv"), ("--save", save, "model.npz")):
-        if named is not None and Path(named).is_dir():  # found now, not after a fit of many minutes
-            raise UsageError(f"{option} names a folder, not a file.", path=Path(named),
-                             hint=f"name a file inside it, e.g. {Path(named) / example}.")
+        if named is not None:  # found now, not after a fit of many minutes
+            check_output_file(named, option, example)
     if save is not None and load is not None:
         raise UsageError("--save and --load cannot be used together.",
                          hint="--load forecasts with a saved model; --save writes the model a run fits.")
@@ -202,6 +203,13 @@ def _check_options(params: Sequence[str] | Mapping[str, Any], template: str | No
 
 
 # ----- Parameters -----
+
+
+def check_params_argument(params: object) -> None:
+    """The API's `params` is a dict or key=value strings; one string would be read letter by letter."""
+    if isinstance(params, (str, bytes)):
+        raise UsageError(f"params must be a dict or a list of key=value strings, not the one string {params!r}.",
+                         hint=f"write params=[{params!r}], or a dict such as {{'h': 12}}.")
 
 
 def _without_seed(spec: RunSpec, params: Sequence[str] | Mapping[str, Any],
