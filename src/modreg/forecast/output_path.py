@@ -24,4 +24,4 @@ def check_output_file(path: str | Path, option: str, example: str) -> None:
             return
         if parent.exists() or parent.is_symlink():
             raise UsageError(f"{option} {path}: {parent} is a file, not a folder.", path=path,
-                             hint=f"choose a path whose folders are folders, e.g. {path.parent.parent / path.name}.")
+                             hint=f"choose a path beside it, e.g. {parent.parent / path.name}.")
