@@ -76,14 +76,16 @@ def test_a_bench_beyond_the_budget_exits_2_before_any_fit() -> None:
 
 
 def _declaring(path: Path, declared: int) -> Path:
-    """A small stored .npz whose zip directory declares a member of `declared` bytes."""
-    with zipfile.ZipFile(path, "w") as archive, archive.open("state/w.npy", "w") as member:
+    """A small compressed .npz whose zip directory declares a member of `declared` bytes unpacked
+    (its compressed size stays true, so the archive is well formed: Python 3.13's zipfile refuses
+    entries whose stored bytes overlap, a different refusal)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive, archive.open("state/w.npy", "w") as member:
         np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": (declared // 8,)})
         member.write(bytes(64))
     raw = bytearray(path.read_bytes())
     central = raw.index(b"PK\x01\x02")
     header = 128  # write_array_header_1_0 pads the header to a multiple of 64 bytes
-    struct.pack_into("<II", raw, central + 20, declared + header, declared + header)
+    struct.pack_into("<I", raw, central + 24, declared + header)  # the uncompressed size
     path.write_bytes(bytes(raw))
     return path
 
