@@ -101,8 +101,8 @@ def test_future_values_must_be_on_the_15th(tmp_path: Path) -> None:
     (_monthly(15)[:3] + ["2015-04-16"] + _monthly(15)[4:], 5,
      "has 2015-04-16, which is not on the 15th of its month like the rest of the file."),
     ([s.replace("-02-30", "-02-28") for s in _monthly(30)], 3,
-     "has 2015-02-28, among dates on the 30th of the month, but steps of months keep only a day every month has, "
-     "and February has no 30th; date each row on its month's last day or on one day from the 1st to the 28th."),
+     ("has 2015-02-28, among dates on the 30th of the month, but steps of months keep only a day every month has, "
+      "and February has no 30th; date each row on its month's last day or on one day from the 1st to the 28th.")),
 ])
 def test_irregular_and_day_30_data_are_refused_in_one_sentence(
     tmp_path: Path, stamps: list[str], line: int, sentence: str

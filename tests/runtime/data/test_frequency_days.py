@@ -10,7 +10,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from modreg.errors import UsageError
-from modreg.runtime.data.frequency import Frequency, FrequencyError, format_timestamps, infer_frequency
+from modreg.runtime.data.frequency import (
+    Frequency,
+    FrequencyError,
+    format_timestamps,
+    infer_frequency,
+)
 
 
 def dates(*values: str, unit: str = "D") -> np.ndarray:
