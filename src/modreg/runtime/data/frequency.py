@@ -184,7 +184,7 @@ def _shift_months(values: np.ndarray, months: np.ndarray, anchor: str, day: int)
     if anchor == "end":
         out = (month + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
     else:
-        out = month.astype("datetime64[D]") + np.timedelta64(max(day - 1, 0), "D")
+        out = month.astype("datetime64[D]") + np.timedelta64(day - 1 if anchor == "day" else 0, "D")
     return out.astype(values.dtype)
 
 
@@ -332,7 +332,7 @@ def _day_of_month_error(series: list[np.ndarray], error: FrequencyError) -> Freq
         return None
     nth = _ordinal(day)
     odd = np.flatnonzero(dom != day)
-    if day in _FIXED_DAYS:
+    if day <= 28:
         return _located(series, values, int(odd[0]), f"which is not on the {nth} of its month like the rest of the file")
     lacking = "has a 29th only in leap years" if day == 29 else f"has no {nth}"
     reason = (f"steps of months keep only a day every month has, and February {lacking}; "
