@@ -22,6 +22,7 @@ from modreg.runtime.data.frequency import (
 
 NAMES = ["int:1", "int:7", "s", "15min", "30min", "H", "6H", "D", "2D", "W"]
 NAMES += ["MS", "ME", "QS", "QE", "YS", "YE", "2QS"]
+NAMES += ["M-2", "M-15", "M-28", "Q-15", "Q-28", "Y-15", "2M-15", "2Q-9", "2Y-21"]  # Y-28: test_frequency_days.py
 
 
 def dates(*values: str, unit: str = "D") -> np.ndarray:

@@ -6,8 +6,15 @@ times with seconds `datetime64[s]`, so writing them back keeps the input's preci
 
 A `Frequency` is one of three kinds: an integer step (`int:STEP`), a fixed number of seconds
 (`30min`, `H`, `D`, `W`, ...) or a number of calendar months anchored at the month start or end
-(`MS`, `ME`, `QS`, `QE`, `YS`, `YE`, ...), so that stepping forward is calendar-aware and a
-month end stays a month end.
+(`MS`, `ME`, `QS`, `QE`, `YS`, `YE`, ...) or at a fixed day D of the month from 2 to 28, a day
+every month has (`M-15`, `Q-15`, `Y-28`, `2M-15`, ...: a count, the unit, `-` and the day, as
+pandas writes `SMS-15`), so that stepping forward is calendar-aware: a month end stays a month
+end and the 15th stays the 15th.
+
+Inference takes months when every date of the file is at midnight on a month start, on a month
+end, or on one day D in 2..28, in that order (Feb 28 of years that are not leap years are month
+ends, so yearly data on them is `YE`). Data dated on the 29th, 30th or 31st that are not month
+ends is refused with that reason: February lacks those days, so no calendar step keeps them.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ __all__ = [
 _SECOND_UNITS = (("W", 604_800), ("D", 86_400), ("H", 3_600), ("min", 60), ("s", 1))
 _MONTH_UNITS = (("Y", 12), ("Q", 3), ("M", 1))
 _ANCHORS = {"S": "start", "E": "end"}
+_FIXED_DAYS = range(2, 29)
 _UNIT_SECONDS = {"D": 86_400, "m": 60, "s": 1}
 _TIMESTAMP = re.compile(
     r"(?P<int>[+-]?\d+)|(?P<D>\d{4}-\d{2}(?:-\d{2})?)"
@@ -70,30 +78,35 @@ class Frequency:
     Args:
         kind: "int" (integer steps), "seconds" (fixed width) or "months" (calendar months).
         step: the number of units (integers, seconds or months) in one period.
-        anchor: for months, "start" or "end" of the month; empty otherwise.
+        anchor: for months, "start" or "end" of the month, or "day" (the fixed `day`); empty otherwise.
+        day: for the "day" anchor, the day of the month, 2 to 28; 0 otherwise.
     """
 
     kind: str
     step: int
     anchor: str = ""
+    day: int = 0
 
     def __post_init__(self) -> None:
-        anchors = ("start", "end") if self.kind == "months" else ("",)
-        if self.kind not in {"int", "seconds", "months"} or self.step < 1 or self.anchor not in anchors:
-            raise ValueError(f"invalid frequency: kind={self.kind!r}, step={self.step}, anchor={self.anchor!r}")
+        anchors = ("start", "end", "day") if self.kind == "months" else ("",)
+        days = _FIXED_DAYS if self.anchor == "day" else (0,)
+        if self.kind not in {"int", "seconds", "months"} or self.step < 1 or self.anchor not in anchors \
+                or self.day not in days:
+            raise ValueError(f"invalid frequency: kind={self.kind!r}, step={self.step}, anchor={self.anchor!r}, "
+                             f"day={self.day}")
 
     def __str__(self) -> str:
         return self.name
 
     @property
     def name(self) -> str:
-        """Short name: `int:1`, `30min`, `H`, `D`, `W`, `MS`, `ME`, `QS`, `QE`, `YS`, `YE`, ..."""
+        """Short name: `int:1`, `30min`, `H`, `D`, `W`, `MS`, `ME`, `QS`, `QE`, `YS`, `YE`, `M-15`, ..."""
         if self.kind == "int":
             return f"int:{self.step}"
         units = _SECOND_UNITS if self.kind == "seconds" else _MONTH_UNITS
         unit, size = next((u, s) for u, s in units if self.step % s == 0)
         count = "" if self.step == size else str(self.step // size)
-        suffix = {"start": "S", "end": "E"}.get(self.anchor, "")
+        suffix = {"start": "S", "end": "E", "day": f"-{self.day}"}.get(self.anchor, "")
         return f"{count}{unit}{suffix}"
 
     @classmethod
@@ -103,16 +116,19 @@ class Frequency:
         if found:
             return cls("int", int(found.group(1)))
         found = re.fullmatch(r"([1-9]\d*)?(W|D|H|min|s)", name)
-        found = found or re.fullmatch(r"([1-9]\d*)?(Y|Q|M)(S|E)", name)
+        found = found or re.fullmatch(r"([1-9]\d*)?(Y|Q|M)(S|E|-[2-9]|-1\d|-2[0-8])", name)
         if found is None:
             raise UsageError(
                 f"'{name}' is not a frequency name.",
-                hint="use int:STEP, a count and unit (30min, H, D, W) or MS, ME, QS, QE, YS, YE",
+                hint="use int:STEP, a count and unit (30min, H, D, W), MS, ME, QS, QE, YS, YE, "
+                     "or a unit and a day of the month from 2 to 28 (M-15, Q-15, Y-28)",
             )
         count = int(found.group(1) or 1)
         if found.lastindex == 3:
-            size = dict(_MONTH_UNITS)[found.group(2)]
-            return cls("months", count * size, _ANCHORS[found.group(3)])
+            size, anchor = dict(_MONTH_UNITS)[found.group(2)], found.group(3)
+            if anchor.startswith("-"):
+                return cls("months", count * size, "day", int(anchor[1:]))
+            return cls("months", count * size, _ANCHORS[anchor])
         return cls("seconds", count * dict(_SECOND_UNITS)[found.group(2)])
 
     @property
@@ -138,7 +154,7 @@ class Frequency:
             unit = np.datetime_data(values.dtype)[0]
             keep = unit in _UNIT_SECONDS and self.step % _UNIT_SECONDS[unit] == 0
             return moved.astype(values.dtype) if keep else moved
-        return _shift_months(values, periods, self.anchor == "end")
+        return _shift_months(values, periods, self.anchor, self.day)
 
     def future(self, last: np.ndarray | np.generic, h: int) -> np.ndarray:
         """The `h` timestamps after `last`; UsageError when they would leave what ds can hold
@@ -163,13 +179,12 @@ class Frequency:
             )
 
 
-def _shift_months(values: np.ndarray, months: np.ndarray, end: bool) -> np.ndarray:
-    days = values.astype("datetime64[D]")
-    month = days.astype("datetime64[M]") + months
-    if end:
+def _shift_months(values: np.ndarray, months: np.ndarray, anchor: str, day: int) -> np.ndarray:
+    month = values.astype("datetime64[D]").astype("datetime64[M]") + months
+    if anchor == "end":
         out = (month + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
     else:
-        out = month.astype("datetime64[D]")
+        out = month.astype("datetime64[D]") + np.timedelta64(day - 1 if anchor == "day" else 0, "D")
     return out.astype(values.dtype)
 
 
@@ -246,12 +261,18 @@ def infer_frequency(ds: Sequence[np.ndarray]) -> Frequency:
         raise FrequencyError("has no timestamps")
     if np.issubdtype(series[0].dtype, np.integer):
         return _infer_step(series, [np.diff(d) for d in series], lambda k: Frequency("int", k))
-    anchor = _calendar_anchor(series)
+    anchor, day = _calendar_anchor(series)
     if anchor:
         months = [d.astype("datetime64[M]").astype(np.int64) for d in series]
-        return _infer_step(series, [np.diff(m) for m in months], lambda k: Frequency("months", k, anchor))
+        return _infer_step(series, [np.diff(m) for m in months], lambda k: Frequency("months", k, anchor, day))
     seconds = [d.astype("datetime64[s]").astype(np.int64) for d in series]
-    return _infer_step(series, [np.diff(s) for s in seconds], lambda k: Frequency("seconds", k))
+    try:
+        return _infer_step(series, [np.diff(s) for s in seconds], lambda k: Frequency("seconds", k))
+    except FrequencyError as error:
+        clearer = _day_of_month_error(series, error)
+        if clearer is None:
+            raise
+        raise clearer from None
 
 
 def _infer_step(
@@ -280,24 +301,67 @@ def _infer_step(
     return freq
 
 
-def _calendar_anchor(series: list[np.ndarray]) -> str:
-    """"start"/"end" when every point is a month start/end at midnight, "" when few are."""
+def _calendar_anchor(series: list[np.ndarray]) -> tuple[str, int]:
+    """("start", 0) or ("end", 0) when every point is a month start or end at midnight, ("day", D)
+    when every point is at midnight on day D in 2..28, ("", 0) when few are month starts or ends."""
     values = np.concatenate(series)
-    days = values.astype("datetime64[D]")
-    midnight = days.astype(values.dtype) == values
-    flags = {
-        "start": midnight & (days.astype("datetime64[M]").astype("datetime64[D]") == days),
-        "end": midnight & ((days + 1).astype("datetime64[M]").astype("datetime64[D]") == days + 1),
-    }
+    days, dom = _days_of_month(values)
+    flags = {"start": dom == 1, "end": (dom > 0) & ((days + 1).astype("datetime64[M]") != days.astype("datetime64[M]"))}
     for anchor, flag in flags.items():
         if flag.all():
-            return anchor
+            return anchor, 0
+    if dom[0] in _FIXED_DAYS and (dom == dom[0]).all():
+        return "day", int(dom[0])
+    for anchor, flag in flags.items():
         if flag.mean() > 0.5:
-            index = int(np.argmin(flag))
-            bounds = np.cumsum([len(s) for s in series])
-            which = int(np.searchsorted(bounds, index, side="right"))
-            pos = index - (int(bounds[which - 1]) if which else 0)
-            text = format_timestamps(values[index : index + 1])[0]
-            detail = f"has {text}, which is not a month {anchor} like the rest of the file"
-            raise FrequencyError(detail, which, pos)
-    return ""
+            detail = f"which is not a month {anchor} like the rest of the file"
+            raise _located(series, values, int(np.argmin(flag)), detail)
+    return "", 0
+
+
+def _day_of_month_error(series: list[np.ndarray], error: FrequencyError) -> FrequencyError | None:
+    """For files mostly dated on one day of the month, an error that says so rather than `error`,
+    a step of seconds; None for other files."""
+    if error.series is None or error.position is None:
+        return None
+    values = np.concatenate(series)
+    dom = _days_of_month(values)[1]
+    counts = np.bincount(dom, minlength=32)
+    day = int(np.argmax(counts[1:])) + 1
+    if counts[day] * 2 <= dom.size:
+        return None
+    nth = _ordinal(day)
+    odd = np.flatnonzero(dom != day)
+    if day <= 28:
+        return _located(series, values, int(odd[0]), f"which is not on the {nth} of its month like the rest of the file")
+    lacking = "has a 29th only in leap years" if day == 29 else f"has no {nth}"
+    reason = (f"steps of months keep only a day every month has, and February {lacking}; "
+              f"date each row on its month's last day or on one day from the 1st to the 28th")
+    if odd.size:
+        return _located(series, values, int(odd[0]), f"among dates on the {nth} of the month, but {reason}")
+    shown = series[error.series][error.position - 1 : error.position + 1]
+    before, after = format_timestamps(shown)
+    return FrequencyError(f"steps from {before} to {after} on the {nth} of the month, but {reason}",
+                          error.series, error.position)
+
+
+def _days_of_month(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`values` as days, and each one's day of the month (1..31), 0 for a time other than midnight."""
+    days = values.astype("datetime64[D]")
+    dom = (days - days.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    return days, np.where(days.astype(values.dtype) == values, dom, 0)
+
+
+def _ordinal(day: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 21st, 22nd, 23rd, ..., 31st."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _located(series: list[np.ndarray], values: np.ndarray, index: int, detail: str) -> FrequencyError:
+    """A FrequencyError "has <value>, <detail>" for point `index` of the concatenated `values`."""
+    bounds = np.cumsum([len(s) for s in series])
+    which = int(np.searchsorted(bounds, index, side="right"))
+    pos = index - (int(bounds[which - 1]) if which else 0)
+    text = format_timestamps(values[index : index + 1])[0]
+    return FrequencyError(f"has {text}, {detail}", which, pos)
