@@ -73,3 +73,13 @@ def test_log_follow_in_the_reader_s_git_config_does_not_change_the_history(tmp_p
     config.write_text("[log]\n\tfollow = true\n", encoding="utf-8")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     assert _git_dates(root, "Beta") == plain == {}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "day"),
+    [("1796515199", "2026-12-05"), ("1796515200", "2026-12-06"), ("-1", "1969-12-31"), ("soon", ""), ("9" * 30, "")],
+)
+def test_a_commit_time_is_its_utc_day_on_every_platform(stamp: str, day: str) -> None:
+    from modreg.registry.history.git_versions import _utc_day
+
+    assert _utc_day(stamp) == day

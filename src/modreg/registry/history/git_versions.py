@@ -76,9 +76,13 @@ def _blob_per_commit(log: str) -> list[tuple[str, str, str]]:
     return states
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def _utc_day(stamp: str) -> str:
-    """The UTC calendar day (ISO) of a commit time in seconds since the epoch ("" if unreadable)."""
+    """The UTC calendar day (ISO) of a commit time in seconds since the epoch ("" if unreadable).
+    Counted from the epoch, not with `fromtimestamp`, which refuses times before 1970 on Windows."""
     try:
-        return dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc).date().isoformat()
-    except (ValueError, OverflowError, OSError):
+        return (_EPOCH + dt.timedelta(seconds=int(stamp))).date().isoformat()
+    except (ValueError, OverflowError):
         return ""
