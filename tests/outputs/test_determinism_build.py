@@ -84,3 +84,11 @@ def test_a_build_that_cannot_write_one_output_writes_none(built: Path) -> None:
     (built / "reports").unlink()
     assert api.build(registry=built).written == ["index/registry.json", "index/model_index.json", *REPORT_FILES]
     assert api.build(registry=built, check=True).ok
+
+
+def test_build_again_and_after_a_check_touches_nothing(built: Path) -> None:
+    before = _snapshot(built)
+    assert api.build(registry=built, check=True).stale == []
+    assert api.build(registry=built).written == []
+    assert api.build(registry=built).written == []
+    assert _snapshot(built) == before
