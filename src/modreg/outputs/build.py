@@ -4,7 +4,13 @@
 file and re-renders one entry), builds the outputs with the pure functions of
 `modreg.outputs`, and then either compares them with the files on disk (`check=True`: writes
 nothing, reports each stale file) or writes the ones whose bytes differ, atomically and
-under the registry lock. Unchanged files are not touched, so their mtimes stay put.
+under the registry lock. Unchanged files are not touched, so their mtimes stay put. A file
+that differs only by CRLF line ends, as git checks it out under `core.autocrlf=true` or an
+`eol=crlf` attribute, holds the same text: it is fresh, and `build` leaves it alone (git stores
+it with the `\n` that modreg writes). Writing is all or nothing: every changed file is written
+to a temp file beside it first, and only when all of them are on disk are they moved into
+place, so a build that cannot write one (a full disk, a folder in the way) leaves every output
+as it was.
 
 The cache keeps a digest of each output with a digest of the descriptors it was made from: when
 neither the descriptors nor the files on disk changed since, nothing is built at all.
@@ -17,6 +23,7 @@ pipe, gets exit 5 before anything is read or written, never an endless read.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,27 +235,78 @@ def _open_output(paths: RegistryPaths, relative: str) -> BinaryIO | None:
 
 
 def _holds(paths: RegistryPaths, relative: str, text: str) -> bool:
-    """Whether the output file `relative` holds exactly `text` (reading no more than that)."""
+    """Whether the output file `relative` holds exactly `text`, with `\n` or (as a git checkout
+    with `core.autocrlf=true` has it) every line ended by `\r\n`; never reads more than that."""
     handle = _open_output(paths, relative)
     if handle is None:
         return False
     expected = text.encode("utf-8")
+    checked_out = expected.replace(b"\n", b"\r\n")
     try:
         with handle:
-            return handle.read(len(expected) + 1) == expected
+            found = handle.read(len(checked_out) + 1)
     except OSError:
         return False
+    return found == expected or found == checked_out
 
 
 def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str]:
-    """Write the outputs whose files differ; every target is checked before the first write, so
-    a refused one (a link, a pipe) leaves all of them as they were."""
-    from modreg._fs import write_atomic
+    """Write the outputs whose files differ, all or none: every target is checked (a link, a
+    pipe is refused) and every new text written to a temp file beside its target before the
+    first one is moved into place, so a failure on any of them leaves all of them as they were.
 
+    Raises:
+        OSError: naming the file that could not be written (nothing was replaced).
+    """
     changed = [relative for relative, text in outputs.items() if not _holds(paths, relative, text)]
-    for relative in changed:
-        write_atomic(paths.root / relative, outputs[relative], root=paths.root)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative in changed:
+            target = paths.root / relative
+            staged.append((_stage(paths.root, target, outputs[relative].encode("utf-8")), target))
+        for temp, target in staged:
+            try:
+                os.replace(temp, target)
+            except OSError as error:
+                raise _naming(error, target) from None
+    except BaseException:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
     return changed
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same failure with `path` (the output, not its temp file) as its file name."""
+    return OSError(error.errno, error.strerror or str(error), str(path)) if error.errno else error
+
+
+def _stage(root: Path, target: Path, payload: bytes) -> Path:
+    """`payload` in a new temp file beside `target` (synced, with the mode `target` has or a new
+    file gets); its path. OSError naming `target` when it cannot be made."""
+    import tempfile
+
+    from modreg._fs import TEMP_PREFIX, file_mode, refuse_links
+
+    refuse_links(root, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = file_mode(target)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
+    except OSError as error:
+        raise _naming(error, target) from None
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as error:
+        Path(name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _naming(error, target) from None
+        raise
+    return Path(name)
 
 
 def _non_finite(entries: list[CachedEntry], error: Exception, root: Path | None) -> CheckFailed:

@@ -21,6 +21,8 @@ _FINGERPRINTED = (
     "registry/search/_cacheparse.py",
     "registry/search/_cacheplan.py",
     "registry/search/_ranking.py",
+    "registry/store/canonical.py",
+    "registry/store/fields.py",
     "registry/store/files.py",
     "registry/store/facets.py",
     "registry/store/_yamlread.py",
