@@ -44,7 +44,7 @@ def build(
     paths = open_registry(registry)
     validation = with_plugin_integrity(paths, check_registry(paths, strict=strict))
     if not validation.ok:
-        return OutputsResult("build", check, problems=validation.problems)
+        return OutputsResult("build", check, problems=validation.problems, integrity=validation.broken + validation.tampered)
     return generate(paths, KINDS, command="build", check=check, lock_timeout=lock_timeout, problems=validation.problems)
 
 

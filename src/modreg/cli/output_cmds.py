@@ -18,7 +18,7 @@ from modreg.cli.console import State
 from modreg.cli.options import JsonOpt, LOCK_TIMEOUT, LockTimeoutOpt, RegistryOpt, merge_state
 from modreg.cli.render import emit_json, notice, warn
 from modreg.cli.tables import FormatOpt, Table, TableFormat, print_tables, table_of
-from modreg.errors import CheckFailed, Problem, UsageError
+from modreg.errors import CheckFailed, IntegrityError, Problem, UsageError
 
 if TYPE_CHECKING:
     from modreg.outputs.build import OutputsResult, Statistics
@@ -172,6 +172,13 @@ def render_outputs(state: State, result: OutputsResult, *, fix: str) -> None:
         if result.unchanged and not result.stale:
             count = len(result.unchanged)
             notice(state, f"{count} file{'s' * (count != 1)} up to date")
+    if result.integrity:
+        raise IntegrityError(
+            "validation failed: files of an artifact or plugin do not match their recorded sha256 (named above); "
+            "nothing was written.",
+            hint="restore the files, or review the change and record it (`modreg plugin lock NAME`, "
+                 "`modreg version NAME --artifact PATH`).",
+        )
     if result.errors:
         raise CheckFailed(
             f"validation failed with {result.errors} error{'s' * (result.errors != 1)}; nothing was written.",

@@ -50,6 +50,7 @@ class OutputsResult:
     unchanged: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # validation problems (`build`)
+    integrity: int = 0  # of those, artifacts and plugins whose files do not match their sha256 (exit 5)
 
     @property
     def errors(self) -> int:
