@@ -30,7 +30,18 @@ def main() -> None:
     """Console-script entry point: builds only the command asked for (`one_command`)."""
     import sys
 
+    for stream in (sys.stdout, sys.stderr):
+        _escape_what_cannot_be_encoded(stream)
     one_command(sys.argv[1:])()
+
+
+def _escape_what_cannot_be_encoded(stream: Any) -> None:
+    """On a terminal or pipe whose encoding is not UTF-8 (an ASCII locale), characters it cannot
+    hold (the `·` of `show`, an entry's non-ASCII summary) are written as `\\xb7`-style escapes
+    instead of ending the command in a UnicodeEncodeError."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(stream, "reconfigure"):
+        stream.reconfigure(errors="backslashreplace")
 
 
 _GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--no-color"})
