@@ -34,6 +34,7 @@ GITATTRIBUTES = """\
 audit.jsonl merge=union
 index/** linguist-generated=true merge=modreg-generated
 reports/** linguist-generated=true merge=modreg-generated
+plugins/** -text
 """
 
 GITIGNORE = """\
