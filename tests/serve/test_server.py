@@ -150,3 +150,23 @@ def test_the_command_serves_on_loopback_and_stops(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("host", ["evil.example:8000", "127.0.0.1.evil.example", "localhost.evil.example", None])
+def test_a_request_for_another_host_name_is_refused_on_loopback(served: tuple[str, Path], host: str | None) -> None:
+    """DNS rebinding: a web page whose name now resolves to 127.0.0.1 sends its own name as Host."""
+    base, _ = served
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.putrequest("GET", "/api/models", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        status, body = response.status, json.loads(response.read())
+    finally:
+        connection.close()
+    assert status == 421 and body["error"]["message"].startswith("this server answers requests for localhost")
+    assert get_json(base, "/api/models")["kind"] == "list"  # its own address still answers
+    assert get(base.replace("127.0.0.1", "localhost"), "/api")[0] == 200

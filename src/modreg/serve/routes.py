@@ -54,12 +54,17 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def handle(method: str, target: str, registry: Path) -> Response:
-    """The answer to one request (never raises for what a client sends)."""
+def handle(method: str, target: str, registry: Path, *, host: str | None = None, loopback_only: bool = False) -> Response:
+    """The answer to one request (never raises for what a client sends). `loopback_only`: the
+    server listens on loopback, so a request whose `Host` header names another host is refused
+    (a web page that rebinds its own domain name to 127.0.0.1 cannot read the registry)."""
     parts = urlsplit(target)
     query = parse_qs(parts.query, keep_blank_values=False)
     segments = [unquote(s) for s in parts.path.split("/")[1:]]
     wants_json = segments[:1] == ["api"]
+    if loopback_only and not _loopback_host(host):
+        return _error(421, f"this server answers requests for localhost or 127.0.0.1 only, not for {host!r}.",
+                      wants_json, hint="open http://127.0.0.1:PORT/, or serve with --host to share it.")
     if method not in ("GET", "HEAD"):
         return _error(405, f"{method} is not allowed: this server is read-only.", wants_json, {"Allow": "GET, HEAD"})
     try:
@@ -123,6 +128,15 @@ def _not_found(segments: Sequence[str], known: Sequence[str] = ()) -> Response:
     wants_json = list(segments[:1]) == ["api"] or bool(known)
     hint = f"known: {', '.join(known)}" if known else "see /api for the routes."
     return _error(404, "No such page.", wants_json, hint=hint)
+
+
+def _loopback_host(host: str | None) -> bool:
+    """Whether a Host header names this machine's loopback: localhost, 127.x.y.z or [::1], any port."""
+    if not host:
+        return False
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") and host.count(":") == 1 else host
+    name = name.strip().lower().removeprefix("[").split("]")[0]
+    return name in ("localhost", "::1") or re.fullmatch(r"127(?:\.\d{1,3}){3}", name) is not None
 
 
 def _error(status: int, message: str, wants_json: bool, headers: dict[str, str] | None = None,

@@ -63,7 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, *, with_body: bool) -> None:
         try:
-            response = handle(self.command, self.path, self.registry)
+            response = handle(self.command, self.path, self.registry, host=self.headers.get("Host"),
+                              loopback_only=is_loopback(str(self.server.server_address[0])))
         except Exception as error:  # noqa: BLE001 - a client never sees a traceback
             print(f"modreg serve: {self.command} {self.path}: {type(error).__name__}: {error}", file=sys.stderr)
             response = Response(500, "application/json",
