@@ -298,7 +298,7 @@ def _group_sorted(rows: _Rows, stamps: np.ndarray) -> tuple[list[tuple[str, np.n
     groups, unsorted = [], []
     for g in np.argsort(first):
         idx = chunks[g]
-        backwards = np.diff(stamps[idx]) < 0
+        backwards = np.diff(stamps[idx].view(np.int64)) < 0  # datetimes as their int64 count: no bare-int timedelta
         if backwards.any():
             unsorted.append((str(uniq[g]), int(rows.lines[idx[int(np.argmax(backwards)) + 1]])))
             idx = idx[np.argsort(stamps[idx], kind="stable")]

@@ -143,7 +143,7 @@ def _check_finite_arrays(ids: Sequence[str], arrays: Sequence[np.ndarray], colum
 
 def _check_increasing(ids: Sequence[str], stamps: Sequence[np.ndarray]) -> None:
     for sid, values in zip(ids, stamps):
-        bad = np.flatnonzero(np.diff(values) <= 0)
+        bad = np.flatnonzero(np.diff(values).astype(np.int64) <= 0)  # timedeltas as counts: no bare-int timedelta
         if bad.size:
             raise UsageError(f"series '{sid}' timestamps are not strictly increasing at point {bad[0] + 1}.")
 

@@ -182,7 +182,7 @@ class Frequency:
 def _shift_months(values: np.ndarray, months: np.ndarray, anchor: str, day: int) -> np.ndarray:
     month = values.astype("datetime64[D]").astype("datetime64[M]") + months
     if anchor == "end":
-        out = (month + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+        out = (month + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
     else:
         out = month.astype("datetime64[D]") + np.timedelta64(day - 1 if anchor == "day" else 0, "D")
     return out.astype(values.dtype)
@@ -306,7 +306,7 @@ def _calendar_anchor(series: list[np.ndarray]) -> tuple[str, int]:
     when every point is at midnight on day D in 2..28, ("", 0) when few are month starts or ends."""
     values = np.concatenate(series)
     days, dom = _days_of_month(values)
-    flags = {"start": dom == 1, "end": (dom > 0) & ((days + 1).astype("datetime64[M]") != days.astype("datetime64[M]"))}
+    flags = {"start": dom == 1, "end": (dom > 0) & ((days + np.timedelta64(1, "D")).astype("datetime64[M]") != days.astype("datetime64[M]"))}
     for anchor, flag in flags.items():
         if flag.all():
             return anchor, 0
