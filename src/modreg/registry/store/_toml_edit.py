@@ -55,8 +55,21 @@ def _apply(parent: Any, op: Op) -> None:
         parent[key] = _styled_like(old, to_item(op.value, inline=inline or _is_inline(old)))
     elif isinstance(op.value, Mapping) and not inline:
         _add_table(parent, key, op.value)
+    elif inline:
+        parent[key] = to_item(op.value, inline=True)
     else:
-        parent[key] = to_item(op.value, inline=inline)
+        _add_value(parent, key, to_item(op.value, inline=False))
+
+
+def _add_value(parent: Any, key: str, item: Any) -> None:
+    """A new `key = value` right after the table's last value: the comments and blank lines
+    that end the table (often the comment leading the next table) stay below it."""
+    body = parent.value.body if hasattr(parent, "value") and hasattr(parent.value, "body") else parent.body
+    trailing = []
+    while body and body[-1][0] is None and _is_whitespace(body[-1][1]):
+        trailing.insert(0, body.pop())
+    parent[key] = item
+    body.extend(trailing)
 
 
 def _append(target: Any, items: list[Any]) -> None:

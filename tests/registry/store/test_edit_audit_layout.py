@@ -1,0 +1,220 @@
+"""Edits keep a hand-written file's layout: line endings, BOM, final newline, markers, comments.
+
+Each case here failed before its fix: CRLF files came back LF throughout (every line in the
+diff), a missing final newline was added, a value holding U+2028 broke the edit, a new key in a TOML table went below the comment
+leading the next table, YAML lost its
+`...` end marker and (under `%YAML 1.1`) rewrote untouched `yes` as `true`, an indented comment
+after a block's last key was cut off from its block, and quoted dotted keys were not understood.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import tomllib
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modreg.errors import UsageError
+from modreg.registry.store.descriptor import CANONICAL_ORDER
+from modreg.registry.store.edits import apply_changes, delete_path, same, set_path
+
+TOML = """\
+# header
+schema_version = 1
+name = "Hand"   # the name
+version = "1.0.0"
+category = "custom"
+tags = ["a", "b"]  # tags
+description = '''
+Literal text.'''
+updated = 2026-01-02
+runtime.model = "Naive"
+runtime.params.h = 12
+
+[dependencies]
+NBEATS = ">=1.0,<2"  # eol
+# after the last dependency
+
+[metadata]
+note = "x"
+"quoted key" = 1
+# end of file
+"""
+
+YAML = """\
+%YAML 1.1
+---
+# header
+name: Hand   # the name
+version: "1.0.0"
+tags: [a, b]
+updated: 2026-01-02
+dependencies:
+  NBEATS: ">=1.0,<2"
+  # after the last dependency
+metadata:
+  flag: yes
+  count: 1
+# end of file
+...
+"""
+
+
+def _load(text: str, fmt: str) -> dict[str, Any]:
+    text = text.removeprefix("\ufeff")
+    return tomllib.loads(text) if fmt == "toml" else yaml.safe_load(text)
+
+
+def _edit(text: str, fmt: str, change: Any) -> str:
+    old = _load(text, fmt)
+    new = copy.deepcopy(old)
+    change(new)
+    out = apply_changes(text, fmt, old, new, CANONICAL_ORDER)
+    assert same(_load(out, fmt), new)
+    return out
+
+
+def _changed_lines(before: str, after: str) -> list[str]:
+    """The -/+ lines of a diff that keeps line ends (so a CRLF -> LF change shows)."""
+    diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), n=0)
+    return [line for line in diff if line[:1] in "-+" and not line.startswith(("---", "+++"))]
+
+
+def _set_tag_and_date(data: dict[str, Any]) -> None:
+    data["tags"].append("c")
+    data["updated"] = dt.date(2030, 1, 2)
+
+
+@pytest.mark.parametrize("fmt", ["toml", "yaml"])
+def test_crlf_file_keeps_crlf_and_only_the_changed_lines_differ(fmt: str) -> None:
+    text = (TOML if fmt == "toml" else YAML).replace("\n", "\r\n")
+    out = _edit(text, fmt, _set_tag_and_date)
+    assert out.count("\r\n") == out.count("\n")
+    assert len(_changed_lines(text, out)) == 4
+
+
+def test_mixed_line_ends_keep_each_unchanged_line_as_it_was() -> None:
+    lines = TOML.split("\n")
+    text = "\r\n".join(lines[:5]) + "\r\n" + "\n".join(lines[5:])
+    out = _edit(text, "toml", _set_tag_and_date)
+    assert len(_changed_lines(text, out)) == 4
+
+
+@pytest.mark.parametrize("fmt", ["toml", "yaml"])
+def test_missing_final_newline_and_bom_are_kept(fmt: str) -> None:
+    text = "\ufeff" + (TOML if fmt == "toml" else YAML).rstrip("\n")
+    out = _edit(text, fmt, _set_tag_and_date)
+    assert out.startswith("\ufeff") and not out.endswith("\n")
+    assert len(_changed_lines(text, out)) == 4
+
+
+def test_nothing_to_change_gives_the_text_back_unchanged() -> None:
+    text = TOML.rstrip("\n").replace("\n", "\r\n")
+    assert apply_changes(text, "toml", _load(text, "toml"), _load(text, "toml"), CANONICAL_ORDER) == text
+
+
+@pytest.mark.parametrize("fmt", ["toml", "yaml"])
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+def test_a_value_holding_a_unicode_line_separator_survives_an_edit(fmt: str, char: str) -> None:
+    if fmt == "toml":
+        text = TOML.replace('note = "x"', f'note = "x{char}y"')
+    else:
+        text = YAML.replace("count: 1", f'count: 1\n  sep: "a{char}b"')
+    out = _edit(text, fmt, _set_tag_and_date)
+    assert len(_changed_lines(text, out)) == 4
+
+
+def test_toml_new_key_goes_after_the_last_value_above_the_comments_that_end_its_table() -> None:
+    text = TOML.replace("# after the last dependency\n", "# after the last dependency\n\n# Links.")
+    out = _edit(text, "toml", lambda data: data["dependencies"].update(NHITS="^1"))
+    assert '# eol\nNHITS = "^1"\n# after the last dependency\n\n# Links.\n[metadata]' in out
+    assert _changed_lines(text, out) == ['+NHITS = "^1"\n']
+
+
+def test_yaml_end_marker_and_directive_survive_an_edit_of_the_last_entry() -> None:
+    out = _edit(YAML, "yaml", lambda data: data["metadata"].update(count=2))
+    assert _changed_lines(YAML, out) == ["-  count: 1\n", "+  count: 2\n"]
+    assert out.endswith("# end of file\n...\n") and out.startswith("%YAML 1.1\n---\n")
+
+
+def test_yaml_indented_comment_stays_with_its_block_when_an_entry_is_added_after_it() -> None:
+    out = _edit(YAML, "yaml", lambda data: data.update(deprecation={"reason": "old"}))
+    assert '  NBEATS: ">=1.0,<2"\n  # after the last dependency\ndeprecation:\n' in out
+    assert _changed_lines(YAML, out) == ["+deprecation:\n", "+  reason: old\n"]
+
+
+def test_quoted_dotted_keys_reach_keys_holding_dots_and_spaces() -> None:
+    data: dict[str, Any] = {"metadata": {"quoted key": 1}}
+    set_path(data, 'metadata."quoted key"', 2)
+    set_path(data, "dependencies.'my.model'", ">=1")
+    set_path(data, 'metadata."say \\"hi\\""', True)
+    assert data == {"metadata": {"quoted key": 2, 'say "hi"': True}, "dependencies": {"my.model": ">=1"}}
+    assert delete_path(data, "dependencies.'my.model'") and "dependencies" not in data
+    out = _edit(TOML, "toml", lambda new: set_path(new, 'metadata."quoted key"', 2))
+    assert _changed_lines(TOML, out) == ['-"quoted key" = 1\n', '+"quoted key" = 2\n']
+
+
+@pytest.mark.parametrize("bad", ["a..b", "a.", ".a", 'a."b', "", 'a."\\q"'])
+def test_malformed_dotted_keys_are_usage_errors(bad: str) -> None:
+    with pytest.raises(UsageError):
+        set_path({}, bad, 1)
+
+
+# ----- Random comments at random allowed places -----
+
+_TOML_SLOTS = [i for i, line in enumerate(TOML.split("\n")[:-1]) if "'''" not in line and line != "Literal text.'''"]
+_YAML_SLOTS = [i for i, line in enumerate(YAML.split("\n")[:-1]) if i >= 2]
+
+
+def _with_comments(text: str, slots: list[int], chosen: list[int], eol: bool, indent: bool) -> str:
+    """`text` with `# cN` comment lines inserted before the chosen lines (and after the
+    chosen lines' ends when `eol` and the line takes one)."""
+    lines = text.split("\n")
+    for n, index in enumerate(sorted(set(chosen), reverse=True)):
+        line = lines[index]
+        pad = line[: len(line) - len(line.lstrip())] if indent else ""
+        if eol and "=" in line and "#" not in line and not line.rstrip().endswith(("'''", "[")):
+            lines[index] = f"{line}  # e{n}"
+        lines.insert(index, f"{pad}# c{n}")
+    return "\n".join(lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fmt=st.sampled_from(["toml", "yaml"]),
+    chosen=st.lists(st.integers(0, 100), max_size=6),
+    eol=st.booleans(),
+    indent=st.booleans(),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+    tag=st.sampled_from(["c", "no", "010", "naïve 🚀"]),
+    deprecate=st.booleans(),
+)
+def test_random_comments_line_ends_and_edits_keep_every_comment(
+    fmt: str, chosen: list[int], eol: bool, indent: bool, crlf: bool, final_newline: bool, tag: str, deprecate: bool
+) -> None:
+    base, slots = (TOML, _TOML_SLOTS) if fmt == "toml" else (YAML, _YAML_SLOTS)
+    text = _with_comments(base, slots, [slots[i % len(slots)] for i in chosen], eol and fmt == "toml", indent)
+    text = text if final_newline else text.rstrip("\n")
+    text = text.replace("\n", "\r\n") if crlf else text
+
+    def change(data: dict[str, Any]) -> None:
+        data["tags"].append(tag)
+        data["metadata"]["note2"] = tag
+        if deprecate:
+            data["deprecation"] = {"reason": "superseded", "since": dt.date(2026, 12, 1)}
+
+    out = _edit(text, fmt, change)
+    comments = [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]
+    kept = [line.split("#", 1)[1] for line in out.splitlines() if "#" in line]
+    assert [c for c in kept if c in comments] == comments
+    assert out.endswith("\n") == final_newline
+    assert (out.count("\r\n") == out.count("\n")) if crlf else "\r" not in out
+    removed = [line for line in _changed_lines(text, out) if line.startswith("-")]
+    assert all("tags" in line for line in removed), removed
