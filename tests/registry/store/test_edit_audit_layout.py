@@ -218,3 +218,9 @@ def test_random_comments_line_ends_and_edits_keep_every_comment(
     assert (out.count("\r\n") == out.count("\n")) if crlf else "\r" not in out
     removed = [line for line in _changed_lines(text, out) if line.startswith("-")]
     assert all("tags" in line for line in removed), removed
+
+
+def test_yaml_in_flow_style_is_edited_in_flow_style() -> None:
+    text = "{name: Flow, version: '0.1.0', tags: [x], metadata: {k: 1}}  # all flow\n"
+    out = _edit(text, "yaml", lambda data: data.update(tags=["x", "y"], updated=dt.date(2030, 1, 2)))
+    assert out.startswith("{") and "tags: [x, y]" in out and "# all flow" in out

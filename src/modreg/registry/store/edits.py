@@ -196,12 +196,14 @@ def _edit(text: str, fmt: str, old: Mapping[str, Any], ops: list[Op], order: Seq
     from modreg.registry.store import _toml_edit, _yaml_edit
 
     editor = _toml_edit if fmt == "toml" else _yaml_edit
+    lines = split_lines(text)
+    if not {s.key for s in editor.scan(lines)} >= set(old):  # not one key per line (YAML in flow style)
+        return editor.apply_ops(text, ops)
     added = {op.path[0]: op.value for op in ops if len(op.path) == 1 and op.kind == "set" and op.path[0] not in old}
     removed = {op.path[0] for op in ops if len(op.path) == 1 and op.kind == "delete"}
     inner = [op for op in ops if op.path[0] not in added and op.path[0] not in removed]
     if inner:
-        text = editor.apply_ops(text, inner)
-    lines = split_lines(text)
+        lines = split_lines(editor.apply_ops(text, inner))
     for key in removed:
         lines = _delete_statement(lines, editor.scan(lines), key)
     rank = {key: i for i, key in enumerate(order)}
