@@ -224,3 +224,11 @@ def test_yaml_in_flow_style_is_edited_in_flow_style() -> None:
     text = "{name: Flow, version: '0.1.0', tags: [x], metadata: {k: 1}}  # all flow\n"
     out = _edit(text, "yaml", lambda data: data.update(tags=["x", "y"], updated=dt.date(2030, 1, 2)))
     assert out.startswith("{") and "tags: [x, y]" in out and "# all flow" in out
+
+
+def test_toml_new_key_in_a_table_split_by_dotted_keys_and_a_sub_table() -> None:
+    text = '[metadata]\nsub.a = 1  # a\n[metadata.tbl]\nx = 1\n# tbl end\n\n# about deps\n[dependencies]\nA = "1"\n'
+    out = _edit(text, "toml", lambda data: data["metadata"]["tbl"].update(y=2))
+    assert _changed_lines(text, out) == ["+y = 2\n"]
+    out = _edit(text, "toml", lambda data: data["metadata"].update(z=2))
+    assert [line for line in _changed_lines(text, out) if line.strip("+-\n")] == ["+z = 2\n"]

@@ -64,7 +64,10 @@ def _apply(parent: Any, op: Op) -> None:
 def _add_value(parent: Any, key: str, item: Any) -> None:
     """A new `key = value` right after the table's last value: the comments and blank lines
     that end the table (often the comment leading the next table) stay below it."""
-    body = parent.value.body if hasattr(parent, "value") and hasattr(parent.value, "body") else parent.body
+    body = getattr(getattr(parent, "value", None), "body", None)
+    if not isinstance(body, list):  # a document, or a table split in parts (tomlkit's proxy)
+        parent[key] = item
+        return
     trailing = []
     while body and body[-1][0] is None and _is_whitespace(body[-1][1]):
         trailing.insert(0, body.pop())
