@@ -232,3 +232,9 @@ def test_toml_new_key_in_a_table_split_by_dotted_keys_and_a_sub_table() -> None:
     assert _changed_lines(text, out) == ["+y = 2\n"]
     out = _edit(text, "toml", lambda data: data["metadata"].update(z=2))
     assert [line for line in _changed_lines(text, out) if line.strip("+-\n")] == ["+z = 2\n"]
+
+
+def test_yaml_long_lines_of_an_edited_entry_are_not_folded() -> None:
+    text = "name: X\nmetadata:\n  long: " + " ".join(["word"] * 1200) + '\n  quoted: "' + " ".join(["w"] * 3000) + '"\n  n: 1\n'
+    out = _edit(text, "yaml", lambda data: data["metadata"].update(n=2))
+    assert _changed_lines(text, out) == ["-  n: 1\n", "+  n: 2\n"]

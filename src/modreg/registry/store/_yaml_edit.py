@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -219,7 +220,7 @@ def _loader(style: Style) -> Any:
 
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.width = 4096
+    yaml.width = sys.maxsize  # never fold a long line of an edited entry
     yaml.indent(mapping=style.mapping, sequence=style.offset + 2, offset=style.offset)
     yaml.representer.ignore_aliases = lambda data: True
     return yaml
