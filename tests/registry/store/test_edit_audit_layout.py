@@ -238,3 +238,13 @@ def test_yaml_long_lines_of_an_edited_entry_are_not_folded() -> None:
     text = "name: X\nmetadata:\n  long: " + " ".join(["word"] * 1200) + '\n  quoted: "' + " ".join(["w"] * 3000) + '"\n  n: 1\n'
     out = _edit(text, "yaml", lambda data: data["metadata"].update(n=2))
     assert _changed_lines(text, out) == ["-  n: 1\n", "+  n: 2\n"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("final", [True, False])
+def test_toml_deprecate_then_restore_gives_the_file_back_when_the_notice_was_last(newline: str, final: bool) -> None:
+    text = 'name = "X"\nstatus = "active"  # s'.replace("\n", newline) + (newline if final else "")
+    old = _load(text, "toml")
+    new = {**old, "status": "deprecated", "deprecation": {"reason": "r"}}
+    deprecated = apply_changes(text, "toml", old, new, CANONICAL_ORDER)
+    assert apply_changes(deprecated, "toml", new, old, CANONICAL_ORDER) == text

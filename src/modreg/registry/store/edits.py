@@ -250,7 +250,11 @@ def _delete_statement(lines: list[str], statements: list[Statement], key: str) -
 
 
 def _collapse_blank(lines: list[str], at: int) -> list[str]:
-    """Drop a doubled blank line (or a leading one) left where a block was cut out."""
+    """Drop a doubled blank line (or a leading or trailing one) left where a block was cut out."""
+    if at == len(lines):
+        while lines and not lines[-1].strip():
+            lines = lines[:-1]
+        return lines
     before_blank = at == 0 or not lines[at - 1].strip()
     if at < len(lines) and not lines[at].strip() and before_blank:
         return lines[:at] + lines[at + 1 :]
