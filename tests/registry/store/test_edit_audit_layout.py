@@ -179,7 +179,7 @@ def _with_comments(text: str, slots: list[int], chosen: list[int], eol: bool, in
     for n, index in enumerate(sorted(set(chosen), reverse=True)):
         line = lines[index]
         pad = line[: len(line) - len(line.lstrip())] if indent else ""
-        if eol and "=" in line and "#" not in line and not line.rstrip().endswith(("'''", "[")):
+        if eol and ("=" in line or ":" in line) and "#" not in line and not line.rstrip().endswith(("'''", "[")):
             lines[index] = f"{line}  # e{n}"
         lines.insert(index, f"{pad}# c{n}")
     return "\n".join(lines)
@@ -200,7 +200,7 @@ def test_random_comments_line_ends_and_edits_keep_every_comment(
     fmt: str, chosen: list[int], eol: bool, indent: bool, crlf: bool, final_newline: bool, tag: str, deprecate: bool
 ) -> None:
     base, slots = (TOML, _TOML_SLOTS) if fmt == "toml" else (YAML, _YAML_SLOTS)
-    text = _with_comments(base, slots, [slots[i % len(slots)] for i in chosen], eol and fmt == "toml", indent)
+    text = _with_comments(base, slots, [slots[i % len(slots)] for i in chosen], eol, indent)
     text = text if final_newline else text.rstrip("\n")
     text = text.replace("\n", "\r\n") if crlf else text
 
