@@ -248,3 +248,9 @@ def test_toml_deprecate_then_restore_gives_the_file_back_when_the_notice_was_las
     new = {**old, "status": "deprecated", "deprecation": {"reason": "r"}}
     deprecated = apply_changes(text, "toml", old, new, CANONICAL_ORDER)
     assert apply_changes(deprecated, "toml", new, old, CANONICAL_ORDER) == text
+
+
+def test_toml_new_history_entry_goes_above_the_comment_leading_the_next_table() -> None:
+    text = '[[history]]\nversion = "1.0.0"\n# after the last entry\n\n# Links.\n[metadata]\na = 1\n'
+    out = _edit(text, "toml", lambda data: data["history"].append({"version": "1.1.0"}))
+    assert out == '[[history]]\nversion = "1.0.0"\n\n[[history]]\nversion = "1.1.0"\n# after the last entry\n\n# Links.\n[metadata]\na = 1\n'

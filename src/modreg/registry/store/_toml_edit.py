@@ -64,18 +64,26 @@ def _apply(parent: Any, op: Op) -> None:
 def _add_value(parent: Any, key: str, item: Any) -> None:
     """A new `key = value` right after the table's last value: the comments and blank lines
     that end the table (often the comment leading the next table) stay below it."""
-    body = getattr(getattr(parent, "value", None), "body", None)
-    if not isinstance(body, list):  # a document, or a table split in parts (tomlkit's proxy)
-        parent[key] = item
+    if not isinstance(getattr(getattr(parent, "value", None), "body", None), list):
+        parent[key] = item  # a document, or a table split in parts (tomlkit's proxy)
         return
-    trailing = []
+    trailing = _detach_trailing(parent)
+    parent[key] = item
+    parent.value.body.extend(trailing)
+
+
+def _detach_trailing(table: Any) -> list[tuple[Any, Any]]:
+    """Cut the comment and blank lines that end `table`'s own lines, and return them."""
+    body = table.value.body
+    trailing: list[tuple[Any, Any]] = []
     while body and body[-1][0] is None and _is_whitespace(body[-1][1]):
         trailing.insert(0, body.pop())
-    parent[key] = item
-    body.extend(trailing)
+    return trailing
 
 
 def _append(target: Any, items: list[Any]) -> None:
+    """Append to an array, or new `[[entries]]` right after the last one's values: the
+    comments and blank lines that ended it (a comment leading the next table) move below."""
     from tomlkit.items import AoT
 
     if not isinstance(target, AoT):
@@ -84,12 +92,12 @@ def _append(target: Any, items: list[Any]) -> None:
         return
     for item in items:
         table = to_item(item, inline=False)
-        last = target[-1] if len(target) else None
-        if last is not None and not last.as_string().endswith("\n\n"):
-            _end_with_blank_line(_innermost(last))
-        elif last is not None:
-            _end_with_blank_line(_innermost(table))
+        trailing: list[tuple[Any, Any]] = []
+        if len(target):
+            trailing = _detach_trailing(_innermost(target[-1]))
+            _end_with_blank_line(_innermost(target[-1]))
         target.append(table)
+        _innermost(table).value.body.extend(trailing)
 
 
 def _innermost(table: Any) -> Any:
