@@ -254,3 +254,23 @@ def test_toml_new_history_entry_goes_above_the_comment_leading_the_next_table() 
     text = '[[history]]\nversion = "1.0.0"\n# after the last entry\n\n# Links.\n[metadata]\na = 1\n'
     out = _edit(text, "toml", lambda data: data["history"].append({"version": "1.1.0"}))
     assert out == '[[history]]\nversion = "1.0.0"\n\n[[history]]\nversion = "1.1.0"\n# after the last entry\n\n# Links.\n[metadata]\na = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("params = { h = 12, loss = { type = \"mae\" } }  # p", "params = { h = 12, loss = { type = \"mae\" }, x = 3 }  # p"),
+        ("params = {h=12}", "params = {h=12, x = 3}"),
+        ("params = {}", "params = { x = 3 }"),
+    ],
+)
+def test_toml_key_added_to_an_inline_table_keeps_its_spacing(line: str, expected: str) -> None:
+    text = f'[runtime]\nmodel = "N"\n{line}\n'
+    out = _edit(text, "toml", lambda data: data["runtime"]["params"].update(x=3))
+    assert _changed_lines(text, out) == [f"-{line}\n", f"+{expected}\n"]
+
+
+def test_toml_new_key_is_indented_as_its_neighbours() -> None:
+    text = '[runtime]\n\tmodel = "N"  # m\n\n[metadata]\n  a = 1\n'
+    out = _edit(text, "toml", lambda data: (data["runtime"].update(precision="float64"), data["metadata"].update(b=2)))
+    assert _changed_lines(text, out) == ['+\tprecision = "float64"\n', "+  b = 2\n"]

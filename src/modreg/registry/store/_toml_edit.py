@@ -33,11 +33,27 @@ def apply_ops(text: str, ops: list[Op]) -> str:
 
     doc = tomlkit.parse(text)
     for op in ops:
-        parent = doc
+        grandparent, parent = None, doc
         for part in op.path[:-1]:
-            parent = parent[part]
-        _apply(parent, op)
+            grandparent, parent = parent, parent[part]
+        if op.kind == "set" and _is_inline(parent) and op.path[-1] not in parent and grandparent is not None:
+            grandparent[op.path[-2]] = _inline_with(parent, op.path[-1], op.value)
+        else:
+            _apply(parent, op)
     return tomlkit.dumps(doc)
+
+
+def _inline_with(table: Any, key: str, value: Any) -> Any:
+    """`table` (an inline table) with `key = value` added in its own spacing: `{ a = 1, b = 2 }`
+    (tomlkit writes `{ a = 1, b = 2}`, and `{a=1,b = 2}` when the table has no spaces)."""
+    import tomlkit
+
+    text = table.as_string().rstrip()
+    inside = text[1:-1]
+    pad = inside[len(inside.rstrip()) :] if inside.strip() else " "
+    entry = f"{_key_text(key)} = {_inline_text(value)}"
+    inside = f"{inside.rstrip()}, {entry}" if inside.strip() else f"{pad}{entry}"
+    return tomlkit.parse(f"v = {{{inside}{pad}}}")["v"]
 
 
 def _apply(parent: Any, op: Op) -> None:
@@ -67,6 +83,9 @@ def _add_value(parent: Any, key: str, item: Any) -> None:
     if not isinstance(getattr(getattr(parent, "value", None), "body", None), list):
         parent[key] = item  # a document, or a table split in parts (tomlkit's proxy)
         return
+    values = [value for name, value in parent.value.body if name is not None and hasattr(value, "trivia")]
+    if values and hasattr(item, "trivia"):  # indented as its neighbours (a tab, two spaces)
+        item.trivia.indent = values[-1].trivia.indent
     trailing = _detach_trailing(parent)
     parent[key] = item
     parent.value.body.extend(trailing)
