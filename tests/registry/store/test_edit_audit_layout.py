@@ -82,8 +82,13 @@ def _edit(text: str, fmt: str, change: Any) -> str:
 
 def _changed_lines(before: str, after: str) -> list[str]:
     """The -/+ lines of a diff that keeps line ends (so a CRLF -> LF change shows)."""
-    diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), n=0)
+    diff = difflib.unified_diff(_lines(before), _lines(after), n=0)
     return [line for line in diff if line[:1] in "-+" and not line.startswith(("---", "+++"))]
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split at \\n only, each with its end (a CR stays on its line)."""
+    return [line + "\n" for line in text.split("\n")[:-1]] + ([text.rsplit("\n", 1)[-1]] if not text.endswith("\n") else [])
 
 
 def _set_tag_and_date(data: dict[str, Any]) -> None:
@@ -274,3 +279,10 @@ def test_toml_new_key_is_indented_as_its_neighbours() -> None:
     text = '[runtime]\n\tmodel = "N"  # m\n\n[metadata]\n  a = 1\n'
     out = _edit(text, "toml", lambda data: (data["runtime"].update(precision="float64"), data["metadata"].update(b=2)))
     assert _changed_lines(text, out) == ['+\tprecision = "float64"\n', "+  b = 2\n"]
+
+
+@pytest.mark.parametrize("fmt", ["toml", "yaml"])
+def test_a_new_entry_holding_a_unicode_line_separator_is_written_whole(fmt: str) -> None:
+    text = TOML if fmt == "toml" else YAML
+    out = _edit(text, fmt, lambda data: data.update(deprecation={"reason": "old\u2028new"}))
+    assert len(_changed_lines(text, out)) == (3 if fmt == "toml" else 2)

@@ -244,6 +244,13 @@ def _aot(value: list[Mapping[str, Any]]) -> Any:
 # ----- Whole top-level entries (lines) -----
 
 
+def split_lines(text: str) -> list[str]:
+    """`text`'s lines, split at `\\n` only: `str.splitlines` also splits inside values that
+    hold U+2028, U+0085 or a form feed, which would corrupt them."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 def render(key: str, value: Any, lines: list[str]) -> tuple[list[str], bool]:
     """The lines of a new top-level entry, and whether it is a table (goes after the values).
 
@@ -253,7 +260,7 @@ def render(key: str, value: Any, lines: list[str]) -> tuple[list[str], bool]:
 
     doc = tomlkit.document()
     doc[key] = to_item(value, inline=False)
-    lines = tomlkit.dumps(doc).rstrip("\n").splitlines()
+    lines = split_lines(tomlkit.dumps(doc).rstrip("\n"))
     return lines, bool(lines) and lines[0].lstrip().startswith("[")
 
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modreg.registry.store._statement import Statement
-from modreg.registry.store._toml_edit import clamp_ends
-from modreg.registry.store.edits import split_lines
+from modreg.registry.store._toml_edit import clamp_ends, split_lines
 
 if TYPE_CHECKING:
     from modreg.registry.store.edits import Op

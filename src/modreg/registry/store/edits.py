@@ -25,7 +25,7 @@ from typing import Any, Literal
 from modreg.errors import UsageError
 from modreg.registry.store._statement import Statement
 
-__all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path", "split_lines"]
+__all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path"]
 
 OpKind = Literal["set", "delete", "append", "remove"]
 KeyPath = tuple[str | int, ...]
@@ -194,6 +194,7 @@ def apply_changes(text: str, fmt: str, old: Mapping[str, Any], new: Mapping[str,
 
 def _edit(text: str, fmt: str, old: Mapping[str, Any], ops: list[Op], order: Sequence[str]) -> str:
     from modreg.registry.store import _toml_edit, _yaml_edit
+    from modreg.registry.store._toml_edit import split_lines
 
     editor = _toml_edit if fmt == "toml" else _yaml_edit
     lines = split_lines(text)
@@ -211,13 +212,6 @@ def _edit(text: str, fmt: str, old: Mapping[str, Any], ops: list[Op], order: Seq
         block, is_table = editor.render(key, added[key], lines)
         lines = _insert_statement(lines, editor.scan(lines), key, block, is_table, rank)
     return "\n".join(lines) + "\n"
-
-
-def split_lines(text: str) -> list[str]:
-    """`text`'s lines, split at `\\n` only: `str.splitlines` also splits inside values that
-    hold U+2028, U+0085 or a form feed, which would corrupt them."""
-    lines = text.split("\n")
-    return lines[:-1] if lines[-1] == "" else lines
 
 
 def _line_ends_like(original: str, edited: str) -> str:
