@@ -286,3 +286,9 @@ def test_a_new_entry_holding_a_unicode_line_separator_is_written_whole(fmt: str)
     text = TOML if fmt == "toml" else YAML
     out = _edit(text, fmt, lambda data: data.update(deprecation={"reason": "old\u2028new"}))
     assert len(_changed_lines(text, out)) == (3 if fmt == "toml" else 2)
+
+
+def test_toml_new_key_above_a_sub_table_adds_no_blank_line() -> None:
+    text = '[runtime]\nmodel = "N"  # m\n[runtime.params]\nh = 1\n'
+    out = _edit(text, "toml", lambda data: data["runtime"].update(template="quick"))
+    assert _changed_lines(text, out) == ['+template = "quick"\n']

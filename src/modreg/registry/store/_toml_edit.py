@@ -86,9 +86,18 @@ def _add_value(parent: Any, key: str, item: Any) -> None:
     values = [value for name, value in parent.value.body if name is not None and hasattr(value, "trivia")]
     if values and hasattr(item, "trivia"):  # indented as its neighbours (a tab, two spaces)
         item.trivia.indent = values[-1].trivia.indent
+    tables = [(value, value.trivia.indent) for name, value in parent.value.body if name is not None and _is_table(value)]
     trailing = _detach_trailing(parent)
     parent[key] = item
     parent.value.body.extend(trailing)
+    for table, indent in tables:  # tomlkit puts a blank line above a sub-table that had none
+        table.trivia.indent = indent
+
+
+def _is_table(item: Any) -> bool:
+    from tomlkit.items import Table
+
+    return isinstance(item, Table)
 
 
 def _detach_trailing(table: Any) -> list[tuple[Any, Any]]:
