@@ -292,3 +292,11 @@ def test_toml_new_key_above_a_sub_table_adds_no_blank_line() -> None:
     text = '[runtime]\nmodel = "N"  # m\n[runtime.params]\nh = 1\n'
     out = _edit(text, "toml", lambda data: data["runtime"].update(template="quick"))
     assert _changed_lines(text, out) == ['+template = "quick"\n']
+
+
+def test_update_setting_a_quoted_updated_keeps_the_date_given() -> None:
+    from modreg.registry.mutation.changes import Update
+
+    data = {"name": "X", "updated": dt.date(2026, 1, 1)}
+    changed = Update(set_values={'"updated"': dt.date(2026, 2, 2), "metadata.a": 1}).apply(data, dt.date(2030, 1, 1))
+    assert changed["updated"] == dt.date(2026, 2, 2)

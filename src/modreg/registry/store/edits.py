@@ -25,7 +25,7 @@ from typing import Any, Literal
 from modreg.errors import UsageError
 from modreg.registry.store._statement import Statement
 
-__all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path"]
+__all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path", "split_key"]
 
 OpKind = Literal["set", "delete", "append", "remove"]
 KeyPath = tuple[str | int, ...]
@@ -110,7 +110,7 @@ def _removed_indices(old: list[Any], new: list[Any]) -> tuple[int, ...] | None:
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Set `data[a][b][c] = value` for `dotted` = "a.b.c", creating tables on the way."""
-    *parents, last = _split(dotted)
+    *parents, last = split_key(dotted)
     node = data
     for part in parents:
         child = node.setdefault(part, {})
@@ -122,7 +122,7 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 def delete_path(data: dict[str, Any], dotted: str) -> bool:
     """Remove `dotted` from `data` (and tables it leaves empty); False when it was absent."""
-    *parents, last = _split(dotted)
+    *parents, last = split_key(dotted)
     chain = [data]
     for part in parents:
         child = chain[-1].get(part)
@@ -142,7 +142,7 @@ def delete_path(data: dict[str, Any], dotted: str) -> bool:
 _KEY_PART = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|[^."']+)(\.|$)""")
 
 
-def _split(dotted: str) -> list[str]:
+def split_key(dotted: str) -> list[str]:
     """`a."b.c".d` -> ["a", "b.c", "d"]: quoted parts (as in TOML) may hold dots and spaces."""
     parts: list[str] = []
     at = 0
