@@ -300,3 +300,9 @@ def test_update_setting_a_quoted_updated_keeps_the_date_given() -> None:
     data = {"name": "X", "updated": dt.date(2026, 1, 1)}
     changed = Update(set_values={'"updated"': dt.date(2026, 2, 2), "metadata.a": 1}).apply(data, dt.date(2030, 1, 1))
     assert changed["updated"] == dt.date(2026, 2, 2)
+
+
+def test_a_file_edited_as_a_whole_keeps_its_last_character_without_a_final_newline() -> None:
+    text = 'name = "X"\n"a\\"b" = 12'  # a key the line scanner does not read: tomlkit edits the whole text
+    out = _edit(text, "toml", lambda data: data.update(name="Y"))
+    assert out == 'name = "Y"\n"a\\"b" = 12'

@@ -187,7 +187,7 @@ def apply_changes(text: str, fmt: str, old: Mapping[str, Any], new: Mapping[str,
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom) :]
     edited = _edit(body.replace("\r\n", "\n"), fmt, old, ops, order)
-    if body and not body.endswith("\n"):
+    if body and not body.endswith("\n") and edited.endswith("\n"):
         edited = edited[:-1]
     return bom + _line_ends_like(body, edited)
 
