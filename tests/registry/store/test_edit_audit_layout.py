@@ -306,3 +306,20 @@ def test_a_file_edited_as_a_whole_keeps_its_last_character_without_a_final_newli
     text = 'name = "X"\n"a\\"b" = 12'  # a key the line scanner does not read: tomlkit edits the whole text
     out = _edit(text, "toml", lambda data: data.update(name="Y"))
     assert out == 'name = "Y"\n"a\\"b" = 12'
+
+
+@pytest.mark.parametrize("value", ["x\ny", "x\r\ny", "x\x01y", "tab\there"])
+def test_strings_with_line_breaks_or_control_characters_replace_literal_and_block_ones(value: str) -> None:
+    toml = "name = \"X\"\ndescription = '''\nold'''\n[metadata]\na = 'lit'\n"
+    out = _edit(toml, "toml", lambda data: (data.update(description=value), data["metadata"].update(a=value, b=value)))
+    assert out.startswith('name = "X"\n')
+    yml = "name: X\nsummary: 'lit'\ndescription: |\n  old\nmetadata:\n  a: >\n    folded\n"
+    out = _edit(yml, "yaml", lambda data: (data.update(summary=value, description=value), data["metadata"].update(a=value, b=value)))
+    assert out.startswith("name: X\n")
+
+
+def test_a_new_toml_descriptor_keeps_a_carriage_return() -> None:
+    from modreg.registry.store.descriptor import dumps_toml
+
+    data = {"name": "X", "description": "first\r\nsecond", "summary": "a\nb"}
+    assert tomllib.loads(dumps_toml(data)) == data

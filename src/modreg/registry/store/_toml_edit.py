@@ -179,15 +179,23 @@ def _styled_like(old: Any, new: Any) -> Any:
     import tomlkit
     from tomlkit.items import String, StringType
 
-    if isinstance(old, String) and isinstance(new, String):
+    if isinstance(old, String) and isinstance(new, String) and is_plain_text(str(new)):
         kind = old.type
         multiline = kind in (StringType.MLB, StringType.MLL) and "\n" in str(new)
         literal = kind in (StringType.SLL, StringType.MLL) and "'" not in str(new)
         if multiline:
             return _multiline(str(new), literal=literal and "'''" not in str(new))
-        if literal:
+        if literal and "\n" not in str(new):
             return tomlkit.string(str(new), literal=True)
     return new
+
+
+def is_plain_text(text: str) -> bool:
+    """Text without control characters but line breaks and tabs: a multi-line or literal string
+    holds it as it is (a CR in one would read back as a bare line break, or not at all)."""
+    import unicodedata
+
+    return all(char in "\n\t" or unicodedata.category(char) != "Cc" for char in text)
 
 
 def _multiline(text: str, *, literal: bool = False) -> Any:
@@ -215,7 +223,7 @@ def to_item(value: Any, *, inline: bool) -> Any:
         array = tomlkit.array()
         array.extend(to_item(v, inline=True) for v in value)
         return array
-    if isinstance(value, str) and "\n" in value and not inline:
+    if isinstance(value, str) and "\n" in value and is_plain_text(value) and not inline:
         return _multiline(value)
     return tomlkit.item(value)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modreg.registry.store._statement import Statement
-from modreg.registry.store._toml_edit import clamp_ends, split_lines
+from modreg.registry.store._toml_edit import clamp_ends, is_plain_text, split_lines
 
 if TYPE_CHECKING:
     from modreg.registry.store.edits import Op
@@ -128,9 +128,9 @@ def to_node(value: Any, like: Any = None) -> Any:
         node: Any = CommentedMap((k, to_node(v)) for k, v in value.items())
     elif isinstance(value, list):
         node = CommentedSeq(to_node(v) for v in value)
-    elif isinstance(value, str) and isinstance(like, ScalarString):
+    elif isinstance(value, str) and isinstance(like, ScalarString) and (is_plain_text(value) or isinstance(like, DoubleQuotedScalarString)):
         return type(like)(value)
-    elif isinstance(value, str) and _reads_as_other_type(value):
+    elif isinstance(value, str) and (_reads_as_other_type(value) or not is_plain_text(value)):
         return DoubleQuotedScalarString(value)
     elif isinstance(value, str) and _is_block_text(value):
         return LiteralScalarString(value)
