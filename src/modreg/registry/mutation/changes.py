@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modreg.errors import Conflict, UsageError
-from modreg.registry.store.edits import delete_path, same, set_path
+from modreg.registry.store.edits import delete_path, same, set_path, split_key
 from modreg.registry.store.lock import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class Update:
         for dotted in self.unset:
             if not delete_path(data, dotted):
                 raise UsageError(f"`{dotted}` is not set, so it cannot be unset.", hint="`modreg show NAME` lists what is set.")
-        if not same(data, before) and "updated" not in self.set_values:
+        if not same(data, before) and ["updated"] not in (split_key(key) for key in self.set_values):
             data["updated"] = today
         return data
 

@@ -33,11 +33,27 @@ def apply_ops(text: str, ops: list[Op]) -> str:
 
     doc = tomlkit.parse(text)
     for op in ops:
-        parent = doc
+        grandparent, parent = None, doc
         for part in op.path[:-1]:
-            parent = parent[part]
-        _apply(parent, op)
+            grandparent, parent = parent, parent[part]
+        if op.kind == "set" and _is_inline(parent) and op.path[-1] not in parent and grandparent is not None:
+            grandparent[op.path[-2]] = _inline_with(parent, op.path[-1], op.value)
+        else:
+            _apply(parent, op)
     return tomlkit.dumps(doc)
+
+
+def _inline_with(table: Any, key: str, value: Any) -> Any:
+    """`table` (an inline table) with `key = value` added in its own spacing: `{ a = 1, b = 2 }`
+    (tomlkit writes `{ a = 1, b = 2}`, and `{a=1,b = 2}` when the table has no spaces)."""
+    import tomlkit
+
+    text = table.as_string().rstrip()
+    inside = text[1:-1]
+    pad = inside[len(inside.rstrip()) :] if inside.strip() else " "
+    entry = f"{_key_text(key)} = {_inline_text(value)}"
+    inside = f"{inside.rstrip()}, {entry}" if inside.strip() else f"{pad}{entry}"
+    return tomlkit.parse(f"v = {{{inside}{pad}}}")["v"]
 
 
 def _apply(parent: Any, op: Op) -> None:
@@ -55,11 +71,47 @@ def _apply(parent: Any, op: Op) -> None:
         parent[key] = _styled_like(old, to_item(op.value, inline=inline or _is_inline(old)))
     elif isinstance(op.value, Mapping) and not inline:
         _add_table(parent, key, op.value)
+    elif inline:
+        parent[key] = to_item(op.value, inline=True)
     else:
-        parent[key] = to_item(op.value, inline=inline)
+        _add_value(parent, key, to_item(op.value, inline=False))
+
+
+def _add_value(parent: Any, key: str, item: Any) -> None:
+    """A new `key = value` right after the table's last value: the comments and blank lines
+    that end the table (often the comment leading the next table) stay below it."""
+    if not isinstance(getattr(getattr(parent, "value", None), "body", None), list):
+        parent[key] = item  # a document, or a table split in parts (tomlkit's proxy)
+        return
+    values = [value for name, value in parent.value.body if name is not None and hasattr(value, "trivia")]
+    if values and hasattr(item, "trivia"):  # indented as its neighbours (a tab, two spaces)
+        item.trivia.indent = values[-1].trivia.indent
+    tables = [(value, value.trivia.indent) for name, value in parent.value.body if name is not None and _is_table(value)]
+    trailing = _detach_trailing(parent)
+    parent[key] = item
+    parent.value.body.extend(trailing)
+    for table, indent in tables:  # tomlkit puts a blank line above a sub-table that had none
+        table.trivia.indent = indent
+
+
+def _is_table(item: Any) -> bool:
+    from tomlkit.items import Table
+
+    return isinstance(item, Table)
+
+
+def _detach_trailing(table: Any) -> list[tuple[Any, Any]]:
+    """Cut the comment and blank lines that end `table`'s own lines, and return them."""
+    body = table.value.body
+    trailing: list[tuple[Any, Any]] = []
+    while body and body[-1][0] is None and _is_whitespace(body[-1][1]):
+        trailing.insert(0, body.pop())
+    return trailing
 
 
 def _append(target: Any, items: list[Any]) -> None:
+    """Append to an array, or new `[[entries]]` right after the last one's values: the
+    comments and blank lines that ended it (a comment leading the next table) move below."""
     from tomlkit.items import AoT
 
     if not isinstance(target, AoT):
@@ -68,12 +120,12 @@ def _append(target: Any, items: list[Any]) -> None:
         return
     for item in items:
         table = to_item(item, inline=False)
-        last = target[-1] if len(target) else None
-        if last is not None and not last.as_string().endswith("\n\n"):
-            _end_with_blank_line(_innermost(last))
-        elif last is not None:
-            _end_with_blank_line(_innermost(table))
+        trailing: list[tuple[Any, Any]] = []
+        if len(target):
+            trailing = _detach_trailing(_innermost(target[-1]))
+            _end_with_blank_line(_innermost(target[-1]))
         target.append(table)
+        _innermost(table).value.body.extend(trailing)
 
 
 def _innermost(table: Any) -> Any:
@@ -127,15 +179,23 @@ def _styled_like(old: Any, new: Any) -> Any:
     import tomlkit
     from tomlkit.items import String, StringType
 
-    if isinstance(old, String) and isinstance(new, String):
+    if isinstance(old, String) and isinstance(new, String) and is_plain_text(str(new)):
         kind = old.type
         multiline = kind in (StringType.MLB, StringType.MLL) and "\n" in str(new)
         literal = kind in (StringType.SLL, StringType.MLL) and "'" not in str(new)
         if multiline:
             return _multiline(str(new), literal=literal and "'''" not in str(new))
-        if literal:
+        if literal and "\n" not in str(new):
             return tomlkit.string(str(new), literal=True)
     return new
+
+
+def is_plain_text(text: str) -> bool:
+    """Text without control characters but line breaks and tabs: a multi-line or literal string
+    holds it as it is (a CR in one would read back as a bare line break, or not at all)."""
+    import unicodedata
+
+    return all(char in "\n\t" or unicodedata.category(char) != "Cc" for char in text)
 
 
 def _multiline(text: str, *, literal: bool = False) -> Any:
@@ -163,7 +223,7 @@ def to_item(value: Any, *, inline: bool) -> Any:
         array = tomlkit.array()
         array.extend(to_item(v, inline=True) for v in value)
         return array
-    if isinstance(value, str) and "\n" in value and not inline:
+    if isinstance(value, str) and "\n" in value and is_plain_text(value) and not inline:
         return _multiline(value)
     return tomlkit.item(value)
 
@@ -201,6 +261,13 @@ def _aot(value: list[Mapping[str, Any]]) -> Any:
 # ----- Whole top-level entries (lines) -----
 
 
+def split_lines(text: str) -> list[str]:
+    """`text`'s lines, split at `\\n` only: `str.splitlines` also splits inside values that
+    hold U+2028, U+0085 or a form feed, which would corrupt them."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 def render(key: str, value: Any, lines: list[str]) -> tuple[list[str], bool]:
     """The lines of a new top-level entry, and whether it is a table (goes after the values).
 
@@ -210,7 +277,7 @@ def render(key: str, value: Any, lines: list[str]) -> tuple[list[str], bool]:
 
     doc = tomlkit.document()
     doc[key] = to_item(value, inline=False)
-    lines = tomlkit.dumps(doc).rstrip("\n").splitlines()
+    lines = split_lines(tomlkit.dumps(doc).rstrip("\n"))
     return lines, bool(lines) and lines[0].lstrip().startswith("[")
 
 

@@ -14,17 +14,21 @@ from __future__ import annotations
 import copy
 import io
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from modreg.registry.store._toml_edit import clamp_ends
-
 from modreg.registry.store._statement import Statement
+from modreg.registry.store._toml_edit import clamp_ends, is_plain_text, split_lines
 
 if TYPE_CHECKING:
     from modreg.registry.store.edits import Op
 
+# `%YAML 1.1` would make ruamel re-render untouched `yes`/`on` of an edited entry as `true`:
+# it reads the text without directives (their lines are kept from the original).
+_DIRECTIVE = re.compile(r"^%[^\n]*", re.MULTILINE)
+_MARKER = re.compile(r"(?:---|\.\.\.)(?:\s|$)|%")
 _TOP_KEY = re.compile(r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s#'"?:,\[\]{}&*!|>%@`-][^:#]*?))\s*:(?:\s|$)""")
 
 
@@ -41,9 +45,9 @@ class Style:
 
 def apply_ops(text: str, ops: list[Op]) -> str:
     """`text` with `ops` applied; untouched top-level entries keep their original lines."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     statements = {s.key: s for s in scan(lines)}
-    doc = _loader(Style()).load(text)
+    doc = _loader(Style()).load(_DIRECTIVE.sub("", text))
     for op in ops:
         parent = doc
         for part in op.path[:-1]:
@@ -71,7 +75,7 @@ def _rendered_spans(
         groups.setdefault(style, []).append(key)
     spans: dict[str, list[str]] = {}
     for style, keys in groups.items():
-        dumped = _dump(doc, style).splitlines()
+        dumped = split_lines(_dump(doc, style))
         found = {s.key: s for s in scan(dumped)}
         for key in keys:
             spans[key] = dumped[found[key].start : found[key].end]
@@ -124,9 +128,9 @@ def to_node(value: Any, like: Any = None) -> Any:
         node: Any = CommentedMap((k, to_node(v)) for k, v in value.items())
     elif isinstance(value, list):
         node = CommentedSeq(to_node(v) for v in value)
-    elif isinstance(value, str) and isinstance(like, ScalarString):
+    elif isinstance(value, str) and isinstance(like, ScalarString) and (is_plain_text(value) or isinstance(like, DoubleQuotedScalarString)):
         return type(like)(value)
-    elif isinstance(value, str) and _reads_as_other_type(value):
+    elif isinstance(value, str) and (_reads_as_other_type(value) or not is_plain_text(value)):
         return DoubleQuotedScalarString(value)
     elif isinstance(value, str) and _is_block_text(value):
         return LiteralScalarString(value)
@@ -215,7 +219,7 @@ def _loader(style: Style) -> Any:
 
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.width = 4096
+    yaml.width = sys.maxsize  # never fold a long line of an edited entry
     yaml.indent(mapping=style.mapping, sequence=style.offset + 2, offset=style.offset)
     yaml.representer.ignore_aliases = lambda data: True
     return yaml
@@ -229,7 +233,7 @@ def _dump(data: Any, style: Style) -> str:
 
 def render(key: str, value: Any, lines: list[str]) -> tuple[list[str], bool]:
     """The lines of a new top-level entry, in the file's indentation style."""
-    return _dump({key: to_node(value)}, _file_style(lines)).rstrip("\n").splitlines(), False
+    return split_lines(_dump({key: to_node(value)}, _file_style(lines)).rstrip("\n")), False
 
 
 def _file_style(lines: list[str]) -> Style:
@@ -255,25 +259,35 @@ def _guess_style(lines: list[str], fallback: Style) -> Style:
 
 
 def scan(lines: list[str]) -> list[Statement]:
-    """The top-level keys of a block-mapping YAML document, with their comment blocks."""
+    """The top-level keys of a block-mapping YAML document, with their comment blocks.
+
+    A comment at column 0 leads the key below it; an indented one ends the entry above it
+    (`  # after the last dependency`). Document markers (`---`, `...`) and directives belong
+    to no entry, nor does anything after `...`.
+    """
     found: list[Statement] = []
     comments_from: int | None = None
+    closed = False
     for number, line in enumerate(lines):
         stripped = line.strip()
-        if stripped.startswith("#"):
+        if _MARKER.match(line):
+            comments_from, closed = None, True
+            continue
+        if line.startswith("#"):
             comments_from = number if comments_from is None else comments_from
         elif not stripped:
             comments_from = None
-        elif line[0] not in " \t-" and not line.startswith(("---", "...", "%")):
+        elif line[0] not in " \t-#":
             match = _TOP_KEY.match(line)
             if match is not None:
                 key = next(group for group in match.groups() if group is not None)
                 lead = comments_from if comments_from is not None else number
                 found.append(Statement(key, lead, number, number + 1))
+                closed = False
             comments_from = None
         else:
             comments_from = None
-        if stripped and found:
+        if stripped and found and not closed:
             found[-1] = _with_end(found[-1], number + 1)
     return clamp_ends(found)
 

@@ -136,7 +136,18 @@ def dumps_toml(data: dict[str, Any]) -> str:
     import tomli_w
 
     _refuse_nulls(data, ())
-    return tomli_w.dumps(canonical(data), multiline_strings=True)
+    return tomli_w.dumps(canonical(data), multiline_strings=not _has_control_text(data))
+
+
+def _has_control_text(value: Any) -> bool:
+    """Whether a string holds a control character other than a line break or a tab: tomli-w
+    would write a CR raw into a multi-line string, where readers take CR LF as LF."""
+    from modreg.registry.store._toml_edit import is_plain_text
+
+    if isinstance(value, str):
+        return not is_plain_text(value)
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(_has_control_text(child) for child in children)
 
 
 def _refuse_nulls(value: Any, where: tuple[str | int, ...]) -> None:

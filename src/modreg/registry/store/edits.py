@@ -17,6 +17,7 @@ differently (YAML 1.1 vs 1.2) are never touched unless the command changed them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from typing import Any, Literal
 from modreg.errors import UsageError
 from modreg.registry.store._statement import Statement
 
-__all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path"]
+__all__ = ["Op", "apply_changes", "delete_path", "diff_data", "same", "set_path", "split_key"]
 
 OpKind = Literal["set", "delete", "append", "remove"]
 KeyPath = tuple[str | int, ...]
@@ -109,7 +110,7 @@ def _removed_indices(old: list[Any], new: list[Any]) -> tuple[int, ...] | None:
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Set `data[a][b][c] = value` for `dotted` = "a.b.c", creating tables on the way."""
-    *parents, last = _split(dotted)
+    *parents, last = split_key(dotted)
     node = data
     for part in parents:
         child = node.setdefault(part, {})
@@ -121,7 +122,7 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 def delete_path(data: dict[str, Any], dotted: str) -> bool:
     """Remove `dotted` from `data` (and tables it leaves empty); False when it was absent."""
-    *parents, last = _split(dotted)
+    *parents, last = split_key(dotted)
     chain = [data]
     for part in parents:
         child = chain[-1].get(part)
@@ -138,11 +139,36 @@ def delete_path(data: dict[str, Any], dotted: str) -> bool:
     return True
 
 
-def _split(dotted: str) -> list[str]:
-    parts = dotted.split(".")
-    if not all(parts):
-        raise UsageError(f"`{dotted}` is not a dotted key.", hint="write keys like `metadata.paper` or `runtime.params.h`.")
+_KEY_PART = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|[^."']+)(\.|$)""")
+
+
+def split_key(dotted: str) -> list[str]:
+    """`a."b.c".d` -> ["a", "b.c", "d"]: quoted parts (as in TOML) may hold dots and spaces."""
+    parts: list[str] = []
+    at = 0
+    while at < len(dotted) or not parts:
+        match = _KEY_PART.match(dotted, at)
+        if match is None or (match.group(2) == "." and match.end() == len(dotted)):
+            raise UsageError(
+                f"`{dotted}` is not a dotted key.",
+                hint="write keys like `metadata.paper` or `runtime.params.h`; quote a key holding a dot: `dependencies.\"my.model\"`.",
+            )
+        parts.append(_unquote(match.group(1)))
+        at = match.end()
     return parts
+
+
+def _unquote(part: str) -> str:
+    if part[:1] == "'":
+        return part[1:-1]
+    if part[:1] == '"':
+        import tomllib
+
+        try:
+            return str(tomllib.loads(f"k = {part}")["k"])
+        except tomllib.TOMLDecodeError:
+            raise UsageError(f"`{part}` is not a valid quoted key.", hint="escape as in TOML: \\\" and \\\\.") from None
+    return part
 
 
 # ----- Applying to a file -----
@@ -151,20 +177,34 @@ def _split(dotted: str) -> list[str]:
 def apply_changes(text: str, fmt: str, old: Mapping[str, Any], new: Mapping[str, Any], order: Sequence[str]) -> str:
     """`text` (a descriptor in `fmt`, read as `old`) edited to hold `new`, comments kept.
 
-    `order` is the canonical order of top-level keys, used to place new ones.
+    `order` is the canonical order of top-level keys, used to place new ones. The text's
+    byte-order mark, line endings (CRLF, LF, or a mix: each kept line keeps its own) and a
+    missing final line break are kept; with nothing to change, `text` comes back as it was.
     """
-    from modreg.registry.store import _toml_edit
+    ops = diff_data(old, new)
+    if not ops:
+        return text
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom) :]
+    edited = _edit(body.replace("\r\n", "\n"), fmt, old, ops, order)
+    if body and not body.endswith("\n") and edited.endswith("\n"):
+        edited = edited[:-1]
+    return bom + _line_ends_like(body, edited)
 
-    from modreg.registry.store import _yaml_edit
+
+def _edit(text: str, fmt: str, old: Mapping[str, Any], ops: list[Op], order: Sequence[str]) -> str:
+    from modreg.registry.store import _toml_edit, _yaml_edit
+    from modreg.registry.store._toml_edit import split_lines
 
     editor = _toml_edit if fmt == "toml" else _yaml_edit
-    ops = diff_data(old, new)
+    lines = split_lines(text)
+    if not {s.key for s in editor.scan(lines)} >= set(old):  # not one key per line (YAML in flow style)
+        return editor.apply_ops(text, ops)
     added = {op.path[0]: op.value for op in ops if len(op.path) == 1 and op.kind == "set" and op.path[0] not in old}
     removed = {op.path[0] for op in ops if len(op.path) == 1 and op.kind == "delete"}
     inner = [op for op in ops if op.path[0] not in added and op.path[0] not in removed]
     if inner:
-        text = editor.apply_ops(text, inner)
-    lines = text.splitlines()
+        lines = split_lines(editor.apply_ops(text, inner))
     for key in removed:
         lines = _delete_statement(lines, editor.scan(lines), key)
     rank = {key: i for i, key in enumerate(order)}
@@ -172,6 +212,28 @@ def apply_changes(text: str, fmt: str, old: Mapping[str, Any], new: Mapping[str,
         block, is_table = editor.render(key, added[key], lines)
         lines = _insert_statement(lines, editor.scan(lines), key, block, is_table, rank)
     return "\n".join(lines) + "\n"
+
+
+def _line_ends_like(original: str, edited: str) -> str:
+    """`edited` (LF line ends) with the line ends of `original`: all CRLF when it used CRLF
+    throughout; in a mix, each unchanged line keeps its own and new lines take the commoner."""
+    if "\r\n" not in original:
+        return edited
+    old_lines = original.split("\n")
+    crlf = [line.endswith("\r") for line in old_lines[:-1]]
+    if all(crlf):
+        return edited.replace("\n", "\r\n")
+    import difflib
+
+    plain = [line.removesuffix("\r") for line in old_lines]
+    new_lines = edited.split("\n")
+    ends = ["\r\n" if 2 * sum(crlf) > len(crlf) else "\n"] * (len(new_lines) - 1)
+    matcher = difflib.SequenceMatcher(None, plain, new_lines, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            if block.a + k < len(crlf) and block.b + k < len(ends):
+                ends[block.b + k] = "\r\n" if crlf[block.a + k] else "\n"
+    return "".join(line + end for line, end in zip(new_lines, ends)) + new_lines[-1]
 
 
 def _delete_statement(lines: list[str], statements: list[Statement], key: str) -> list[str]:
@@ -182,7 +244,11 @@ def _delete_statement(lines: list[str], statements: list[Statement], key: str) -
 
 
 def _collapse_blank(lines: list[str], at: int) -> list[str]:
-    """Drop a doubled blank line (or a leading one) left where a block was cut out."""
+    """Drop a doubled blank line (or a leading or trailing one) left where a block was cut out."""
+    if at == len(lines):
+        while lines and not lines[-1].strip():
+            lines = lines[:-1]
+        return lines
     before_blank = at == 0 or not lines[at - 1].strip()
     if at < len(lines) and not lines[at].strip() and before_blank:
         return lines[:at] + lines[at + 1 :]
