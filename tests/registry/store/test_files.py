@@ -184,6 +184,8 @@ def test_duplicate_yaml_key_has_line_and_column() -> None:
         ("no: false\n", 1, 1, "not as a string"),
         ("? [a, b]\n: 1\n", 1, 3, "plain string"),
         ("- a\n- b\n", 1, 1, "top level"),
+        ("a: 1\nnotes: a\x1bb\n", 2, 9, "control characters"),  # was a ReaderError traceback
+        ("a: \x07\n", 1, 4, "U+0007"),
     ],
 )
 def test_unsafe_yaml_is_refused_with_position(text: str, line: int, col: int, words: str) -> None:

@@ -39,6 +39,8 @@ def load(text: str, path: Path) -> tuple[dict[str, Any], dict[_JsonPath, tuple[i
         data = walker.build(node, ()) if node is not None else {}
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error, path) from None
+    except yaml.reader.ReaderError as error:
+        raise _unreadable_character(error, text, path) from None
     except yaml.YAMLError as error:
         raise UsageError(f"YAML error: {error}.", path=path) from None
     finally:
@@ -70,6 +72,20 @@ def _refuse_anchors(text: str, path: Path) -> None:
                 )
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error, path) from None
+    except yaml.reader.ReaderError as error:  # a character YAML cannot hold: no mark, a position
+        raise _unreadable_character(error, text, path) from None
+
+
+def _unreadable_character(error: yaml.reader.ReaderError, text: str, path: Path) -> UsageError:
+    position = min(max(int(error.position), 0), len(text))
+    code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "\0")
+    return UsageError(
+        f"YAML cannot hold the character U+{code:04X} here: control characters are not allowed.",
+        hint='remove it, or write it as an escape inside a double-quoted string ("\\x1b").',
+        path=path,
+        line=text.count("\n", 0, position) + 1,
+        col=position - (text.rfind("\n", 0, position) + 1) + 1,
+    )
 
 
 def _syntax_error(error: yaml.MarkedYAMLError, path: Path) -> UsageError:
