@@ -222,6 +222,7 @@ class Transaction:
         self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, None, doc.sha256, doc.data, None, kept, unlink=force))
 
     def _finish(self, item: Staged) -> Mutation:
+        from modreg._fs import signals_deferred
         from modreg.registry.store.audit import append_audit, make_entry, retract_audit, summarize_changes
 
         diff = _unified_diff(self.paths, item)
@@ -229,12 +230,13 @@ class Transaction:
         version = (item.new_data or item.old_data).get("version")
         written = bool(diff) and not self.dry_run
         if written:  # the audit line first: a change the log cannot record is not made
-            before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
-            try:
-                _write(item, self.paths.root)
-            except BaseException:
-                retract_audit(self.paths, before)
-                raise
+            with signals_deferred():  # Ctrl-C between the two would leave a line for a change not made, or the reverse
+                before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
+                try:
+                    _write(item, self.paths.root)
+                except BaseException:
+                    retract_audit(self.paths, before)
+                    raise
         action = "create" if item.old_text is None else "delete" if item.new_text is None else "update"
         return Mutation(
             self.command, item.name, item.path, action, diff, changes, _text_or_none(version), written, self.dry_run, item.trash
@@ -249,16 +251,13 @@ def transaction(
 
     Nothing is written when the block raises, when a check fails, or under `dry_run`.
     """
-    from modreg._fs import sweep_temp_files
-
     txn = Transaction(paths, command, dry_run)
     yield txn
     txn.prepare()
     if dry_run:  # nothing is written: no need to wait in line
         txn.commit()
         return
-    with registry_lock(paths, lock_timeout):
-        sweep_temp_files(paths.models)
+    with registry_lock(paths, lock_timeout):  # taking it sweeps the temp files of writers killed mid-write
         txn.commit()
 
 
