@@ -12,6 +12,7 @@ belong together (an audit line and the file it records) are taken.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -30,12 +31,14 @@ TEMP_PREFIX = ".modreg-tmp-"
 
 def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> None:
     """Write `data` to `path` atomically, creating parent folders as needed. Inside a registry
-    (`root` given) no part of the path may be a symbolic link (`refuse_links`).
+    (`root` given) no part of the path may be a symbolic link (`refuse_links`), and a file made
+    read-only is not replaced (a rename would get past its mode; PermissionError, READ_ONLY).
 
     An OSError (a read-only folder, a full disk) names `path` and leaves it as it was.
     """
     if root is not None:
         refuse_links(root, path)
+        _refuse_read_only(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if root is None and _is_special(path):  # /dev/null, /dev/stdout, a named pipe: written into, never replaced
         try:
@@ -62,6 +65,15 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
         if isinstance(error, OSError):
             raise _naming(error, path) from None
         raise
+
+
+READ_ONLY = "Permission denied: the file is read-only"
+
+
+def _refuse_read_only(path: Path) -> None:
+    """PermissionError when `path` is a plain file that this user may not write (root may)."""
+    if os.path.isfile(path) and not os.path.islink(path) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, READ_ONLY, str(path))
 
 
 def _is_special(path: Path) -> bool:

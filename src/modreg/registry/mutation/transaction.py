@@ -330,7 +330,7 @@ def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str
 
 def _write(item: Staged, root: Path) -> None:
     """Write (or move away) one file; UsageError naming it when the disk refuses."""
-    from modreg._fs import refuse_links, write_atomic
+    from modreg._fs import READ_ONLY, refuse_links, write_atomic
 
     try:
         if item.new_text is not None:
@@ -343,9 +343,10 @@ def _write(item: Staged, root: Path) -> None:
         else:
             item.path.unlink()
     except OSError as error:
-        raise UsageError(f"modreg cannot write {item.path} ({error.strerror or error}); it is unchanged.",
-                         hint="check the folder's permissions and free disk space, then run the command again.",
-                         path=item.path) from None
+        state = "it is unchanged" if item.old_text is not None else "nothing was written"
+        hint = (f"make it writable (chmod u+w {item.path.name}) if it is meant to change, then run the command again."
+                if error.strerror == READ_ONLY else "check the folder's permissions and free disk space, then run the command again.")
+        raise UsageError(f"modreg cannot write {item.path} ({error.strerror or error}); {state}.", hint=hint, path=item.path) from None
 
 
 def _trash_target(folder: Path, path: Path) -> Path:
