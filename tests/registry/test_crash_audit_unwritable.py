@@ -77,3 +77,26 @@ def test_a_new_entry_that_cannot_be_written_says_nothing_was_written(paths: Regi
     assert "nothing was written" in caught.value.message and "unchanged" not in caught.value.message
     assert sorted(p.name for p in paths.models.iterdir()) == ["Base.toml"]
     assert not paths.audit_log.exists()
+
+
+def test_a_full_disk_at_the_second_file_names_the_first_one_written(paths: RegistryPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modreg.registry.mutation.transaction import transaction
+    from modreg.registry.store.audit import read_audit
+
+    (paths.models / "Other.toml").write_text(BASE.replace('"Base"', '"Other"'), encoding="utf-8")
+    real = os.replace
+
+    def replace(source: str, target: str) -> None:
+        if Path(target).name == "Other.toml":
+            raise OSError(28, "No space left on device", target)
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(UsageError) as caught:
+        with transaction(paths, "bench") as txn:  # as `bench --record` of two entries
+            for name in ("Base", "Other"):
+                txn.edit(name, lambda data: {**data, "tags": ["mlp", "fast"]})
+    assert "Other.toml" in caught.value.message and caught.value.message.endswith("written before it: Base.toml.")
+    assert "fast" in (paths.models / "Base.toml").read_text(encoding="utf-8")
+    assert (paths.models / "Other.toml").read_text(encoding="utf-8") == BASE.replace('"Base"', '"Other"')
+    assert [entry.name for entry in read_audit(paths)] == ["Base"]

@@ -161,7 +161,16 @@ class Transaction:
         validate_links(self.paths, self.staged)
         for item in self.staged:
             check_unchanged(item)
-        self.results = [self._finish(item) for item in self.staged]
+        self.results = []
+        for item in self.staged:
+            try:
+                self.results.append(self._finish(item))
+            except ModregError as error:  # the files written before it stay written (each whole, each logged): say so
+                written = [result.path.name for result in self.results if result.written]
+                if written:
+                    error.message = f"{error.message.rstrip('.')}; written before it: {', '.join(written)}."
+                    error.args = (error.message,)
+                raise
         return self.results
 
     def _step(self, step: Callable[[], None]) -> None:
