@@ -127,3 +127,18 @@ def test_taking_the_lock_sweeps_what_killed_writers_left(paths: RegistryPaths) -
         pass
     for folder in (paths.models, paths.index, paths.reports, plugin):
         assert sorted(p.name for p in folder.iterdir()) == ["kept.txt"]
+
+
+def test_a_sweep_that_cannot_run_does_not_stop_the_command(paths: RegistryPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    (paths.models / f"{TEMP_PREFIX}abc").write_text("half", encoding="utf-8")
+    real = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name.startswith(TEMP_PREFIX):
+            raise PermissionError(13, "Permission denied", str(self))
+        real(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with registry_lock(paths, timeout=1):
+        assert lock_holder(paths) == os.getpid()
+    assert (paths.models / f"{TEMP_PREFIX}abc").exists()

@@ -121,15 +121,19 @@ os.register_at_fork(after_in_child=_drop_in_child)
 
 def _sweep(paths: RegistryPaths) -> None:
     """Remove the temp files a killed holder left where modreg writes under the lock (models/,
-    index/, reports/, each plugin's folder); folders that are links are left alone."""
+    index/, reports/, each plugin's folder); folders that are links are left alone, and a folder
+    that cannot be listed or changed is left to the command, which names it if it must write there."""
     from modreg._fs import sweep_temp_files
 
-    folders = [paths.models, paths.index, paths.reports]
-    if paths.plugins.is_dir() and not paths.plugins.is_symlink():
-        folders += sorted(item for item in paths.plugins.iterdir() if item.is_dir() and not item.is_symlink())
-    for folder in folders:
-        if not folder.is_symlink():
-            sweep_temp_files(folder)
+    try:
+        folders = [paths.models, paths.index, paths.reports]
+        if paths.plugins.is_dir() and not paths.plugins.is_symlink():
+            folders += sorted(item for item in paths.plugins.iterdir() if item.is_dir() and not item.is_symlink())
+        for folder in folders:
+            if not folder.is_symlink():
+                sweep_temp_files(folder)
+    except OSError:
+        pass
 
 
 def _acquire(lock_path: Path, timeout: float) -> int:
