@@ -103,7 +103,7 @@ def test_a_lock_held_after_its_recorded_holder_ended_says_so(paths: RegistryPath
     with _held_with(paths, f"{dead} {os.uname().nodename}\n"), pytest.raises(Conflict) as caught:
         with registry_lock(paths, timeout=0.2):
             pass
-    assert f"process {dead} that took the lock has ended" in caught.value.message
+    assert f"process {dead} that took the lock is not running on this machine" in caught.value.message
     assert "fuser" in (caught.value.hint or "")
 
 

@@ -229,8 +229,8 @@ def _held_error(lock_path: Path, timeout: float, ahead: int) -> Conflict:
                         hint=f"a modreg on {host} shares this folder: wait for it to finish, or pass a longer --lock-timeout.",
                         path=lock_path)
     if pid is not None and not _running(pid):
-        return Conflict(f"The registry is locked, yet process {pid} that took the lock has ended: a process it started "
-                        f"still has {lock_path} open{line}; {waited}.",
+        return Conflict(f"The registry is locked, yet process {pid} that took the lock is not running on this machine: "
+                        f"a process it started (or one in another container) still has {lock_path} open{line}; {waited}.",
                         hint=f"find that process with `fuser -v {lock_path}` (or `lsof {lock_path}`) and end it; the lock is then free.",
                         path=lock_path)
     holder = f"process {pid}" if pid is not None else "another process"
