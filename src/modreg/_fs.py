@@ -6,16 +6,22 @@ gives any new file (666 less the umask), not the 600 of a temp file. Orphaned te
 writer killed mid-write) carry a recognisable prefix and are swept. A target outside a registry
 that is a device or a pipe (`--output /dev/null`) is written into: replacing it would put a regular
 file in its place. Inside a registry (`root` given) every target is replaced, so a pipe planted there
-can never stall a write.
+can never stall a write. `signals_deferred` holds Ctrl-C and SIGTERM back while a few steps that
+belong together (an audit line and the file it records) are taken.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import stat
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import BinaryIO
 
 from modreg.errors import IntegrityError
@@ -25,12 +31,14 @@ TEMP_PREFIX = ".modreg-tmp-"
 
 def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> None:
     """Write `data` to `path` atomically, creating parent folders as needed. Inside a registry
-    (`root` given) no part of the path may be a symbolic link (`refuse_links`).
+    (`root` given) no part of the path may be a symbolic link (`refuse_links`), and a file made
+    read-only is not replaced (a rename would get past its mode; PermissionError, READ_ONLY).
 
     An OSError (a read-only folder, a full disk) names `path` and leaves it as it was.
     """
     if root is not None:
         refuse_links(root, path)
+        _refuse_read_only(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if root is None and _is_special(path):  # /dev/null, /dev/stdout, a named pipe: written into, never replaced
         try:
@@ -57,6 +65,15 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
         if isinstance(error, OSError):
             raise _naming(error, path) from None
         raise
+
+
+READ_ONLY = "Permission denied: the file is read-only"
+
+
+def _refuse_read_only(path: Path) -> None:
+    """PermissionError when `path` is a plain file that this user may not write (root may)."""
+    if os.path.isfile(path) and not os.path.islink(path) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, READ_ONLY, str(path))
 
 
 def _is_special(path: Path) -> bool:
@@ -165,3 +182,36 @@ def sweep_temp_files(folder: Path) -> list[Path]:
     for path in swept:
         path.unlink(missing_ok=True)
     return swept
+
+
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Run the block to its end even when Ctrl-C or SIGTERM arrives meanwhile; the signal then
+    takes effect as soon as the block is left (a KeyboardInterrupt, or the termination). Only the
+    main thread can change handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def note(number: int, frame: FrameType | None) -> None:
+        received.append(number)
+
+    previous = {number: signal.getsignal(number) for number in _DEFERRED}
+    previous = {number: handler for number, handler in previous.items() if handler is not None}  # None: set outside Python
+    for number in previous:
+        signal.signal(number, note)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(received):
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), number)  # the default action: SIGINT's and SIGTERM's end the process

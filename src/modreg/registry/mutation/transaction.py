@@ -161,7 +161,16 @@ class Transaction:
         validate_links(self.paths, self.staged)
         for item in self.staged:
             check_unchanged(item)
-        self.results = [self._finish(item) for item in self.staged]
+        self.results = []
+        for item in self.staged:
+            try:
+                self.results.append(self._finish(item))
+            except ModregError as error:  # the files written before it stay written (each whole, each logged): say so
+                written = [result.path.name for result in self.results if result.written]
+                if written:
+                    error.message = f"{error.message.rstrip('.')}; written before it: {', '.join(written)}."
+                    error.args = (error.message,)
+                raise
         return self.results
 
     def _step(self, step: Callable[[], None]) -> None:
@@ -222,6 +231,7 @@ class Transaction:
         self.staged.append(Staged(name, doc.path, doc.fmt, doc.text, None, doc.sha256, doc.data, None, kept, unlink=force))
 
     def _finish(self, item: Staged) -> Mutation:
+        from modreg._fs import signals_deferred
         from modreg.registry.store.audit import append_audit, make_entry, retract_audit, summarize_changes
 
         diff = _unified_diff(self.paths, item)
@@ -229,12 +239,13 @@ class Transaction:
         version = (item.new_data or item.old_data).get("version")
         written = bool(diff) and not self.dry_run
         if written:  # the audit line first: a change the log cannot record is not made
-            before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
-            try:
-                _write(item, self.paths.root)
-            except BaseException:
-                retract_audit(self.paths, before)
-                raise
+            with signals_deferred():  # Ctrl-C between the two would leave a line for a change not made, or the reverse
+                before = append_audit(self.paths, make_entry(self.command, item.name, changes, _text_or_none(version)))
+                try:
+                    _write(item, self.paths.root)
+                except BaseException:
+                    retract_audit(self.paths, before)
+                    raise
         action = "create" if item.old_text is None else "delete" if item.new_text is None else "update"
         return Mutation(
             self.command, item.name, item.path, action, diff, changes, _text_or_none(version), written, self.dry_run, item.trash
@@ -249,16 +260,13 @@ def transaction(
 
     Nothing is written when the block raises, when a check fails, or under `dry_run`.
     """
-    from modreg._fs import sweep_temp_files
-
     txn = Transaction(paths, command, dry_run)
     yield txn
     txn.prepare()
     if dry_run:  # nothing is written: no need to wait in line
         txn.commit()
         return
-    with registry_lock(paths, lock_timeout):
-        sweep_temp_files(paths.models)
+    with registry_lock(paths, lock_timeout):  # taking it sweeps the temp files of writers killed mid-write
         txn.commit()
 
 
@@ -331,7 +339,7 @@ def _changes(item: Staged, summarize: Callable[..., dict[str, Any]]) -> dict[str
 
 def _write(item: Staged, root: Path) -> None:
     """Write (or move away) one file; UsageError naming it when the disk refuses."""
-    from modreg._fs import refuse_links, write_atomic
+    from modreg._fs import READ_ONLY, refuse_links, write_atomic
 
     try:
         if item.new_text is not None:
@@ -344,9 +352,10 @@ def _write(item: Staged, root: Path) -> None:
         else:
             item.path.unlink()
     except OSError as error:
-        raise UsageError(f"modreg cannot write {item.path} ({error.strerror or error}); it is unchanged.",
-                         hint="check the folder's permissions and free disk space, then run the command again.",
-                         path=item.path) from None
+        state = "it is unchanged" if item.old_text is not None else "nothing was written"
+        hint = (f"make it writable (chmod u+w {item.path.name}) if it is meant to change, then run the command again."
+                if error.strerror == READ_ONLY else "check the folder's permissions and free disk space, then run the command again.")
+        raise UsageError(f"modreg cannot write {item.path} ({error.strerror or error}); {state}.", hint=hint, path=item.path) from None
 
 
 def _trash_target(folder: Path, path: Path) -> Path:

@@ -72,7 +72,7 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
     """Append `entry` as one whole line and return the log's size before it (for `retract_audit`).
 
     The caller holds the registry lock. A line that cannot be written whole (a full disk, a
-    file-size limit) is cut off again and the command fails: the log never keeps half a line,
+    file-size limit, an interrupt) is cut off again and the command fails: the log never keeps half a line,
     and an older torn last line gets its newline first so the next entry is not glued to it.
 
     Raises:
@@ -91,11 +91,13 @@ def append_audit(paths: RegistryPaths, entry: AuditEntry) -> int:
         try:
             _write_whole(fd, data)
             os.fsync(fd)
-        except OSError as error:
+        except BaseException as error:  # also Ctrl-C: a line whose change will not be made is not kept
             os.ftruncate(fd, start)
             if start == 0:  # the log this call created goes again
                 paths.audit_log.unlink(missing_ok=True)
-            raise _unwritable(paths, error) from None
+            if isinstance(error, OSError):
+                raise _unwritable(paths, error) from None
+            raise
         return start
     finally:
         os.close(fd)

@@ -1,7 +1,7 @@
 """The registry lock: one mutating modreg at a time, in order of arrival, released by the kernel if its holder dies.
 
-`registry_lock()` takes an exclusive `fcntl.flock` on `.modreg/lock` (the holder's pid is
-written into it). A process that finds it taken waits in line (`_lockqueue`): first come,
+`registry_lock()` takes an exclusive `fcntl.flock` on `.modreg/lock` (the holder's pid and
+host name are written into it). A process that finds it taken waits in line (`_lockqueue`): first come,
 first served, and only the first in line polls the lock, so two hundred writers started at
 once are served one after the other without starving anyone.
 
@@ -9,7 +9,12 @@ once are served one after the other without starving anyone.
 changes or someone ahead leaves, its clock starts again. A queue that moves is thus waited
 out however long it is, while a holder stuck for `timeout` seconds makes the waiter give up
 with a `Conflict` naming its pid. A holder that crashes or is killed loses the lock with its
-file descriptor, so there is never a stale lock to clean up by hand.
+file descriptor, so there is never a stale lock to clean up by hand. A flock belongs to the open
+file, which a forked child (a process pool's worker) shares: every forked child closes its copy
+at once, so workers orphaned by a `kill -9` of their parent never keep the registry locked.
+Should something else keep it open, the message says that the recorded holder has ended (or
+runs on another host) instead of blaming it. Taking the lock sweeps the temp files that a
+killed holder's atomic writes left in the folders modreg writes under the lock.
 
 The lock is re-entrant within one thread: a mutation that calls another mutation does not
 deadlock on itself.
@@ -37,6 +42,7 @@ _POLL_BEHIND = 0.05  # the others look at the ticket ahead of theirs this often
 _LOOK_AROUND = 1.0  # how often a waiter counts the line to see it moving
 
 _held = threading.local()
+_owned: dict[int, int] = {}  # lock fd -> pid of the process that took the lock with it
 
 
 def _held_depths() -> dict[Path, int]:
@@ -64,6 +70,7 @@ def registry_lock(paths: RegistryPaths, timeout: float = DEFAULT_TIMEOUT) -> Ite
     fd = _acquire(lock_path, timeout)
     depths[lock_path] = 1
     try:
+        _sweep(paths)
         yield
     finally:
         depths[lock_path] = 0
@@ -76,12 +83,57 @@ def lock_holder(paths: RegistryPaths) -> int | None:
 
 
 def _read_pid(lock_path: Path) -> int | None:
-    try:  # a plain file only, and a pid's few bytes: a lock swapped for a pipe or a device is not waited on
+    holder = _read_holder(lock_path)
+    return holder[0] if holder is not None else None
+
+
+def _read_holder(lock_path: Path) -> tuple[int, str | None] | None:
+    """(pid, host) recorded in the lock; the host is None in a lock written before hosts were."""
+    try:  # a plain file only, and a few bytes: a lock swapped for a pipe or a device is not waited on
         with open_plain(lock_path) as handle:
-            text = handle.read(64).decode("ascii").strip()
+            words = handle.read(160).decode("ascii").split()
     except (OSError, UnicodeDecodeError, IntegrityError):
         return None
-    return int(text) if text.isdigit() else None
+    if not words or not words[0].isdigit() or len(words) > 2:
+        return None
+    return int(words[0]), words[1] if len(words) == 2 else None
+
+
+def _host() -> str:
+    """This machine's name as the lock records it (one word of printable ASCII)."""
+    name = "".join(char for char in os.uname().nodename if char.isascii() and char.isprintable() and not char.isspace())
+    return name[:128] or "unknown"
+
+
+def _drop_in_child() -> None:
+    """In a forked child: close the lock descriptors inherited from the parent, which keeps the lock."""
+    for fd in list(_owned):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _owned.clear()
+    _held.depths = {}
+
+
+os.register_at_fork(after_in_child=_drop_in_child)
+
+
+def _sweep(paths: RegistryPaths) -> None:
+    """Remove the temp files a killed holder left where modreg writes under the lock (models/,
+    index/, reports/, each plugin's folder); folders that are links are left alone, and a folder
+    that cannot be listed or changed is left to the command, which names it if it must write there."""
+    from modreg._fs import sweep_temp_files
+
+    try:
+        folders = [paths.models, paths.index, paths.reports]
+        if paths.plugins.is_dir() and not paths.plugins.is_symlink():
+            folders += sorted(item for item in paths.plugins.iterdir() if item.is_dir() and not item.is_symlink())
+        for folder in folders:
+            if not folder.is_symlink():
+                sweep_temp_files(folder)
+    except OSError:
+        pass
 
 
 def _acquire(lock_path: Path, timeout: float) -> int:
@@ -110,9 +162,10 @@ def _acquire(lock_path: Path, timeout: float) -> int:
         except BaseException:
             os.close(fd)
             raise
+    _owned[fd] = os.getpid()
     try:
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        os.write(fd, f"{os.getpid()} {_host()}\n".encode("ascii"))
     except OSError as error:  # a full disk: the CLI names the lock file
         _release(fd)
         raise OSError(error.errno, error.strerror, str(lock_path)) from None
@@ -157,6 +210,8 @@ def _try_lock(fd: int, fcntl: Any) -> bool:
 def _release(fd: int) -> None:
     import fcntl
 
+    if _owned.pop(fd, None) != os.getpid():  # a forked child: its copy is closed already, the lock is not its own
+        return
     try:
         os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -165,11 +220,33 @@ def _release(fd: int) -> None:
 
 
 def _held_error(lock_path: Path, timeout: float, ahead: int) -> Conflict:
-    pid = _read_pid(lock_path)
-    holder = f"process {pid}" if pid is not None else "another process"
+    recorded = _read_holder(lock_path)
+    pid, host = recorded if recorded is not None else (None, None)
     line = f", with {ahead} more waiting ahead" if ahead else ""
+    waited = f"gave up after {timeout:g} s in which the lock did not change hands"
+    if pid is not None and host not in (None, _host()):
+        return Conflict(f"The registry is locked by process {pid} on host {host}{line}; {waited}.",
+                        hint=f"a modreg on {host} shares this folder: wait for it to finish, or pass a longer --lock-timeout.",
+                        path=lock_path)
+    if pid is not None and not _running(pid):
+        return Conflict(f"The registry is locked, yet process {pid} that took the lock is not running on this machine: "
+                        f"a process it started (or one in another container) still has {lock_path} open{line}; {waited}.",
+                        hint=f"find that process with `fuser -v {lock_path}` (or `lsof {lock_path}`) and end it; the lock is then free.",
+                        path=lock_path)
+    holder = f"process {pid}" if pid is not None else "another process"
     return Conflict(
-        f"The registry is locked by {holder}{line}; gave up after {timeout:g} s in which the lock did not change hands.",
+        f"The registry is locked by {holder}{line}; {waited}.",
         hint="wait for that modreg command to finish, or pass a longer --lock-timeout.",
         path=lock_path,
     )
+
+
+def _running(pid: int) -> bool:
+    """Whether a process `pid` runs on this machine (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
