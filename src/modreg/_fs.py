@@ -47,6 +47,13 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
         except OSError as error:
             raise _naming(error, path) from None
         return
+    replace_staged(stage_beside(path, payload), path)
+
+
+def stage_beside(path: Path, payload: bytes) -> Path:
+    """`payload` in a new temp file beside `path` (its folders made, synced, with the mode `path`
+    has or a new file gets), to be moved over it by `replace_staged`; the temp file's path.
+    An OSError names `path`, and no temp file is left."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = file_mode(path)
@@ -59,9 +66,21 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path | None = None) -> 
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
     except BaseException as error:
         Path(tmp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _naming(error, path) from None
+        raise
+    return Path(tmp_name)
+
+
+def replace_staged(staged: Path, path: Path) -> None:
+    """Move the temp file `staged` (from `stage_beside`) over `path`; on failure it is removed
+    and the OSError names `path`."""
+    try:
+        os.replace(staged, path)
+    except BaseException as error:
+        staged.unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise _naming(error, path) from None
         raise

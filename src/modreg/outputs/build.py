@@ -23,7 +23,6 @@ pipe, gets exit 5 before anything is read or written, never an endless read.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,55 +258,22 @@ def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str
     Raises:
         OSError: naming the file that could not be written (nothing was replaced).
     """
+    from modreg._fs import refuse_links, replace_staged, stage_beside
+
     changed = [relative for relative, text in outputs.items() if not _holds(paths, relative, text)]
     staged: list[tuple[Path, Path]] = []
     try:
         for relative in changed:
             target = paths.root / relative
-            staged.append((_stage(paths.root, target, outputs[relative].encode("utf-8")), target))
-        for temp, target in staged:
-            try:
-                os.replace(temp, target)
-            except OSError as error:
-                raise _naming(error, target) from None
-    except BaseException:
-        for temp, _ in staged:
+            refuse_links(paths.root, target)
+            staged.append((stage_beside(target, outputs[relative].encode("utf-8")), target))
+        while staged:
+            replace_staged(*staged[0])
+            staged.pop(0)
+    finally:
+        for temp, _ in staged:  # not moved into place: a failure on the way
             temp.unlink(missing_ok=True)
-        raise
     return changed
-
-
-def _naming(error: OSError, path: Path) -> OSError:
-    """The same failure with `path` (the output, not its temp file) as its file name."""
-    return OSError(error.errno, error.strerror or str(error), str(path)) if error.errno else error
-
-
-def _stage(root: Path, target: Path, payload: bytes) -> Path:
-    """`payload` in a new temp file beside `target` (synced, with the mode `target` has or a new
-    file gets); its path. OSError naming `target` when it cannot be made."""
-    import tempfile
-
-    from modreg._fs import TEMP_PREFIX, file_mode, refuse_links
-
-    refuse_links(root, target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        mode = file_mode(target)
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
-    except OSError as error:
-        raise _naming(error, target) from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException as error:
-        Path(name).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise _naming(error, target) from None
-        raise
-    return Path(name)
 
 
 def _non_finite(entries: list[CachedEntry], error: Exception, root: Path | None) -> CheckFailed:
