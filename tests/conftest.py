@@ -75,24 +75,38 @@ def forget_plugins():
     FINDER.remove("modreg_plugins.seasonal_ets")
 
 
-def _hold_registry_lock(root: str, ready: Any, release: Any) -> None:
+def _hold_registry_lock(root: str, ready: Any, release: Any, recorded: str | None) -> None:
+    import fcntl
+    import os
+
     from modreg.registry.store.layout import RegistryPaths
     from modreg.registry.store.lock import registry_lock
 
-    with registry_lock(RegistryPaths(Path(root)), timeout=5):
-        ready.set()
-        release.wait(30)
+    if recorded is None:
+        with registry_lock(RegistryPaths(Path(root)), timeout=5):
+            ready.set()
+            release.wait(30)
+        return
+    lock = RegistryPaths(Path(root)).lock_file  # held as another host's modreg (or a leftover child) holds it
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.ftruncate(fd, 0)
+    os.write(fd, recorded.encode("ascii"))
+    ready.set()
+    release.wait(30)
 
 
 @pytest.fixture
-def lock_held_elsewhere() -> Callable[[Path], contextlib.AbstractContextManager[int]]:
-    """`with lock_held_elsewhere(root) as pid:` the registry at root is locked by process pid."""
+def lock_held_elsewhere() -> Callable[..., contextlib.AbstractContextManager[int]]:
+    """`with lock_held_elsewhere(root) as pid:` the registry at root is locked by process pid;
+    `recorded="PID HOST\\n"` holds it with that text in the lock file instead of modreg's own."""
 
     @contextlib.contextmanager
-    def hold(root: Path) -> Iterator[int]:
+    def hold(root: Path, recorded: str | None = None) -> Iterator[int]:
         context = multiprocessing.get_context("fork")
         ready, release = context.Event(), context.Event()
-        holder = context.Process(target=_hold_registry_lock, args=(str(root), ready, release))
+        holder = context.Process(target=_hold_registry_lock, args=(str(root), ready, release, recorded))
         holder.start()
         try:
             assert ready.wait(10)

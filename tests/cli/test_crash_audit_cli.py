@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
-import multiprocessing
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -46,29 +44,10 @@ def test_the_next_build_sweeps_what_a_killed_build_left_in_index(clone: Path) ->
     assert runner.invoke(app, ["-r", str(clone), "build", "--check"]).exit_code == 0
 
 
-def _hold(lock: str, text: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    os.ftruncate(fd, 0)
-    os.write(fd, text.encode("ascii"))
-    ready.set()
-    release.wait(30)
-
-
-def test_update_while_a_modreg_on_another_host_holds_the_lock(clone: Path) -> None:
-    lock = clone / ".modreg" / "lock"
-    lock.parent.mkdir(exist_ok=True)
-    context = multiprocessing.get_context("fork")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold, args=(str(lock), "3131 ci-runner-2\n", ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+def test_update_while_a_modreg_on_another_host_holds_the_lock(clone: Path, lock_held_elsewhere: Any) -> None:
+    with lock_held_elsewhere(clone, recorded="3131 ci-runner-2\n"):
         before = (clone / "models" / "Naive.toml").read_bytes()
         result = runner.invoke(app, ["-r", str(clone), "update", "Naive", "--tag", "fresh", "--lock-timeout", "0.2"])
-    finally:
-        release.set()
-        holder.join(10)
     assert result.exit_code == ExitCode.CONFLICT
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("hint:")

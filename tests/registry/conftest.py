@@ -30,6 +30,31 @@ TOY_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
+BASE_DESCRIPTOR = """\
+schema_version = 1
+name = "Base"
+version = "1.0.0"
+category = "basic"
+status = "active"
+summary = "A base model"
+authors = ["Team <team@example.org>"]
+tags = ["mlp"]
+created = 2026-01-01
+updated = 2026-01-01
+
+[[history]]
+version = "1.0.0"
+date = 2026-01-01
+summary = "first version"
+"""
+
+
+@pytest.fixture
+def base_descriptor() -> str:
+    """The hand-written text of an entry `Base` (models/Base.toml), for tests that check a file is left as it was."""
+    return BASE_DESCRIPTOR
+
+
 def entry(name: str = "Alpha", **fields: Any) -> dict[str, Any]:
     """A valid descriptor dict for the default registry policy, with `fields` overriding."""
     data: dict[str, Any] = {

@@ -19,31 +19,14 @@ from modreg.errors import ExitCode, UsageError
 from modreg.registry.mutation.transaction import update_entry
 from modreg.registry.store.layout import RegistryPaths
 
-BASE = """\
-schema_version = 1
-name = "Base"
-version = "1.0.0"
-category = "basic"
-status = "active"
-summary = "A base model"
-authors = ["Team <team@example.org>"]
-tags = ["mlp"]
-created = 2026-01-01
-updated = 2026-01-01
-
-[[history]]
-version = "1.0.0"
-date = 2026-01-01
-summary = "first version"
-"""
 
 OLD_LINE = '{"changes": {}, "command": "register", "name": "Base", "time": "2026-01-01T00:00:00Z", "user": "u", "version": "1.0.0"}\n'
 
 
 @pytest.fixture
-def paths(empty_registry: Path) -> RegistryPaths:
+def paths(empty_registry: Path, base_descriptor: str) -> RegistryPaths:
     paths = RegistryPaths(empty_registry)
-    (paths.models / "Base.toml").write_text(BASE, encoding="utf-8")
+    (paths.models / "Base.toml").write_text(base_descriptor, encoding="utf-8")
     paths.audit_log.write_text(OLD_LINE, encoding="utf-8")
     return paths
 
@@ -80,12 +63,12 @@ def _leftovers(paths: RegistryPaths) -> list[Path]:
     return [p for p in paths.root.rglob("*") if p.name.startswith(TEMP_PREFIX)]
 
 
-def test_ctrl_c_while_the_audit_line_is_written_leaves_neither_line_nor_change(paths: RegistryPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_while_the_audit_line_is_written_leaves_neither_line_nor_change(base_descriptor: str, paths: RegistryPaths, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "fsync", _once(os.fsync, before=_raise(KeyboardInterrupt())))  # the audit line's fsync comes first
     with pytest.raises(KeyboardInterrupt):
         update_entry(paths, "Base", _tag("fast"), command="update")
     assert paths.audit_log.read_text(encoding="utf-8") == OLD_LINE
-    assert (paths.models / "Base.toml").read_text(encoding="utf-8") == BASE
+    assert (paths.models / "Base.toml").read_text(encoding="utf-8") == base_descriptor
     assert _leftovers(paths) == []
 
 
@@ -126,7 +109,7 @@ def test_sigterm_between_the_audit_line_and_the_rename_ends_the_process_after_bo
     assert _leftovers(paths) == []
 
 
-def test_a_full_disk_at_the_rename_leaves_file_log_and_folder_as_they_were(paths: RegistryPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_at_the_rename_leaves_file_log_and_folder_as_they_were(base_descriptor: str, paths: RegistryPaths, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "replace", _once(os.replace, before=_raise(OSError(errno.ENOSPC, "No space left on device"))))
     with pytest.raises(UsageError) as caught:
         update_entry(paths, "Base", _tag("fast"), command="update")
@@ -134,7 +117,7 @@ def test_a_full_disk_at_the_rename_leaves_file_log_and_folder_as_they_were(paths
     assert "Base.toml" in caught.value.message and "No space left on device" in caught.value.message
     assert caught.value.hint
     assert paths.audit_log.read_text(encoding="utf-8") == OLD_LINE
-    assert (paths.models / "Base.toml").read_text(encoding="utf-8") == BASE
+    assert (paths.models / "Base.toml").read_text(encoding="utf-8") == base_descriptor
     assert _leftovers(paths) == []
 
 

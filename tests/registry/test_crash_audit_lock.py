@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
-import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +16,6 @@ from modreg._fs import TEMP_PREFIX
 from modreg.errors import Conflict, ExitCode
 from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.store.lock import lock_holder, registry_lock
-
-CONTEXT = multiprocessing.get_context("fork")
 
 # Takes the lock, forks a child that lives on (as a process pool's worker does), then dies by kill -9.
 KILLED_WITH_A_CHILD = """
@@ -59,32 +54,8 @@ def test_a_child_forked_under_the_lock_does_not_keep_it_when_the_holder_is_kille
         os.kill(child, signal.SIGKILL)
 
 
-def _hold_raw(lock: str, text: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:
-    """Hold the lock file's flock with `text` in it (another host's modreg, or a leftover child)."""
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    os.ftruncate(fd, 0)
-    os.write(fd, text.encode("ascii"))
-    ready.set()
-    release.wait(30)
-
-
-@contextmanager
-def _held_with(paths: RegistryPaths, text: str) -> Iterator[None]:
-    paths.lock_file.parent.mkdir(parents=True, exist_ok=True)
-    ready, release = CONTEXT.Event(), CONTEXT.Event()
-    holder = CONTEXT.Process(target=_hold_raw, args=(str(paths.lock_file), text, ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        yield
-    finally:
-        release.set()
-        holder.join(10)
-
-
-def test_a_lock_held_on_another_host_names_that_host(paths: RegistryPaths) -> None:
-    with _held_with(paths, "4242 build-server-7\n"), pytest.raises(Conflict) as caught:
+def test_a_lock_held_on_another_host_names_that_host(paths: RegistryPaths, lock_held_elsewhere: Any) -> None:
+    with lock_held_elsewhere(paths.root, recorded="4242 build-server-7\n"), pytest.raises(Conflict) as caught:
         with registry_lock(paths, timeout=0.2):
             pass
     assert "process 4242 on host build-server-7" in caught.value.message
@@ -98,9 +69,9 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_a_lock_held_after_its_recorded_holder_ended_says_so(paths: RegistryPaths) -> None:
+def test_a_lock_held_after_its_recorded_holder_ended_says_so(paths: RegistryPaths, lock_held_elsewhere: Any) -> None:
     dead = _dead_pid()
-    with _held_with(paths, f"{dead} {os.uname().nodename}\n"), pytest.raises(Conflict) as caught:
+    with lock_held_elsewhere(paths.root, recorded=f"{dead} {os.uname().nodename}\n"), pytest.raises(Conflict) as caught:
         with registry_lock(paths, timeout=0.2):
             pass
     assert f"process {dead} that took the lock is not running on this machine" in caught.value.message
