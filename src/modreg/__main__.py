@@ -1,5 +1,5 @@
 """`python -m modreg` runs the command-line interface."""
 
-from modreg.cli import main
+from modreg._entry import main
 
 main()
