@@ -139,6 +139,7 @@ def test_a_torn_last_audit_line_is_reported_with_its_number_and_the_rest_is_read
     assert len(lines) == 3 and '"two"' in lines[2]
     code, out, err = _modreg(clone, "audit")
     assert code == ExitCode.INTEGRITY and "audit.jsonl:2:" in err and out.count("Naive") == 2
+    assert "the audit log has 1 line that is not an audit entry (named above)" in err
 
 
 def test_a_plugin_models_parameters_are_checked_at_register_and_validate(clone: Path) -> None:

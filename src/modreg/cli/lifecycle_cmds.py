@@ -199,6 +199,7 @@ def audit(
     for problem in log.problems:
         warn(state, f"{problem.path}:{problem.line}: {problem.message} (skipped)")
     if log.problems and not log.torn_only:
-        raise IntegrityError(f"the audit log has {len(log.problems)} line{'s' * (len(log.problems) != 1)} that "
-                             "are not audit entries (named above); the others are listed.",
+        count = len(log.problems)
+        raise IntegrityError(f"the audit log has {count} line{'s' * (count != 1)} that {'are' if count != 1 else 'is'} "
+                             "not an audit entry (named above); the others are listed.",
                              hint="remove those lines: a write was cut short there, or a merge joined two lines.")
