@@ -114,7 +114,6 @@ def test_deprecate_and_restore_of_a_yaml_1_1_file_keep_markers_directive_and_com
     assert path.read_text(encoding="utf-8") == after != before
 
 
-@pytest.mark.xfail(strict=True, reason="files.py drops a UTF-8 BOM when it reads; edits.apply_changes keeps one it is given")
 def test_update_keeps_a_byte_order_mark(reg: Path) -> None:
     path = reg / "models" / "Hand.toml"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

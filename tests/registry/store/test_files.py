@@ -327,3 +327,19 @@ def test_display_path_is_relative_to_cwd(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     assert display_path(tmp_path / "models" / "a.toml") == "models/a.toml"
     assert display_path("/elsewhere/a.toml") == "/elsewhere/a.toml"
+
+
+def test_a_byte_order_mark_is_read_past_and_kept_in_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"\xef\xbb\xbfname = 'x'\nsummary = 's'\n")
+    doc = read_document(path)
+    assert doc.data == {"name": "x", "summary": "s"} and doc.text.startswith("\ufeff")
+    assert locate(doc, ("name",)) == (1, 1) and locate(doc, ("summary",)) == (2, 1)
+
+
+def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_bytes("name: x\n".encode("utf-16"))
+    with pytest.raises(UsageError, match="is UTF-16") as raised:
+        read_document(path)
+    assert raised.value.hint == "save the file as UTF-8."

@@ -368,7 +368,7 @@ def source_literal(doc: SourceDoc, at: JsonPath) -> str | None:
     if at not in doc.positions:
         return None
     line, col = doc.positions[at]
-    lines = doc.text.splitlines()
+    lines = doc.text.removeprefix("\ufeff").splitlines()  # positions count from after a byte-order mark
     if line > len(lines):
         return None
     rest = lines[line - 1][col - 1 :]

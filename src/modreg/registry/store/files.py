@@ -159,6 +159,10 @@ def _too_big(path: Path, size: int) -> UsageError:
 
 
 def _decode(raw: bytes, path: Path) -> str:
+    """The file's text, a UTF-8 byte-order mark kept (`_parse` reads past it; an edit writes it back)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UsageError(f"{path.name} is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8.",
+                         hint="save the file as UTF-8.", path=path, line=1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -169,18 +173,20 @@ def _decode(raw: bytes, path: Path) -> str:
             path=path,
             line=line,
         ) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return text
 
 
 def _parse(text: str, path: Path, fmt: Format, digest: str) -> SourceDoc:
+    """`text` parsed; a leading byte-order mark is read past but stays in `SourceDoc.text`."""
+    body = text.removeprefix("\ufeff")
     if fmt == "toml":
-        _check_toml_depth(text, path)
-        data = _load_toml(text, path)
-        return SourceDoc(path, text, data, PositionMap(toml_text=text), digest, "toml")
+        _check_toml_depth(body, path)
+        data = _load_toml(body, path)
+        return SourceDoc(path, text, data, PositionMap(toml_text=body), digest, "toml")
     from modreg.registry.store import _yamlread
 
-    _check_yaml_depth(text, path)
-    data, positions, surprises = _yamlread.load(text, path)
+    _check_yaml_depth(body, path)
+    data, positions, surprises = _yamlread.load(body, path)
     return SourceDoc(path, text, data, PositionMap(positions), digest, "yaml", tuple(surprises))
 
 
