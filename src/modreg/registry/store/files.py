@@ -395,10 +395,5 @@ def display_path(path: str | Path) -> str:
 def problem_from_error(error: ModregError, path: Path | None = None) -> Problem:
     """A validation Problem from an error raised while reading a file."""
     where = error.path or (str(path) if path is not None else "")
-    return Problem(
-        path=display_path(where) if where else "",
-        line=error.line or 1,
-        col=error.col or 1,
-        message=error.message.rstrip("."),
-        hint=error.hint,
-    )
+    return Problem(path=display_path(where) if where else "", line=error.line or 1, col=error.col or 1,
+                   message=error.message.rstrip("."), hint=error.hint)
