@@ -1,4 +1,6 @@
-"""`modreg bench --output x.csv` gives the rows of neuralforecast's `cross_validation`.
+"""`modreg bench` windows and scores as neuralforecast's `cross_validation` and utilsforecast's losses.
+
+Windows: `--output x.csv` gives the rows of neuralforecast's `cross_validation`.
 
 The expected cutoffs below were produced with neuralforecast 3.3.0 (in the separate venv
 /work/nf-venv, never a modreg dependency): `NeuralForecast([NHITS(h=h, input_size=2*h,
@@ -11,12 +13,17 @@ its cutoff, so (unique_id, cutoff) pins every (unique_id, cutoff, ds) row.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from modreg.cli import app
+from modreg.forecast.bench.harness import BenchOptions, evaluate, runtime_target
+from modreg.forecast.bench.score import accuracy
+from modreg.runtime.data import read_series_csv
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 runner = CliRunner()
@@ -98,3 +105,61 @@ def test_a_series_too_short_for_a_window_is_refused_where_neuralforecast_drops_t
                                  "--windows", "5", "--step", "6"])
     assert result.exit_code == 2
     assert "series 'C' has 30 points" in result.output and "need at least 31" in result.output
+
+
+# Scores: utilsforecast 0.2.17 on the rows of nf's cross_validation above (same panel), with the
+# forecasts built independently in pandas (Naive: the last value before the cutoff; SeasonalNaive:
+# the value `season` periods back), averaged over every (unique_id, cutoff) as modreg does:
+#   mae = mean(L.mae), rmse = sqrt(mean(L.mse)) (every window has h points, so this pools them),
+#   smape = 200 * mean(L.smape) (utilsforecast's smape is |F-A| / (|F|+|A|), 0..1; modreg's
+#   0..200 is M4's, = 100 x neuralforecast.losses.numpy.smape), mase = mean(L.mase(cv, models,
+#   seasonality=season, train_df=panel)) (utilsforecast scales each cutoff by its own history).
+# One case differs by design: with (6, 3, 6, 12) C's first window has 12 points of history, so no
+# seasonal difference exists; L.mase gives NaN there (and pandas' mean skips it: Naive 2.424845534256564,
+# SeasonalNaive 1.2317950391455237 over the other 8 windows). modreg scales such a window by its
+# naive-1 error (`metrics.mase_scale`); the figures below are the mean over all 9 windows with
+# L.mase(seasonality=1) for that one.
+# {(h, K, S, season): {model: {metric: value}}}
+UF_SCORES = {
+    (6, 4, 2, 12): {
+        "Naive": {"mae": 83.08333333333333, "rmse": 101.24447858744912, "smape": 18.947135037950854,
+                  "mase": 2.4127708648834845},
+        "SeasonalNaive": {"mae": 39.84722222222222, "rmse": 44.42143501609205, "smape": 9.183201907441639,
+                          "mase": 1.2005747407197491}},
+    (6, 3, 6, 12): {
+        "Naive": {"mae": 74.46296296296298, "rmse": 87.89966923630516, "smape": 17.731979223465363,
+                  "mase": 2.2667202763456586},
+        "SeasonalNaive": {"mae": 42.01851851851851, "rmse": 46.00462939668056, "smape": 10.262233982451727,
+                          "mase": 1.2870824173847955}},
+    (6, 3, 9, 3): {
+        "Naive": {"mae": 76.16666666666667, "rmse": 88.57691781931888, "smape": 18.67366090477774,
+                  "mase": 1.6759380587053379},
+        "SeasonalNaive": {"mae": 82.35185185185186, "rmse": 98.44184220287782, "smape": 19.63530970226243,
+                          "mase": 1.7647459337678615}},
+}
+# (6, 4, 2, 12) with Naive as the median and intervals Naive x (0.9, 1.1) at 80 and x (0.85, 1.15)
+# at 90: L.coverage(level=L) averaged, and crps = 2 * mean(L.mqloss) over the quantiles
+# 0.05, 0.1, 0.5, 0.9, 0.95 (not L.scaled_crps, which also divides by the mean |y|).
+UF_INTERVALS = {"coverage_80": 0.23611111111111108, "coverage_90": 0.40277777777777773,
+                "crps": 55.29855555555556, "mase": 2.4127708648834845}
+
+
+@pytest.mark.parametrize(("h", "windows", "step", "season"), sorted(UF_SCORES))
+def test_scores_are_utilsforecasts(tmp_path: Path, h: int, windows: int, step: int, season: int) -> None:
+    result = runner.invoke(app, ["bench", "Naive", "--data", str(_air_panel(tmp_path)), "--horizon", str(h),
+                                 "--windows", str(windows), "--step", str(step), "--season", str(season), "--json"])
+    assert result.exit_code == 0, result.output
+    got = {item["target"]: item["metrics"] for item in json.loads(result.output)["items"]}
+    assert got == {model: pytest.approx(figures, rel=1e-9) for model, figures in UF_SCORES[(h, windows, step, season)].items()}
+
+
+def test_interval_scores_are_utilsforecasts(tmp_path: Path) -> None:
+    frame = read_series_csv(_air_panel(tmp_path))
+    result = evaluate([runtime_target("Naive", {"h": 6})], frame, BenchOptions(horizon=6, windows=4, step=2, season=12),
+                      horizon=6, dataset="panel")
+    naive = next(row for row in result.models if row.target == "Naive")
+    factors = {"-median": 1.0, "-lo-80": 0.9, "-hi-80": 1.1, "-lo-90": 0.85, "-hi-90": 1.15}
+    outcomes = [dataclasses.replace(o, values={suffix: o.values[""] * k for suffix, k in factors.items()})
+                for o in naive.outcomes]
+    found = accuracy(outcomes)
+    assert {name: found[name] for name in UF_INTERVALS} == pytest.approx(UF_INTERVALS, rel=1e-9)
