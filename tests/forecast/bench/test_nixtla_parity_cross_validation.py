@@ -149,7 +149,7 @@ def test_scores_are_utilsforecasts(tmp_path: Path, h: int, windows: int, step: i
     result = runner.invoke(app, ["bench", "Naive", "--data", str(_air_panel(tmp_path)), "--horizon", str(h),
                                  "--windows", str(windows), "--step", str(step), "--season", str(season), "--json"])
     assert result.exit_code == 0, result.output
-    got = {item["target"]: item["metrics"] for item in json.loads(result.output)["items"]}
+    got = {item["target"]: item["metrics"] for item in json.loads(result.stdout)["items"]}
     assert got == {model: pytest.approx(figures, rel=1e-9) for model, figures in UF_SCORES[(h, windows, step, season)].items()}
 
 
@@ -163,3 +163,18 @@ def test_interval_scores_are_utilsforecasts(tmp_path: Path) -> None:
                 for o in naive.outcomes]
     found = accuracy(outcomes)
     assert {name: found[name] for name in UF_INTERVALS} == pytest.approx(UF_INTERVALS, rel=1e-9)
+
+
+def test_a_window_without_a_seasonal_naive_scale_is_noticed(tmp_path: Path) -> None:
+    # utilsforecast's mase is NaN for C's first window of (6, 3, 6, 12) (see UF_SCORES): the run says
+    # which window is scaled otherwise instead of reporting a MASE that silently differs.
+    frame = read_series_csv(_air_panel(tmp_path))
+    result = evaluate([runtime_target("Naive", {"h": 6})], frame, BenchOptions(horizon=6, windows=3, step=6, season=12),
+                      horizon=6, dataset="panel")
+    assert [n for n in result.notices if n.startswith("MASE")] == [(
+        "MASE: 1 of 9 series windows (series 'C' window 1) has no in-sample seasonal naive error "
+        "(12 points of history or fewer, or a zero error), so it is scaled by the naive-1 error "
+        "(or the series' level); utilsforecast's mase gives NaN or inf there.")]
+    other = evaluate([runtime_target("Naive", {"h": 6})], frame, BenchOptions(horizon=6, windows=4, step=2, season=12),
+                     horizon=6, dataset="panel")
+    assert not [n for n in other.notices if n.startswith("MASE")]
