@@ -40,7 +40,7 @@ from modreg.forecast.bench.ensemble_tasks import expand
 from modreg.forecast.bench.executors import run_tasks
 from modreg.forecast.bench.horizon import bench_horizon
 from modreg.forecast.bench.tasks import BenchTask, ModelRef, TaskResult
-from modreg.forecast.bench.windows import describe_windows, plan_windows
+from modreg.forecast.bench.windows import describe_windows, plan_windows, unscaled_windows
 from modreg.forecast.ensemble import exog_layers
 from modreg.forecast.footprint import check_run
 from modreg.forecast.precision import check_precision
@@ -260,9 +260,10 @@ def evaluate(targets: Sequence[BenchTarget], frame: SeriesFrame, options: BenchO
     reference = next(s for s in scores if s.reference)
     relative_to(scores, reference)
     scores.sort(key=_rank)
+    unscaled = unscaled_windows(frame, offsets, season)
     return BenchResult(dataset, data_info or _data_info(frame), horizon, step, season, options.refit, options.quick,
                        options.steps, describe_windows(frame, offsets), scores, environment(options),
-                       notices=list(frame.notices), frame=frame)
+                       notices=[*frame.notices, *([unscaled] if unscaled else [])], frame=frame)
 
 
 def _tasks(row: BenchTarget, frame: SeriesFrame, offsets: Sequence[int], h: int, season: int,

@@ -6,7 +6,8 @@ stacked into one (n_series * K, h) array):
 - `mae`, `rmse`, `smape` (0..200): over every forecast point;
 - `mase`: per series and window, the MAE divided by the in-sample seasonal naive MAE of that
   window's history (season from the frequency or --season), then averaged (Hyndman & Koehler
-  2006); the zero cases follow `modreg.runtime.metrics` (never NaN or infinite);
+  2006); the zero cases follow `modreg.runtime.metrics` (never NaN or infinite; the run's
+  notices name the windows scaled that way, see `windows.unscaled_windows`);
 - for probabilistic forecasts (columns `-lo-L` / `-hi-L`): `coverage_L` (0..1, the share of
   actuals inside the L% interval) and `crps`, approximated from the quantiles 0.5 +- L/200 and
   the median (twice the mean pinball loss).

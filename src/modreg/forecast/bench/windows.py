@@ -1,15 +1,18 @@
-"""The forecast windows of a benchmark: where each starts (its offset from the end) and its cutoff."""
+"""The forecast windows of a benchmark: where each starts (its offset from the end), its cutoff,
+and the windows whose history has no in-sample seasonal naive error to scale MASE by."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from modreg.errors import UsageError
 from modreg.runtime.data import SeriesFrame
 from modreg.runtime.data.frequency import format_timestamps
 
-__all__ = ["describe_windows", "plan_windows"]
+__all__ = ["describe_windows", "plan_windows", "unscaled_windows"]
 
 
 def plan_windows(frame: SeriesFrame, h: int, windows: int, step: int) -> tuple[int, ...]:
@@ -41,3 +44,22 @@ def describe_windows(frame: SeriesFrame, offsets: Sequence[int]) -> list[dict[st
         cutoff = cutoffs.pop() if len(cutoffs) == 1 else None
         found.append({"window": number, "offset": offset, "cutoff": cutoff})
     return found
+
+
+def unscaled_windows(frame: SeriesFrame, offsets: Sequence[int], season: int) -> str | None:
+    """A notice naming the series windows whose history has no seasonal naive error (`season` points
+    or fewer, or a zero error): `metrics.mase_scale` falls back there, where the standard MASE
+    (utilsforecast's `mase`) is NaN or infinite. None when every window has one."""
+    found = []
+    for sid, values in zip(frame.ids, frame.y):
+        for number, offset in enumerate(offsets, 1):
+            history = np.asarray(values[:len(values) - offset], dtype=np.float64)
+            if history.size <= season or not np.any(history[season:] != history[:-season]):
+                found.append(f"series '{sid}' window {number}")
+    if not found:
+        return None
+    total, many = len(frame.ids) * len(offsets), len(found) > 1
+    listed = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+    return (f"MASE: {len(found)} of {total} series windows ({listed}) {'have' if many else 'has'} no in-sample "
+            f"seasonal naive error ({season} points of history or fewer, or a zero error), so {'they are' if many else 'it is'} "
+            "scaled by the naive-1 error (or the series' level); utilsforecast's mase gives NaN or inf there.")
