@@ -30,10 +30,11 @@ TOY_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-BASE_DESCRIPTOR = """\
+BASE_DESCRIPTOR = '''\
+# The base model.
 schema_version = 1
 name = "Base"
-version = "1.0.0"
+version = "1.0.0"   # bump with modreg version
 category = "basic"
 status = "active"
 summary = "A base model"
@@ -46,7 +47,7 @@ updated = 2026-01-01
 version = "1.0.0"
 date = 2026-01-01
 summary = "first version"
-"""
+'''
 
 
 @pytest.fixture

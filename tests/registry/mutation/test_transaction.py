@@ -21,25 +21,6 @@ from modreg.registry.store.layout import RegistryPaths
 from modreg.registry.mutation.transaction import create_entry, run_batch, transaction, update_entry
 from modreg.registry.checks.validate import validate_registry
 
-BASE_TOML = '''\
-# The base model.
-schema_version = 1
-name = "Base"
-version = "1.0.0"   # bump with modreg version
-category = "basic"
-status = "active"
-summary = "A base model"
-authors = ["Team <team@example.org>"]
-tags = ["mlp"]
-created = 2026-01-01
-updated = 2026-01-01
-
-[[history]]
-version = "1.0.0"
-date = 2026-01-01
-summary = "first version"
-'''
-
 CHILD_YAML = '''\
 # Depends on Base.
 schema_version: 1
@@ -59,10 +40,10 @@ history:
 
 
 @pytest.fixture
-def paths(tmp_path: Path) -> RegistryPaths:
+def paths(tmp_path: Path, base_descriptor: str) -> RegistryPaths:
     """A small valid registry: Base (TOML), Child (YAML, depends on Base)."""
     paths = init_registry(tmp_path / "reg")
-    (paths.models / "Base.toml").write_text(BASE_TOML, encoding="utf-8")
+    (paths.models / "Base.toml").write_text(base_descriptor, encoding="utf-8")
     (paths.models / "Child.yaml").write_text(CHILD_YAML, encoding="utf-8")
     return paths
 
@@ -106,9 +87,9 @@ def test_a_change_that_changes_nothing_is_not_written(paths: RegistryPaths) -> N
     assert not paths.audit_log.exists()
 
 
-def test_an_edit_saved_before_the_lock_is_kept_and_the_change_made_on_top(paths: RegistryPaths) -> None:
+def test_an_edit_saved_before_the_lock_is_kept_and_the_change_made_on_top(paths: RegistryPaths, base_descriptor: str) -> None:
     target = paths.models / "Base.toml"
-    edited = BASE_TOML.replace('summary = "A base model"', 'summary = "Edited in an editor meanwhile"')
+    edited = base_descriptor.replace('summary = "A base model"', 'summary = "Edited in an editor meanwhile"')
     calls = []
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
@@ -124,9 +105,9 @@ def test_an_edit_saved_before_the_lock_is_kept_and_the_change_made_on_top(paths:
     assert mutation.written and len(read_audit(paths, "Base")) == 1
 
 
-def test_file_changed_on_disk_between_read_and_write_is_a_conflict(paths: RegistryPaths) -> None:
+def test_file_changed_on_disk_between_read_and_write_is_a_conflict(paths: RegistryPaths, base_descriptor: str) -> None:
     target = paths.models / "Base.toml"
-    edited = BASE_TOML.replace('summary = "A base model"', 'summary = "Edited in an editor meanwhile"')
+    edited = base_descriptor.replace('summary = "A base model"', 'summary = "Edited in an editor meanwhile"')
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
         target.write_text(edited + f"# save {len(target.read_text(encoding='utf-8'))}\n", encoding="utf-8")  # saved again and again
@@ -149,8 +130,8 @@ def test_an_invalid_result_is_refused_and_the_file_untouched(paths: RegistryPath
     assert not paths.audit_log.exists()
 
 
-def test_problems_already_in_a_file_do_not_block_an_unrelated_change(paths: RegistryPaths) -> None:
-    broken = BASE_TOML.replace('category = "basic"', 'category = "fancy"')
+def test_problems_already_in_a_file_do_not_block_an_unrelated_change(paths: RegistryPaths, base_descriptor: str) -> None:
+    broken = base_descriptor.replace('category = "basic"', 'category = "fancy"')
     (paths.models / "Base.toml").write_text(broken, encoding="utf-8")
     mutation = update_entry(paths, "Base", _add_tag("fast"), command="update")
     assert mutation.written
@@ -211,14 +192,14 @@ def test_two_changes_to_one_entry_in_a_transaction_build_on_each_other(paths: Re
     assert len(read_audit(paths)) == 1
 
 
-def test_delete_moves_the_file_to_the_trash(paths: RegistryPaths) -> None:
+def test_delete_moves_the_file_to_the_trash(paths: RegistryPaths, base_descriptor: str) -> None:
     (paths.models / "Child.yaml").unlink()
     with transaction(paths, "delete") as txn:
         txn.delete("Base", trash=paths.trash)
     [mutation] = txn.results
     assert mutation.action == "delete" and not (paths.models / "Base.toml").exists()
     [kept] = paths.trash.iterdir()
-    assert kept.read_text(encoding="utf-8") == BASE_TOML
+    assert kept.read_text(encoding="utf-8") == base_descriptor
 
 
 def test_delete_of_an_entry_others_depend_on_is_refused(paths: RegistryPaths) -> None:
