@@ -31,11 +31,19 @@ Without it (or with `--no-neuralforecast`) only modreg's figures are printed, wi
 
     python benchmarks/side_by_side_neuralforecast.py [--models NHITS NBEATS] [--panels m1 synthetic]
         [--steps 500] [--series 1200] [--group monthly] [--venv /work/nf-venv] [--nf-threads 2] [--profile]
-        [--modreg-threads N] [--seed 1]
+        [--modreg-threads N] [--seed 1] [--floor]
 
 On a machine busy with other work, `--nf-threads 1 --modreg-threads 1` compares the two on one
 thread each, where process CPU seconds are a fair measure (threads that spin while they wait
 for a core inflate both sides' CPU and wall time at more threads).
+
+`--floor` adds what a numpy step cannot avoid beyond its products (`step_floor`): Adam and the
+fewest passes of its ReLU layers' bias, ReLU, mask and bias gradient, on the step's threads, and
+the share of the ceiling a step doing nothing else would reach. At idle on 2026-12-05
+(`--steps 40 --no-neuralforecast --floor`): NHITS on the synthetic panel, products 53.0 ms +
+Adam 3.8 ms + its 9 ReLU layers' passes 5.4 ms, 85% with nothing else in the step (M1: 89%;
+NBEATS: 86% and 89%). The draw of the next batch (1.6-1.9 ms), pooling, interpolation, the loss
+and the autograd of about 40 ops each way would have to fit in what is left.
 
 `--profile` adds where a modreg step's time goes: a 30-step fit on one BLAS thread under
 cProfile (process CPU time), split into the matrix products (`linear`'s blocks, which carry its
@@ -55,6 +63,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import modreg.runtime  # noqa: F401  before numpy: it sets how OpenBLAS's idle threads wait, as `modreg run` does
@@ -202,6 +211,68 @@ def matmul_ceiling(network: Any) -> tuple[float, int]:
     return total, len(shapes)
 
 
+def step_floor(network: Any) -> dict[str, float]:
+    """Seconds of what a numpy training step must do beyond its products, on the threads modreg's
+    step may use: Adam over the network's parameters, and for every activation of a `linear` with
+    ReLU its bias, ReLU, backward mask and bias gradient, as the fewest numpy passes (numpy has no
+    fused form of either), each split by rows over the threads. The shapes come from a one-step fit."""
+    from modreg.runtime.autograd import ops_math
+    from modreg.runtime.autograd.blas import in_threads
+    from modreg.runtime.training.optim import Adam
+
+    activations: list[tuple[int, int]] = []
+    original = ops_math.linear
+
+    def recording(x: Any, weight: Any, bias: Any = None, relu: bool = False) -> Any:
+        if relu and bias is not None:
+            activations.append((int(np.prod(x.shape[:-1])), weight.shape[0]))
+        return original(x, weight, bias, relu)
+
+    holders = [m for m in list(sys.modules.values()) if getattr(m, "linear", None) is original]
+    for module in holders:
+        module.linear = recording
+    try:
+        network.max_steps = 1
+        network.fit(network._context)
+    finally:
+        for module in holders:
+            module.linear = original
+    params = list(network.network.parameters())
+    for param in params:
+        param.grad = np.full_like(param.data, 1e-3)
+    optimizer = Adam(params)
+    rng = np.random.default_rng(0)
+
+    def passes(rows: int, units: int) -> Callable[[], None]:
+        y, g = rng.random((rows, units), dtype=np.float32), rng.random((rows, units), dtype=np.float32)
+        bias, bias_grad = np.zeros(units, np.float32), np.empty(units, np.float32)
+        threads = blas.thread_ceiling()
+
+        def part(k: int) -> None:
+            block, columns = slice(rows * k // threads, rows * (k + 1) // threads), slice(units * k // threads, units * (k + 1) // threads)
+            np.add(y[block], bias, out=y[block])
+            np.maximum(y[block], 0, out=y[block])
+            np.multiply(g[block], y[block] > 0, out=g[block])
+            np.sum(g[:, columns], axis=0, out=bias_grad[columns])
+
+        return lambda: in_threads(threads, part)
+
+    with blas.ceiling(None):
+        adam = _median_seconds(optimizer.step)
+        elementwise = sum(_median_seconds(passes(rows, units)) for rows, units in activations)
+    return {"Adam": adam, f"bias and ReLU of {len(activations)} layers": elementwise}
+
+
+def _median_seconds(work: Callable[[], None], runs: int = 15) -> float:
+    work()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 _PROFILE_STEPS = 30
 _PARTS = {  # part of a step -> the functions whose time (own, or with callees: "+") it is
     "products (with linear's fused bias and ReLU)": {"forward_rows", "input_rows", "unit_rows", "feature_columns",
@@ -249,6 +320,12 @@ def compare(model: str, panel: str, frame: SeriesFrame, h: int, args: argparse.N
     print(f"{model:7s} {panel:22s} modreg          fit {ours['fit']:7.1f} s (CPU {ours['cpu']:7.1f} s)  "
           f"sMAPE {ours_smape:6.2f}  step {ours['step'] * 1e3:6.1f} ms; matmul ceiling {ceiling * 1e3:6.1f} ms "
           f"({count} products): {ceiling / ours['step']:4.0%}  [load {load:.2f}]", flush=True)
+    if args.floor:
+        floor = step_floor(ours["network"])
+        print(f"{model:7s} {panel:22s} floor: products {ceiling * 1e3:.1f} ms + "
+              + " + ".join(f"{name} {seconds * 1e3:.1f} ms" for name, seconds in floor.items())
+              + f": the ceiling reachable with nothing else in a step is {ceiling / (ceiling + sum(floor.values())):.0%}",
+              flush=True)
     if args.profile:
         parts = profile_step(model, train, h)
         total = sum(parts.values())
@@ -282,6 +359,8 @@ def main() -> None:
                         help="the most threads modreg's products may use (default: every core)")
     parser.add_argument("--no-neuralforecast", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also print where a modreg step's CPU time goes")
+    parser.add_argument("--floor", action="store_true",
+                        help="also print what a numpy step must do beyond its products (`step_floor`)")
     args = parser.parse_args()
     if args.modreg_threads is not None:
         blas.cap_process(args.modreg_threads)
