@@ -253,7 +253,8 @@ def _holds(paths: RegistryPaths, relative: str, text: str) -> bool:
 def _write_changed(paths: RegistryPaths, outputs: Mapping[str, str]) -> list[str]:
     """Write the outputs whose files differ, all or none: every target is checked (a link, a
     pipe is refused) and every new text written to a temp file beside its target before the
-    first one is moved into place, so a failure on any of them leaves all of them as they were.
+    first one is moved into place, so a failure to write any of them (a full disk, a folder in
+    the way) leaves all of them as they were; only the renames, which need no room, come after.
 
     Raises:
         OSError: naming the file that could not be written (nothing was replaced).
