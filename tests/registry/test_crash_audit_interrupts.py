@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,15 @@ from modreg.registry.store.layout import RegistryPaths
 
 
 OLD_LINE = '{"changes": {}, "command": "register", "name": "Base", "time": "2026-01-01T00:00:00Z", "user": "u", "version": "1.0.0"}\n'
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here, as in a terminal, even when pytest started with
+    SIGINT ignored (a background job of a non-interactive shell inherits that)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
